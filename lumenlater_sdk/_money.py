@@ -1,0 +1,51 @@
+"""Integer money: USDC amounts in stroops (7 decimals) and the guard against floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+USDC_DECIMALS = 7
+STROOPS_PER_USDC = 10**USDC_DECIMALS
+
+
+def usdc(value: str | int | Decimal) -> int:
+    """Convert a USDC amount written in whole units to integer stroops.
+
+    ``usdc("99.99") == 999900000``. Strings and :class:`~decimal.Decimal` keep
+    every digit exactly; more than 7 decimal places is an error rather than a
+    silent rounding. Floats are refused because they cannot carry money exactly.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(
+            "usdc() takes a str, int or Decimal; floats cannot represent money exactly"
+        )
+    if isinstance(value, int):
+        return value * STROOPS_PER_USDC
+    if not isinstance(value, (str, Decimal)):
+        raise TypeError(f"usdc() takes a str, int or Decimal, not {type(value).__name__}")
+    try:
+        dec = Decimal(value.strip()) if isinstance(value, str) else value
+    except InvalidOperation:
+        raise ValueError(f"not a decimal amount: {value!r}") from None
+    if not dec.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    scaled = dec.scaleb(USDC_DECIMALS)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value!r} has more than {USDC_DECIMALS} decimal places")
+    return int(scaled)
+
+
+def to_decimal(amount: int) -> Decimal:
+    """Stroops as a :class:`~decimal.Decimal` number of USDC (exact)."""
+    return Decimal(amount).scaleb(-USDC_DECIMALS)
+
+
+def check_amount(name: str, value: object, *, optional: bool = False) -> None:
+    """Raise ``TypeError`` unless *value* is an ``int`` amount (never a float or bool)."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        kind = type(value).__name__
+        raise TypeError(
+            f"{name} must be an int number of stroops (use usdc('12.34')), not {kind}"
+        )

@@ -1,0 +1,112 @@
+"""The chain gateway: the only way the backend moves money.
+
+It is expressed in the contracts' own terms (PROTOCOL.md): invoke a contract
+function as an authorising account, read state, and read contract events after
+a cursor. The ``local`` gateway runs the contracts in-process on a deterministic
+ledger stored in the backend's database; a ``soroban`` gateway relays the same
+calls to a Soroban RPC endpoint.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from stellar_sdk import Keypair
+
+from ..db import Tx
+
+CONTRACTS = ("bnpl_core", "lp_token", "usdc")
+"""Logical contract names; :meth:`ChainGateway.contract_id` maps them to ``C…`` ids."""
+
+
+@dataclass(frozen=True)
+class ContractEvent:
+    """One event a contract emitted. ``cursor`` increases strictly across all events."""
+
+    cursor: int
+    contract: str
+    contract_id: str
+    topics: tuple[Any, ...]
+    data: Any
+    ledger: int
+    timestamp: int
+    tx_hash: str
+
+    @property
+    def name(self) -> str:
+        """The first topic: the event's name (``bill_new``, ``payment``, ...)."""
+        return str(self.topics[0])
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    """The outcome of a state-changing call."""
+
+    hash: str
+    ledger: int
+    timestamp: int
+    result: Any
+    events: tuple[ContractEvent, ...] = field(default=())
+
+
+class ContractError(Exception):
+    """The contract refused the call. ``code`` is the contract's error number (0 for a
+    panic with a message), ``name`` its symbolic name, ``reason`` the API error code
+    the backend reports (``bill_expired``, ``insufficient_collateral``, ...)."""
+
+    def __init__(self, contract: str, code: int, name: str, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.contract = contract
+        self.code = code
+        self.name = name
+        self.message = message
+        self.reason = reason
+
+
+class ChainUnavailableError(Exception):
+    """The chain could not be reached or did not answer; nothing was changed."""
+
+
+class ChainGateway(abc.ABC):
+    """What the services need from a chain."""
+
+    @abc.abstractmethod
+    def contract_id(self, contract: str) -> str:
+        """The ``C…`` id of a logical contract (``bnpl_core``, ``lp_token``, ``usdc``)."""
+
+    @abc.abstractmethod
+    def invoke(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        signer: Keypair,
+        tx: Tx | None = None,
+    ) -> TxRecord:
+        """Call a state-changing function authorised by *signer*.
+
+        Raises :class:`ContractError` on a refusal (nothing changes) and
+        :class:`ChainUnavailableError` when the chain cannot be reached. The local
+        gateway writes its state through *tx* when given, so the caller's own rows
+        commit or roll back together with the ledger.
+        """
+
+    @abc.abstractmethod
+    def read(
+        self, contract: str, function: str, args: Sequence[Any] = (), *, tx: Tx | None = None
+    ) -> Any:
+        """Call a read-only function."""
+
+    @abc.abstractmethod
+    def events_after(
+        self, cursor: int, *, limit: int = 100, tx: Tx | None = None
+    ) -> list[ContractEvent]:
+        """Contract events with ``cursor`` greater than *cursor*, oldest first."""
+
+    @abc.abstractmethod
+    def now(self, *, tx: Tx | None = None) -> int:
+        """The ledger's current time (Unix seconds)."""

@@ -1,0 +1,12 @@
+"""Database access for the backend: one small interface over SQLite and PostgreSQL.
+
+SQL is written once with ``?`` placeholders; the PostgreSQL driver sees ``%s``.
+Rows come back as ``dict``. Schema changes are versioned per component with
+:func:`migrate`, so a database made by an older version upgrades on start.
+"""
+
+from ._base import Database, Dialect, Row, Tx
+from ._connect import connect
+from ._migrate import Migration, migrate
+
+__all__ = ["Database", "Dialect", "Migration", "Row", "Tx", "connect", "migrate"]

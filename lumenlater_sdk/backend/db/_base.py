@@ -1,0 +1,74 @@
+"""The interface every database backend implements."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Literal
+
+Dialect = Literal["sqlite", "postgresql"]
+Row = dict[str, Any]
+
+
+class Tx(abc.ABC):
+    """An open transaction. Every statement inside commits or rolls back together."""
+
+    dialect: Dialect
+
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+
+    @abc.abstractmethod
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a query and return every row."""
+
+    @abc.abstractmethod
+    def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
+        """Run a query and yield rows in batches, without loading them all."""
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Run a query and return its first row, or ``None``."""
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or ``None``."""
+        row = self.fetchone(sql, params)
+        return None if row is None else next(iter(row.values()))
+
+    @property
+    def for_update(self) -> str:
+        """Row-lock suffix for a SELECT (empty on SQLite, whose write lock is database-wide)."""
+        return " FOR UPDATE" if self.dialect == "postgresql" else ""
+
+    @property
+    def skip_locked(self) -> str:
+        """``FOR UPDATE SKIP LOCKED`` on PostgreSQL; empty on SQLite."""
+        return " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+
+
+class Database(abc.ABC):
+    """A connection pool. Thread-safe; each transaction uses one connection."""
+
+    dialect: Dialect
+    url: str
+
+    @abc.abstractmethod
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Tx]:
+        """Open a transaction; commit on normal exit, roll back on an exception.
+
+        ``write=True`` takes the write lock up front on SQLite (``BEGIN IMMEDIATE``)
+        so two writers never deadlock upgrading a read lock.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close every connection."""
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,127 @@
+"""The exception tree raised by the LumenLater client.
+
+``LumenLaterError`` is the root. HTTP failures are :class:`APIError` subclasses
+chosen from the status code and ``error.type``; network failures are
+:class:`APIConnectionError` (and :class:`APITimeoutError`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChainError",
+    "ConflictError",
+    "IdempotencyError",
+    "InternalServerError",
+    "LumenLaterError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+]
+
+
+class LumenLaterError(Exception):
+    """Base class of every error the SDK raises on purpose."""
+
+
+class APIError(LumenLaterError):
+    """The API answered with an error status.
+
+    Attributes mirror the wire error object: ``status_code``, ``type``, ``code``,
+    ``param``, ``request_id`` and the decoded ``body`` (or raw text if it was not JSON).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.type = type
+        self.code = code
+        self.param = param
+        self.request_id = request_id
+        self.body = body
+        self.headers = headers or {}
+
+    def __str__(self) -> str:
+        parts = [f"{self.status_code}"]
+        if self.code:
+            parts.append(self.code)
+        text = f"[{' '.join(parts)}] {self.message}"
+        if self.param:
+            text += f" (param: {self.param})"
+        if self.request_id:
+            text += f" [request_id: {self.request_id}]"
+        return text
+
+
+class BadRequestError(APIError):
+    """400: the request was invalid (see ``code`` and ``param``)."""
+
+
+class AuthenticationError(APIError):
+    """401: missing or invalid API key."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key may not do this (e.g. a publishable key, or a live key on a test helper)."""
+
+
+class NotFoundError(APIError):
+    """404: no such object for this merchant."""
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the current state."""
+
+
+class IdempotencyError(ConflictError):
+    """409 ``idempotency_error``: the key was reused with another body, or is in use."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests. ``retry_after`` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ChainError(APIError):
+    """502/503 ``chain_error``: the contract relay failed or is unreachable (retryable)."""
+
+
+class InternalServerError(APIError):
+    """5xx other than a chain error."""
+
+
+class APIConnectionError(LumenLaterError):
+    """The request never got an HTTP answer (DNS, refused connection, reset...)."""
+
+    def __init__(self, message: str = "Connection error", *, request_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(self, message: str = "Request timed out", *, request_id: str | None = None):
+        super().__init__(message, request_id=request_id)

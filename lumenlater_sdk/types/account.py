@@ -1,0 +1,24 @@
+"""The merchant account model."""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from ._base import LumenLaterObject
+
+MerchantStatus = Union[
+    Literal["pending", "approved", "rejected", "suspended", "cancelled"], str
+]
+
+
+class Account(LumenLaterObject):
+    """The merchant behind the API key; ``id`` is its Stellar ``G…`` address."""
+
+    id: str
+    object: Literal["account"] | str = "account"
+    business_name: str | None = None
+    status: MerchantStatus
+    fee_rate_bps: int = 150
+    settlement_currency: str = "usdc"
+    livemode: bool = False
+    created: int | None = None
