@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 USDC_DECIMALS = 7
-STROOPS_PER_USDC = 10**USDC_DECIMALS
+STROOPS_PER_USDC: int = 10_000_000
 
 
 def usdc(value: str | int | Decimal) -> int:
@@ -15,10 +15,8 @@ def usdc(value: str | int | Decimal) -> int:
     every digit exactly; more than 7 decimal places is an error rather than a
     silent rounding. Floats are refused because they cannot carry money exactly.
     """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError(
-            "usdc() takes a str, int or Decimal; floats cannot represent money exactly"
-        )
+    if isinstance(value, (bool, float)):
+        raise TypeError("usdc() takes a str, int or Decimal; floats cannot represent money exactly")
     if isinstance(value, int):
         return value * STROOPS_PER_USDC
     if not isinstance(value, (str, Decimal)):
@@ -29,10 +27,10 @@ def usdc(value: str | int | Decimal) -> int:
         raise ValueError(f"not a decimal amount: {value!r}") from None
     if not dec.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
-    scaled = dec.scaleb(USDC_DECIMALS)
+    scaled: Decimal = dec.scaleb(USDC_DECIMALS)
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value!r} has more than {USDC_DECIMALS} decimal places")
-    return int(scaled)
+    return int(scaled)  # exact: checked integral above
 
 
 def to_decimal(amount: int) -> Decimal:
@@ -46,6 +44,4 @@ def check_amount(name: str, value: object, *, optional: bool = False) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
         kind = type(value).__name__
-        raise TypeError(
-            f"{name} must be an int number of stroops (use usdc('12.34')), not {kind}"
-        )
+        raise TypeError(f"{name} must be an int number of stroops (use usdc('12.34')), not {kind}")

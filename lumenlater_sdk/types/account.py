@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from ._base import LumenLaterObject
 
-MerchantStatus = Union[
-    Literal["pending", "approved", "rejected", "suspended", "cancelled"], str
-]
+MerchantStatus = Literal["pending", "approved", "rejected", "suspended", "cancelled"] | str
 
 
 class Account(LumenLaterObject):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal, Union
+from typing import Literal
 
 from ._base import LumenLaterObject
 
-TransactionType = Union[Literal["payment", "fee", "reversal"], str]
+TransactionType = Literal["payment", "fee", "reversal"] | str
 
 
 class MetricsPoint(LumenLaterObject):

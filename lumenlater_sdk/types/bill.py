@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal, Union
+from typing import Literal
 
 from .._money import to_decimal
 from ._base import HasAmount, LumenLaterObject
 
-BillStatus = Union[
-    Literal["created", "paid", "repaid", "overdue", "liquidated", "expired", "cancelled"], str
-]
+BillStatus = (
+    Literal["created", "paid", "repaid", "overdue", "liquidated", "expired", "cancelled"] | str
+)
 
 
 class BillChain(LumenLaterObject):

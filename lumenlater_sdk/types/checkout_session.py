@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from ._base import HasAmount, LumenLaterObject
 
-SessionStatus = Union[Literal["open", "complete", "expired"], str]
-PaymentStatus = Union[Literal["unpaid", "paid"], str]
+SessionStatus = Literal["open", "complete", "expired"] | str
+PaymentStatus = Literal["unpaid", "paid"] | str
 
 
 class LineItem(LumenLaterObject):

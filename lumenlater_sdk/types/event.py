@@ -7,7 +7,7 @@ this SDK does not know yet parses as a plain :class:`Event` instead of failing.
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar, Union
+from typing import Any, Generic, Literal, TypeVar
 
 from ._base import LumenLaterObject
 from .bill import Bill
@@ -137,19 +137,19 @@ class WebhookEndpointPingEvent(WebhookEndpointEvent):
     type: Literal["webhook_endpoint.ping"] = "webhook_endpoint.ping"
 
 
-TypedEvent = Union[
-    BillCreatedEvent,
-    BillPaidEvent,
-    BillRepaidEvent,
-    BillOverdueEvent,
-    BillLiquidatedEvent,
-    BillExpiredEvent,
-    BillCancelledEvent,
-    CheckoutSessionCompletedEvent,
-    CheckoutSessionExpiredEvent,
-    WebhookEndpointPingEvent,
-]
-AnyEvent = Union[TypedEvent, Event]
+TypedEvent = (
+    BillCreatedEvent
+    | BillPaidEvent
+    | BillRepaidEvent
+    | BillOverdueEvent
+    | BillLiquidatedEvent
+    | BillExpiredEvent
+    | BillCancelledEvent
+    | CheckoutSessionCompletedEvent
+    | CheckoutSessionExpiredEvent
+    | WebhookEndpointPingEvent
+)
+AnyEvent = TypedEvent | Event
 
 EVENT_CLASSES: dict[str, type[BaseEvent]] = {
     cls.model_fields["type"].default: cls

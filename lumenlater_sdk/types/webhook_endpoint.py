@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from ._base import LumenLaterObject
 
-EndpointStatus = Union[Literal["enabled", "disabled"], str]
+EndpointStatus = Literal["enabled", "disabled"] | str
 
 
 class WebhookEndpoint(LumenLaterObject):

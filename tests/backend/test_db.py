@@ -10,8 +10,12 @@ from lumenlater_sdk.backend.db import Migration, connect, migrate
 
 MIGRATIONS = [
     Migration(1, "items", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"),
-    Migration(2, "counter", "CREATE TABLE counter (k TEXT PRIMARY KEY, n BIGINT NOT NULL);\n"
-              "INSERT INTO counter (k, n) VALUES ('c', 0)"),
+    Migration(
+        2,
+        "counter",
+        "CREATE TABLE counter (k TEXT PRIMARY KEY, n BIGINT NOT NULL);\n"
+        "INSERT INTO counter (k, n) VALUES ('c', 0)",
+    ),
 ]
 
 
