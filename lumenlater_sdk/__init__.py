@@ -6,7 +6,9 @@ and response models. Webhooks, checkout and the bundled backend live in the
 ``lumenlater_sdk.backend`` subpackages.
 """
 
+from ._client import AsyncLumenLater, LumenLater
 from ._money import usdc
+from ._pagination import AsyncPage, AsyncPaginator, SyncPage
 from ._version import API_VERSION, __version__
 from .errors import (
     APIConnectionError,
@@ -29,16 +31,21 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncLumenLater",
+    "AsyncPage",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "ChainError",
     "ConflictError",
     "IdempotencyError",
     "InternalServerError",
+    "LumenLater",
     "LumenLaterError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SyncPage",
     "__version__",
     "usdc",
 ]

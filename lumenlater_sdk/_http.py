@@ -1,0 +1,209 @@
+"""The only module that knows httpx: sending one request, sync or async.
+
+Everything above this layer speaks in plain values (method, URL, header dict,
+bytes, status, header mapping), so moving to another HTTP library means
+changing this file alone. Network failures surface as :class:`TransportFailure`
+for the retry loops to judge; they never leak httpx exception types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import httpx
+
+__all__ = [
+    "AsyncHTTP",
+    "ChunkSink",
+    "RawResponse",
+    "SyncHTTP",
+    "TransportFailure",
+]
+
+# Connection pool sized for a busy server process sharing one client across threads.
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+class RawResponse(NamedTuple):
+    """An HTTP answer reduced to what the client needs."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+class TransportFailure(Exception):
+    """No HTTP answer: connection refused/reset, DNS failure or a timeout."""
+
+    def __init__(self, message: str, *, timeout: bool) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+class ChunkSink:
+    """Receives a streamed 2xx body; ``begin`` is called again if the request is retried."""
+
+    def begin(self) -> None:
+        """Start (or restart) receiving a body."""
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next piece of the body."""
+
+
+def _failure(exc: httpx.TransportError) -> TransportFailure:
+    return TransportFailure(
+        f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+        timeout=isinstance(exc, httpx.TimeoutException),
+    )
+
+
+class _Timeouts:
+    """One timeout object per seconds value (clients made by ``with_options`` share the pool)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[float, httpx.Timeout] = {}
+
+    def get(self, seconds: float) -> httpx.Timeout:
+        t = self._cache.get(seconds)
+        if t is None:
+            t = self._cache[seconds] = httpx.Timeout(seconds)
+        return t
+
+
+class SyncHTTP:
+    """A blocking sender over an ``httpx.Client`` (created here unless one is injected)."""
+
+    def __init__(self, client: Any = None) -> None:
+        if client is None:
+            self._client = httpx.Client(limits=_LIMITS)
+            self.owned = True
+        elif isinstance(client, httpx.Client):
+            self._client = client
+            self.owned = False
+        else:
+            raise TypeError(
+                "http_client must be an httpx.Client for LumenLater "
+                f"(use httpx.AsyncClient with AsyncLumenLater), not {type(client).__name__}"
+            )
+        self._timeouts = _Timeouts()
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+        timeout: float,
+    ) -> RawResponse:
+        """Send one request and read the whole body."""
+        try:
+            r = self._client.request(
+                method,
+                url,
+                headers=headers,
+                content=content,
+                params=params,
+                timeout=self._timeouts.get(timeout),
+            )
+        except httpx.TransportError as exc:
+            raise _failure(exc) from exc
+        return RawResponse(r.status_code, r.headers, r.content)
+
+    def stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        params: Mapping[str, Any] | None,
+        timeout: float,
+        sink: ChunkSink,
+    ) -> RawResponse:
+        """Send one request; a 2xx body goes chunk by chunk to *sink*, others are read whole."""
+        try:
+            with self._client.stream(
+                method, url, headers=headers, params=params, timeout=self._timeouts.get(timeout)
+            ) as r:
+                if r.status_code >= 300:
+                    return RawResponse(r.status_code, r.headers, r.read())
+                sink.begin()
+                for chunk in r.iter_bytes():
+                    sink.write(chunk)
+                return RawResponse(r.status_code, r.headers, b"")
+        except httpx.TransportError as exc:
+            raise _failure(exc) from exc
+
+    def close(self) -> None:
+        """Close the pool if this sender created it."""
+        if self.owned:
+            self._client.close()
+
+
+class AsyncHTTP:
+    """An asyncio sender over an ``httpx.AsyncClient`` (created here unless one is injected)."""
+
+    def __init__(self, client: Any = None) -> None:
+        if client is None:
+            self._client = httpx.AsyncClient(limits=_LIMITS)
+            self.owned = True
+        elif isinstance(client, httpx.AsyncClient):
+            self._client = client
+            self.owned = False
+        else:
+            raise TypeError(
+                "http_client must be an httpx.AsyncClient for AsyncLumenLater "
+                f"(use httpx.Client with LumenLater), not {type(client).__name__}"
+            )
+        self._timeouts = _Timeouts()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+        timeout: float,
+    ) -> RawResponse:
+        """Send one request and read the whole body."""
+        try:
+            r = await self._client.request(
+                method,
+                url,
+                headers=headers,
+                content=content,
+                params=params,
+                timeout=self._timeouts.get(timeout),
+            )
+        except httpx.TransportError as exc:
+            raise _failure(exc) from exc
+        return RawResponse(r.status_code, r.headers, r.content)
+
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        params: Mapping[str, Any] | None,
+        timeout: float,
+        sink: ChunkSink,
+    ) -> RawResponse:
+        """Send one request; a 2xx body goes chunk by chunk to *sink*, others are read whole."""
+        try:
+            async with self._client.stream(
+                method, url, headers=headers, params=params, timeout=self._timeouts.get(timeout)
+            ) as r:
+                if r.status_code >= 300:
+                    return RawResponse(r.status_code, r.headers, await r.aread())
+                sink.begin()
+                async for chunk in r.aiter_bytes():
+                    sink.write(chunk)
+                return RawResponse(r.status_code, r.headers, b"")
+        except httpx.TransportError as exc:
+            raise _failure(exc) from exc
+
+    async def aclose(self) -> None:
+        """Close the pool if this sender created it."""
+        if self.owned:
+            await self._client.aclose()

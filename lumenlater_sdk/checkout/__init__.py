@@ -1,0 +1,11 @@
+"""Hosted and embedded checkout helpers built on the client.
+
+- :func:`redirect_url` — where to send the shopper for a session (the hosted page).
+- :func:`confirm_return` — on the ``success_url`` page, fetch the session and get it back
+  only if it is paid; otherwise :class:`CheckoutNotPaidError`.
+- :func:`widget_html` — the ``<script>`` and container that embed the payment widget.
+"""
+
+from ._helpers import CheckoutNotPaidError, confirm_return, redirect_url, widget_html
+
+__all__ = ["CheckoutNotPaidError", "confirm_return", "redirect_url", "widget_html"]

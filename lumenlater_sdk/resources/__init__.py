@@ -1,0 +1,50 @@
+"""The API resources behind ``client.bills``, ``client.checkout.sessions`` and the rest.
+
+Each resource has a blocking class and an ``Async…`` twin with the same methods.
+"""
+
+from .account import Accounts, AsyncAccounts
+from .analytics import Analytics, AsyncAnalytics
+from .bills import AsyncBills, Bills
+from .checkout import AsyncCheckout, AsyncCheckoutSessions, Checkout, CheckoutSessions
+from .events import AsyncEvents, Events
+from .test_helpers import (
+    AsyncTestBills,
+    AsyncTestClocks,
+    AsyncTestEvents,
+    AsyncTestHelpers,
+    AsyncTestWallets,
+    TestBills,
+    TestClocks,
+    TestEvents,
+    TestHelpers,
+    TestWallets,
+)
+from .webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
+
+__all__ = [
+    "Accounts",
+    "Analytics",
+    "AsyncAccounts",
+    "AsyncAnalytics",
+    "AsyncBills",
+    "AsyncCheckout",
+    "AsyncCheckoutSessions",
+    "AsyncEvents",
+    "AsyncTestBills",
+    "AsyncTestClocks",
+    "AsyncTestEvents",
+    "AsyncTestHelpers",
+    "AsyncTestWallets",
+    "AsyncWebhookEndpoints",
+    "Bills",
+    "Checkout",
+    "CheckoutSessions",
+    "Events",
+    "TestBills",
+    "TestClocks",
+    "TestEvents",
+    "TestHelpers",
+    "TestWallets",
+    "WebhookEndpoints",
+]

@@ -1,0 +1,287 @@
+"""``client.test_helpers``: drive the sandbox (clock, wallets, customer actions, events).
+
+Test mode only: the API answers 404 to live keys.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .._core import AsyncCore, SyncCore
+from .._money import check_amount
+from .._pagination import AsyncPaginator, SyncPage
+from ..types import Bill, LumenLaterObject, TestClock, Wallet, parse_event
+from ._base import AsyncAPIResource, SyncAPIResource, compact, path_id
+
+__all__ = [
+    "AsyncTestBills",
+    "AsyncTestClocks",
+    "AsyncTestEvents",
+    "AsyncTestHelpers",
+    "AsyncTestWallets",
+    "TestBills",
+    "TestClocks",
+    "TestEvents",
+    "TestHelpers",
+    "TestWallets",
+]
+
+_P = "/v1/test_helpers"
+
+
+def _seconds(seconds: int) -> dict[str, int]:
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise TypeError(f"seconds must be an int, not {type(seconds).__name__}")
+    return {"seconds": seconds}
+
+
+def _wallet_body(name: str | None, collateral: int | None) -> dict[str, object]:
+    check_amount("collateral", collateral, optional=True)
+    return compact(name=name, collateral=collateral)
+
+
+def _triggered(content: bytes) -> LumenLaterObject:
+    # The sandbox answers with the event it caused; anything else is kept as a plain object.
+    data = json.loads(content)
+    if isinstance(data, dict) and data.get("object") == "event":
+        return parse_event(data)
+    return LumenLaterObject.model_validate(data)
+
+
+class TestClocks(SyncAPIResource):
+    """The sandbox ledger clock."""
+
+    __test__ = False
+    __slots__ = ()
+
+    def retrieve(self) -> TestClock:
+        """The sandbox's current ledger time."""
+        return self._core.request("GET", f"{_P}/clock", TestClock.model_validate_json)
+
+    def advance(self, *, seconds: int, idempotency_key: str | None = None) -> TestClock:
+        """Move time forward, running whatever it triggers (expiry, overdue, liquidation)."""
+        return self._core.request(
+            "POST",
+            f"{_P}/clock/advance",
+            TestClock.model_validate_json,
+            body=_seconds(seconds),
+            idempotency_key=idempotency_key,
+        )
+
+
+class TestWallets(SyncAPIResource):
+    """Funded sandbox customers (``approve``, ``decline``, ``limited`` are built in)."""
+
+    __test__ = False
+    __slots__ = ()
+
+    def create(
+        self,
+        *,
+        name: str | None = None,
+        collateral: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Wallet:
+        """A new funded customer wallet holding *collateral* LP tokens."""
+        return self._core.request(
+            "POST",
+            f"{_P}/wallets",
+            Wallet.model_validate_json,
+            body=_wallet_body(name, collateral),
+            idempotency_key=idempotency_key,
+        )
+
+    def list(self) -> SyncPage[Wallet]:
+        """Every sandbox wallet, the built-in ones included."""
+        return self._core.page(f"{_P}/wallets", {}, Wallet.model_validate)
+
+    def retrieve(self, id: str) -> Wallet:
+        """One wallet by id or name."""
+        return self._core.request("GET", f"{_P}/wallets/{path_id(id)}", Wallet.model_validate_json)
+
+
+class TestBills(SyncAPIResource):
+    """Act as the customer or a liquidator on a bill, without a browser."""
+
+    __test__ = False
+    __slots__ = ()
+
+    def pay(self, id: str, *, wallet: str, idempotency_key: str | None = None) -> Bill:
+        """Pay the bill with BNPL from *wallet* (a wallet id or name)."""
+        return self._core.request(
+            "POST",
+            f"{_P}/bills/{path_id(id)}/pay",
+            Bill.model_validate_json,
+            body={"wallet": wallet},
+            idempotency_key=idempotency_key,
+        )
+
+    def repay(self, id: str, *, idempotency_key: str | None = None) -> Bill:
+        """Repay the bill (principal plus any late fee) as its customer."""
+        return self._core.request(
+            "POST",
+            f"{_P}/bills/{path_id(id)}/repay",
+            Bill.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
+    def liquidate(
+        self, id: str, *, liquidator: str | None = None, idempotency_key: str | None = None
+    ) -> Bill:
+        """Liquidate an overdue bill's collateral (optionally as a given *liquidator* wallet)."""
+        return self._core.request(
+            "POST",
+            f"{_P}/bills/{path_id(id)}/liquidate",
+            Bill.model_validate_json,
+            body=compact(liquidator=liquidator),
+            idempotency_key=idempotency_key,
+        )
+
+
+class TestEvents(SyncAPIResource):
+    """Make the sandbox produce events."""
+
+    __test__ = False
+    __slots__ = ()
+
+    def trigger(self, *, type: str, idempotency_key: str | None = None) -> LumenLaterObject:
+        """Create whatever objects cause an event of *type*; returns that event when given."""
+        return self._core.request(
+            "POST",
+            f"{_P}/events/trigger",
+            _triggered,
+            body={"type": type},
+            idempotency_key=idempotency_key,
+        )
+
+
+class TestHelpers(SyncAPIResource):
+    """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`bills`, :attr:`events`."""
+
+    __test__ = False
+    __slots__ = ("bills", "clock", "events", "wallets")
+
+    def __init__(self, core: SyncCore) -> None:
+        super().__init__(core)
+        self.clock = TestClocks(core)
+        self.wallets = TestWallets(core)
+        self.bills = TestBills(core)
+        self.events = TestEvents(core)
+
+
+class AsyncTestClocks(AsyncAPIResource):
+    """The sandbox ledger clock."""
+
+    __slots__ = ()
+
+    async def retrieve(self) -> TestClock:
+        """The sandbox's current ledger time."""
+        return await self._core.request("GET", f"{_P}/clock", TestClock.model_validate_json)
+
+    async def advance(self, *, seconds: int, idempotency_key: str | None = None) -> TestClock:
+        """Move time forward, running whatever it triggers (expiry, overdue, liquidation)."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/clock/advance",
+            TestClock.model_validate_json,
+            body=_seconds(seconds),
+            idempotency_key=idempotency_key,
+        )
+
+
+class AsyncTestWallets(AsyncAPIResource):
+    """Funded sandbox customers (``approve``, ``decline``, ``limited`` are built in)."""
+
+    __slots__ = ()
+
+    async def create(
+        self,
+        *,
+        name: str | None = None,
+        collateral: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Wallet:
+        """A new funded customer wallet holding *collateral* LP tokens."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/wallets",
+            Wallet.model_validate_json,
+            body=_wallet_body(name, collateral),
+            idempotency_key=idempotency_key,
+        )
+
+    def list(self) -> AsyncPaginator[Wallet]:
+        """Every sandbox wallet, the built-in ones included."""
+        return self._core.paginator(f"{_P}/wallets", {}, Wallet.model_validate)
+
+    async def retrieve(self, id: str) -> Wallet:
+        """One wallet by id or name."""
+        return await self._core.request(
+            "GET", f"{_P}/wallets/{path_id(id)}", Wallet.model_validate_json
+        )
+
+
+class AsyncTestBills(AsyncAPIResource):
+    """Act as the customer or a liquidator on a bill, without a browser."""
+
+    __slots__ = ()
+
+    async def pay(self, id: str, *, wallet: str, idempotency_key: str | None = None) -> Bill:
+        """Pay the bill with BNPL from *wallet* (a wallet id or name)."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/bills/{path_id(id)}/pay",
+            Bill.model_validate_json,
+            body={"wallet": wallet},
+            idempotency_key=idempotency_key,
+        )
+
+    async def repay(self, id: str, *, idempotency_key: str | None = None) -> Bill:
+        """Repay the bill (principal plus any late fee) as its customer."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/bills/{path_id(id)}/repay",
+            Bill.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
+    async def liquidate(
+        self, id: str, *, liquidator: str | None = None, idempotency_key: str | None = None
+    ) -> Bill:
+        """Liquidate an overdue bill's collateral (optionally as a given *liquidator* wallet)."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/bills/{path_id(id)}/liquidate",
+            Bill.model_validate_json,
+            body=compact(liquidator=liquidator),
+            idempotency_key=idempotency_key,
+        )
+
+
+class AsyncTestEvents(AsyncAPIResource):
+    """Make the sandbox produce events."""
+
+    __slots__ = ()
+
+    async def trigger(self, *, type: str, idempotency_key: str | None = None) -> LumenLaterObject:
+        """Create whatever objects cause an event of *type*; returns that event when given."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/events/trigger",
+            _triggered,
+            body={"type": type},
+            idempotency_key=idempotency_key,
+        )
+
+
+class AsyncTestHelpers(AsyncAPIResource):
+    """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`bills`, :attr:`events`."""
+
+    __slots__ = ("bills", "clock", "events", "wallets")
+
+    def __init__(self, core: AsyncCore) -> None:
+        super().__init__(core)
+        self.clock = AsyncTestClocks(core)
+        self.wallets = AsyncTestWallets(core)
+        self.bills = AsyncTestBills(core)
+        self.events = AsyncTestEvents(core)

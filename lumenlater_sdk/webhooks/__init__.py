@@ -1,0 +1,89 @@
+"""Receive LumenLater webhooks: verify, parse into typed events, deduplicate, dispatch.
+
+```python
+from lumenlater_sdk.webhooks import WebhookApp, SQLiteEventStore, BillPaidEvent
+
+hooks = WebhookApp(secret="whsec_…", store=SQLiteEventStore("hooks.db"))
+
+@hooks.on("bill.paid")
+async def paid(event: BillPaidEvent) -> None: ...
+
+app.mount("/webhooks/lumenlater", hooks)      # any ASGI app
+```
+
+Lower level: :func:`verify_signature`, :func:`construct_event` and :func:`sign`.
+Flask and Django adapters live in :mod:`lumenlater_sdk.webhooks.flask` and
+:mod:`lumenlater_sdk.webhooks.django`; test helpers in
+:mod:`lumenlater_sdk.webhooks.testing`.
+"""
+
+from ..types.event import (
+    EVENT_CLASSES,
+    EVENT_TYPES,
+    AnyEvent,
+    BaseEvent,
+    BillCancelledEvent,
+    BillCreatedEvent,
+    BillEvent,
+    BillExpiredEvent,
+    BillLiquidatedEvent,
+    BillOverdueEvent,
+    BillPaidEvent,
+    BillRepaidEvent,
+    CheckoutSessionCompletedEvent,
+    CheckoutSessionEvent,
+    CheckoutSessionExpiredEvent,
+    Event,
+    TypedEvent,
+    WebhookEndpointEvent,
+    WebhookEndpointPingEvent,
+)
+from ._app import WebhookApp
+from ._core import MAX_BODY_SIZE, Reply
+from ._errors import InvalidPayloadError, SignatureVerificationError, WebhookError
+from ._events import construct_event, parse_event_payload
+from ._memory_store import InMemoryEventStore
+from ._redis_store import RedisEventStore
+from ._signature import SIGNATURE_HEADER, sign, verify_signature
+from ._sqlite_store import SQLiteEventStore
+from ._store import DEFAULT_LEASE, Claim, ClaimStatus, EventStore
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "EVENT_CLASSES",
+    "EVENT_TYPES",
+    "MAX_BODY_SIZE",
+    "SIGNATURE_HEADER",
+    "AnyEvent",
+    "BaseEvent",
+    "BillCancelledEvent",
+    "BillCreatedEvent",
+    "BillEvent",
+    "BillExpiredEvent",
+    "BillLiquidatedEvent",
+    "BillOverdueEvent",
+    "BillPaidEvent",
+    "BillRepaidEvent",
+    "CheckoutSessionCompletedEvent",
+    "CheckoutSessionEvent",
+    "CheckoutSessionExpiredEvent",
+    "Claim",
+    "ClaimStatus",
+    "Event",
+    "EventStore",
+    "InMemoryEventStore",
+    "InvalidPayloadError",
+    "RedisEventStore",
+    "Reply",
+    "SQLiteEventStore",
+    "SignatureVerificationError",
+    "TypedEvent",
+    "WebhookApp",
+    "WebhookEndpointEvent",
+    "WebhookEndpointPingEvent",
+    "WebhookError",
+    "construct_event",
+    "parse_event_payload",
+    "sign",
+    "verify_signature",
+]

@@ -1,0 +1,140 @@
+"""``WebhookApp``: the receiver as a plain ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+
+from ._core import OK, Receiver, Reply
+from ._signature import SIGNATURE_HEADER
+
+__all__ = ["WebhookApp"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_SIGNATURE = SIGNATURE_HEADER.lower().encode()
+
+
+class WebhookApp(Receiver):
+    """Receives LumenLater webhooks; mount it in any ASGI app or serve it directly.
+
+    ``hooks = WebhookApp(secret="whsec_…", store=SQLiteEventStore("hooks.db"))``,
+    register handlers with :meth:`on`, then e.g. ``app.mount("/webhooks", hooks)``.
+    Answers 200 once every handler succeeded (or the event was already handled),
+    400 on a bad signature or body, 405 on non-POST, 413 over ``max_body_size``
+    (1 MiB), 409 while another delivery of the same event is being handled, and 500
+    if a handler raised, so that the sender retries. ``secret`` may be a list
+    (rotation); ``store`` defaults to an :class:`InMemoryEventStore`; ``clock``
+    gives the current Unix time for the timestamp check.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry point."""
+        kind = scope["type"]
+        if kind == "http":
+            await self._send(send, await self._http(scope, receive))
+        elif kind == "lifespan":
+            await _lifespan(receive, send)
+        elif kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1003})
+
+    async def _http(self, scope: Scope, receive: Receive) -> Reply:
+        signature: str | None = None
+        content_length: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == _SIGNATURE:
+                signature = value.decode("latin-1")
+            elif name == b"content-length":
+                content_length = value
+        reply = self.check_head(scope["method"], content_length)
+        if reply is not None:
+            return reply
+        body = await self._read_body(receive)
+        if body is None:
+            return self.too_large
+        return await self.deliver(body, signature)
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):  # the common case: one message
+            return body if len(body) <= self.max_body_size else None
+        chunks = [body]
+        size = len(body)
+        while message.get("more_body", False):
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_size:
+                return None  # stop reading at once; the rest is never buffered
+            chunks.append(chunk)
+        return b"".join(chunks) if size <= self.max_body_size else None
+
+    async def deliver(self, body: bytes, signature: str | None) -> Reply:
+        """Verify, deduplicate and dispatch one raw delivery; the reply to send."""
+        event = self.parse(body, signature)
+        if isinstance(event, Reply):
+            return event
+        handlers = self.handlers_for(event.type)
+        if not handlers:
+            return OK
+        store = self.store
+        if store.blocking:
+            claim = await anyio.to_thread.run_sync(store.claim, event.id)
+        else:
+            claim = store.claim(event.id)
+        reply = self.after_claim(claim)
+        if reply is not None:
+            return reply
+        done = False
+        try:
+            for reg in handlers:
+                try:
+                    if reg.is_async:
+                        await reg.fn(event)
+                    else:
+                        result = await anyio.to_thread.run_sync(reg.fn, event)
+                        if hasattr(result, "__await__"):
+                            await result
+                except Exception:
+                    return self.handler_failed(event, reg.fn)
+            if store.blocking:
+                await anyio.to_thread.run_sync(store.complete, event.id, claim.token)
+            else:
+                store.complete(event.id, claim.token)
+            done = True
+            return OK
+        finally:
+            if not done:
+                # Shielded: a cancelled request must still free the event for the retry.
+                with anyio.CancelScope(shield=True):
+                    if store.blocking:
+                        await anyio.to_thread.run_sync(store.release, event.id, claim.token)
+                    else:
+                        store.release(event.id, claim.token)
+
+    @staticmethod
+    async def _send(send: Send, reply: Reply) -> None:
+        await send(
+            {"type": "http.response.start", "status": reply.status, "headers": reply.asgi_headers}
+        )
+        await send({"type": "http.response.body", "body": reply.body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # Nothing to start or stop, but answering lets the app be served on its own.
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

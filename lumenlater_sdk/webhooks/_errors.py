@@ -1,0 +1,29 @@
+"""Exceptions raised while receiving webhooks."""
+
+from __future__ import annotations
+
+from ..errors import LumenLaterError
+
+__all__ = ["InvalidPayloadError", "SignatureVerificationError", "WebhookError"]
+
+
+class WebhookError(LumenLaterError):
+    """Base class of the errors raised by :mod:`lumenlater_sdk.webhooks`."""
+
+
+class SignatureVerificationError(WebhookError):
+    """The ``X-LumenLater-Signature`` header does not prove the payload came from LumenLater.
+
+    ``reason`` names the check that failed, one of ``"missing_header"``,
+    ``"malformed_header"``, ``"no_matching_signature"``, ``"timestamp_too_old"``,
+    ``"timestamp_in_future"``; the message says the same in words.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+class InvalidPayloadError(WebhookError, ValueError):
+    """The (correctly signed) body is not a LumenLater event."""

@@ -1,0 +1,70 @@
+"""An in-process event store."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from ._store import DEFAULT_LEASE, Claim, ClaimStatus
+
+__all__ = ["InMemoryEventStore"]
+
+_DONE = Claim(ClaimStatus.DONE)
+_BUSY = Claim(ClaimStatus.BUSY)
+
+
+class InMemoryEventStore:
+    """Remembers handled event ids in this process only (lost on restart).
+
+    Fine for one process and for tests; use :class:`SQLiteEventStore` or
+    :class:`RedisEventStore` when several processes receive webhooks. Only the
+    newest ``max_done`` handled ids are kept, oldest forgotten first.
+    """
+
+    blocking = False
+
+    def __init__(
+        self,
+        *,
+        lease: float = DEFAULT_LEASE,
+        max_done: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lease = lease
+        self.max_done = max_done
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._done: OrderedDict[str, None] = OrderedDict()
+        self._claims: dict[str, tuple[str, float]] = {}
+        self._tokens = itertools.count(1)
+
+    def claim(self, event_id: str) -> Claim:
+        """Take the event unless it is done or claimed by someone else."""
+        now = self._clock()
+        with self._lock:
+            if event_id in self._done:
+                return _DONE
+            held = self._claims.get(event_id)
+            if held is not None and held[1] > now:
+                return _BUSY
+            token = str(next(self._tokens))
+            self._claims[event_id] = (token, now + self.lease)
+            return Claim(ClaimStatus.CLAIMED, token)
+
+    def complete(self, event_id: str, token: str) -> None:
+        """Record the event as handled."""
+        with self._lock:
+            self._claims.pop(event_id, None)
+            self._done[event_id] = None
+            if len(self._done) > self.max_done:
+                self._done.popitem(last=False)
+
+    def release(self, event_id: str, token: str) -> None:
+        """Drop our claim so a retry can run the handlers."""
+        with self._lock:
+            held = self._claims.get(event_id)
+            if held is not None and held[0] == token:
+                del self._claims[event_id]

@@ -1,0 +1,45 @@
+"""Serve a :class:`WebhookApp`'s handlers from Django.
+
+```python
+# urls.py
+from lumenlater_sdk.webhooks.django import webhook_view
+urlpatterns = [path("webhooks/lumenlater/", webhook_view(hooks))]
+```
+
+The view is CSRF-exempt (the signature authenticates the sender) and gives the
+same answers as the ASGI app (200/400/405/409/413/500, duplicate suppression).
+Async handlers are run to completion with :func:`asyncio.run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from ._core import Receiver
+
+__all__ = ["webhook_view"]
+
+_SIGNATURE_META = "HTTP_X_LUMENLATER_SIGNATURE"
+
+
+def webhook_view(hooks: Receiver) -> Callable[[HttpRequest], HttpResponse]:
+    """A CSRF-exempt Django view answering webhook deliveries with ``hooks``' handlers."""
+
+    def lumenlater_webhook(request: HttpRequest) -> HttpResponse:
+        reply = hooks.handle_sync(
+            request.method or "",
+            request.META.get("CONTENT_LENGTH"),
+            request.META.get(_SIGNATURE_META),
+            request.read,
+        )
+        response = HttpResponse(reply.body, status=reply.status, content_type="application/json")
+        for name, value in reply.headers:
+            response[name] = value
+        return response
+
+    # Applied as a call rather than a decorator: django is untyped for mypy.
+    exempt: Callable[[HttpRequest], HttpResponse] = csrf_exempt(lumenlater_webhook)
+    return exempt
