@@ -1,0 +1,30 @@
+"""The ``local`` chain gateway: bnpl_core, lp_token and USDC run in-process.
+
+The contracts of PROTOCOL.md are reproduced function for function (arguments,
+auth, integer formulas, error codes and messages, events) on a deterministic
+ledger kept in the backend's own database, so a sandbox behaves as testnet would.
+"""
+
+from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
+from ._genesis import (
+    APPROVE_COLLATERAL,
+    DEFAULT_POOL_LIQUIDITY,
+    LIMITED_BORROWING,
+    WALLET_USDC,
+    Genesis,
+)
+from ._local_gateway import LocalGateway
+
+__all__ = [
+    "APPROVE_COLLATERAL",
+    "DEFAULT_POOL_LIQUIDITY",
+    "INDEX_SCALE",
+    "LIMITED_BORROWING",
+    "SCALE",
+    "SECONDS_PER_DAY",
+    "USDC_UNIT",
+    "WALLET_USDC",
+    "Genesis",
+    "LocalGateway",
+    "ProtocolConstants",
+]

@@ -1,0 +1,85 @@
+"""Genesis: the accounts and amounts a fresh local ledger starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from stellar_sdk import Keypair
+
+from ...db import Tx
+from ._constants import SCALE, USDC_UNIT, ProtocolConstants
+
+__all__ = [
+    "APPROVE_COLLATERAL",
+    "DEFAULT_POOL_LIQUIDITY",
+    "LIMITED_BORROWING",
+    "ROLES",
+    "WALLET_NAMES",
+    "WALLET_USDC",
+    "Genesis",
+    "load_accounts",
+    "lp_for_borrowing",
+    "save_account",
+]
+
+DEFAULT_POOL_LIQUIDITY = 10_000_000 * USDC_UNIT
+"""USDC the liquidity provider deposits into the pool at genesis."""
+
+APPROVE_COLLATERAL = 1_000_000 * USDC_UNIT
+"""LP deposit of the ``approve`` wallet: ample collateral."""
+
+LIMITED_BORROWING = 100 * USDC_UNIT
+"""Borrowing power of the ``limited`` wallet, exactly."""
+
+WALLET_USDC = 10_000 * USDC_UNIT
+"""Spendable USDC given to the ``approve`` and ``limited`` wallets, for repayments."""
+
+ROLES = ("admin", "treasury", "insurance", "liquidity_provider")
+WALLET_NAMES = ("approve", "decline", "limited")
+
+
+@dataclass(frozen=True)
+class Genesis:
+    """The genesis accounts (with their secret seeds) and the contract ids."""
+
+    admin: Keypair
+    treasury: Keypair
+    insurance: Keypair
+    liquidity_provider: Keypair
+    wallets: dict[str, Keypair] = field(default_factory=dict)
+    contract_ids: dict[str, str] = field(default_factory=dict)
+
+
+def lp_for_borrowing(target: int, c: ProtocolConstants) -> int:
+    """The smallest LP balance whose borrowing power (* MAX_LTV, truncated) is *target*."""
+    if c.max_ltv <= 0:
+        raise ValueError("MAX_LTV is 0: no LP balance gives borrowing power")
+    return -(-target * SCALE // c.max_ltv)
+
+
+def save_account(tx: Tx, name: str, keypair: Keypair) -> None:
+    """Persist a keypair under *name* (``admin``, ``wallet:approve``, ...)."""
+    tx.execute(
+        "INSERT INTO chain_accounts (name, public_key, secret) VALUES (?, ?, ?)",
+        (name, keypair.public_key, keypair.secret),
+    )
+
+
+def load_accounts(tx: Tx, contract_ids: Mapping[str, str]) -> Genesis | None:
+    """The stored genesis, or ``None`` if there is none yet."""
+    rows = tx.fetchall("SELECT name, secret FROM chain_accounts")
+    keys = {r["name"]: Keypair.from_secret(r["secret"]) for r in rows}
+    if not all(role in keys for role in ROLES):
+        return None
+    wallets = {
+        name.split(":", 1)[1]: kp for name, kp in sorted(keys.items()) if name.startswith("wallet:")
+    }
+    return Genesis(
+        admin=keys["admin"],
+        treasury=keys["treasury"],
+        insurance=keys["insurance"],
+        liquidity_provider=keys["liquidity_provider"],
+        wallets=wallets,
+        contract_ids=dict(contract_ids),
+    )

@@ -1,0 +1,398 @@
+"""LocalGateway: the three contracts running in-process on a ledger kept in the database."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from stellar_sdk import Keypair
+
+from ...db import Database, Row, Tx, migrate
+from .._gateway import CONTRACTS, ChainGateway, ContractError, ContractEvent, TxRecord
+from ._bnpl_core import BnplCore
+from ._constants import ProtocolConstants
+from ._genesis import (
+    APPROVE_COLLATERAL,
+    DEFAULT_POOL_LIQUIDITY,
+    LIMITED_BORROWING,
+    ROLES,
+    WALLET_USDC,
+    Genesis,
+    load_accounts,
+    lp_for_borrowing,
+    save_account,
+)
+from ._host import Contract, Host
+from ._ids import contract_id_for, tx_hash
+from ._lp_token import LpToken
+from ._schema import COMPONENT, MIGRATIONS
+from ._storage import Storage, dumps, loads
+from ._usdc import UsdcToken
+
+__all__ = ["LocalGateway"]
+
+_savepoints = itertools.count(1)
+_EVENT_BATCH = 100  # events per multi-row INSERT
+
+
+class LocalGateway(ChainGateway):
+    """The BNPL contracts of PROTOCOL.md on a deterministic ledger in *db*.
+
+    Every state-changing call is one ledger transaction: it takes the lock on the
+    single ``chain_ledger`` row (so calls serialise as on a ledger), runs the
+    contract, and on success writes the state, its events and the next ledger
+    sequence. With ``tx=`` it runs inside the caller's transaction under a
+    SAVEPOINT: a refusal rolls back only the call, and the ledger change commits
+    or rolls back with the caller's own rows. Thread-safe; applies its migrations
+    (component ``chain``) on construction.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        constants: ProtocolConstants | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self.constants = constants or ProtocolConstants()
+        contracts: list[Contract] = [BnplCore(), LpToken(), UsdcToken()]
+        self._contracts = {c.NAME: c for c in contracts}
+        self._ids = {name: contract_id_for(name) for name in CONTRACTS}
+        self._genesis: Genesis | None = None
+        self._genesis_lock = threading.Lock()
+        # Highest time this process has reported: now() must not go back even when the
+        # wall clock does and nothing was persisted since (reads never write).
+        self._high_water = 0
+        self._time_lock = threading.Lock()
+        migrate(db, COMPONENT, MIGRATIONS)
+
+    # --- ChainGateway -----------------------------------------------------------------
+    def contract_id(self, contract: str) -> str:
+        """The ``C…`` id of ``bnpl_core``, ``lp_token`` or ``usdc``."""
+        try:
+            return self._ids[contract]
+        except KeyError:
+            raise ValueError(f"unknown contract {contract!r}") from None
+
+    def invoke(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        signer: Keypair,
+        tx: Tx | None = None,
+    ) -> TxRecord:
+        """Run a state-changing function as *signer*: one ledger, or ContractError and no trace."""
+        with self._atomic(tx) as t:
+            return self._execute(t, contract, function, args, signer)
+
+    def read(
+        self, contract: str, function: str, args: Sequence[Any] = (), *, tx: Tx | None = None
+    ) -> Any:
+        """Run a read-only function at the current ledger time."""
+        with self._reading(tx) as t:
+            host = self._host(Storage(t), self._time(self._ledger(t)), None)
+            typed = host.typed_args(contract, function, args, view=True)
+            return host.call(contract, function, *typed)
+
+    def events_after(
+        self, cursor: int, *, limit: int = 100, tx: Tx | None = None
+    ) -> list[ContractEvent]:
+        """Events with a cursor above *cursor*, oldest first (cursors are 1, 2, 3, ...)."""
+        if limit <= 0:
+            return []
+        with self._reading(tx) as t:
+            rows = t.fetchall(
+                "SELECT event_id, ledger, tx_hash, contract, contract_id, topics, data, timestamp"
+                " FROM chain_events WHERE event_id > ? ORDER BY event_id LIMIT ?",
+                (cursor, limit),
+            )
+        return [
+            ContractEvent(
+                cursor=int(r["event_id"]),
+                contract=r["contract"],
+                contract_id=r["contract_id"],
+                topics=tuple(loads(r["topics"])),
+                data=loads(r["data"]),
+                ledger=int(r["ledger"]),
+                timestamp=int(r["timestamp"]),
+                tx_hash=r["tx_hash"],
+            )
+            for r in rows
+        ]
+
+    def now(self, *, tx: Tx | None = None) -> int:
+        """Ledger time: ``int(clock()) + offset``, never below the last ledger's time."""
+        with self._reading(tx) as t:
+            return self._time(self._ledger(t))
+
+    # --- sandbox controls -------------------------------------------------------------
+    def advance_clock(self, seconds: int, *, tx: Tx | None = None) -> int:
+        """Move ledger time forward by *seconds* (persisted); return the new time."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise ValueError("seconds must be a non-negative int")
+        with self._atomic(tx) as t:
+            target = self._time(self._ledger(t, lock=True)) + seconds
+            t.execute(
+                "UPDATE chain_ledger SET clock_offset = ?, last_time = ? WHERE id = 1",
+                (target - int(self._clock()), target),
+            )
+            return target
+
+    def genesis(
+        self, *, pool_liquidity: int = DEFAULT_POOL_LIQUIDITY, tx: Tx | None = None
+    ) -> Genesis:
+        """Deploy and fund the contracts once; later calls return the stored genesis.
+
+        Creates the admin, treasury, insurance and liquidity-provider accounts,
+        initialises the contracts, deposits *pool_liquidity* USDC into the pool and
+        makes the sandbox wallets ``approve`` (ample collateral), ``decline`` (no
+        LP) and ``limited`` (borrowing power exactly 100 USDC).
+        """
+        if self._genesis is not None:
+            return self._genesis
+        with self._genesis_lock, self._atomic(tx) as t:
+            ledger = self._ledger(t, lock=True)
+            stored = load_accounts(t, self._ids) if ledger["genesis"] else None
+            if stored is None:
+                stored = self._create_genesis(t, pool_liquidity)
+                t.execute("UPDATE chain_ledger SET genesis = 1 WHERE id = 1")
+        if tx is None:
+            # Only once committed: a caller's transaction might still roll back.
+            self._genesis = stored
+        return stored
+
+    def fund_wallet(
+        self, keypair: Keypair, *, usdc: int = 0, lp_deposit: int = 0, tx: Tx | None = None
+    ) -> list[TxRecord]:
+        """Leave *usdc* spendable USDC and an LP deposit of *lp_deposit* with *keypair*.
+
+        The admin mints ``usdc + lp_deposit``; the wallet deposits *lp_deposit*
+        into lp_token. Needs :meth:`genesis` first.
+        """
+        for name, value in (("usdc", usdc), ("lp_deposit", lp_deposit)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int")
+        with self._atomic(tx) as t:
+            admin = self._stored_genesis(t).admin
+            return self._fund(t, admin, keypair, usdc, lp_deposit)
+
+    def enroll_and_approve_merchant(
+        self, merchant: Keypair, merchant_info_id: str, tx: Tx | None = None
+    ) -> list[TxRecord]:
+        """Enroll *merchant* (signed by it) and approve it (signed by the admin).
+
+        Steps already done are skipped, so calling it again is harmless.
+        """
+        with self._atomic(tx) as t:
+            admin = self._stored_genesis(t).admin
+            address = merchant.public_key
+            records: list[TxRecord] = []
+            try:
+                status = self.read("bnpl_core", "get_merchant", [address], tx=t)["status"]
+            except ContractError as e:
+                if e.reason != "merchant_not_found":
+                    raise
+                records.append(
+                    self._execute(
+                        t, "bnpl_core", "enroll_merchant", [address, merchant_info_id], merchant
+                    )
+                )
+                status = "Pending"
+            if status != "Approved":
+                records.append(
+                    self._execute(
+                        t,
+                        "bnpl_core",
+                        "update_merchant_status",
+                        [admin.public_key, address, "Approved"],
+                        admin,
+                    )
+                )
+            return records
+
+    # --- internals --------------------------------------------------------------------
+    @contextmanager
+    def _atomic(self, tx: Tx | None) -> Iterator[Tx]:
+        if tx is None:
+            with self._db.transaction(write=True) as own:
+                yield own
+            return
+        name = f"chain_call_{next(_savepoints)}"
+        tx.execute(f"SAVEPOINT {name}")
+        try:
+            yield tx
+        except BaseException:
+            tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            tx.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        tx.execute(f"RELEASE SAVEPOINT {name}")
+
+    @contextmanager
+    def _reading(self, tx: Tx | None) -> Iterator[Tx]:
+        if tx is not None:
+            yield tx
+            return
+        with self._db.transaction(write=False) as own:
+            yield own
+
+    def _ledger(self, t: Tx, *, lock: bool = False) -> Row:
+        row = t.fetchone(
+            "SELECT sequence, event_id, clock_offset, last_time, genesis FROM chain_ledger"
+            " WHERE id = 1" + (t.for_update if lock else "")
+        )
+        if row is None:
+            raise RuntimeError("chain_ledger is empty: the chain migrations did not run")
+        return row
+
+    def _time(self, ledger: Row) -> int:
+        t = max(int(self._clock()) + int(ledger["clock_offset"]), int(ledger["last_time"]))
+        with self._time_lock:
+            self._high_water = t = max(t, self._high_water)
+        return t
+
+    def _host(self, storage: Storage, timestamp: int, signer: str | None) -> Host:
+        return Host(storage, self._contracts, self._ids, self.constants, timestamp, signer)
+
+    def _execute(
+        self, t: Tx, contract: str, function: str, args: Sequence[Any], signer: Keypair
+    ) -> TxRecord:
+        ledger = self._ledger(t, lock=True)
+        timestamp = self._time(ledger)
+        sequence = int(ledger["sequence"]) + 1
+        storage = Storage(t)
+        host = self._host(storage, timestamp, signer.public_key)
+        typed = host.typed_args(contract, function, args, view=False)
+        result = host.call(contract, function, *typed)
+        # The contract accepted the call: only now does anything reach the database.
+        digest = tx_hash(self._ids[contract], function, typed, signer.public_key, sequence)
+        storage.flush()
+        event_id = int(ledger["event_id"])
+        events: list[ContractEvent] = []
+        for pending in host.events:
+            event_id += 1
+            events.append(
+                ContractEvent(
+                    cursor=event_id,
+                    contract=pending.contract,
+                    contract_id=self._ids[pending.contract],
+                    topics=tuple(pending.topics),
+                    data=pending.data,
+                    ledger=sequence,
+                    timestamp=timestamp,
+                    tx_hash=digest,
+                )
+            )
+        self._insert_events(t, events)
+        t.execute(
+            "INSERT INTO chain_transactions (ledger, hash, contract, function, args, signer,"
+            " timestamp, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sequence,
+                digest,
+                contract,
+                function,
+                dumps(typed),
+                signer.public_key,
+                timestamp,
+                dumps(result),
+            ),
+        )
+        t.execute(
+            "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ? WHERE id = 1",
+            (sequence, event_id, timestamp),
+        )
+        return TxRecord(digest, sequence, timestamp, result, tuple(events))
+
+    def _insert_events(self, t: Tx, events: Sequence[ContractEvent]) -> None:
+        for start in range(0, len(events), _EVENT_BATCH):
+            batch = events[start : start + _EVENT_BATCH]
+            params: list[Any] = []
+            for e in batch:
+                params += [
+                    e.cursor,
+                    e.ledger,
+                    e.tx_hash,
+                    e.contract,
+                    e.contract_id,
+                    dumps(list(e.topics)),
+                    dumps(e.data),
+                    e.timestamp,
+                ]
+            t.execute(
+                "INSERT INTO chain_events (event_id, ledger, tx_hash, contract, contract_id,"
+                " topics, data, timestamp) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch)),
+                params,
+            )
+
+    def _stored_genesis(self, t: Tx) -> Genesis:
+        stored = load_accounts(t, self._ids)
+        if stored is None:
+            raise RuntimeError("the local ledger has no genesis yet: call genesis() first")
+        return stored
+
+    def _fund(
+        self, t: Tx, admin: Keypair, keypair: Keypair, usdc: int, lp_deposit: int
+    ) -> list[TxRecord]:
+        records = []
+        if usdc + lp_deposit > 0:
+            records.append(
+                self._execute(t, "usdc", "mint", [keypair.public_key, usdc + lp_deposit], admin)
+            )
+        if lp_deposit > 0:
+            records.append(
+                self._execute(t, "lp_token", "deposit", [keypair.public_key, lp_deposit], keypair)
+            )
+        return records
+
+    def _create_genesis(self, t: Tx, pool_liquidity: int) -> Genesis:
+        keys = {role: Keypair.random() for role in ROLES}
+        for role, kp in keys.items():
+            save_account(t, role, kp)
+        admin = keys["admin"]
+        ids = self._ids
+        self._execute(t, "usdc", "initialize", [admin.public_key], admin)
+        self._execute(t, "lp_token", "initialize", [admin.public_key, ids["usdc"]], admin)
+        self._execute(t, "lp_token", "set_bnpl_core", [ids["bnpl_core"]], admin)
+        self._execute(
+            t,
+            "bnpl_core",
+            "initialize",
+            [
+                ids["lp_token"],
+                ids["usdc"],
+                admin.public_key,
+                keys["treasury"].public_key,
+                keys["insurance"].public_key,
+            ],
+            admin,
+        )
+        if pool_liquidity > 0:
+            self._fund(t, admin, keys["liquidity_provider"], 0, pool_liquidity)
+        wallets = {name: Keypair.random() for name in ("approve", "decline", "limited")}
+        for name, kp in wallets.items():
+            save_account(t, f"wallet:{name}", kp)
+        self._fund(t, admin, wallets["approve"], WALLET_USDC, APPROVE_COLLATERAL)
+        self._fund(
+            t,
+            admin,
+            wallets["limited"],
+            WALLET_USDC,
+            lp_for_borrowing(LIMITED_BORROWING, self.constants),
+        )
+        return Genesis(
+            admin=admin,
+            treasury=keys["treasury"],
+            insurance=keys["insurance"],
+            liquidity_provider=keys["liquidity_provider"],
+            wallets=wallets,
+            contract_ids=dict(ids),
+        )

@@ -1,0 +1,76 @@
+"""Helpers shared by the engine tests (kept out of conftest so tests can import them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+from stellar_sdk import Keypair
+
+from lumenlater_sdk.backend.chain import ContractError
+from lumenlater_sdk.backend.chain.local import USDC_UNIT, Genesis, LocalGateway
+
+T0 = 1_800_000_000
+"""The fake wall clock: ledger time only moves through advance_clock."""
+
+DAY = 86_400
+USDC = USDC_UNIT
+
+
+@contextmanager
+def refused(
+    reason: str, message: str | None = None
+) -> Iterator[pytest.ExceptionInfo[ContractError]]:
+    """Expect a ContractError with this API *reason* (and contract *message*)."""
+    with pytest.raises(ContractError) as info:
+        yield info
+    assert info.value.reason == reason, info.value
+    if message is not None:
+        assert info.value.message == message
+
+
+class FakeClock:
+    """A wall clock the test controls."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class World:
+    """A ledger after genesis with one approved merchant."""
+
+    gw: LocalGateway
+    g: Genesis
+    merchant: Keypair
+
+    @property
+    def approve(self) -> Keypair:
+        return self.g.wallets["approve"]
+
+    def bill(self, user: Keypair, amount: int, order_id: str = "o-1") -> int:
+        """Create a bill; return its id."""
+        rec = self.gw.invoke(
+            "bnpl_core",
+            "create_bill",
+            [self.merchant.public_key, user.public_key, amount, order_id],
+            signer=self.merchant,
+        )
+        return int(rec.result)
+
+    def pay(self, bill_id: int, user: Keypair) -> None:
+        self.gw.invoke("bnpl_core", "pay_bill_bnpl", [bill_id], signer=user)
+
+    def usdc(self, address: str) -> int:
+        return int(self.gw.read("usdc", "balance", [address]))
+
+    def lp(self, address: str) -> int:
+        return int(self.gw.read("lp_token", "balance", [address]))
+
+    def bill_status(self, bill_id: int) -> str:
+        return str(self.gw.read("bnpl_core", "get_bill", [bill_id])["status"])
