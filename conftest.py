@@ -18,14 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from lumenlater_sdk._ports import free_port
+
+__all__ = ["free_port"]
+
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pg_tool(name: str) -> str:
@@ -145,3 +142,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[object]:
+    """A running backend on SQLite (loopback, free port) with a fresh merchant.
+
+    The handle has ``base_url``, ``secret_key``, ``publishable_key``,
+    ``webhook_secret``, ``merchant_id`` and ``create_merchant()``; see
+    :func:`lumenlater_sdk.backend.testing.run_sandbox`.
+    """
+    from lumenlater_sdk.backend.testing import run_sandbox
+
+    with run_sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}") as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox_pg(pg_url: str) -> Iterator[object]:
+    """Like ``sandbox``, on a fresh PostgreSQL database."""
+    from lumenlater_sdk.backend.testing import run_sandbox
+
+    with run_sandbox(pg_url) as handle:
+        yield handle

@@ -126,14 +126,17 @@ class TestBills(SyncAPIResource):
         )
 
     def liquidate(
-        self, id: str, *, liquidator: str | None = None, idempotency_key: str | None = None
+        self, id: str, *, wallet: str | None = None, idempotency_key: str | None = None
     ) -> Bill:
-        """Liquidate an overdue bill's collateral (optionally as a given *liquidator* wallet)."""
+        """Liquidate a bill 28+ days old, as *wallet* (id or name; it must hold LP tokens).
+
+        Without a wallet the sandbox's own liquidity provider liquidates.
+        """
         return self._core.request(
             "POST",
             f"{_P}/bills/{path_id(id)}/liquidate",
             Bill.model_validate_json,
-            body=compact(liquidator=liquidator),
+            body=compact(wallet=wallet),
             idempotency_key=idempotency_key,
         )
 
@@ -246,14 +249,17 @@ class AsyncTestBills(AsyncAPIResource):
         )
 
     async def liquidate(
-        self, id: str, *, liquidator: str | None = None, idempotency_key: str | None = None
+        self, id: str, *, wallet: str | None = None, idempotency_key: str | None = None
     ) -> Bill:
-        """Liquidate an overdue bill's collateral (optionally as a given *liquidator* wallet)."""
+        """Liquidate a bill 28+ days old, as *wallet* (id or name; it must hold LP tokens).
+
+        Without a wallet the sandbox's own liquidity provider liquidates.
+        """
         return await self._core.request(
             "POST",
             f"{_P}/bills/{path_id(id)}/liquidate",
             Bill.model_validate_json,
-            body=compact(liquidator=liquidator),
+            body=compact(wallet=wallet),
             idempotency_key=idempotency_key,
         )
 

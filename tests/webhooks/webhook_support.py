@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,15 +10,10 @@ from typing import Any
 
 import uvicorn
 
+from lumenlater_sdk._ports import free_port
+
 SECRET = "whsec_test_5f0c8a1d2e3b4c5d6e7f8091a2b3c4d5"
 OTHER_SECRET = "whsec_test_0123456789abcdef0123456789abcdef"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

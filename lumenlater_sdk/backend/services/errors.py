@@ -13,7 +13,7 @@ ErrorKind = Literal[
     "not_found",  # 404
     "authentication",  # 401
     "permission",  # 403
-    "conflict",  # 409 invalid_request_error (state conflict)
+    "conflict",  # 400 invalid_request_error (state conflict)
     "idempotency",  # 409 idempotency_error
     "rate_limit",  # 429
     "chain_refused",  # 400/402-like contract refusal: 400 invalid_request_error, code = reason
@@ -55,7 +55,7 @@ class PermissionDenied(ServiceError):
 
 
 class Conflict(ServiceError):
-    """409: the object is not in a state that allows this (e.g. cancelling a paid bill)."""
+    """400: the object is not in a state that allows this (e.g. cancelling a paid bill)."""
 
     kind: ErrorKind = "conflict"
 

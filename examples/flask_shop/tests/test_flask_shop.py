@@ -1,0 +1,229 @@
+"""The example shop against a real sandbox on loopback: catalogue, cart, checkout, webhooks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from examples.flask_shop.catalogue import PRODUCTS
+from examples.flask_shop.money import format_usdc
+from examples.flask_shop.orders import Order, OrderLine
+from examples.flask_shop.serving import RunningShop
+from lumenlater_sdk import LumenLater, usdc
+from lumenlater_sdk.cli._demo import DemoError, pay_hosted_page
+from lumenlater_sdk.webhooks.testing import make_event, sample_bill, signed_request
+
+
+def browser(shop: RunningShop) -> httpx.Client:
+    """A cookie-keeping HTTP client for the shop that shows redirects instead of following."""
+    return httpx.Client(base_url=shop.url, timeout=30.0, follow_redirects=False)
+
+
+def fill_cart(b: httpx.Client, items: dict[str, int]) -> None:
+    for sku, quantity in items.items():
+        r = b.post("/cart/add", data={"sku": sku, "quantity": str(quantity)})
+        assert r.status_code == 303, r.text
+
+
+def check_out(b: httpx.Client) -> str:
+    """Check out; the hosted page the shop redirects to."""
+    r = b.post("/checkout")
+    assert r.status_code == 303, r.text
+    return r.headers["location"]
+
+
+def only_order(shop: RunningShop) -> Order:
+    [order] = shop.orders.list()
+    return order
+
+
+def current(shop: RunningShop, order: Order) -> Order:
+    found = shop.orders.get(order.id)
+    assert found is not None
+    return found
+
+
+def test_catalogue_lists_every_product_with_its_price(shop: RunningShop) -> None:
+    with browser(shop) as b:
+        page = b.get("/")
+    assert page.status_code == 200
+    for product in PRODUCTS:
+        assert product.name in page.text
+        assert format_usdc(product.price) in page.text
+        assert f'<label for="quantity-{product.sku}">' in page.text
+
+
+def test_money_is_shown_exactly() -> None:
+    assert format_usdc(usdc("12.50")) == "12.50 USDC"
+    assert format_usdc(usdc("1234")) == "1,234.00 USDC"
+    assert format_usdc(147_945) == "0.0147945 USDC"
+
+
+def test_cart_adds_updates_and_removes_lines(shop: RunningShop) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"mug": 2, "tee": 1})
+        fill_cart(b, {"mug": 1})
+        cart = b.get("/cart").text
+        assert "Cart (4)" in cart
+        assert 'id="cart-total">62.50 USDC<' in cart  # 3 × 12.50 + 25
+        assert b.post("/cart/update", data={"sku": "mug", "quantity": "0"}).status_code == 303
+        cart = b.get("/cart").text
+        assert "Stellar mug" not in cart
+        assert 'id="cart-total">25.00 USDC<' in cart
+        assert b.post("/cart/add", data={"sku": "nope", "quantity": "1"}).status_code == 404
+        assert b.post("/cart/add", data={"sku": "tee", "quantity": "x"}).status_code == 400
+
+
+def test_checkout_of_an_empty_cart_goes_back_to_the_cart(shop: RunningShop) -> None:
+    with browser(shop) as b:
+        r = b.post("/checkout")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/cart"
+    assert shop.orders.list() == []
+
+
+def test_checkout_creates_a_session_with_line_items_and_redirects(
+    shop: RunningShop, ll: LumenLater
+) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"mug": 2, "lamp": 1})
+        pay_url = check_out(b)
+
+    order = only_order(shop)
+    assert order.status == "pending"
+    assert order.amount == 2 * usdc("12.50") + usdc("89.99")
+    assert order.session_id is not None
+    session = ll.checkout.sessions.retrieve(order.session_id)
+    assert pay_url == session.url
+    assert f"/pay/{session.id}" in pay_url
+    assert session.status == "open"
+    assert session.order_id == order.id
+    assert session.amount == order.amount
+    assert [(li.name, li.quantity, li.unit_amount) for li in session.line_items] == [
+        ("Stellar mug", 2, usdc("12.50")),
+        ("Lumen desk lamp", 1, usdc("89.99")),
+    ]
+    assert session.success_url.startswith(f"{shop.url}/checkout/success?session_id=")
+    assert session.cancel_url == f"{shop.url}/checkout/cancel?order_id={order.id}"
+
+
+def test_paying_confirms_on_the_success_page_and_the_webhook_marks_the_order_paid(
+    shop: RunningShop, ll: LumenLater
+) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"tee": 1})
+        pay_url = check_out(b)
+        success_url = pay_hosted_page(b, pay_url, wallet="approve")
+        order = only_order(shop)
+        assert success_url == f"{shop.url}/checkout/success?session_id={order.session_id}"
+
+        page = b.get(success_url)
+        assert page.status_code == 200
+        assert "Thank you" in page.text
+        assert order.id in page.text
+        assert "Cart (0)" in page.text  # the paid cart is emptied
+
+    paid = shop.wait_for_order(order.id, lambda o: o.status == "paid")
+    session = ll.checkout.sessions.retrieve(order.session_id or "")
+    assert paid.bill_id == session.bill
+    assert paid.customer == session.customer
+
+
+def test_success_page_refuses_an_unpaid_or_unknown_session(
+    shop: RunningShop, ll: LumenLater
+) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"notebook": 3})
+        check_out(b)
+        order = only_order(shop)
+        page = b.get("/checkout/success", params={"session_id": order.session_id})
+        assert page.status_code == 402
+        assert "Payment not completed" in page.text
+        assert "Cart (3)" in page.text
+        assert b.get("/checkout/success", params={"session_id": "cs_nope"}).status_code == 404
+    assert current(shop, order).status == "pending"
+
+
+def test_cancel_page_keeps_the_cart_and_expires_the_session(
+    shop: RunningShop, ll: LumenLater
+) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"mug": 1})
+        check_out(b)
+        order = only_order(shop)
+        session = ll.checkout.sessions.retrieve(order.session_id or "")
+        page = b.get(session.cancel_url)
+        assert page.status_code == 200
+        assert "Checkout cancelled" in page.text
+        assert "Cart (1)" in page.text
+    assert current(shop, order).status == "cancelled"
+    assert ll.checkout.sessions.retrieve(session.id).status == "expired"
+
+
+def _bill_event(event_type: str, order_id: str, status: str, **fields: Any) -> dict[str, Any]:
+    bill = sample_bill(status, order_id=order_id, **fields)
+    return make_event(event_type, data_object=bill)
+
+
+def test_webhook_marks_paid_once_when_the_same_event_is_delivered_twice(shop: RunningShop) -> None:
+    order = shop.orders.create([OrderLine("mug", "Stellar mug", 1, usdc("12.50"))])
+    event = _bill_event("bill.paid", order.id, "paid", amount=order.amount)
+    request = signed_request(event, shop.webhook_secret)
+
+    with browser(shop) as b:
+        first = b.post("/webhooks/lumenlater", content=request.body, headers=request.headers)
+        paid = shop.orders.get(order.id)
+        second = b.post("/webhooks/lumenlater", content=request.body, headers=request.headers)
+
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert json.loads(second.content).get("duplicate") is True
+    assert paid is not None and paid.status == "paid"
+    assert paid.bill_id == event["data"]["object"]["id"]
+    assert shop.orders.get(order.id) == paid  # the duplicate changed nothing
+
+
+def test_webhook_status_only_moves_forward(shop: RunningShop) -> None:
+    order = shop.orders.create([OrderLine("tee", "Soroban T-shirt", 2, usdc("25"))])
+    fee = order.amount * 3_000_000 * 6 // 3_650_000_000
+    deliveries = [
+        _bill_event("bill.repaid", order.id, "repaid", amount=order.amount, late_fee=fee),
+        _bill_event("bill.overdue", order.id, "overdue", amount=order.amount),
+        _bill_event("bill.paid", order.id, "paid", amount=order.amount),
+    ]
+    with browser(shop) as b:
+        for event in deliveries:  # out of order, as webhooks may arrive
+            req = signed_request(event, shop.webhook_secret)
+            r = b.post("/webhooks/lumenlater", content=req.body, headers=req.headers)
+            assert r.status_code == 200
+        orders_page = b.get("/orders").text
+    final = shop.orders.get(order.id)
+    assert final is not None
+    assert (final.status, final.late_fee) == ("repaid", fee)
+    assert f'id="order-{order.id}" data-status="repaid"' in orders_page
+    assert format_usdc(fee) in orders_page
+
+
+def test_webhook_rejects_a_bad_signature(shop: RunningShop) -> None:
+    order = shop.orders.create([OrderLine("mug", "Stellar mug", 1, usdc("12.50"))])
+    req = signed_request(_bill_event("bill.paid", order.id, "paid"), "whsec_wrong")
+    with browser(shop) as b:
+        r = b.post("/webhooks/lumenlater", content=req.body, headers=req.headers)
+    assert r.status_code == 400
+    assert current(shop, order).status == "pending"
+
+
+def test_a_declined_wallet_leaves_the_order_unpaid(shop: RunningShop, ll: LumenLater) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"lamp": 1})
+        pay_url = check_out(b)
+        with pytest.raises(DemoError, match="402"):
+            pay_hosted_page(b, pay_url, wallet="decline")  # no collateral: refused on the page
+        order = only_order(shop)
+        assert ll.checkout.sessions.retrieve(order.session_id or "").status == "open"
+        page = b.get("/checkout/success", params={"session_id": order.session_id})
+        assert page.status_code == 402
+    assert current(shop, order).status == "pending"

@@ -1,0 +1,208 @@
+"""The outbox: one row per (event, endpoint) still to deliver. SQL only.
+
+A row is *claimed* by bumping its attempt number and pushing ``next_attempt_ms``
+to the end of a lease; a worker that dies mid-delivery therefore loses its rows
+only until the lease runs out, and the next claim uses a new attempt number, so
+no attempt number is ever sent by two workers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..db import Row, Tx
+
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "Claim",
+    "Outcome",
+    "Wakeable",
+    "claim_due",
+    "drop",
+    "enqueue",
+    "matches",
+    "register_waker",
+    "requeue",
+]
+
+NOTIFY_CHANNEL = "lumenlater_webhook_outbox"
+"""PostgreSQL ``NOTIFY`` channel; PostgreSQL sends it when the enqueuing transaction commits."""
+
+
+class Wakeable(Protocol):
+    """Something :func:`enqueue` pokes when it queues work (a worker in this process)."""
+
+    def wake(self) -> None:
+        """Look for due rows soon; called from any thread."""
+
+
+_wakers: weakref.WeakSet[Wakeable] = weakref.WeakSet()
+
+
+def register_waker(worker: Wakeable) -> None:
+    """Have :func:`enqueue` call ``worker.wake()`` so that it looks for work at once."""
+    _wakers.add(worker)
+
+
+def _wake(tx: Tx) -> None:
+    # On SQLite a woken worker's write transaction waits for this one to commit,
+    # so it sees the new rows; on PostgreSQL other processes hear the NOTIFY.
+    if tx.dialect == "postgresql":
+        tx.execute("SELECT pg_notify(?, '')", (NOTIFY_CHANNEL,))
+    for worker in list(_wakers):
+        worker.wake()
+
+
+def matches(enabled_events: Sequence[str], event_type: str) -> bool:
+    """Whether an endpoint subscribed to *enabled_events* receives *event_type*."""
+    return "*" in enabled_events or event_type in enabled_events
+
+
+def _insert(tx: Tx, event_id: str, endpoint_id: str, merchant_id: str, now: float) -> int:
+    return tx.execute(
+        "INSERT INTO webhook_outbox (event_id, endpoint_id, merchant_id, status,"
+        " next_attempt_ms, created) VALUES (?, ?, ?, 'pending', ?, ?)"
+        " ON CONFLICT (event_id, endpoint_id) DO NOTHING",
+        (event_id, endpoint_id, merchant_id, int(now * 1000), int(now)),
+    )
+
+
+def enqueue(
+    tx: Tx, *, event_id: str, merchant_id: str, event_type: str, now: float | None = None
+) -> int:
+    """Queue *event_id* for every enabled endpoint of *merchant_id* that wants *event_type*.
+
+    Call it in the transaction that inserts the event row, so that the event and
+    its deliveries commit or vanish together. Returns the number of rows queued.
+    """
+    at = time.time() if now is None else now
+    endpoints = tx.fetchall(
+        "SELECT id, enabled_events FROM webhook_endpoints WHERE merchant_id = ? AND status = ?",
+        (merchant_id, "enabled"),
+    )
+    queued = 0
+    for ep in endpoints:
+        if matches(json.loads(ep["enabled_events"]), event_type):
+            queued += _insert(tx, event_id, ep["id"], merchant_id, at)
+    if queued:
+        _wake(tx)
+    return queued
+
+
+def requeue(
+    tx: Tx, *, event_id: str, endpoint_ids: Iterable[str], merchant_id: str, now: float
+) -> int:
+    """Queue *event_id* for *endpoint_ids* again with a fresh retry schedule; return rows queued."""
+    n = 0
+    for endpoint_id in endpoint_ids:
+        changed = tx.execute(
+            "UPDATE webhook_outbox SET status = 'pending', cycle_attempts = 0,"
+            " cycle_started_ms = NULL, next_attempt_ms = ? WHERE event_id = ? AND endpoint_id = ?"
+            " AND (status <> 'pending' OR lock_token IS NULL)",
+            (int(now * 1000), event_id, endpoint_id),
+        )
+        if not changed:
+            changed = _insert(tx, event_id, endpoint_id, merchant_id, now)
+        n += changed
+    if n:
+        _wake(tx)
+    return n
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt this worker now owns: what to send where."""
+
+    seq: int
+    event_id: str
+    event_type: str
+    payload: bytes
+    endpoint_id: str
+    merchant_id: str
+    url: str
+    secrets: tuple[str, ...] = field(repr=False)
+    attempt: int
+    cycle_attempt: int
+    cycle_started: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of sending one :class:`Claim`."""
+
+    claim: Claim
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    finished: float
+
+    @property
+    def ok(self) -> bool:
+        """Any 2xx within the timeout."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def claim_due(
+    tx: Tx, *, now: float, lease: float, token: str, limit: int
+) -> tuple[list[Row], list[Row], dict[str, Row], list[Row]]:
+    """Lock and lease up to *limit* due rows; return them with their events, endpoints and secrets.
+
+    On PostgreSQL, ``SKIP LOCKED`` lets several workers claim side by side;
+    rows another worker is claiming right now are simply passed over.
+    """
+    now_ms = int(now * 1000)
+    rows = tx.fetchall(
+        "SELECT seq, event_id, endpoint_id, merchant_id, attempts, cycle_attempts,"
+        " cycle_started_ms FROM webhook_outbox WHERE status = 'pending' AND next_attempt_ms <= ?"
+        " ORDER BY next_attempt_ms LIMIT ?" + tx.skip_locked,
+        (now_ms, limit),
+    )
+    if not rows:
+        return [], [], {}, []
+    lease_ms = now_ms + int(lease * 1000)
+    seqs = [r["seq"] for r in rows]
+    tx.execute(
+        "UPDATE webhook_outbox SET attempts = attempts + 1, cycle_attempts = cycle_attempts + 1,"
+        " cycle_started_ms = COALESCE(cycle_started_ms, ?), next_attempt_ms = ?,"
+        f" locked_until_ms = ?, lock_token = ? WHERE seq IN ({_placeholders(len(seqs))})",
+        (now_ms, lease_ms, lease_ms, token, *seqs),
+    )
+    event_ids = sorted({r["event_id"] for r in rows})
+    events = tx.fetchall(
+        f"SELECT id, type, payload FROM events WHERE id IN ({_placeholders(len(event_ids))})",
+        event_ids,
+    )
+    endpoint_ids = sorted({r["endpoint_id"] for r in rows})
+    marks = _placeholders(len(endpoint_ids))
+    endpoints = {
+        e["id"]: e
+        for e in tx.fetchall(
+            f"SELECT id, url, status FROM webhook_endpoints WHERE id IN ({marks})", endpoint_ids
+        )
+    }
+    secrets = tx.fetchall(
+        "SELECT endpoint_id, ciphertext FROM webhook_endpoint_secrets"
+        f" WHERE endpoint_id IN ({marks}) AND (expires_at IS NULL OR expires_at > ?)"
+        " ORDER BY seq DESC",
+        (*endpoint_ids, int(now)),
+    )
+    return rows, events, endpoints, secrets
+
+
+def drop(tx: Tx, seqs: Sequence[int]) -> None:
+    """Give up on rows whose event or endpoint no longer exists or is disabled."""
+    if seqs:
+        tx.execute(
+            "UPDATE webhook_outbox SET status = 'failed', locked_until_ms = NULL, lock_token = NULL"
+            f" WHERE seq IN ({_placeholders(len(seqs))})",
+            tuple(seqs),
+        )

@@ -1,0 +1,81 @@
+"""Tables of the "delivery" component: endpoints, their secrets, the outbox and the attempt log."""
+
+from __future__ import annotations
+
+from ..db import Database, Migration, migrate
+
+__all__ = ["COMPONENT", "MIGRATIONS", "install"]
+
+COMPONENT = "delivery"
+
+# ``seq`` gives every row a total, insertion-ordered key: ``created`` is whole
+# seconds, so "newest first" pagination needs a tie-breaker.
+_V1_SQLITE = """
+CREATE TABLE webhook_endpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    merchant_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    enabled_events TEXT NOT NULL,
+    description TEXT,
+    metadata TEXT NOT NULL,
+    status TEXT NOT NULL,
+    disabled_reason TEXT,
+    livemode INTEGER NOT NULL DEFAULT 0,
+    created BIGINT NOT NULL,
+    failing_since BIGINT
+);
+CREATE INDEX webhook_endpoints_merchant ON webhook_endpoints (merchant_id, seq);
+CREATE TABLE webhook_endpoint_secrets (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint_id TEXT NOT NULL,
+    ciphertext TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    expires_at BIGINT
+);
+CREATE INDEX webhook_endpoint_secrets_endpoint ON webhook_endpoint_secrets (endpoint_id);
+CREATE TABLE webhook_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    cycle_attempts INTEGER NOT NULL DEFAULT 0,
+    cycle_started_ms BIGINT,
+    next_attempt_ms BIGINT NOT NULL,
+    locked_until_ms BIGINT,
+    lock_token TEXT,
+    created BIGINT NOT NULL,
+    UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_ms);
+CREATE INDEX webhook_outbox_endpoint ON webhook_outbox (endpoint_id, status);
+CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    merchant_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    duration_ms INTEGER NOT NULL,
+    next_attempt_at BIGINT,
+    created BIGINT NOT NULL
+);
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, seq);
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id)
+"""
+
+_V1_POSTGRESQL = _V1_SQLITE.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "webhook delivery tables", _V1_SQLITE, postgresql=_V1_POSTGRESQL),
+]
+"""The component's schema steps, applied by :func:`install`."""
+
+
+def install(db: Database) -> int:
+    """Create or upgrade the delivery tables; return how many migrations ran."""
+    return migrate(db, COMPONENT, MIGRATIONS)

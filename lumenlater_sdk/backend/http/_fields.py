@@ -1,0 +1,86 @@
+"""Request field types shared by the route modules: strict money, addresses, metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from stellar_sdk import StrKey
+
+__all__ = [
+    "Amount",
+    "Body",
+    "Currency",
+    "EmptyBody",
+    "ListQuery",
+    "Metadata",
+    "Query",
+    "ShortText",
+    "StellarAddress",
+    "Url",
+]
+
+
+def _address(value: str) -> str:
+    if not StrKey.is_valid_ed25519_public_key(value):
+        raise ValueError("must be a Stellar account address (G…)")
+    return value
+
+
+def _metadata(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 50:
+        raise ValueError("metadata can have at most 50 keys")
+    for k, v in value.items():
+        if not k or len(k) > 40:
+            raise ValueError("metadata keys must be 1-40 characters")
+        if len(v) > 500:
+            raise ValueError("metadata values must be at most 500 characters")
+    return value
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+# JSON numbers only: 10.0, "10" and true are refused, so no float ever becomes money.
+Amount = Annotated[StrictInt, Field(gt=0, le=2**62, description="Stroops (1 USDC = 10^7).")]
+StellarAddress = Annotated[
+    str, StringConstraints(min_length=56, max_length=56), AfterValidator(_address)
+]
+Metadata = Annotated[
+    dict[str, Annotated[str, StringConstraints(max_length=500)]], AfterValidator(_metadata)
+]
+Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_url)]
+ShortText = Annotated[str, StringConstraints(max_length=500)]
+Currency = Annotated[str, StringConstraints(pattern="^usdc$")]
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown fields are an error (``parameter_unknown``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class EmptyBody(Body):
+    """A body with no fields (``{}`` or nothing)."""
+
+
+class Query(BaseModel):
+    """Base of query strings: values arrive as text, so numbers are parsed (lax)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListQuery(Query):
+    """Pagination shared by every list."""
+
+    limit: Annotated[int, Field(ge=1, le=100)] = 10
+    starting_after: Annotated[str, StringConstraints(max_length=100)] | None = None
+    ending_before: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+def dump(model: BaseModel | None) -> dict[str, Any]:
+    """A model's set fields as a dict."""
+    return {} if model is None else model.model_dump(exclude_unset=True)

@@ -1,0 +1,131 @@
+"""Bills: ``/v1/bills``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from ...types import Bill
+from ..http._fields import (
+    Amount,
+    Body,
+    Currency,
+    EmptyBody,
+    ListQuery,
+    Metadata,
+    ShortText,
+    StellarAddress,
+)
+from ..http._spec import Call, RouteSpec
+from ..services import bills
+from ._lists import list_body, page_of
+
+__all__ = ["ROUTES", "BillCreate", "BillListQuery"]
+
+OrderId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+BillStatusFilter = Literal[
+    "created", "paid", "repaid", "overdue", "liquidated", "expired", "cancelled"
+]
+
+
+class BillCreate(Body):
+    """``POST /v1/bills``."""
+
+    customer: StellarAddress
+    amount: Amount
+    currency: Currency = "usdc"
+    order_id: OrderId | None = None
+    description: ShortText | None = None
+    metadata: Metadata | None = None
+
+
+class BillListQuery(ListQuery):
+    """``GET /v1/bills`` filters."""
+
+    status: BillStatusFilter | None = None
+    customer: Annotated[str, StringConstraints(max_length=56)] | None = None
+    order_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    created_gte: Annotated[int, Field(ge=0, le=2**62)] | None = None
+    created_lte: Annotated[int, Field(ge=0, le=2**62)] | None = None
+
+
+def _create(call: Call) -> dict[str, Any]:
+    b: BillCreate = call.body
+    new = bills.NewBill(
+        customer=b.customer,
+        amount=b.amount,
+        currency=b.currency,
+        order_id=b.order_id,
+        description=b.description,
+        metadata=b.metadata,
+    )
+    return bills.create_bill(call.ctx, call.merchant_id, new, call.request)
+
+
+def _retrieve(call: Call) -> dict[str, Any]:
+    return bills.retrieve_bill(call.ctx, call.merchant_id, call.path["id"])
+
+
+def _list(call: Call) -> dict[str, Any]:
+    q: BillListQuery = call.query
+    filters = bills.BillFilters(
+        status=q.status,
+        customer=q.customer,
+        order_id=q.order_id,
+        created_gte=q.created_gte,
+        created_lte=q.created_lte,
+    )
+    data, more = bills.list_bills(call.ctx, call.merchant_id, page_of(q), filters)
+    return list_body(data, more, "/v1/bills")
+
+
+def _cancel(call: Call) -> dict[str, Any]:
+    return bills.cancel_bill(call.ctx, call.merchant_id, call.path["id"], call.request)
+
+
+_CHAIN = (400, 401, 404, 409, 429, 503)
+
+ROUTES = [
+    RouteSpec(
+        "POST",
+        "/v1/bills",
+        _create,
+        "createBill",
+        "Bill a customer: relays create_bill to the contract.",
+        "bills",
+        body=BillCreate,
+        response=Bill,
+        errors=_CHAIN,
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/bills",
+        _list,
+        "listBills",
+        "List bills, newest first.",
+        "bills",
+        query=BillListQuery,
+        list_of=Bill,
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/bills/{id}",
+        _retrieve,
+        "retrieveBill",
+        "Retrieve a bill with amounts computed at ledger time.",
+        "bills",
+        response=Bill,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/bills/{id}/cancel",
+        _cancel,
+        "cancelBill",
+        "Cancel a bill that is still created.",
+        "bills",
+        body=EmptyBody,
+        response=Bill,
+        errors=_CHAIN,
+    ),
+]

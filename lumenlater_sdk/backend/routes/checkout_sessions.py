@@ -1,0 +1,154 @@
+"""Checkout sessions: ``/v1/checkout/sessions``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StrictInt, StringConstraints
+
+from ...types import CheckoutSession
+from ..http._fields import (
+    Amount,
+    Body,
+    Currency,
+    EmptyBody,
+    ListQuery,
+    Metadata,
+    Query,
+    ShortText,
+    StellarAddress,
+    Url,
+)
+from ..http._spec import Call, RouteSpec
+from ..services import checkout
+from ..services.errors import PermissionDenied
+from ._lists import list_body, page_of
+
+__all__ = ["ROUTES", "LineItemIn", "SessionCreate"]
+
+
+class LineItemIn(Body):
+    """One order line."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    unit_amount: Amount
+
+
+class SessionCreate(Body):
+    """``POST /v1/checkout/sessions``."""
+
+    success_url: Url
+    cancel_url: Url
+    amount: Amount | None = None
+    currency: Currency = "usdc"
+    order_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    description: ShortText | None = None
+    line_items: Annotated[list[LineItemIn], Field(max_length=100)] | None = None
+    customer: StellarAddress | None = None
+    expires_in: Annotated[StrictInt, Field(ge=1800, le=86400)] = 3600
+    metadata: Metadata | None = None
+
+
+class SessionListQuery(ListQuery):
+    """``GET /v1/checkout/sessions`` filters."""
+
+    status: Literal["open", "complete", "expired"] | None = None
+    order_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class SessionRetrieveQuery(Query):
+    """A publishable key must prove it holds the session's ``client_secret``."""
+
+    client_secret: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+def _create(call: Call) -> dict[str, Any]:
+    b: SessionCreate = call.body
+    new = checkout.NewSession(
+        success_url=b.success_url,
+        cancel_url=b.cancel_url,
+        amount=b.amount,
+        currency=b.currency,
+        order_id=b.order_id,
+        description=b.description,
+        line_items=[i.model_dump() for i in b.line_items or []],
+        customer=b.customer,
+        expires_in=b.expires_in,
+        metadata=b.metadata,
+    )
+    return checkout.create_session(call.ctx, call.merchant_id, new, call.request)
+
+
+def _retrieve(call: Call) -> dict[str, Any]:
+    q: SessionRetrieveQuery = call.query
+    assert call.principal is not None
+    if call.principal.kind == "publishable" and not q.client_secret:
+        raise PermissionDenied(
+            "A publishable key needs the session's client_secret.",
+            code="client_secret_required",
+            param="client_secret",
+        )
+    return checkout.retrieve_session(
+        call.ctx, call.merchant_id, call.path["id"], client_secret=q.client_secret
+    )
+
+
+def _list(call: Call) -> dict[str, Any]:
+    q: SessionListQuery = call.query
+    data, more = checkout.list_sessions(
+        call.ctx, call.merchant_id, page_of(q), status=q.status, order_id=q.order_id
+    )
+    return list_body(data, more, "/v1/checkout/sessions")
+
+
+def _expire(call: Call) -> dict[str, Any]:
+    return checkout.expire_session(call.ctx, call.merchant_id, call.path["id"], call.request)
+
+
+ROUTES = [
+    RouteSpec(
+        "POST",
+        "/v1/checkout/sessions",
+        _create,
+        "createCheckoutSession",
+        "Open a hosted checkout for one order.",
+        "checkout",
+        body=SessionCreate,
+        response=CheckoutSession,
+        errors=(400, 401, 409, 429),
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/checkout/sessions",
+        _list,
+        "listCheckoutSessions",
+        "List checkout sessions, newest first.",
+        "checkout",
+        query=SessionListQuery,
+        list_of=CheckoutSession,
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/checkout/sessions/{id}",
+        _retrieve,
+        "retrieveCheckoutSession",
+        "Retrieve a session (publishable keys: with client_secret).",
+        "checkout",
+        query=SessionRetrieveQuery,
+        response=CheckoutSession,
+        auth="publishable",
+        errors=(400, 401, 403, 404, 429),
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/checkout/sessions/{id}/expire",
+        _expire,
+        "expireCheckoutSession",
+        "Expire an open session now.",
+        "checkout",
+        body=EmptyBody,
+        response=CheckoutSession,
+        errors=(400, 401, 404, 409, 429),
+    ),
+]

@@ -1,0 +1,42 @@
+"""``POST /v1/events/{id}/resend``: queue an event's webhook deliveries again."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from ...types import Event
+from ..http._fields import Body
+from ..http._spec import Call, RouteSpec
+from ..services import events_api
+from .webhook_endpoints import service
+
+__all__ = ["ROUTES", "ResendEvent"]
+
+
+class ResendEvent(Body):
+    """Resend to one ``endpoint`` (``we_…``) or, without it, to every subscribed endpoint."""
+
+    endpoint: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+def _resend(call: Call) -> bytes:
+    b: ResendEvent | None = call.body
+    event_id = call.path["id"]
+    service(call).resend(call.merchant_id, event_id, endpoint=b.endpoint if b else None)
+    return events_api.retrieve_event(call.ctx, call.merchant_id, event_id)
+
+
+ROUTES = [
+    RouteSpec(
+        "POST",
+        "/v1/events/{id}/resend",
+        _resend,
+        "resendEvent",
+        "Deliver an event to its webhook endpoints again (at-least-once).",
+        "events",
+        body=ResendEvent,
+        response=Event,
+    ),
+]

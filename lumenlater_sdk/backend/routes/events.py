@@ -1,0 +1,54 @@
+"""Events: ``GET /v1/events`` and ``GET /v1/events/{id}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from ...types import Event
+from ..http._fields import ListQuery
+from ..http._spec import Call, RouteSpec
+from ..services import events_api
+from ._lists import encoded_list, page_of
+
+__all__ = ["ROUTES", "EventListQuery"]
+
+
+class EventListQuery(ListQuery):
+    """Filter by ``type`` (``bill.paid``, or ``bill.*``)."""
+
+    type: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+def _list(call: Call) -> bytes:
+    q: EventListQuery = call.query
+    docs, more = events_api.list_events(call.ctx, call.merchant_id, page_of(q), event_type=q.type)
+    return encoded_list(docs, more, "/v1/events")
+
+
+def _retrieve(call: Call) -> bytes:
+    return events_api.retrieve_event(call.ctx, call.merchant_id, call.path["id"])
+
+
+ROUTES = [
+    RouteSpec(
+        "GET",
+        "/v1/events",
+        _list,
+        "listEvents",
+        "List events, newest first.",
+        "events",
+        query=EventListQuery,
+        list_of=Event,
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/events/{id}",
+        _retrieve,
+        "retrieveEvent",
+        "Retrieve an event.",
+        "events",
+        response=Event,
+    ),
+]

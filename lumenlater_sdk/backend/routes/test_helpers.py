@@ -1,0 +1,190 @@
+"""Sandbox test helpers (404 with live keys): clock, wallets, bill actions, event triggers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StrictInt, StringConstraints
+
+from ...types import Bill, Event, TestClock, Wallet
+from ..http._fields import Body
+from ..http._spec import Call, RouteSpec
+from ..services import clock, events_api, wallets
+from ._lists import list_body
+
+__all__ = ["ROUTES"]
+
+WalletRef = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class ClockAdvance(Body):
+    """Seconds to move the ledger clock forward."""
+
+    seconds: Annotated[StrictInt, Field(ge=1, le=315_360_000)]
+
+
+class WalletCreate(Body):
+    """A new funded customer."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    collateral: Annotated[StrictInt, Field(ge=0, le=10**15)] | None = None
+
+
+class WalletAction(Body):
+    """The wallet (id or name) acting as the customer."""
+
+    wallet: WalletRef
+
+
+class OptionalWallet(Body):
+    """Optionally, the wallet acting (defaults to the bill's customer)."""
+
+    wallet: WalletRef | None = None
+
+
+class Trigger(Body):
+    """The event type to cause."""
+
+    type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+def _clock(call: Call) -> dict[str, Any]:
+    return clock.clock(call.ctx)
+
+
+def _advance(call: Call) -> dict[str, Any]:
+    return clock.advance(call.ctx, call.body.seconds)
+
+
+def _create_wallet(call: Call) -> dict[str, Any]:
+    return wallets.create_wallet(call.ctx, call.merchant_id, call.body.name, call.body.collateral)
+
+
+def _list_wallets(call: Call) -> dict[str, Any]:
+    data = wallets.list_wallets(call.ctx, call.merchant_id)
+    return list_body(data, False, "/v1/test_helpers/wallets")
+
+
+def _retrieve_wallet(call: Call) -> dict[str, Any]:
+    return wallets.retrieve_wallet(call.ctx, call.merchant_id, call.path["id"])
+
+
+def _bill_action(action: str) -> Any:
+    def handler(call: Call) -> dict[str, Any]:
+        ref = getattr(call.body, "wallet", None)
+        return wallets.act_on_bill(
+            call.ctx, call.merchant_id, call.path["id"], action, ref, call.request
+        )
+
+    return handler
+
+
+def _trigger(call: Call) -> dict[str, Any]:
+    return events_api.trigger(call.ctx, call.merchant_id, call.body.type, call.request)
+
+
+_TAG = "test_helpers"
+_CHAIN = (400, 401, 404, 409, 429, 503)
+
+ROUTES = [
+    RouteSpec(
+        "GET",
+        "/v1/test_helpers/clock",
+        _clock,
+        "retrieveTestClock",
+        "The sandbox ledger time.",
+        _TAG,
+        response=TestClock,
+        test_only=True,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/clock/advance",
+        _advance,
+        "advanceTestClock",
+        "Move ledger time forward and run what it triggers.",
+        _TAG,
+        body=ClockAdvance,
+        response=TestClock,
+        test_only=True,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/wallets",
+        _create_wallet,
+        "createTestWallet",
+        "A funded test customer.",
+        _TAG,
+        body=WalletCreate,
+        response=Wallet,
+        test_only=True,
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/test_helpers/wallets",
+        _list_wallets,
+        "listTestWallets",
+        "Test wallets, built-in ones included.",
+        _TAG,
+        list_of=Wallet,
+        test_only=True,
+    ),
+    RouteSpec(
+        "GET",
+        "/v1/test_helpers/wallets/{id}",
+        _retrieve_wallet,
+        "retrieveTestWallet",
+        "A test wallet by id or name.",
+        _TAG,
+        response=Wallet,
+        test_only=True,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/bills/{id}/pay",
+        _bill_action("pay"),
+        "payTestBill",
+        "Pay a bill as a wallet.",
+        _TAG,
+        body=WalletAction,
+        response=Bill,
+        test_only=True,
+        errors=_CHAIN,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/bills/{id}/repay",
+        _bill_action("repay"),
+        "repayTestBill",
+        "Repay a bill as its customer.",
+        _TAG,
+        body=OptionalWallet,
+        response=Bill,
+        test_only=True,
+        errors=_CHAIN,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/bills/{id}/liquidate",
+        _bill_action("liquidate"),
+        "liquidateTestBill",
+        "Liquidate a bill as an LP.",
+        _TAG,
+        body=OptionalWallet,
+        response=Bill,
+        test_only=True,
+        errors=_CHAIN,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/events/trigger",
+        _trigger,
+        "triggerTestEvent",
+        "Create whatever objects cause an event type.",
+        _TAG,
+        body=Trigger,
+        response=Event,
+        test_only=True,
+        errors=_CHAIN,
+    ),
+]

@@ -1,0 +1,1 @@
+"""The rules of the backend. No HTTP here: routes call these, these call the store and chain."""

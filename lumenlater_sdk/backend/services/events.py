@@ -1,0 +1,216 @@
+"""API events: stored with the change that caused them, queued for webhooks in the same tx.
+
+Chain-driven events (``bill.created``, ``bill.paid``, ``bill.repaid``,
+``bill.liquidated``, ``checkout.session.completed``) are derived one for one from
+the contracts' own events, whether they arrive in the :class:`TxRecord` of a call
+the backend relayed or later through :meth:`ChainGateway.events_after`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ..._version import API_VERSION
+from .._ids import new_id
+from ..chain import ContractEvent
+from ..db import Row, Tx
+from ..store import bills as bill_store
+from ..store import events as event_store
+from ..store import ledger as ledger_store
+from ..store import sessions as session_store
+from .context import RequestInfo, ServiceContext
+from .objects import bill_object, late_fee, session_object
+
+__all__ = ["emit", "ingest", "sweep_chain_events"]
+
+_CURSOR_KEY = "chain_event_cursor"
+_FEE_RATE = 150_000
+_SCALE = 10_000_000
+
+
+def _enqueue(tx: Tx, event_id: str, merchant_id: str, event_type: str) -> None:
+    # Webhook fan-out lives with the delivery component; importing lazily keeps the
+    # API usable in a checkout where it is not installed yet.
+    try:
+        from ..delivery import enqueue
+    except ImportError:  # pragma: no cover - only while delivery is missing
+        return
+    enqueue(tx, event_id=event_id, merchant_id=merchant_id, event_type=event_type)
+
+
+def emit(
+    tx: Tx,
+    *,
+    merchant_id: str,
+    event_type: str,
+    obj: dict[str, Any],
+    created: int,
+    livemode: bool = False,
+    previous: dict[str, Any] | None = None,
+    request: RequestInfo | None = None,
+    chain: dict[str, Any] | None = None,
+) -> str:
+    """Store one event (the exact JSON the API will return) and queue its deliveries."""
+    event_id = new_id("evt")
+    data: dict[str, Any] = {"object": obj}
+    if previous is not None:
+        data["previous_attributes"] = previous
+    payload: dict[str, Any] = {
+        "id": event_id,
+        "object": "event",
+        "type": event_type,
+        "created": created,
+        "api_version": API_VERSION,
+        "livemode": livemode,
+        "data": data,
+        "request": request.as_event_field() if request else None,
+        "chain": chain,
+    }
+    event_store.insert_event(
+        tx,
+        event_id=event_id,
+        merchant_id=merchant_id,
+        event_type=event_type,
+        created=created,
+        livemode=livemode,
+        payload=json.dumps(payload, separators=(",", ":")),
+        object_id=obj.get("id"),
+    )
+    _enqueue(tx, event_id, merchant_id, event_type)
+    return event_id
+
+
+def _bill_number(ev: ContractEvent) -> int | None:
+    if isinstance(ev.data, dict) and isinstance(ev.data.get("bill_id"), int):
+        return int(ev.data["bill_id"])
+    last = ev.topics[-1] if ev.topics else None
+    return last if isinstance(last, int) and not isinstance(last, bool) else None
+
+
+def _chain_field(ev: ContractEvent) -> dict[str, Any]:
+    return {
+        "contract_id": ev.contract_id,
+        "topic": ev.name,
+        "ledger": ev.ledger,
+        "tx_hash": ev.tx_hash,
+    }
+
+
+def _apply(ctx: ServiceContext, tx: Tx, ev: ContractEvent, request: RequestInfo | None) -> None:
+    """Turn one bnpl_core event into the state change and API event(s) it stands for."""
+    if ev.contract != "bnpl_core" or ev.name not in (
+        "bill_new",
+        "payment",
+        "repayment",
+        "liquidate",
+    ):
+        return
+    number = _bill_number(ev)
+    if number is None:
+        return
+    row = bill_store.get_bill_by_number(tx, ev.contract_id, number)
+    if row is None:
+        return  # a bill this backend did not issue
+    now = ev.timestamp
+    chain = _chain_field(ev)
+    common = {
+        "merchant_id": row["merchant_id"],
+        "created": now,
+        "livemode": bool(row["livemode"]),
+        "request": request,
+        "chain": chain,
+    }
+    if ev.name == "bill_new":
+        emit(tx, event_type="bill.created", obj=bill_object(row, now), **common)
+        return
+    if ev.name == "payment":
+        _paid(ctx, tx, row, ev, common)
+        return
+    if ev.name == "repayment":
+        owed = int(row["amount"]) + late_fee(int(row["amount"]), int(row["created"]), now)
+        changes = {"status": "repaid", "repaid_at": now, "repaid_amount": owed}
+        event_type = "bill.repaid"
+    else:
+        changes = {"status": "liquidated", "liquidated_at": now}
+        event_type = "bill.liquidated"
+    before = bill_object(row, now)
+    bill_store.update_bill(tx, row["id"], **changes)
+    after = bill_object({**row, **changes}, now)
+    previous = {"status": before["status"], "amount_due": before["amount_due"]}
+    emit(tx, event_type=event_type, obj=after, previous=previous, **common)
+
+
+def _paid(ctx: ServiceContext, tx: Tx, row: Row, ev: ContractEvent, common: dict[str, Any]) -> None:
+    now = ev.timestamp
+    changes = {"status": "paid", "paid_at": now, "tx_hash": ev.tx_hash, "ledger": ev.ledger}
+    bill_store.update_bill(tx, row["id"], **changes)
+    after = bill_object({**row, **changes}, now)
+    amount = int(row["amount"])
+    fee = amount * _FEE_RATE // _SCALE
+    ledger_store.insert_line(
+        tx,
+        {
+            "id": new_id("txn"),
+            "merchant_id": row["merchant_id"],
+            "type": "payment",
+            "bill_id": row["id"],
+            "amount": amount,
+            "fee": fee,
+            "net": amount - fee,
+            "created": now,
+            "tx_hash": ev.tx_hash,
+        },
+    )
+    emit(
+        tx,
+        event_type="bill.paid",
+        obj=after,
+        previous={"status": "created", "paid_at": None},
+        **common,
+    )
+    if row["session_id"]:
+        session = session_store.get_session_any(tx, row["session_id"], lock=True)
+        if session is not None and session["status"] == "open":
+            s_changes = {
+                "status": "complete",
+                "payment_status": "paid",
+                "completed_at": now,
+                "customer": row["customer"],
+                "bill_id": row["id"],
+            }
+            session_store.update_session(tx, session["id"], **s_changes)
+            obj = session_object({**session, **s_changes}, ctx.config.base_url)
+            emit(
+                tx,
+                event_type="checkout.session.completed",
+                obj=obj,
+                previous={"status": "open", "payment_status": "unpaid"},
+                **common,
+            )
+
+
+def ingest(
+    ctx: ServiceContext, tx: Tx, events: Iterable[ContractEvent], request: RequestInfo | None
+) -> None:
+    """Apply contract events (each at most once, however often it is seen)."""
+    for ev in events:
+        if event_store.mark_chain_event_seen(tx, ev.cursor):
+            _apply(ctx, tx, ev, request)
+
+
+def sweep_chain_events(ctx: ServiceContext, *, batch: int = 500) -> int:
+    """Catch up with contract events not seen inline (calls made outside this API)."""
+    total = 0
+    while True:
+        with ctx.db.transaction() as tx:
+            cursor = int(event_store.get_state(tx, _CURSOR_KEY, lock=True) or 0)
+            found = ctx.chain.gateway.events_after(cursor, limit=batch, tx=tx)
+            if not found:
+                return total
+            ingest(ctx, tx, found, None)
+            event_store.set_state(tx, _CURSOR_KEY, str(max(e.cursor for e in found)))
+        total += len(found)
+        if len(found) < batch:
+            return total

@@ -1,0 +1,107 @@
+"""Reading events, and the sandbox's ``events/trigger`` helper."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..store import PageRequest
+from ..store import events as event_store
+from . import bills, checkout, clock, wallets
+from .context import RequestInfo, ServiceContext
+from .errors import InvalidRequest, NotFound
+
+__all__ = ["TRIGGERABLE", "list_events", "retrieve_event", "trigger"]
+
+TRIGGERABLE = (
+    "bill.created",
+    "bill.paid",
+    "bill.repaid",
+    "bill.overdue",
+    "bill.liquidated",
+    "bill.expired",
+    "bill.cancelled",
+    "checkout.session.completed",
+    "checkout.session.expired",
+)
+
+
+def retrieve_event(ctx: ServiceContext, merchant_id: str, event_id: str) -> bytes:
+    """The stored event JSON, byte for byte."""
+    with ctx.db.transaction(write=False) as tx:
+        row = event_store.get_event(tx, merchant_id, event_id)
+    if row is None:
+        raise NotFound(f"No such event: '{event_id}'", param="id")
+    return str(row["payload"]).encode()
+
+
+def list_events(
+    ctx: ServiceContext,
+    merchant_id: str,
+    page: PageRequest,
+    *,
+    event_type: str | None,
+    object_id: str | None = None,
+) -> tuple[list[bytes], bool]:
+    """Stored event JSON documents, newest first."""
+    with ctx.db.transaction(write=False) as tx:
+        result = event_store.list_events(
+            tx, merchant_id, page, event_type=event_type, object_id=object_id
+        )
+    return [str(r["payload"]).encode() for r in result.rows], result.has_more
+
+
+def trigger(
+    ctx: ServiceContext, merchant_id: str, event_type: str, request: RequestInfo
+) -> dict[str, Any]:
+    """Create whatever objects cause *event_type*; return the newest such event.
+
+    Time-driven types advance the sandbox ledger clock, as waiting would.
+    """
+    if event_type not in TRIGGERABLE:
+        raise InvalidRequest(
+            f"Cannot trigger '{event_type}'.", code="parameter_invalid", param="type"
+        )
+    if event_type.startswith("checkout."):
+        new = checkout.NewSession(
+            success_url="https://example.com/success",
+            cancel_url="https://example.com/cancel",
+            amount=10_000_000,
+        )
+        session = checkout.create_session(ctx, merchant_id, new, request)
+        if event_type == "checkout.session.completed":
+            checkout.pay_session(
+                ctx, session["id"], "approve", checkout.form_token(ctx, session["id"])
+            )
+        else:
+            checkout.expire_session(ctx, merchant_id, session["id"], request)
+        object_id = session["id"]
+    else:
+        approve = wallets.retrieve_wallet(ctx, merchant_id, "approve")
+        bill = bills.create_bill(
+            ctx,
+            merchant_id,
+            bills.NewBill(customer=approve["address"], amount=10_000_000),
+            request,
+        )
+        object_id = bill["id"]
+        if event_type == "bill.cancelled":
+            bills.cancel_bill(ctx, merchant_id, object_id, request)
+        elif event_type == "bill.expired":
+            clock.advance(ctx, 86_400 + 1)
+        elif event_type != "bill.created":
+            wallets.act_on_bill(ctx, merchant_id, object_id, "pay", "approve", request)
+            if event_type == "bill.repaid":
+                wallets.act_on_bill(ctx, merchant_id, object_id, "repay", None, request)
+            elif event_type == "bill.overdue":
+                clock.advance(ctx, 14 * 86_400 + 1)
+            elif event_type == "bill.liquidated":
+                clock.advance(ctx, 28 * 86_400)
+                wallets.act_on_bill(ctx, merchant_id, object_id, "liquidate", None, request)
+    docs, _ = list_events(
+        ctx, merchant_id, PageRequest(limit=1), event_type=event_type, object_id=object_id
+    )
+    if not docs:  # pragma: no cover - every branch above emits its event
+        raise NotFound("The event was not produced.")
+    result: dict[str, Any] = json.loads(docs[0])
+    return result

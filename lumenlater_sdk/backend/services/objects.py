@@ -1,0 +1,140 @@
+"""API representations of stored rows (the JSON the routes return and events carry)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..db import Row
+from ..store.bills import DAY, GRACE
+
+__all__ = [
+    "LIQUIDATION_AFTER",
+    "bill_object",
+    "late_fee",
+    "line_object",
+    "session_object",
+    "wallet_object",
+]
+
+LIQUIDATION_AFTER = 28 * DAY
+_APR = 3_000_000
+_SCALE = 10_000_000
+
+
+def late_fee(principal: int, start: int, now: int) -> int:
+    """The contract's late fee: 30 % APR per whole day after the 14-day grace period."""
+    if now <= start + GRACE:
+        return 0
+    days = (now - start - GRACE) // DAY
+    return principal * _APR * days // (365 * _SCALE)
+
+
+def derived_bill_status(row: Row, now: int) -> str:
+    """Stored status, with time applied: unpaid past a day → expired, paid past grace → overdue."""
+    status = str(row["status"])
+    if status == "created" and now > row["created"] + DAY:
+        return "expired"
+    if status == "paid" and now > row["created"] + GRACE:
+        return "overdue"
+    return status
+
+
+def bill_object(row: Row, now: int) -> dict[str, Any]:
+    """A bill as the API shows it at ledger time *now*.
+
+    The grace period and liquidation date count from ``created_at``, as the
+    contract's ``repay_bill`` and ``liquidate_bill`` do, so ``amount_due`` is what
+    a repayment at *now* would take.
+    """
+    status = derived_bill_status(row, now)
+    created = int(row["created"])
+    amount = int(row["amount"])
+    owing = status in ("paid", "overdue")
+    fee = late_fee(amount, created, now) if owing else 0
+    if status == "repaid" and row["repaid_amount"] is not None:
+        fee = int(row["repaid_amount"]) - amount
+    paid = row["paid_at"] is not None
+    return {
+        "id": row["id"],
+        "object": "bill",
+        "created": created,
+        "livemode": bool(row["livemode"]),
+        "metadata": json.loads(row["metadata"]),
+        "customer": row["customer"],
+        "merchant": row["merchant_id"],
+        "amount": amount,
+        "currency": row["currency"],
+        "status": status,
+        "order_id": row["order_id"],
+        "description": row["description"],
+        "expires_at": created + DAY,
+        "paid_at": row["paid_at"],
+        "grace_period_ends_at": created + GRACE if paid else None,
+        "liquidatable_at": created + LIQUIDATION_AFTER if paid else None,
+        "late_fee": fee,
+        "amount_due": amount + fee if owing else (amount if status == "created" else 0),
+        "repaid_at": row["repaid_at"],
+        "liquidated_at": row["liquidated_at"],
+        "chain": {
+            "contract_id": row["contract_id"],
+            "bill_number": int(row["bill_number"]),
+            "tx_hash": row["tx_hash"],
+            "ledger": row["ledger"],
+        },
+    }
+
+
+def session_object(row: Row, base_url: str) -> dict[str, Any]:
+    """A checkout session as the API shows it."""
+    return {
+        "id": row["id"],
+        "object": "checkout.session",
+        "created": int(row["created"]),
+        "livemode": bool(row["livemode"]),
+        "metadata": json.loads(row["metadata"]),
+        "url": f"{base_url}/pay/{row['id']}",
+        "client_secret": row["client_secret"],
+        "status": row["status"],
+        "payment_status": row["payment_status"],
+        "amount": int(row["amount"]),
+        "currency": row["currency"],
+        "line_items": json.loads(row["line_items"]),
+        "order_id": row["order_id"],
+        "description": row["description"],
+        "customer": row["customer"],
+        "bill": row["bill_id"],
+        "success_url": row["success_url"],
+        "cancel_url": row["cancel_url"],
+        "expires_at": int(row["expires_at"]),
+        "completed_at": row["completed_at"],
+    }
+
+
+def line_object(row: Row) -> dict[str, Any]:
+    """A merchant ledger line."""
+    return {
+        "id": row["id"],
+        "object": "analytics.transaction",
+        "type": row["type"],
+        "bill": row["bill_id"],
+        "amount": int(row["amount"]),
+        "fee": int(row["fee"]),
+        "net": int(row["net"]),
+        "created": int(row["created"]),
+        "tx_hash": row["tx_hash"],
+    }
+
+
+def wallet_object(row: Row, power: dict[str, Any]) -> dict[str, Any]:
+    """A sandbox wallet with its live borrowing power."""
+    return {
+        "id": row["id"],
+        "object": "test_helpers.wallet",
+        "name": row["name"],
+        "address": row["address"],
+        "lp_balance": int(power.get("lp_balance", 0)),
+        "available_borrowing": int(power.get("available_borrowing", 0)),
+        "created": int(row["created"]),
+        "livemode": False,
+    }

@@ -1,0 +1,184 @@
+"""Sandbox wallets, and acting as a customer or liquidator with them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stellar_sdk import Keypair
+
+from .._ids import new_id
+from ..db import Row, Tx
+from ..store import bills as bill_store
+from ..store import wallets as wallet_store
+from . import events
+from .bills import check_customer, require_payable
+from .context import RequestInfo, ServiceContext
+from .errors import InvalidRequest, NotFound
+from .objects import bill_object, late_fee
+
+__all__ = [
+    "BUILT_IN",
+    "act_on_bill",
+    "create_wallet",
+    "install_builtin_wallets",
+    "list_wallets",
+    "pay_with_wallet",
+    "resolve_wallet",
+    "retrieve_wallet",
+]
+
+BUILT_IN = ("approve", "decline", "limited")
+_DEFAULT_COLLATERAL = 10_000 * 10_000_000
+
+
+def install_builtin_wallets(ctx: ServiceContext, tx: Tx, wallets: dict[str, Keypair]) -> None:
+    """Record the genesis wallets (``approve``, ``decline``, ``limited``) once."""
+    for name, kp in wallets.items():
+        exists = tx.scalar("SELECT id FROM wallets WHERE merchant_id IS NULL AND name = ?", (name,))
+        if exists is None:
+            wallet_store.insert_wallet(
+                tx,
+                wallet_id=new_id("wal"),
+                merchant_id=None,
+                name=name,
+                address=kp.public_key,
+                seed_encrypted=ctx.box.seal(kp.secret),
+                created=ctx.chain.now(tx),
+            )
+
+
+def _power(ctx: ServiceContext, tx: Tx, address: str) -> dict[str, Any]:
+    power = ctx.chain.read("bnpl_core", "get_user_borrowing_power", [address], tx=tx)
+    return dict(power) if isinstance(power, dict) else {}
+
+
+def _object(ctx: ServiceContext, tx: Tx, row: Row) -> dict[str, Any]:
+    from .objects import wallet_object
+
+    return wallet_object(row, _power(ctx, tx, row["address"]))
+
+
+def resolve_wallet(tx: Tx, merchant_id: str, ref: str, *, param: str = "wallet") -> Row:
+    """A wallet by id or name, or a 400 naming *param*."""
+    row = wallet_store.find_wallet(tx, merchant_id, ref)
+    if row is None:
+        raise InvalidRequest(f"No such wallet: '{ref}'", code="resource_missing", param=param)
+    return row
+
+
+def create_wallet(
+    ctx: ServiceContext, merchant_id: str, name: str | None, collateral: int | None
+) -> dict[str, Any]:
+    """A fresh funded customer with *collateral* stroops of LP tokens (default 10,000 USDC)."""
+    kp = Keypair.random()
+    wallet_id = new_id("wal")
+    lp = _DEFAULT_COLLATERAL if collateral is None else collateral
+    with ctx.db.transaction() as tx:
+        gw: Any = ctx.chain.gateway
+        gw.fund_wallet(kp, usdc=lp + _DEFAULT_COLLATERAL, lp_deposit=lp, tx=tx)
+        wallet_store.insert_wallet(
+            tx,
+            wallet_id=wallet_id,
+            merchant_id=merchant_id,
+            name=name or wallet_id,
+            address=kp.public_key,
+            seed_encrypted=ctx.box.seal(kp.secret),
+            created=ctx.chain.now(tx),
+        )
+        row = resolve_wallet(tx, merchant_id, wallet_id)
+        return _object(ctx, tx, row)
+
+
+def list_wallets(ctx: ServiceContext, merchant_id: str) -> list[dict[str, Any]]:
+    """Built-in wallets, then the merchant's own."""
+    with ctx.db.transaction(write=False) as tx:
+        return [_object(ctx, tx, r) for r in wallet_store.list_wallets(tx, merchant_id)]
+
+
+def retrieve_wallet(ctx: ServiceContext, merchant_id: str, ref: str) -> dict[str, Any]:
+    """One wallet by id or name."""
+    with ctx.db.transaction(write=False) as tx:
+        row = wallet_store.find_wallet(tx, merchant_id, ref)
+        if row is None:
+            raise NotFound(f"No such wallet: '{ref}'", param="id")
+        return _object(ctx, tx, row)
+
+
+def pay_with_wallet(
+    ctx: ServiceContext, tx: Tx, bill: Row, wallet: Row, request: RequestInfo | None
+) -> None:
+    """Relay ``pay_bill_bnpl`` as the wallet, inside *tx*."""
+    require_payable(bill, ctx.chain.now(tx))
+    check_customer(bill, wallet["address"])
+    kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
+    record = ctx.chain.invoke(
+        "bnpl_core", "pay_bill_bnpl", [int(bill["bill_number"])], signer=kp, tx=tx
+    )
+    events.ingest(ctx, tx, record.events, request)
+
+
+def act_on_bill(
+    ctx: ServiceContext,
+    merchant_id: str,
+    bill_id: str,
+    action: str,
+    wallet_ref: str | None,
+    request: RequestInfo,
+) -> dict[str, Any]:
+    """Test helper: ``pay`` / ``repay`` as the customer's wallet, or ``liquidate``."""
+    with ctx.db.transaction() as tx:
+        bill = bill_store.get_bill(tx, merchant_id, bill_id, lock=True)
+        if bill is None:
+            raise NotFound(f"No such bill: '{bill_id}'", param="id")
+        number = int(bill["bill_number"])
+        gw: Any = ctx.chain.gateway
+        if action == "pay":
+            if wallet_ref is None:
+                raise InvalidRequest(
+                    "Missing required param: wallet.", code="parameter_missing", param="wallet"
+                )
+            pay_with_wallet(ctx, tx, bill, resolve_wallet(tx, merchant_id, wallet_ref), request)
+        elif action == "repay":
+            wallet = _customer_wallet(tx, merchant_id, bill, wallet_ref)
+            kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
+            now = ctx.chain.now(tx)
+            owed = int(bill["amount"]) + late_fee(int(bill["amount"]), int(bill["created"]), now)
+            # The customer spent nothing when paying (the pool did); give the sandbox
+            # wallet what it owes so a repayment never fails for want of USDC.
+            gw.fund_wallet(kp, usdc=owed, tx=tx)
+            record = ctx.chain.invoke("bnpl_core", "repay_bill", [number], signer=kp, tx=tx)
+            events.ingest(ctx, tx, record.events, request)
+        else:
+            liquidator = ctx.genesis.liquidity_provider
+            if wallet_ref is not None:
+                chosen = resolve_wallet(tx, merchant_id, wallet_ref)
+                liquidator = ctx.keypair(chosen["address"], chosen["seed_encrypted"])
+            record = ctx.chain.invoke(
+                "bnpl_core",
+                "liquidate_bill",
+                [number, liquidator.public_key],
+                signer=liquidator,
+                tx=tx,
+            )
+            events.ingest(ctx, tx, record.events, request)
+        row = bill_store.get_bill(tx, merchant_id, bill_id)
+        assert row is not None
+        return bill_object(row, ctx.chain.now(tx))
+
+
+def _customer_wallet(tx: Tx, merchant_id: str, bill: Row, ref: str | None) -> Row:
+    if ref is not None:
+        wallet = resolve_wallet(tx, merchant_id, ref)
+        check_customer(bill, wallet["address"])
+        return wallet
+    found = tx.fetchone(
+        "SELECT * FROM wallets WHERE address = ? AND (merchant_id = ? OR merchant_id IS NULL)",
+        (bill["customer"], merchant_id),
+    )
+    if found is None:
+        raise InvalidRequest(
+            "The bill's customer is not a sandbox wallet.",
+            code="wallet_not_customer",
+            param="wallet",
+        )
+    return found

@@ -1,0 +1,67 @@
+"""The backend's own tables (the chain engine keeps its ``chain_`` tables apart)."""
+
+from __future__ import annotations
+
+from ..db import Migration
+
+__all__ = ["COMPONENT", "MIGRATIONS"]
+
+COMPONENT = "backend"
+
+_V1 = """
+CREATE TABLE merchants (
+  id TEXT PRIMARY KEY, business_name TEXT NOT NULL, status TEXT NOT NULL,
+  seed_encrypted TEXT NOT NULL, livemode INTEGER NOT NULL, created BIGINT NOT NULL);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL REFERENCES merchants(id),
+  kind TEXT NOT NULL, livemode INTEGER NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+  hint TEXT NOT NULL, created BIGINT NOT NULL);
+CREATE TABLE bills (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, bill_number BIGINT NOT NULL,
+  customer TEXT NOT NULL, amount BIGINT NOT NULL, currency TEXT NOT NULL,
+  status TEXT NOT NULL, order_id TEXT, description TEXT, metadata TEXT NOT NULL,
+  created BIGINT NOT NULL, paid_at BIGINT, repaid_at BIGINT, liquidated_at BIGINT,
+  cancelled_at BIGINT, repaid_amount BIGINT, overdue_notified INTEGER NOT NULL DEFAULT 0,
+  session_id TEXT, contract_id TEXT NOT NULL, tx_hash TEXT, ledger BIGINT,
+  livemode INTEGER NOT NULL);
+CREATE UNIQUE INDEX bills_number ON bills (contract_id, bill_number);
+CREATE INDEX bills_merchant ON bills (merchant_id, id);
+CREATE TABLE checkout_sessions (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, amount BIGINT NOT NULL,
+  currency TEXT NOT NULL, line_items TEXT NOT NULL, order_id TEXT, description TEXT,
+  customer TEXT, bill_id TEXT, success_url TEXT NOT NULL, cancel_url TEXT NOT NULL,
+  status TEXT NOT NULL, payment_status TEXT NOT NULL, client_secret TEXT NOT NULL,
+  expires_at BIGINT NOT NULL, completed_at BIGINT, metadata TEXT NOT NULL,
+  created BIGINT NOT NULL, livemode INTEGER NOT NULL);
+CREATE INDEX sessions_merchant ON checkout_sessions (merchant_id, id);
+CREATE INDEX sessions_open ON checkout_sessions (status, expires_at);
+CREATE TABLE events (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, type TEXT NOT NULL,
+  created BIGINT NOT NULL, livemode INTEGER NOT NULL, payload TEXT NOT NULL,
+  object_id TEXT);
+CREATE INDEX events_merchant ON events (merchant_id, id);
+CREATE TABLE idempotency_keys (
+  merchant_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL, status_code INTEGER, response TEXT, created DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (merchant_id, idem_key));
+CREATE TABLE wallets (
+  id TEXT PRIMARY KEY, merchant_id TEXT, name TEXT NOT NULL, address TEXT NOT NULL,
+  seed_encrypted TEXT NOT NULL, created BIGINT NOT NULL);
+CREATE TABLE backend_state (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE chain_events_seen (cursor BIGINT PRIMARY KEY)
+"""
+
+_V2 = """
+CREATE TABLE ledger_lines (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, type TEXT NOT NULL, bill_id TEXT,
+  amount BIGINT NOT NULL, fee BIGINT NOT NULL, net BIGINT NOT NULL,
+  created BIGINT NOT NULL, tx_hash TEXT);
+CREATE INDEX ledger_lines_merchant ON ledger_lines (merchant_id, id);
+CREATE INDEX bills_paid ON bills (merchant_id, paid_at);
+CREATE INDEX events_object ON events (object_id)
+"""
+
+MIGRATIONS = [
+    Migration(1, "core tables", _V1),
+    Migration(2, "merchant ledger lines for analytics", _V2),
+]

@@ -1,0 +1,118 @@
+"""The ``bills`` table: the merchant's view of on-chain bills."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..db import Row, Tx
+from ._pagination import Page, PageRequest, fetch_page
+
+__all__ = [
+    "DAY",
+    "GRACE",
+    "due_for_expiry",
+    "due_for_overdue",
+    "get_bill",
+    "get_bill_by_number",
+    "insert_bill",
+    "list_bills",
+    "status_condition",
+    "update_bill",
+]
+
+DAY = 86_400
+GRACE = 14 * DAY
+
+
+def insert_bill(tx: Tx, row: Row) -> None:
+    """Insert a bill row (a dict of column → value)."""
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    tx.execute(f"INSERT INTO bills ({cols}) VALUES ({marks})", list(row.values()))
+
+
+def update_bill(tx: Tx, bill_id: str, **changes: Any) -> None:
+    """Set some columns of one bill."""
+    sets = ", ".join(f"{k} = ?" for k in changes)
+    tx.execute(f"UPDATE bills SET {sets} WHERE id = ?", [*changes.values(), bill_id])
+
+
+def get_bill(tx: Tx, merchant_id: str, bill_id: str, *, lock: bool = False) -> Row | None:
+    """One of the merchant's bills (another merchant's id finds nothing)."""
+    return tx.fetchone(
+        "SELECT * FROM bills WHERE id = ? AND merchant_id = ?" + (tx.for_update if lock else ""),
+        (bill_id, merchant_id),
+    )
+
+
+def get_bill_by_number(tx: Tx, contract_id: str, bill_number: int) -> Row | None:
+    """The bill the contract numbers *bill_number*."""
+    return tx.fetchone(
+        "SELECT * FROM bills WHERE contract_id = ? AND bill_number = ?" + tx.for_update,
+        (contract_id, bill_number),
+    )
+
+
+def status_condition(status: str, now: int) -> tuple[str, list[Any]]:
+    """SQL for a *derived* status: time turns ``created`` into expired, ``paid`` into overdue."""
+    if status == "created":
+        return "status = 'created' AND created + ? >= ?", [DAY, now]
+    if status == "expired":
+        return "(status = 'expired' OR (status = 'created' AND created + ? < ?))", [DAY, now]
+    if status == "paid":
+        return "status = 'paid' AND created + ? >= ?", [GRACE, now]
+    if status == "overdue":
+        return "status = 'paid' AND created + ? < ?", [GRACE, now]
+    return "status = ?", [status]
+
+
+def list_bills(
+    tx: Tx,
+    merchant_id: str,
+    page: PageRequest,
+    *,
+    now: int,
+    status: str | None = None,
+    customer: str | None = None,
+    order_id: str | None = None,
+    created_gte: int | None = None,
+    created_lte: int | None = None,
+) -> Page:
+    """The merchant's bills, newest first, filtered."""
+    where: list[str] = ["merchant_id = ?"]
+    params: list[Any] = [merchant_id]
+    if status:
+        sql, args = status_condition(status, now)
+        where.append(sql)
+        params.extend(args)
+    for column, value in (("customer", customer), ("order_id", order_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if created_gte is not None:
+        where.append("created >= ?")
+        params.append(created_gte)
+    if created_lte is not None:
+        where.append("created <= ?")
+        params.append(created_lte)
+    return fetch_page(tx, "bills", where, params, page)
+
+
+def _due(tx: Tx, condition: str, params: Sequence[Any], limit: int) -> list[Row]:
+    return tx.fetchall(
+        f"SELECT * FROM bills WHERE {condition} ORDER BY id LIMIT ?" + tx.skip_locked,
+        [*params, limit],
+    )
+
+
+def due_for_expiry(tx: Tx, now: int, limit: int = 200) -> list[Row]:
+    """Unpaid bills whose day has passed but that are not marked expired yet."""
+    return _due(tx, "status = 'created' AND created + ? < ?", (DAY, now), limit)
+
+
+def due_for_overdue(tx: Tx, now: int, limit: int = 200) -> list[Row]:
+    """Paid bills past the grace period that have not been announced overdue."""
+    return _due(
+        tx, "status = 'paid' AND overdue_notified = 0 AND created + ? < ?", (GRACE, now), limit
+    )

@@ -1,0 +1,90 @@
+"""The ``events`` table: the exact event JSON the API returns, per merchant."""
+
+from __future__ import annotations
+
+from ..db import Row, Tx
+from ._pagination import Page, PageRequest, fetch_page
+
+__all__ = [
+    "get_event",
+    "get_state",
+    "insert_event",
+    "list_events",
+    "mark_chain_event_seen",
+    "set_state",
+]
+
+
+def insert_event(
+    tx: Tx,
+    *,
+    event_id: str,
+    merchant_id: str,
+    event_type: str,
+    created: int,
+    livemode: bool,
+    payload: str,
+    object_id: str | None,
+) -> None:
+    """Insert one event row."""
+    tx.execute(
+        "INSERT INTO events (id, merchant_id, type, created, livemode, payload, object_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (event_id, merchant_id, event_type, created, int(livemode), payload, object_id),
+    )
+
+
+def get_event(tx: Tx, merchant_id: str, event_id: str) -> Row | None:
+    """One of the merchant's events."""
+    return tx.fetchone(
+        "SELECT payload FROM events WHERE id = ? AND merchant_id = ?", (event_id, merchant_id)
+    )
+
+
+def list_events(
+    tx: Tx,
+    merchant_id: str,
+    page: PageRequest,
+    *,
+    event_type: str | None = None,
+    object_id: str | None = None,
+) -> Page:
+    """The merchant's events, newest first."""
+    where, params = ["merchant_id = ?"], [merchant_id]
+    if event_type:
+        if event_type.endswith(".*"):
+            where.append("type LIKE ?")
+            params.append(event_type[:-1] + "%")
+        else:
+            where.append("type = ?")
+            params.append(event_type)
+    if object_id:
+        where.append("object_id = ?")
+        params.append(object_id)
+    return fetch_page(tx, "events", where, params, page, columns="id, payload")
+
+
+def mark_chain_event_seen(tx: Tx, cursor: int) -> bool:
+    """Record that the contract event *cursor* was turned into API events; False if it was."""
+    return (
+        tx.execute(
+            "INSERT INTO chain_events_seen (cursor) VALUES (?) ON CONFLICT DO NOTHING", (cursor,)
+        )
+        == 1
+    )
+
+
+def get_state(tx: Tx, key: str, *, lock: bool = False) -> str | None:
+    """A small persisted value (e.g. the chain event cursor)."""
+    value = tx.scalar(
+        "SELECT v FROM backend_state WHERE k = ?" + (tx.for_update if lock else ""), (key,)
+    )
+    return None if value is None else str(value)
+
+
+def set_state(tx: Tx, key: str, value: str) -> None:
+    """Upsert a persisted value."""
+    tx.execute(
+        "INSERT INTO backend_state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = ?",
+        (key, value, value),
+    )

@@ -1,0 +1,63 @@
+"""Merchants and their API keys."""
+
+from __future__ import annotations
+
+from ..db import Row, Tx
+
+__all__ = ["find_key", "get_merchant", "insert_key", "insert_merchant", "set_status"]
+
+
+def insert_merchant(
+    tx: Tx,
+    *,
+    merchant_id: str,
+    business_name: str,
+    status: str,
+    seed_encrypted: str,
+    livemode: bool,
+    created: int,
+) -> None:
+    """Record a merchant (its id is its Stellar address)."""
+    tx.execute(
+        "INSERT INTO merchants (id, business_name, status, seed_encrypted, livemode, created)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (merchant_id, business_name, status, seed_encrypted, int(livemode), created),
+    )
+
+
+def get_merchant(tx: Tx, merchant_id: str) -> Row | None:
+    """The merchant row, or ``None``."""
+    return tx.fetchone("SELECT * FROM merchants WHERE id = ?", (merchant_id,))
+
+
+def set_status(tx: Tx, merchant_id: str, status: str) -> None:
+    """Mirror the contract's merchant status."""
+    tx.execute("UPDATE merchants SET status = ? WHERE id = ?", (status, merchant_id))
+
+
+def insert_key(
+    tx: Tx,
+    *,
+    key_id: str,
+    merchant_id: str,
+    kind: str,
+    livemode: bool,
+    key_hash: str,
+    hint: str,
+    created: int,
+) -> None:
+    """Store an API key by its hash only."""
+    tx.execute(
+        "INSERT INTO api_keys (id, merchant_id, kind, livemode, key_hash, hint, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key_id, merchant_id, kind, int(livemode), key_hash, hint, created),
+    )
+
+
+def find_key(tx: Tx, key_hash: str) -> Row | None:
+    """The key row whose hash is *key_hash*, joined with its merchant's status."""
+    return tx.fetchone(
+        "SELECT k.id, k.merchant_id, k.kind, k.livemode, k.key_hash FROM api_keys k"
+        " WHERE k.key_hash = ?",
+        (key_hash,),
+    )

@@ -1,0 +1,75 @@
+"""The ``checkout_sessions`` table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..db import Row, Tx
+from ._pagination import Page, PageRequest, fetch_page
+
+__all__ = [
+    "due_for_expiry",
+    "get_session",
+    "get_session_any",
+    "insert_session",
+    "list_sessions",
+    "update_session",
+]
+
+
+def insert_session(tx: Tx, row: Row) -> None:
+    """Insert a session row."""
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    tx.execute(f"INSERT INTO checkout_sessions ({cols}) VALUES ({marks})", list(row.values()))
+
+
+def update_session(tx: Tx, session_id: str, **changes: Any) -> None:
+    """Set some columns of one session."""
+    sets = ", ".join(f"{k} = ?" for k in changes)
+    tx.execute(f"UPDATE checkout_sessions SET {sets} WHERE id = ?", [*changes.values(), session_id])
+
+
+def get_session(tx: Tx, merchant_id: str, session_id: str, *, lock: bool = False) -> Row | None:
+    """One of the merchant's sessions."""
+    return tx.fetchone(
+        "SELECT * FROM checkout_sessions WHERE id = ? AND merchant_id = ?"
+        + (tx.for_update if lock else ""),
+        (session_id, merchant_id),
+    )
+
+
+def get_session_any(tx: Tx, session_id: str, *, lock: bool = False) -> Row | None:
+    """A session by id alone (the hosted page is reached without an API key)."""
+    return tx.fetchone(
+        "SELECT * FROM checkout_sessions WHERE id = ?" + (tx.for_update if lock else ""),
+        (session_id,),
+    )
+
+
+def list_sessions(
+    tx: Tx,
+    merchant_id: str,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    order_id: str | None = None,
+) -> Page:
+    """The merchant's sessions, newest first."""
+    where, params = ["merchant_id = ?"], [merchant_id]
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    if order_id:
+        where.append("order_id = ?")
+        params.append(order_id)
+    return fetch_page(tx, "checkout_sessions", where, params, page)
+
+
+def due_for_expiry(tx: Tx, now: int, limit: int = 200) -> list[Row]:
+    """Open sessions whose time is up."""
+    return tx.fetchall(
+        "SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?"
+        " ORDER BY id LIMIT ?" + tx.skip_locked,
+        (now, limit),
+    )

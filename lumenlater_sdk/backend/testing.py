@@ -1,0 +1,113 @@
+"""Run a real backend on loopback for tests: ``with run_sandbox(database_url=...) as sb:``.
+
+The server is uvicorn on a free 127.0.0.1 port in a background thread, with a
+fresh merchant whose keys (and a webhook secret) are on the handle::
+
+    with run_sandbox(database_url="sqlite:///tmp/t.db") as sb:
+        client = LumenLater(api_key=sb.secret_key, base_url=sb.base_url)
+        other = sb.create_merchant("Other Shop")   # for isolation tests
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from .._ports import free_port
+from .app import Backend, BackendApp, create_app
+from .config import BackendConfig
+from .services.merchants import MerchantCredentials
+
+__all__ = ["SandboxHandle", "run_sandbox"]
+
+
+@dataclass
+class SandboxHandle:
+    """A running backend and its first merchant."""
+
+    base_url: str
+    secret_key: str
+    publishable_key: str
+    webhook_secret: str | None
+    webhook_endpoint: str | None
+    merchant_id: str
+    backend: Backend
+    app: BackendApp
+    config: BackendConfig
+
+    def create_merchant(self, business_name: str = "Other Shop") -> MerchantCredentials:
+        """Another merchant on the same backend (``.secret_key``, ``.publishable_key``)."""
+        return self.backend.create_merchant(business_name)
+
+    def create_webhook_endpoint(
+        self, url: str, enabled_events: list[str] | None = None, merchant_id: str | None = None
+    ) -> dict[str, Any]:
+        """An endpoint for the sandbox merchant (or *merchant_id*); includes ``secret``."""
+        return self.backend.create_webhook_endpoint(
+            merchant_id or self.merchant_id, url, enabled_events
+        )
+
+    def run_time_triggers(self) -> int:
+        """Emit time-driven events now instead of waiting for the tick."""
+        return self.backend.run_time_triggers()
+
+
+@contextmanager
+def run_sandbox(
+    database_url: str,
+    *,
+    webhook_url: str | None = "http://127.0.0.1:9/webhooks/lumenlater",
+    business_name: str = "Sandbox Shop",
+    **config: Any,
+) -> Iterator[SandboxHandle]:
+    """Start a backend on a free loopback port; stop it (and close its database) on exit.
+
+    *config* overrides :class:`BackendConfig` fields; rate limits are off unless
+    ``rate_limit=True`` is passed, and ``secret_key`` defaults to a random one.
+    """
+    port = config.pop("port", None) or free_port()
+    config.setdefault("rate_limit", False)
+    config.setdefault("secret_key", secrets.token_hex(32))
+    config.setdefault("log_requests", False)
+    cfg = BackendConfig(database_url=database_url, host="127.0.0.1", port=port, **config)
+    app = create_app(cfg)
+    backend = app.backend
+    creds = backend.create_merchant(business_name)
+    endpoint: dict[str, Any] = {}
+    if webhook_url:
+        endpoint = backend.create_webhook_endpoint(creds.merchant_id, webhook_url)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, name=f"sandbox-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.02)
+    try:
+        yield SandboxHandle(
+            base_url=f"http://127.0.0.1:{port}",
+            secret_key=creds.secret_key,
+            publishable_key=creds.publishable_key,
+            webhook_secret=endpoint.get("secret"),
+            webhook_endpoint=endpoint.get("id"),
+            merchant_id=creds.merchant_id,
+            backend=backend,
+            app=app,
+            config=cfg,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        backend.close()

@@ -1,0 +1,1 @@
+"""Browser-facing pages: the hosted checkout and the embed script."""

@@ -1,0 +1,112 @@
+"""Server-side idempotency (DESIGN §2) on SQLite and PostgreSQL, including races."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+from backend_helpers import Api
+
+from lumenlater_sdk.backend.services import idempotency
+from lumenlater_sdk.backend.testing import SandboxHandle
+
+
+def _body(api: Api, amount: int = 10_000_000) -> dict:
+    addr = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
+    return {"customer": addr, "amount": amount}
+
+
+def test_replay_and_reuse(api: Api) -> None:
+    body = _body(api)
+    first = api.post("/v1/bills", body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == 200 and "idempotent-replayed" not in first.headers
+    again = api.post("/v1/bills", body, headers={"Idempotency-Key": "k-1"})
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    other = api.post(
+        "/v1/bills", {**body, "amount": 20_000_000}, headers={"Idempotency-Key": "k-1"}
+    )
+    assert other.status_code == 409
+    assert other.json()["error"] == {
+        **other.json()["error"],
+        "type": "idempotency_error",
+        "code": "idempotency_key_reused",
+    }
+    assert len(api.ok("GET", "/v1/bills")["data"]) == 1
+
+
+def test_validation_errors_are_not_stored_but_refusals_are(api: Api) -> None:
+    # Like Stripe: a request rejected before it started running keeps its key free.
+    bad = api.post(
+        "/v1/bills", {"customer": "nope", "amount": 1}, headers={"Idempotency-Key": "k-bad"}
+    )
+    assert bad.status_code == 400 and "idempotent-replayed" not in bad.headers
+    fixed = api.post("/v1/bills", _body(api), headers={"Idempotency-Key": "k-bad"})
+    assert fixed.status_code == 200
+    # A contract refusal ran (and changed nothing): its answer is kept for the key.
+    decline = api.ok("GET", "/v1/test_helpers/wallets/decline")["address"]
+    bill = api.ok("POST", "/v1/bills", json={"customer": decline, "amount": 5_000_000})
+    path = f"/v1/test_helpers/bills/{bill['id']}/pay"
+    r1 = api.post(path, {"wallet": "decline"}, headers={"Idempotency-Key": "k-ref"})
+    r2 = api.post(path, {"wallet": "decline"}, headers={"Idempotency-Key": "k-ref"})
+    assert r1.status_code == r2.status_code == 400
+    assert r2.headers["idempotent-replayed"] == "true" and r2.json() == r1.json()
+
+
+def test_in_flight_key_is_409_in_use(api: Api, sb: SandboxHandle) -> None:
+    body = _body(api)
+    raw = json.dumps(body).encode()
+    fp = idempotency.fingerprint("POST", "/v1/bills", raw)
+    claim = idempotency.begin(sb.backend.db, sb.merchant_id, "k-busy", fp)
+    assert isinstance(claim, idempotency.Claimed)
+    r = api.http.post(
+        "/v1/bills",
+        content=raw,
+        headers={"Idempotency-Key": "k-busy", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"
+    idempotency.finish(sb.backend.db, claim, 500, b"", store_it=False)
+    r = api.http.post(
+        "/v1/bills",
+        content=raw,
+        headers={"Idempotency-Key": "k-busy", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 200
+
+
+def test_concurrent_requests_with_one_key_create_one_bill(api: Api, sb: SandboxHandle) -> None:
+    body = _body(api)
+    results: list[httpx.Response] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def fire() -> None:
+        with httpx.Client(
+            base_url=sb.base_url, timeout=30, headers={"Authorization": f"Bearer {sb.secret_key}"}
+        ) as c:
+            start.wait()
+            r = c.post("/v1/bills", json=body, headers={"Idempotency-Key": "race"})
+            with lock:
+                results.append(r)
+
+    threads = [threading.Thread(target=fire) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in results)
+    assert set(codes) <= {200, 409}, codes
+    ids = {r.json()["id"] for r in results if r.status_code == 200}
+    assert len(ids) == 1
+    for r in results:
+        if r.status_code == 409:
+            assert r.json()["error"]["code"] == "idempotency_key_in_use"
+    time.sleep(0)
+    assert len(api.ok("GET", "/v1/bills")["data"]) == 1
+
+
+def test_invalid_key_is_400(api: Api) -> None:
+    r = api.post("/v1/bills", _body(api), headers={"Idempotency-Key": "x" * 256})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "Idempotency-Key"

@@ -1,0 +1,40 @@
+"""A delivery worker process for the multi-process tests: ``python run_worker.py DB_URL``.
+
+Runs until SIGTERM; prints ``ready`` once started.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from delivery_support import FAST_SCHEDULE, SECRET_KEY
+
+from lumenlater_sdk.backend.db import connect
+from lumenlater_sdk.backend.delivery import DeliveryWorker
+
+
+def main() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with (
+        connect(sys.argv[1]) as db,
+        DeliveryWorker(
+            db,
+            secret_key=SECRET_KEY,
+            schedule=FAST_SCHEDULE,
+            timeout=2.0,
+            poll_interval=0.05,
+            batch_size=20,
+            lease_margin=1.0,
+        ) as worker,
+    ):
+        worker.start()
+        print("ready", flush=True)
+        stop.wait()
+        worker.stop()
+
+
+if __name__ == "__main__":
+    main()

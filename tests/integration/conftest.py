@@ -1,0 +1,36 @@
+"""Fixtures for the integration tests: the SDK clients against a real sandbox backend.
+
+Every test that takes ``sb`` (or a client built on it) runs twice: once against the
+SQLite sandbox and once against the PostgreSQL one (the repo-root ``sandbox`` and
+``sandbox_pg`` fixtures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from lumenlater_sdk import AsyncLumenLater, LumenLater
+from lumenlater_sdk.backend.testing import SandboxHandle
+
+
+@pytest.fixture(params=["sandbox", "sandbox_pg"], ids=["sqlite", "postgresql"])
+def sb(request: pytest.FixtureRequest) -> SandboxHandle:
+    """A running backend with a fresh merchant, on SQLite and on PostgreSQL."""
+    handle: SandboxHandle = request.getfixturevalue(request.param)
+    return handle
+
+
+@pytest.fixture
+def client(sb: SandboxHandle) -> Iterator[LumenLater]:
+    """The blocking client with the sandbox merchant's secret key."""
+    with LumenLater(api_key=sb.secret_key, base_url=sb.base_url, max_retries=0) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(sb: SandboxHandle) -> AsyncIterator[AsyncLumenLater]:
+    """The asyncio client with the sandbox merchant's secret key."""
+    async with AsyncLumenLater(api_key=sb.secret_key, base_url=sb.base_url, max_retries=0) as c:
+        yield c
