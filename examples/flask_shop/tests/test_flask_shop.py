@@ -13,7 +13,7 @@ from examples.flask_shop.money import format_usdc
 from examples.flask_shop.orders import Order, OrderLine
 from examples.flask_shop.serving import RunningShop
 from lumenlater_sdk import LumenLater, usdc
-from lumenlater_sdk.cli._demo import DemoError, pay_hosted_page
+from lumenlater_sdk.cli._demo_scripted import DemoError, pay_hosted_page
 from lumenlater_sdk.webhooks.testing import make_event, sample_bill, signed_request
 
 
