@@ -35,9 +35,6 @@ __all__ = ["DemoError", "pay_hosted_page", "register"]
 
 SHOP_MODULE = "examples.flask_shop"
 WAIT_SECONDS = 60.0
-_ADVANCE_20_DAYS = (
-    "import lumenlater_sdk as l; l.LumenLater().test_helpers.clock.advance(seconds=20*86400)"
-)
 
 
 class _RunningShop(Protocol):
@@ -204,7 +201,7 @@ Try it:
      paid as soon as the webhook arrives.
   4. Move the ledger clock 20 days and watch the order go overdue:
        {env} \\
-         python -c "{_ADVANCE_20_DAYS}"
+         lumenlater clock advance 1728000
 
 Press Ctrl-C to stop.""",
             flush=True,
