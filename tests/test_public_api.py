@@ -1,0 +1,100 @@
+"""The public surface: explicit ``__all__`` everywhere, and DESIGN.md §5's names present."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+PUBLIC_MODULES = [
+    "lumenlater_sdk",
+    "lumenlater_sdk.errors",
+    "lumenlater_sdk.types",
+    "lumenlater_sdk.resources",
+    "lumenlater_sdk.checkout",
+    "lumenlater_sdk.webhooks",
+    "lumenlater_sdk.webhooks.testing",
+    "lumenlater_sdk.backend.db",
+    "lumenlater_sdk.backend.chain",
+    "lumenlater_sdk.backend.chain.local",
+    "lumenlater_sdk.backend.delivery",
+    "lumenlater_sdk.backend.testing",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_explicit_unique_and_importable(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = module.__all__
+    assert len(exported) == len(set(exported)), "duplicates in __all__"
+    for attr in exported:
+        assert hasattr(module, attr), f"{name}.{attr} is in __all__ but missing"
+        assert not attr.startswith("_") or attr == "__version__", attr
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_public_classes_and_functions_have_docstrings(name: str) -> None:
+    module = importlib.import_module(name)
+    undocumented = [
+        attr
+        for attr in module.__all__
+        if (inspect.isclass(obj := getattr(module, attr)) or inspect.isfunction(obj))
+        and not inspect.getdoc(obj)
+    ]
+    assert undocumented == []
+
+
+def test_design_names_of_the_client_and_errors() -> None:
+    import lumenlater_sdk
+    from lumenlater_sdk import errors
+
+    for n in ("LumenLater", "AsyncLumenLater", "usdc"):
+        assert n in lumenlater_sdk.__all__
+    tree = {
+        "APIError": "LumenLaterError",
+        "BadRequestError": "APIError",
+        "AuthenticationError": "APIError",
+        "PermissionDeniedError": "APIError",
+        "NotFoundError": "APIError",
+        "ConflictError": "APIError",
+        "IdempotencyError": "ConflictError",
+        "RateLimitError": "APIError",
+        "ChainError": "APIError",
+        "InternalServerError": "APIError",
+        "APIConnectionError": "LumenLaterError",
+        "APITimeoutError": "APIConnectionError",
+    }
+    for child, parent in tree.items():
+        assert issubclass(getattr(errors, child), getattr(errors, parent)), child
+        assert getattr(lumenlater_sdk, child) is getattr(errors, child)
+
+
+def test_design_names_of_webhooks_and_checkout() -> None:
+    from lumenlater_sdk import checkout, webhooks
+
+    for n in (
+        "WebhookApp",
+        "construct_event",
+        "verify_signature",
+        "sign",
+        "SignatureVerificationError",
+        "SQLiteEventStore",
+        "RedisEventStore",
+        "InMemoryEventStore",
+        "BillPaidEvent",
+        "CheckoutSessionCompletedEvent",
+        "Event",
+    ):
+        assert n in webhooks.__all__, n
+    for n in ("redirect_url", "confirm_return", "widget_html"):
+        assert n in checkout.__all__, n
+
+
+def test_no_httpx_type_in_a_public_client_signature() -> None:
+    import lumenlater_sdk
+
+    for cls in (lumenlater_sdk.LumenLater, lumenlater_sdk.AsyncLumenLater):
+        for _, member in inspect.getmembers(cls, inspect.isfunction):
+            text = str(inspect.signature(member))
+            assert "httpx" not in text, f"{cls.__name__}.{member.__name__}{text}"
