@@ -1,15 +1,17 @@
 """Receive LumenLater webhooks: verify, parse into typed events, deduplicate, dispatch.
 
-```python
-from lumenlater_sdk.webhooks import WebhookApp, SQLiteEventStore, BillPaidEvent
+::
 
-hooks = WebhookApp(secret="whsec_…", store=SQLiteEventStore("hooks.db"))
+    from lumenlater_sdk.webhooks import WebhookApp, SQLiteEventStore, BillPaidEvent
 
-@hooks.on("bill.paid")
-async def paid(event: BillPaidEvent) -> None: ...
+    hooks = WebhookApp(secret="whsec_…", store=SQLiteEventStore("hooks.db"))
 
-app.mount("/webhooks/lumenlater", hooks)      # any ASGI app
-```
+    @hooks.on("bill.paid")
+    async def paid(event: BillPaidEvent) -> None: ...
+
+    # Starlette: Route, not Mount, so the slash-less URL is not redirected
+    # (webhook senders do not follow redirects).
+    app.router.routes.append(Route("/webhooks/lumenlater", hooks))
 
 Lower level: :func:`verify_signature`, :func:`construct_event` and :func:`sign`.
 Flask and Django adapters live in :mod:`lumenlater_sdk.webhooks.flask` and

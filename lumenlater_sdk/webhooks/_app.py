@@ -24,7 +24,9 @@ class WebhookApp(Receiver):
     """Receives LumenLater webhooks; mount it in any ASGI app or serve it directly.
 
     ``hooks = WebhookApp(secret="whsec_…", store=SQLiteEventStore("hooks.db"))``,
-    register handlers with :meth:`on`, then e.g. ``app.mount("/webhooks", hooks)``.
+    register handlers with :meth:`on`, then route to it, e.g. Starlette's
+    ``Route("/webhooks/lumenlater", hooks)`` (a ``Mount`` would 307-redirect the
+    slash-less URL, and webhook senders do not follow redirects).
     Answers 200 once every handler succeeded (or the event was already handled),
     400 on a bad signature or body, 405 on non-POST, 413 over ``max_body_size``
     (1 MiB), 409 while another delivery of the same event is being handled, and 500

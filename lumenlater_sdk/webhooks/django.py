@@ -1,10 +1,10 @@
 """Serve a :class:`WebhookApp`'s handlers from Django.
 
-```python
-# urls.py
-from lumenlater_sdk.webhooks.django import webhook_view
-urlpatterns = [path("webhooks/lumenlater/", webhook_view(hooks))]
-```
+::
+
+    # urls.py
+    from lumenlater_sdk.webhooks.django import webhook_view
+    urlpatterns = [path("webhooks/lumenlater", webhook_view(hooks))]
 
 The view is CSRF-exempt (the signature authenticates the sender) and gives the
 same answers as the ASGI app (200/400/405/409/413/500, duplicate suppression).

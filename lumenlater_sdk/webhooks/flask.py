@@ -1,9 +1,9 @@
 """Serve a :class:`WebhookApp`'s handlers from Flask: a view function or a Blueprint.
 
-```python
-from lumenlater_sdk.webhooks.flask import blueprint
-app.register_blueprint(blueprint(hooks, url_prefix="/webhooks/lumenlater"))
-```
+::
+
+    from lumenlater_sdk.webhooks.flask import blueprint
+    app.register_blueprint(blueprint(hooks, rule="/webhooks/lumenlater"))
 
 Same answers as the ASGI app (200/400/405/409/413/500, duplicate suppression).
 Async handlers are run to completion with :func:`asyncio.run`. Flask has no CSRF

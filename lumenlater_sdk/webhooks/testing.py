@@ -1,11 +1,11 @@
 """Helpers for testing your own webhook handlers: realistic, correctly signed requests.
 
-```python
-from lumenlater_sdk.webhooks.testing import signed_request
+::
 
-req = signed_request("bill.paid", secret="whsec_test")
-response = client.post("/webhooks", content=req.body, headers=req.headers)
-```
+    from lumenlater_sdk.webhooks.testing import signed_request
+
+    req = signed_request("bill.paid", secret="whsec_test")
+    response = client.post("/webhooks", content=req.body, headers=req.headers)
 
 Objects are plausible snapshots: fresh Stellar ``G…`` accounts and a ``C…``
 contract id, amounts in stroops, timestamps consistent with the bill's life cycle.
@@ -102,11 +102,13 @@ def sample_bill(
     }
     if status in ("paid", "repaid", "overdue", "liquidated"):
         paid_at = created + 60
-        late_days = max(0, (now - paid_at - 14 * _DAY) // _DAY)
+        # As the API reports it: grace and late fee count from creation, like the
+        # contract's repay_bill / liquidate_bill.
+        late_days = max(0, (now - created - 14 * _DAY) // _DAY)
         late_fee = amount * 3_000_000 * late_days // (365 * 10_000_000)
         bill.update(
             paid_at=paid_at,
-            grace_period_ends_at=paid_at + 14 * _DAY,
+            grace_period_ends_at=created + 14 * _DAY,
             liquidatable_at=created + 28 * _DAY,
             late_fee=late_fee if status in ("overdue", "liquidated") else 0,
             amount_due=amount + late_fee if status in ("paid", "overdue") else 0,

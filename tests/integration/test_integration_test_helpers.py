@@ -104,6 +104,10 @@ def test_liquidate_after_29_days(client: LumenLater) -> None:
     done = client.test_helpers.bills.liquidate(bill.id)
     assert done.status == "liquidated" and done.liquidated_at is not None
     assert done.amount_due == 0
+    # The late fee the liquidation charged: whole days past the 14-day grace, from creation.
+    days = (done.liquidated_at - done.created - 14 * DAY) // DAY
+    assert days >= 15
+    assert done.late_fee == usdc(250) * LATE_INTEREST_APR * days // 3_650_000_000 > 0
     assert client.bills.retrieve(bill.id).status == "liquidated"
     assert [e.type for e in client.events.list(limit=1).data] == ["bill.liquidated"]
     assert [b.id for b in client.bills.list(status="liquidated")] == [bill.id]

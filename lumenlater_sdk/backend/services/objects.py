@@ -54,6 +54,9 @@ def bill_object(row: Row, now: int) -> dict[str, Any]:
     fee = late_fee(amount, created, now) if owing else 0
     if status == "repaid" and row["repaid_amount"] is not None:
         fee = int(row["repaid_amount"]) - amount
+    elif status == "liquidated" and row["liquidated_at"] is not None:
+        # What the liquidation charged: the contract's fee at that moment.
+        fee = late_fee(amount, created, int(row["liquidated_at"]))
     paid = row["paid_at"] is not None
     return {
         "id": row["id"],
