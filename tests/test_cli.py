@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,3 +54,31 @@ def test_clock_with_a_bad_key_fails_cleanly(sandbox: SandboxHandle) -> None:
     r = _cli(sandbox, "clock", key="sk_test_not_a_real_key")
     assert r.returncode == 1
     assert "error:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_resource_commands_create_get_and_list(sandbox: SandboxHandle) -> None:
+    from lumenlater_sdk import LumenLater
+
+    with LumenLater(api_key=sandbox.secret_key, base_url=sandbox.base_url) as ll:
+        customer = next(w for w in ll.test_helpers.wallets.list() if w.name == "approve").address
+    made = _cli(sandbox, "bills", "create", "-d", f"customer={customer}", "-d", "amount=50000000",
+                "-d", "order_id=cli-1")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    bill = json.loads(made.stdout)
+    assert bill["amount"] == 50_000_000 and bill["order_id"] == "cli-1"
+    got = _cli(sandbox, "bills", "get", bill["id"])
+    assert got.returncode == 0 and json.loads(got.stdout)["id"] == bill["id"]
+    listed = _cli(sandbox, "bills", "list", "-d", "order_id=cli-1")
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [bill["id"]]
+    account = _cli(sandbox, "account", "get")
+    assert json.loads(account.stdout)["status"] == "approved"
+
+
+def test_resource_commands_report_errors_without_tracebacks(sandbox: SandboxHandle) -> None:
+    missing = _cli(sandbox, "bills", "get", "bill_doesnotexist")
+    assert missing.returncode == 1 and "error:" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    no_id = _cli(sandbox, "bills", "get")
+    assert no_id.returncode == 2
+    float_amount = _cli(sandbox, "bills", "create", "-d", "customer=GABC", "-d", "amount=1.5")
+    assert float_amount.returncode == 1 and "Traceback" not in float_amount.stderr
