@@ -26,7 +26,8 @@ def test_addresses_are_valid_stellar_keys() -> None:
     bill = sample_bill("paid")
     assert StrKey.is_valid_ed25519_public_key(bill["customer"])
     assert StrKey.is_valid_contract(bill["chain"]["contract_id"])
-    assert bill["grace_period_ends_at"] == bill["paid_at"] + 14 * 86400
+    # As the API reports it: the grace period counts from creation (contract repay_bill).
+    assert bill["grace_period_ends_at"] == bill["created"] + 14 * 86400
 
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES)
