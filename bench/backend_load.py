@@ -1,19 +1,34 @@
-"""Load on the bundled backend over loopback: POST /v1/bills and GET /v1/bills/{id}.
+"""Load on the bundled backend over loopback: GET /v1/bills/{id} and POST /v1/bills.
 
-Runs the server in a child process (uvicorn, rate limits and access logs off),
-measures peak throughput with wrk, then latency at a fixed rate (half the goal)
-with an open-loop httpx client. SQLite always; PostgreSQL with --postgres (a
-throwaway cluster, run as the postgres user when we are root).
+The server runs in a child process (uvicorn, rate limits, access logs and webhook
+delivery off; one webhook endpoint, so every POST also writes an outbox row). The
+load comes from ``wrk`` (C, one thread, so it takes little of the CPU the server
+needs):
 
-    python bench/backend_load.py [--postgres] [--duration 10]
+* **peak**: closed loop, 32 connections: the most the server answers per second.
+* **fixed rate**: open loop at half the goal, paced by a Lua script the way wrk2
+  paces (each request has a slot on a fixed schedule; a connection that comes free
+  waits for the next slot). Latency is from the actual send; ``late`` counts
+  requests sent more than 1 ms after their slot (the generator fell behind, so the
+  latency shown is optimistic for them), ``max late`` is the worst.
+
+POSTs carry a fresh ``Idempotency-Key`` each (as the SDK sends) unless
+``--no-idempotency-key``. SQLite, and PostgreSQL with ``--postgres``: a throwaway
+cluster started as the tests' conftest.py does (as the ``postgres`` user when we
+are root; ``fsync=off`` unless ``--pg-option fsync=on``). ``--workers N`` runs N
+uvicorn processes. ``--against DIR`` alternates, round by round, with a server
+imported from another checkout and prints medians and this/baseline ratios: the
+machine is shared, so only figures from the same run compare.
+
+    python bench/backend_load.py [--postgres] [--workers 2] [--rounds 3] [--against DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -21,35 +36,95 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 GOALS = {"GET": 2000, "POST": 500}
-_LUA = """
-wrk.method = "{method}"
-wrk.headers["Authorization"] = "Bearer {key}"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = {body}
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.2f %.2f %.2f %d\\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.timeout))
-end
-"""
+P99_GOAL_MS = 50.0
 
 _SERVER = """
-import json, sys, uvicorn
+import json, os, sys
 from lumenlater_sdk.backend import BackendConfig, create_app
-cfg = BackendConfig(database_url=sys.argv[1], port=int(sys.argv[2]), secret_key="b" * 32,
-                    rate_limit=False, log_requests=False, run_delivery=False)
-app = create_app(cfg)
-creds = app.backend.create_merchant("Bench")
-addr = app.backend.genesis.wallets["approve"].public_key
-json.dump({"key": creds.secret_key, "customer": addr}, open(sys.argv[3], "w"))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
-            access_log=False)
+
+def _config():
+    return BackendConfig(database_url=os.environ["BENCH_DB"], port=int(os.environ["BENCH_PORT"]),
+                         secret_key="b" * 32, rate_limit=False, log_requests=False,
+                         run_delivery=False)
+
+def make_app():
+    return create_app(_config())
+
+if __name__ == "__main__":
+    import uvicorn
+    workers = int(os.environ["BENCH_WORKERS"])
+    app = make_app()  # migrations, genesis and the merchant: once, before any worker
+    creds = app.backend.create_merchant("Bench")
+    app.backend.create_webhook_endpoint(creds.merchant_id, "http://127.0.0.1:9/hooks")
+    addr = app.backend.genesis.wallets["approve"].public_key
+    with open(sys.argv[1], "w") as f:
+        json.dump({"key": creds.secret_key, "customer": addr}, f)
+    opts = dict(host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), log_level="warning",
+                access_log=False)
+    if workers == 1:
+        uvicorn.run(app, **opts)
+    else:
+        app.backend.close()
+        uvicorn.run("bench_server:make_app", factory=True, workers=workers,
+                    app_dir=os.path.dirname(os.path.abspath(__file__)), **opts)
+"""
+
+# wrk's LuaJIT has ffi: a monotonic microsecond clock for pacing.
+_LUA = """
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long s; long ns; } ll_ts; int clock_gettime(int, ll_ts *); ]]
+local ts = ffi.new("ll_ts")
+local function now_us()
+  ffi.C.clock_gettime(1, ts)
+  return tonumber(ts.s) * 1e6 + tonumber(ts.ns) / 1e3
+end
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  method, run, idem = args[1], args[3], args[4] == "1"
+  headers = {["Authorization"] = "Bearer " .. args[2], ["Content-Type"] = "application/json"}
+  body = args[5]
+  if body == "" then body = nil end
+  interval = 1e6 / tonumber(args[6])
+  nxt, sent, late, max_late = now_us(), 0, 0, 0
+end
+function request()
+  sent = sent + 1
+  if idem then headers["Idempotency-Key"] = run .. "-" .. tid .. "-" .. sent end
+  return wrk.format(method, nil, headers, body)
+end
+{delay}
+function done(summary, latency, requests)
+  local n, l, m = 0, 0, 0
+  for _, t in ipairs(threads) do
+    n = n + t:get("sent"); l = l + t:get("late"); m = math.max(m, t:get("max_late"))
+  end
+  io.write(string.format("RESULT %.1f %.2f %.2f %.2f %.2f %d %d %d %.1f\\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.timeout
+      + summary.errors.read + summary.errors.write, n, l, m / 1000))
+end
+"""
+_PACED = """
+function delay()
+  local now = now_us()
+  local slot = nxt
+  nxt = nxt + interval
+  if now - slot > 1000 then late = late + 1 end
+  if now - slot > max_late then max_late = now - slot end
+  return math.max(0, (slot - now) / 1000)
+end
 """
 
 
@@ -59,147 +134,188 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_postgres(base: Path) -> tuple[str, list[str]]:
+@contextmanager
+def _postgres(pg_options: list[str]) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster, as the tests' conftest.py starts one."""
+    base = Path(tempfile.mkdtemp(prefix="ll-bench-pg-"))
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     tool = lambda n: str(bins[0] / n) if bins else n  # noqa: E731
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
     port = _free_port()
-    subprocess.run(
-        [
-            *as_pg,
-            tool("initdb"),
-            "-D",
-            str(base / "data"),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
+    data = str(base / "data")
+    run = lambda cmd: subprocess.run(  # noqa: E731
+        [*as_pg, *cmd], check=True, capture_output=True, cwd=base
     )
-    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    subprocess.run(
-        [
-            *as_pg,
-            tool("pg_ctl"),
-            "-D",
-            str(base / "data"),
-            "-o",
-            opts,
-            "-l",
-            str(base / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    stop = [*as_pg, tool("pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "stop"]
-    return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop
-
-
-def _wrk(url: str, method: str, key: str, body: str, duration: int, tmp: Path) -> list[float]:
-    script = tmp / f"{method}.lua"
-    script.write_text(_LUA.format(method=method, key=key, body=json.dumps(body)))
-    out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{duration}s", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    return [float(v) for v in line.split()[1:]]
-
-
-async def _paced(
-    url: str, method: str, key: str, body: str, rate: float, seconds: float
-) -> list[float]:
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        limits=limits,
-        timeout=30,
-    ) as client:
-
-        async def one() -> None:
-            t0 = time.perf_counter()
-            await client.request(method, url, content=body or None)
-            latencies.append((time.perf_counter() - t0) * 1000)
-
-        tasks = []
-        start = time.perf_counter()
-        n = int(rate * seconds)
-        for i in range(n):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-        await asyncio.gather(*tasks)
-    return latencies
-
-
-def _bench(db_url: str, duration: int, label: str) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="ll-bench-"))
-    port = _free_port()
-    creds_file = tmp / "creds.json"
-    proc = subprocess.Popen([sys.executable, "-c", _SERVER, db_url, str(port), str(creds_file)])
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
+        run([tool("initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"])
+        opts = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+            + "".join(f" -c {o}" for o in pg_options)
+        )
+        run([tool("pg_ctl"), "-D", data, "-o", opts, "-l", str(base / "log"), "-w", "start"])
+    except subprocess.CalledProcessError as exc:
+        sys.exit(f"PostgreSQL did not start: {exc.stderr.decode(errors='replace')}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_pg, tool("pg_ctl"), "-D", data, "-m", "immediate", "stop"], cwd=base)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _fresh_database(url: str) -> str:
+    """A fresh database on the cluster at *url* (each server gets an empty one)."""
+    import psycopg
+
+    name = "bench_" + secrets.token_hex(4)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@contextmanager
+def _server(
+    db_url: str, workers: int, server_path: str | None
+) -> Iterator[tuple[str, dict[str, str]]]:
+    tmp = Path(tempfile.mkdtemp(prefix="ll-bench-"))
+    (tmp / "bench_server.py").write_text(_SERVER)
+    port = _free_port()
+    env = {**os.environ, "BENCH_DB": db_url, "BENCH_PORT": str(port), "BENCH_WORKERS": str(workers)}
+    if server_path:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [server_path, env.get("PYTHONPATH")]))
+    creds_file = tmp / "creds.json"
+    proc = subprocess.Popen(
+        [sys.executable, str(tmp / "bench_server.py"), str(creds_file)], env=env, cwd=tmp
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                sys.exit(f"the server exited with {proc.returncode}")
             try:
                 if creds_file.exists() and httpx.get(base + "/healthz").status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
+            if time.monotonic() > deadline:
+                sys.exit("the server did not start")
             time.sleep(0.1)
-        creds = json.loads(creds_file.read_text())
-        body = json.dumps({"customer": creds["customer"], "amount": 10_000_000})
-        bill = httpx.post(
-            base + "/v1/bills", content=body, headers={"Authorization": f"Bearer {creds['key']}"}
-        ).json()
-        for method, url, payload in (
-            ("GET", f"{base}/v1/bills/{bill['id']}", ""),
-            ("POST", f"{base}/v1/bills", body),
-        ):
-            rps, p50, p95, p99, errors = _wrk(url, method, creds["key"], payload, duration, tmp)
-            lat = asyncio.run(
-                _paced(url, method, creds["key"], payload, GOALS[method] / 2, min(duration, 5))
-            )
-            q = statistics.quantiles(lat, n=100)
-            print(
-                f"{label:10} {method:4} peak {rps:8.0f} req/s (goal {GOALS[method]}) "
-                f"p50 {p50:.1f} p95 {p95:.1f} p99 {p99:.1f} ms errors {int(errors)} | "
-                f"at {GOALS[method] // 2} req/s: p50 {q[49]:.1f} p95 {q[94]:.1f} "
-                f"p99 {q[98]:.1f} ms",
-                flush=True,
-            )
+        yield base, json.loads(creds_file.read_text())
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(30)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _wrk(
+    url: str, method: str, key: str, body: str, duration: int, rate: float, idem: bool
+) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(_LUA.replace("{delay}", _PACED if rate else ""))
+    conns = 32 if not rate else 16
+    wrk = ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s", "-s", f.name, url]
+    script_args = [method, key, secrets.token_hex(4), "1" if idem else "0", body, str(rate or 1)]
+    try:
+        out = subprocess.run(
+            [*wrk, "--", *script_args],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(f.name)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    names = ("rps", "p50", "p95", "p99", "max", "errors", "sent", "late", "max_late")
+    return dict(zip(names, (float(v) for v in line.split()[1:]), strict=True))
+
+
+Result = dict[str, float]
+
+
+def _bench(db_url: str, label: str, server_path: str | None, args: argparse.Namespace) -> Result:
+    """One server, both routes: peak and fixed-rate figures, printed and returned."""
+    out: Result = {}
+    with _server(db_url, args.workers, server_path) as (base, creds):
+        body = json.dumps({"customer": creds["customer"], "amount": 10_000_000})
+        auth = {"Authorization": f"Bearer {creds['key']}"}
+        bill = httpx.post(base + "/v1/bills", content=body, headers=auth).json()
+        idem = not args.no_idempotency_key
+        cases = (
+            ("GET", f"{base}/v1/bills/{bill['id']}", ""),
+            ("POST", f"{base}/v1/bills", body),
+        )
+        for method, url, payload in cases:
+            _wrk(url, method, creds["key"], payload, 2, 0, idem)  # warm-up
+            peak = _wrk(url, method, creds["key"], payload, args.duration, 0, idem)
+            rate = GOALS[method] / 2
+            fixed = _wrk(url, method, creds["key"], payload, args.duration, rate, idem)
+            out[f"{method} peak req/s"] = peak["rps"]
+            out[f"{method} p99 ms at {rate:.0f}/s"] = fixed["p99"]
+            print(
+                f"{label:20} w{args.workers} {method:4} peak {peak['rps']:6.0f} req/s "
+                f"(goal {GOALS[method]}) p50 {peak['p50']:.1f} p99 {peak['p99']:.1f} ms "
+                f"err {int(peak['errors'])} | at {rate:.0f} req/s: got {fixed['rps']:.0f} "
+                f"p50 {fixed['p50']:.1f} p95 {fixed['p95']:.1f} p99 {fixed['p99']:.1f} "
+                f"max {fixed['max']:.0f} ms (goal p99 {P99_GOAL_MS:.0f}) err "
+                f"{int(fixed['errors'])} late {int(fixed['late'])}/{int(fixed['sent'])} "
+                f"max late {fixed['max_late']:.0f} ms",
+                flush=True,
+            )
+    return out
+
+
+def _summary(database: str, runs: dict[str, list[Result]]) -> None:
+    """Medians over rounds per side, and this/baseline when there is a baseline."""
+    for metric in runs["this"][0]:
+        med = {side: statistics.median(r[metric] for r in rs) for side, rs in runs.items() if rs}
+        line = f"{database:10} median {metric:22} this {med['this']:8.1f}"
+        if "baseline" in med:
+            line += f"  baseline {med['baseline']:8.1f}  ratio {med['this'] / med['baseline']:.2f}"
+        print(line, flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat everything this often")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
+    parser.add_argument("--no-idempotency-key", action="store_true", help="bare POSTs")
+    parser.add_argument(
+        "--against", metavar="DIR", help="baseline checkout to alternate with, round by round"
+    )
+    parser.add_argument(
+        "--pg-option",
+        action="append",
+        default=["fsync=off"],
+        help="PostgreSQL setting NAME=VALUE (default fsync=off, as the tests run it)",
+    )
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="ll-bench-db-"))
-    _bench(f"sqlite:///{tmp / 'bench.db'}", args.duration, "sqlite")
-    if args.postgres:
-        pg_base = Path(tempfile.mkdtemp(prefix="ll-bench-pg-"))
-        url, stop = _start_postgres(pg_base)
-        try:
-            _bench(url, args.duration, "postgresql")
-        finally:
-            subprocess.run(stop, capture_output=True)
-            shutil.rmtree(pg_base, ignore_errors=True)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    sides = [("this", None)] + ([("baseline", args.against)] if args.against else [])
+    with _postgres(args.pg_option) if args.postgres else _nothing() as pg_url:
+        databases = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if pg_url else [])
+        for database in databases:
+            runs: dict[str, list[Result]] = {side: [] for side, _ in sides}
+            for _ in range(args.rounds):
+                for side, path in sides:
+                    label = f"{database} {side}"
+                    if database == "postgresql":
+                        runs[side].append(_bench(_fresh_database(pg_url), label, path, args))
+                        continue
+                    tmp = Path(tempfile.mkdtemp(prefix="ll-bench-db-"))
+                    runs[side].append(_bench(f"sqlite:///{tmp / 'bench.db'}", label, path, args))
+                    shutil.rmtree(tmp, ignore_errors=True)
+            _summary(database, runs)
+
+
+@contextmanager
+def _nothing() -> Iterator[str]:
+    yield ""
 
 
 if __name__ == "__main__":

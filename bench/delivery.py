@@ -1,13 +1,25 @@
 """Webhook delivery benchmark: events/s per worker process, and event-to-handler latency.
 
-    python bench/delivery.py [--events 3000] [--rate 200] [--seconds 5] [--database-url URL]
+    python3 bench/delivery.py [--events 5000] [--rate 200] [--seconds 10]
+        [--receivers 1] [--receiver webhook|null] [--database-url URL]
+        [--against DIR] [--repeat 3] [--capacity]
 
-A real ``WebhookApp`` runs under uvicorn in its own process on loopback. Phase 1
-queues ``--events`` events, then starts one ``DeliveryWorker`` and times how fast
-they are all handled. Phase 2 inserts events (row + outbox, one transaction each,
-as the backend does) at ``--rate`` per second with the worker running, and measures
-insert → handler latency. Goals: ≥ 1,000 events/s, p99 ≤ 100 ms at 200 events/s;
-the printed ratios are figure / goal (throughput) and goal / figure (latency).
+Receivers run in their own processes (``delivery_receiver.py``), never in the
+worker's. Throughput: ``--events`` events are queued, then one ``DeliveryWorker``
+(default settings) starts and is timed until every handler ran; the worker process's
+CPU per event is printed too (its capacity if it had a core to itself: this box has
+two, shared with the receivers and whatever else runs). Latency: events are inserted
+(event row + outbox, one transaction each, as the backend does, in the worker's
+process) at ``--rate`` per second while the worker runs; insert → handler, p50/p99.
+``--capacity`` first measures the receivers alone with wrk, so the worker's figure
+can be read against what the receiver could take at all.
+
+``--against DIR`` runs the same measurement with another checkout's
+``lumenlater_sdk`` (e.g. ``git archive HEAD lumenlater_sdk | tar -x -C /tmp/base``)
+alternately with this one, ``--repeat`` times, and prints both medians: the box is
+shared and noisy, so only figures from one run are compared.
+
+Goals (issue 6): >= 1,000 events/s per worker process; p99 <= 100 ms at 200 events/s.
 """
 
 from __future__ import annotations
@@ -15,82 +27,54 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from typing import Any
 
 GOAL_RATE = 1000.0
 GOAL_P99_MS = 100.0
 MERCHANT = "GBENCHMERCHANTAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 KEY = "bench-secret-key-0123456789"
+_EVENTS = (
+    "CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, merchant_id TEXT,"
+    " type TEXT, created BIGINT, livemode INTEGER, payload TEXT)"
+)
 
 
-def _receiver(port: int, secret: str) -> None:
-    """Child process: a WebhookApp that records handler latency; GET /stats reports it."""
-    import uvicorn
-
-    from lumenlater_sdk.webhooks import WebhookApp
-
-    latencies: list[float] = []
-    hooks = WebhookApp(secret=secret)
-
-    @hooks.on("*")
-    async def handle(event: Any) -> None:
-        latencies.append(time.time() - float(event.model_extra["bench_t"]))
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            body = json.dumps({"count": len(latencies), "latencies": latencies}).encode()
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": body})
-            if scope["path"] == "/reset":
-                latencies.clear()
-            return
-        await hooks(scope, receive, send)
-
-    uvicorn.run(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
-    )
+_template: dict[str, Any] = {}
 
 
-def _stats(port: int, path: str = "/stats") -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as resp:
-        result: dict[str, Any] = json.loads(resp.read())
-        return result
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _insert(db: Any, n: int) -> None:
+def _insert(db: Any, n: int, per_tx: int = 1) -> None:
     from lumenlater_sdk.backend.delivery import enqueue
     from lumenlater_sdk.webhooks.testing import make_event
 
-    for _ in range(n):
-        ev = make_event("bill.paid")
-        ev["bench_t"] = time.time()
+    # One sample event, re-identified: making a fresh sample mints Stellar keypairs,
+    # which would bill the worker's process for work that is not delivery.
+    if not _template:
+        _template.update(make_event("bill.paid"))
+    template = _template
+    for start in range(0, n, per_tx):
         with db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO events (id, merchant_id, type, created, livemode, payload)"
-                " VALUES (?, ?, ?, ?, 0, ?)",
-                (ev["id"], MERCHANT, ev["type"], ev["created"], json.dumps(ev)),
-            )
-            enqueue(tx, event_id=ev["id"], merchant_id=MERCHANT, event_type=ev["type"])
+            for _ in range(min(per_tx, n - start)):
+                ev = {**template, "id": "evt_" + os.urandom(12).hex(), "bench_t": time.time()}
+                tx.execute(
+                    "INSERT INTO events (id, merchant_id, type, created, livemode, payload)"
+                    " VALUES (?, ?, ?, ?, 0, ?)",
+                    (ev["id"], MERCHANT, ev["type"], ev["created"], json.dumps(ev)),
+                )
+                enqueue(tx, event_id=ev["id"], merchant_id=MERCHANT, event_type=ev["type"])
 
 
-def _wait(port: int, n: int, timeout: float = 300) -> None:
+def _wait(receivers: Any, n: int, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
-    while _stats(port)["count"] < n:
+    while receivers.count() < n:
         if time.monotonic() > deadline:
-            raise SystemExit("timed out waiting for deliveries")
-        time.sleep(0.01)
+            raise SystemExit(f"timed out: {receivers.count()} of {n} delivered")
+        time.sleep(0.02)
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -98,17 +82,14 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=3000)
-    parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--receiver", nargs=2, metavar=("PORT", "SECRET"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.receiver:
-        _receiver(int(args.receiver[0]), args.receiver[1])
-        return
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """One run of both phases against fresh receivers and a fresh database."""
+    from delivery_receiver import ReceiverGroup, free_port
 
     from lumenlater_sdk.backend.db import connect
     from lumenlater_sdk.backend.delivery import DeliveryWorker, WebhookEndpointService, install
@@ -117,61 +98,116 @@ def main() -> None:
     db = connect(url)
     install(db)
     with db.transaction() as tx:
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, merchant_id TEXT,"
-            " type TEXT, created BIGINT, livemode INTEGER, payload TEXT)"
-        )
-    port = _free_port()
-    svc = WebhookEndpointService(db, secret_key=KEY)
-    ep = svc.create(MERCHANT, url=f"http://127.0.0.1:{port}/hooks", enabled_events=["*"])
-    child = subprocess.Popen([sys.executable, __file__, "--receiver", str(port), ep["secret"]])
+        if db.dialect == "postgresql":  # a fresh schema each run on a shared database
+            tx.execute("TRUNCATE webhook_outbox, webhook_deliveries")
+            tx.execute("DELETE FROM webhook_endpoints")
+            tx.execute("DROP TABLE IF EXISTS events")
+        tx.execute(_EVENTS)
+    port = free_port()
+    ep = WebhookEndpointService(db, secret_key=KEY).create(
+        MERCHANT, url=f"http://127.0.0.1:{port}/hooks", enabled_events=["*"]
+    )
+    receivers = ReceiverGroup(args.receiver, args.receivers, ep["secret"], port=port)
+    worker = DeliveryWorker(db, secret_key=KEY)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                _stats(port)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-        # Phase 1: throughput of one worker on a backlog.
-        _insert(db, args.events)
-        worker = DeliveryWorker(db, secret_key=KEY, concurrency=16, batch_size=100)
+        _insert(db, args.events, per_tx=500)
+        cpu0, rcpu0 = _cpu(), receivers.cpu_seconds()
         t0 = time.perf_counter()
         worker.start()
-        _wait(port, args.events)
+        _wait(receivers, args.events)
         elapsed = time.perf_counter() - t0
-        rate = args.events / elapsed
-        _stats(port, "/reset")
+        cpu, rcpu = _cpu() - cpu0, receivers.cpu_seconds() - rcpu0
+        mark = receivers.counts()
+        claims = getattr(worker, "_batches", 0)  # claiming transactions, for batch sizes
 
-        # Phase 2: latency at a steady rate, worker running (woken by enqueue).
         n = int(args.rate * args.seconds)
         start = time.perf_counter()
         for i in range(n):
-            target = start + i / args.rate
-            delay = target - time.perf_counter()
+            delay = start + i / args.rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
             _insert(db, 1)
-        _wait(port, n)
-        lat = [x * 1000 for x in _stats(port)["latencies"]]
-        worker.close()
+        _wait(receivers, args.events + n)
+        lat = [x * 1000 for x in receivers.latencies(after=mark)]
     finally:
-        child.terminate()
-        child.wait(10)
+        worker.close()
+        receivers.close()
         db.close()
-    p50, p99 = _pct(lat, 50), _pct(lat, 99)
-    print(f"database: {db.dialect}; {os.cpu_count()} CPUs")
-    print(
-        f"throughput: {rate:,.0f} events/s ({args.events} events in {elapsed:.2f} s)"
-        f"  ratio to goal {GOAL_RATE:,.0f}/s: {rate / GOAL_RATE:.2f}"
+    return {
+        "database": db.dialect,
+        "rate": args.events / elapsed,
+        "elapsed": elapsed,
+        "worker_cpu_us": cpu / args.events * 1e6,
+        "receiver_cpu_us": rcpu / args.events * 1e6,
+        "events_per_claim": args.events / max(claims, 1),
+        "p50": _pct(lat, 50),
+        "p99": _pct(lat, 99),
+        "max": max(lat),
+    }
+
+
+def _child(args: argparse.Namespace, code: str | None) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--json", "--events", str(args.events)]
+    cmd += ["--rate", str(args.rate), "--seconds", str(args.seconds)]
+    cmd += ["--receivers", str(args.receivers), "--receiver", args.receiver]
+    if args.database_url:
+        cmd += ["--database-url", args.database_url]
+    if code:
+        cmd += ["--code", code]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _line(label: str, runs: list[dict[str, Any]], rate: float) -> str:
+    def med(key: str) -> float:
+        return float(statistics.median(r[key] for r in runs))
+
+    rates = ", ".join(f"{r['rate']:.0f}" for r in runs)
+    p99s = ", ".join(f"{r['p99']:.0f}" for r in runs)
+    return (
+        f"{label:>9}: {med('rate'):7,.0f} events/s (x{med('rate') / GOAL_RATE:.2f} of goal),"
+        f" worker CPU {med('worker_cpu_us'):5.0f} us/event, receiver CPU"
+        f" {med('receiver_cpu_us'):4.0f} us/event | latency @{rate:g}/s p50 {med('p50'):6.1f} ms"
+        f" p99 {med('p99'):7.1f} ms (goal/p99 {GOAL_P99_MS / med('p99'):.2f})"
+        f"   [rates {rates}; p99s {p99s}]"
     )
-    print(
-        f"latency at {args.rate:g} events/s ({n} events): p50 {p50:.1f} ms, p99 {p99:.1f} ms"
-        f"  ratio goal/p99: {GOAL_P99_MS / p99:.2f}"
-    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--receivers", type=int, default=1)
+    parser.add_argument("--receiver", choices=["webhook", "null"], default="webhook")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--against", metavar="DIR", help="baseline checkout to alternate with")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--capacity", action="store_true", help="measure the receivers alone")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.code:
+        sys.path.insert(0, args.code)
+    if args.json:
+        print(json.dumps(measure(args)))
+        return
+    print(f"{os.cpu_count()} CPUs; receiver {args.receiver} x{args.receivers};", end=" ")
+    print(f"database {args.database_url or 'sqlite (temp file)'}", flush=True)
+    if args.capacity:
+        from delivery_receiver import capacity
+
+        rps, cpu = capacity(args.receiver, args.receivers)
+        print(f"receiver alone (wrk -c32): {rps:,.0f} req/s, {cpu:.0f} us CPU/request")
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "this": []}
+    for _ in range(args.repeat):
+        if args.against:
+            runs["baseline"].append(_child(args, args.against))
+        runs["this"].append(_child(args, None))
+    for label, results in runs.items():
+        if results:
+            print(_line(label, results, args.rate))
 
 
 if __name__ == "__main__":

@@ -45,10 +45,31 @@ class BackendMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        # Label children bound once per label set: ``labels()`` takes a lock and checks
+        # its arguments on every call, which is a real share of a fast request.
+        self._request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._chain_children: dict[tuple[str, str], Any] = {}
+
+    def observe_request(self, method: str, route: str, status: str, seconds: float) -> None:
+        """Count one HTTP request and its latency (*route* is the template, not the path)."""
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method=method, route=route, status=status),
+                self.latency.labels(method=method, route=route),
+            )
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_chain(self, function: str, outcome: str) -> None:
         """Count one chain call."""
-        self.chain_calls.labels(function=function, outcome=outcome).inc()
+        child = self._chain_children.get((function, outcome))
+        if child is None:
+            child = self.chain_calls.labels(function=function, outcome=outcome)
+            self._chain_children[(function, outcome)] = child
+        child.inc()
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["main", "register", "serve"]
+if TYPE_CHECKING:
+    from ..backend.config import BackendConfig
+
+__all__ = ["main", "register", "serve", "worker_app"]
 
 _HOME = Path("~/.lumenlater")
+# How ``serve`` hands its arguments to worker processes (uvicorn starts them fresh).
+_ARGS_ENV = "LUMENLATER_SANDBOX_ARGS"
 
 
 def register(subparsers: Any) -> None:
@@ -44,15 +50,16 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="compress the webhook retry schedule to about a minute",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (more CPU for the API; best with PostgreSQL, "
+        "since SQLite still runs one write at a time)",
+    )
 
 
-def serve(args: argparse.Namespace) -> int:
-    """Start the server; on the first start print the test merchant's keys."""
-    import uvicorn
-
-    from ..backend.app import create_app
-    from ..backend.bootstrap import ensure_sandbox_merchant, load_or_create_secret_key
-    from ..backend.config import BackendConfig
+def _logging(args: argparse.Namespace) -> None:
     from ..backend.observability import JsonFormatter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -60,6 +67,12 @@ def serve(args: argparse.Namespace) -> int:
     root = logging.getLogger("lumenlater")
     root.addHandler(handler)
     root.setLevel(args.log_level.upper())
+
+
+def _config(args: argparse.Namespace) -> BackendConfig:
+    from ..backend.bootstrap import load_or_create_secret_key
+    from ..backend.config import BackendConfig
+
     url = (
         args.database_url
         or os.environ.get("DATABASE_URL")
@@ -70,7 +83,7 @@ def serve(args: argparse.Namespace) -> int:
         from ..backend.delivery import SANDBOX_SCHEDULE
 
         delivery["schedule"] = SANDBOX_SCHEDULE
-    config = BackendConfig(
+    return BackendConfig(
         database_url=url,
         host=args.host,
         port=args.port,
@@ -80,6 +93,27 @@ def serve(args: argparse.Namespace) -> int:
         delivery=delivery,
         log_requests=args.log_level.lower() == "debug",
     )
+
+
+def worker_app() -> Any:
+    """The app of one ``--workers`` process (a uvicorn factory), configured like the parent."""
+    from ..backend.app import create_app
+
+    args = argparse.Namespace(**json.loads(os.environ[_ARGS_ENV]))
+    _logging(args)
+    return create_app(_config(args))
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Start the server; on the first start print the test merchant's keys."""
+    import uvicorn
+
+    from ..backend.app import create_app
+    from ..backend.bootstrap import ensure_sandbox_merchant
+
+    _logging(args)
+    config = _config(args)
+    url = config.database_url
     app = create_app(config)
     creds = ensure_sandbox_merchant(app.backend, webhook_url=args.webhook_url)
     if creds is not None:
@@ -93,9 +127,21 @@ def serve(args: argparse.Namespace) -> int:
         f"LumenLater sandbox listening on {config.base_url} (database: {url.split('@')[-1]})",
         flush=True,
     )
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on"
-    )
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "warning",
+        "access_log": False,
+        "lifespan": "on",
+    }
+    if args.workers <= 1:
+        uvicorn.run(app, **options)
+        return 0
+    # Migrations, genesis and the merchant are done; each worker opens its own backend.
+    app.backend.close()
+    settings = {k: v for k, v in vars(args).items() if k != "func"}
+    os.environ[_ARGS_ENV] = json.dumps(settings)
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=args.workers, **options)
     return 0
 
 

@@ -7,9 +7,11 @@ import threading
 import time
 
 import httpx
+import pytest
 from backend_helpers import Api
 
-from lumenlater_sdk.backend.services import idempotency
+from lumenlater_sdk.backend.services import bills, idempotency
+from lumenlater_sdk.backend.services.context import RequestInfo
 from lumenlater_sdk.backend.testing import SandboxHandle
 
 
@@ -110,3 +112,35 @@ def test_concurrent_requests_with_one_key_create_one_bill(api: Api, sb: SandboxH
 def test_invalid_key_is_400(api: Api) -> None:
     r = api.post("/v1/bills", _body(api), headers={"Idempotency-Key": "x" * 256})
     assert r.status_code == 400 and r.json()["error"]["param"] == "Idempotency-Key"
+
+
+def test_a_claim_taken_over_as_stale_cannot_commit_its_writes(
+    api: Api, sb: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The request's writes and its stored answer are one transaction, fenced by the
+    # claim's owner: once another request took the key over, the first one's bill
+    # must roll back instead of becoming a second bill for one key.
+    body = _body(api)
+    raw = json.dumps(body).encode()
+    fp = idempotency.fingerprint("POST", "/v1/bills", raw)
+    db = sb.backend.db
+    first = idempotency.begin(db, sb.merchant_id, "k-stale", fp)
+    monkeypatch.setattr(idempotency, "STALE_AFTER", 0)
+    second = idempotency.begin(db, sb.merchant_id, "k-stale", fp)
+    monkeypatch.undo()
+    assert isinstance(first, idempotency.Claimed) and isinstance(second, idempotency.Claimed)
+    new = bills.NewBill(customer=body["customer"], amount=body["amount"])
+    with pytest.raises(idempotency.IdempotencyConflict), db.transaction() as tx:
+        unit = idempotency.Unit(tx, db, first)
+        created = bills.create_bill(
+            sb.backend.ctx.with_db(unit.db), sb.merchant_id, new, RequestInfo("req_1", "k-stale")
+        )
+        unit.complete(200, json.dumps(created).encode())
+    assert api.ok("GET", "/v1/bills")["data"] == []
+    idempotency.finish(db, first, 500, b"", store_it=False)  # not the owner: a no-op
+    r = api.http.post(
+        "/v1/bills",
+        content=raw,
+        headers={"Idempotency-Key": "k-stale", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"

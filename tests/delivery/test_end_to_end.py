@@ -18,7 +18,7 @@ from delivery_support import FAST_SCHEDULE
 from lumenlater_sdk import LumenLater
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 from lumenlater_sdk.errors import BadRequestError, NotFoundError
-from lumenlater_sdk.types import BillCreatedEvent, WebhookDelivery
+from lumenlater_sdk.types import BillCreatedEvent, WebhookDelivery, WebhookEndpointPingEvent
 from lumenlater_sdk.webhooks import verify_signature
 
 DELIVERY = {"schedule": FAST_SCHEDULE, "timeout": 1.0, "poll_interval": 0.1}
@@ -141,6 +141,31 @@ def test_rotation_filtering_scoping_and_validation(
     updated = client.webhook_endpoints.update(ep.id, disabled=True)
     assert updated.status == "disabled"
     assert client.webhook_endpoints.delete(ep.id).deleted
+
+
+def test_ping_is_stored_enqueued_and_delivered(client: LumenLater, receiver: Receiver) -> None:
+    with pytest.raises(BadRequestError) as none:
+        client.test_helpers.events.trigger(type="webhook_endpoint.ping")
+    assert (none.value.code, none.value.param) == ("webhook_endpoint_missing", "type")
+    assert "no enabled webhook endpoint" in str(none.value)
+    ep = client.webhook_endpoints.create(url=receiver.url, enabled_events=["webhook_endpoint.ping"])
+    newer = client.webhook_endpoints.create(url=receiver.url, enabled_events=["*"])
+    client.webhook_endpoints.update(newer.id, disabled=True)  # the newest *enabled* one counts
+    receiver.set_secret(ep.secret or "")
+    triggered = client.test_helpers.events.trigger(type="webhook_endpoint.ping")
+    assert isinstance(triggered, WebhookEndpointPingEvent)
+    (event,) = receiver.wait_handled(1)
+    assert isinstance(event, WebhookEndpointPingEvent)
+    assert event.id == triggered.id
+    assert event.data.object.id == ep.id and event.data.object.url == receiver.url
+    assert b"whsec_" not in receiver.hits[0].body  # the endpoint object, never its secret
+    assert receiver.hits[0].event_type == "webhook_endpoint.ping"
+    assert client.events.retrieve(event.id).id == event.id
+    assert [e.id for e in client.events.list(type="webhook_endpoint.ping")] == [event.id]
+    wait_for(lambda: len(list(client.webhook_endpoints.deliveries(ep.id))) == 1)
+    (delivery,) = client.webhook_endpoints.deliveries(ep.id)
+    assert (delivery.event, delivery.status_code) == (event.id, 200)
+    assert list(client.webhook_endpoints.deliveries(newer.id)) == []
 
 
 def test_listen_and_trigger_cli(sb: SandboxHandle, client: LumenLater, receiver: Receiver) -> None:

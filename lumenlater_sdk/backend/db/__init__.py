@@ -7,6 +7,16 @@ Rows come back as ``dict``. Schema changes are versioned per component with
 
 from ._base import Database, Dialect, Row, Tx
 from ._connect import connect
+from ._joined import JoinedDatabase
 from ._migrate import Migration, migrate
 
-__all__ = ["Database", "Dialect", "Migration", "Row", "Tx", "connect", "migrate"]
+__all__ = [
+    "Database",
+    "Dialect",
+    "JoinedDatabase",
+    "Migration",
+    "Row",
+    "Tx",
+    "connect",
+    "migrate",
+]

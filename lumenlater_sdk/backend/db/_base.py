@@ -20,6 +20,14 @@ class Tx(abc.ABC):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""
 
+    def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement whose result nobody reads; it may reach the server later.
+
+        PostgreSQL sends it along with the next statement or the COMMIT, saving a
+        round trip; an error it causes is raised there instead.
+        """
+        self.execute(sql, params)
+
     @abc.abstractmethod
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a query and return every row."""
@@ -54,6 +62,9 @@ class Database(abc.ABC):
 
     dialect: Dialect
     url: str
+    inline_reads = False
+    """True when a short read transaction never waits (on a lock, a pool or the
+    network), so running one on the event loop costs less than a thread hop."""
 
     @abc.abstractmethod
     def transaction(self, *, write: bool = True) -> AbstractContextManager[Tx]:
@@ -62,6 +73,12 @@ class Database(abc.ABC):
         ``write=True`` takes the write lock up front on SQLite (``BEGIN IMMEDIATE``)
         so two writers never deadlock upgrading a read lock.
         """
+
+    def reads(self) -> AbstractContextManager[Tx]:
+        """Like ``transaction(write=False)`` for reads that need not share one snapshot
+        (a point lookup and the ledger clock, say): each statement may see its own.
+        PostgreSQL then sends no BEGIN and no COMMIT, two round trips fewer."""
+        return self.transaction(write=False)
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ._base import Database, Row, Tx
+from ._checkpoint import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
@@ -38,6 +39,8 @@ class SQLiteDatabase(Database):
     """A SQLite file (or ``:memory:``-like temp file) opened in WAL mode."""
 
     dialect = "sqlite"
+    # WAL readers see a snapshot without taking locks, and the file is local.
+    inline_reads = True
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
         self.path = str(path)
@@ -48,6 +51,11 @@ class SQLiteDatabase(Database):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # SQLite admits one writer at a time; a writer that finds the lock taken sleeps
+        # in the busy handler (1, 2, 5 ... 100 ms steps) and wakes late. Queueing this
+        # process's writers on a mutex hands the lock over as soon as it is free.
+        self._writer = threading.Lock()
+        self._checkpointer: WalCheckpointer | None = None
         # WAL is a property of the file: set it once, before any reader opens it.
         with self._connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -58,6 +66,7 @@ class SQLiteDatabase(Database):
         conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         with self._lock:
             self._all.append(conn)
         return conn
@@ -75,16 +84,39 @@ class SQLiteDatabase(Database):
         with self._connection() as conn:
             if conn.in_transaction:
                 raise RuntimeError("nested transaction on one thread")
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield _SQLiteTx(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                conn.execute("COMMIT")
+            if not write:
+                with self._run(conn, "BEGIN") as tx:
+                    yield tx
+                return
+            with self._writer, self._run(conn, "BEGIN IMMEDIATE") as tx:
+                yield tx
+            self._committed()
+
+    def _committed(self) -> None:
+        # Started on the first write, so processes that only read never run the thread.
+        if self._checkpointer is None and self.path != ":memory:":
+            with self._lock:
+                if self._checkpointer is None:
+                    self._checkpointer = WalCheckpointer(self.path)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
+
+    @contextmanager
+    def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[Tx]:
+        conn.execute(begin)
+        try:
+            yield _SQLiteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
 
     def close(self) -> None:
+        with self._lock:
+            checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.close()
         with self._lock:
             for conn in self._all:
                 with suppress(sqlite3.ProgrammingError):

@@ -12,7 +12,13 @@ from ._metrics import OUTCOMES, prometheus_observer
 from ._outbox import Claim, Outcome, enqueue, matches
 from ._schedule import DEFAULT_SCHEDULE, DISABLE_AFTER, SANDBOX_SCHEDULE
 from ._schema import MIGRATIONS, install
-from ._service import UNSET, WebhookEndpointService, delivery_object, endpoint_object
+from ._service import (
+    UNSET,
+    WebhookEndpointService,
+    delivery_object,
+    endpoint_object,
+    ping_target,
+)
 from ._worker import USER_AGENT, DeliveryObserver, DeliveryWorker
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "enqueue",
     "install",
     "matches",
+    "ping_target",
     "prometheus_observer",
     "worker_for",
 ]

@@ -50,10 +50,13 @@ def register_waker(worker: Wakeable) -> None:
 
 
 def _wake(tx: Tx) -> None:
-    # On SQLite a woken worker's write transaction waits for this one to commit,
-    # so it sees the new rows; on PostgreSQL other processes hear the NOTIFY.
     if tx.dialect == "postgresql":
+        # Sent on commit, to every listening worker, this process's included. Waking
+        # ours now would only make it look before the rows are visible.
         tx.execute("SELECT pg_notify(?, '')", (NOTIFY_CHANNEL,))
+        return
+    # On SQLite a woken worker's write transaction waits for this one to commit,
+    # so it sees the new rows.
     for worker in list(_wakers):
         worker.wake()
 

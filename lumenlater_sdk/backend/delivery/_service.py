@@ -11,13 +11,19 @@ from urllib.parse import urlsplit
 from ...types import EVENT_TYPES
 from .._crypto import SecretBox
 from .._ids import new_id, new_secret
-from ..db import Database, Row
+from ..db import Database, Row, Tx
 from ..services.errors import InvalidRequest, NotFound
 from ..store import Page, PageRequest
 from . import _store as store
 from ._outbox import matches, requeue
 
-__all__ = ["UNSET", "WebhookEndpointService", "delivery_object", "endpoint_object"]
+__all__ = [
+    "UNSET",
+    "WebhookEndpointService",
+    "delivery_object",
+    "endpoint_object",
+    "ping_target",
+]
 
 UNSET: Any = object()
 """Marks an update argument that was not given (``None`` may be a real value)."""
@@ -99,6 +105,22 @@ def endpoint_object(row: Row, secret: str | None = None) -> dict[str, Any]:
     if secret is not None:
         obj["secret"] = secret
     return obj
+
+
+def ping_target(tx: Tx, merchant_id: str) -> dict[str, Any]:
+    """The endpoint a ``webhook_endpoint.ping`` is about: the newest enabled one.
+
+    Raises :class:`InvalidRequest` (400) when the merchant has none to ping.
+    """
+    row = store.latest_enabled_endpoint(tx, merchant_id)
+    if row is None:
+        raise InvalidRequest(
+            "Cannot trigger 'webhook_endpoint.ping': this account has no enabled webhook"
+            " endpoint. Create one (POST /v1/webhook_endpoints) or enable one first.",
+            code="webhook_endpoint_missing",
+            param="type",
+        )
+    return endpoint_object(row)
 
 
 def delivery_object(row: Row) -> dict[str, Any]:

@@ -17,6 +17,7 @@ __all__ = [
     "get_endpoint",
     "insert_endpoint",
     "insert_secret",
+    "latest_enabled_endpoint",
     "list_deliveries",
     "list_endpoints",
     "merchant_endpoint_ids",
@@ -52,6 +53,15 @@ def list_endpoints(tx: Tx, merchant_id: str, page: PageRequest) -> Page:
     """The merchant's endpoints, newest first."""
     return fetch_page(
         tx, "webhook_endpoints", ["merchant_id = ?"], [merchant_id], page, columns=_COLUMNS
+    )
+
+
+def latest_enabled_endpoint(tx: Tx, merchant_id: str) -> Row | None:
+    """The merchant's most recently created endpoint that is enabled, or ``None``."""
+    return tx.fetchone(
+        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE merchant_id = ? AND status = 'enabled'"
+        " ORDER BY seq DESC LIMIT 1",
+        (merchant_id,),
     )
 
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import secrets as _secrets
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from ...webhooks import sign
 from .._crypto import SecretBox
-from ..db import Database, Tx
+from ..db import Database
 from ._attempts import Recorded, record_outcomes
-from ._outbox import NOTIFY_CHANNEL, Claim, Outcome, claim_due, drop, register_waker
+from ._claims import SecretCache, claim_batch
+from ._http import ConnectError, PooledSender
+from ._loop import DeliveryLoop
+from ._outbox import Claim, Outcome, register_waker
 from ._schedule import DEFAULT_SCHEDULE, DISABLE_AFTER
 
 __all__ = ["USER_AGENT", "DeliveryObserver", "DeliveryWorker"]
@@ -34,12 +38,17 @@ DeliveryObserver = Callable[[Recorded], None]
 def _describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
         return f"timeout: no response within {timeout:g}s"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection_error: could not connect"
+    if isinstance(exc, (httpx.ConnectError, ConnectError)):
+        return f"connection_error: could not connect ({exc})"[:500]
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-class DeliveryWorker:
+def _proxies_configured() -> bool:
+    # httpx honours *_PROXY variables; keep doing so where they are set.
+    return any(k in ("http", "https", "all") for k in urllib.request.getproxies())
+
+
+class DeliveryWorker(DeliveryLoop):
     """Delivers queued events to webhook endpoints, retrying on the *schedule*.
 
     ``run_once()`` does one claim-send-record round synchronously (handy in tests);
@@ -50,7 +59,10 @@ class DeliveryWorker:
 
     *secret_key* is the backend's ``BackendConfig.secret_key``; it decrypts signing secrets.
     *clock* drives scheduling and auto-disabling; signatures always carry real time,
-    which is what receivers check. *http_client* is used on the worker's own event loop.
+    which is what receivers check. Requests go out on the worker's own keep-alive
+    connection pool (see ``_http``); pass *http_client* (used on the worker's own event
+    loop) to send through httpx instead, e.g. for a proxy. With proxy environment
+    variables set and no *http_client*, httpx (which honours them) is used.
     """
 
     def __init__(
@@ -62,7 +74,7 @@ class DeliveryWorker:
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
         http_client: httpx.AsyncClient | None = None,
-        concurrency: int = 16,
+        concurrency: int = 64,
         batch_size: int = 100,
         poll_interval: float = 0.5,
         linger: float = 0.002,
@@ -73,76 +85,34 @@ class DeliveryWorker:
     ) -> None:
         if not schedule or schedule[0] != 0:
             raise ValueError("a schedule starts with 0 (the first attempt) and lists every attempt")
+        super().__init__(
+            concurrency=concurrency,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            linger=linger,
+        )
         self.db = db
         self.schedule = tuple(schedule)
         self.timeout = timeout
-        self.concurrency = concurrency
-        self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self.linger = linger
         self.disable_after = disable_after
         self._lease = timeout + lease_margin
-        self._box = SecretBox(secret_key)
-        self._plain: dict[str, str] = {}
+        self._secrets = SecretCache(SecretBox(secret_key))
         self._clock = clock
         self._client = http_client
         self._own_client = http_client is None
+        if http_client is None and _proxies_configured():
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout))
+        self._sender = PooledSender(max_per_origin=max(concurrency, 1))
         self._observer = observer
         self._rng = rng or random.Random()
         self._id = _secrets.token_hex(6)
         self._batches = 0
-        self._loop = asyncio.new_event_loop()
-        self._stopping = threading.Event()
-        self._wake_ev: asyncio.Event | None = None
-        self._threads: list[threading.Thread] = []
+        # One thread for all database work: one connection, and cycles never overlap.
+        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-delivery-db")
+        self._listener: threading.Thread | None = None
         register_waker(self)
 
-    # -- claiming and recording (blocking; run in a thread from the loop) --------
-
-    def _secret(self, ciphertext: str) -> str:
-        plain = self._plain.get(ciphertext)
-        if plain is None:
-            if len(self._plain) > 10_000:
-                self._plain.clear()
-            plain = self._plain[ciphertext] = self._box.open(ciphertext)
-        return plain
-
-    def _claim(self, tx: Tx, limit: int) -> tuple[list[Claim], dict[int, str]]:
-        self._batches += 1
-        token = f"{self._id}:{self._batches}"
-        now = self._clock()
-        rows, events, endpoints, secret_rows = claim_due(
-            tx, now=now, lease=self._lease, token=token, limit=limit
-        )
-        by_event = {e["id"]: e for e in events}
-        keys: dict[str, list[str]] = {}
-        for s in secret_rows:
-            keys.setdefault(s["endpoint_id"], []).append(self._secret(s["ciphertext"]))
-        claims: list[Claim] = []
-        dead: list[int] = []
-        for r in rows:
-            ev, ep = by_event.get(r["event_id"]), endpoints.get(r["endpoint_id"])
-            if ev is None or ep is None or ep["status"] != "enabled" or not keys.get(ep["id"]):
-                dead.append(r["seq"])
-                continue
-            payload = ev["payload"]
-            claims.append(
-                Claim(
-                    seq=r["seq"],
-                    event_id=ev["id"],
-                    event_type=ev["type"],
-                    payload=payload.encode("utf-8") if isinstance(payload, str) else payload,
-                    endpoint_id=ep["id"],
-                    merchant_id=r["merchant_id"],
-                    url=ep["url"],
-                    secrets=tuple(keys[ep["id"]]),
-                    attempt=r["attempts"] + 1,
-                    cycle_attempt=r["cycle_attempts"] + 1,
-                    cycle_started=(r["cycle_started_ms"] or now * 1000) / 1000,
-                )
-            )
-        drop(tx, dead)
-        return claims, {c.seq: token for c in claims}
+    # -- claiming and recording (blocking; runs on the database thread) ------------
 
     def _cycle(
         self, outcomes: Sequence[Outcome], tokens: dict[int, str], limit: int
@@ -150,8 +120,9 @@ class DeliveryWorker:
         """Record finished attempts and claim up to *limit* new ones, in one transaction."""
         recorded: list[Recorded] = []
         claims: list[Claim] = []
-        new_tokens: dict[int, str] = {}
+        token = ""
         with self.db.transaction() as tx:
+            now = self._clock()
             if outcomes:
                 recorded = record_outcomes(
                     tx,
@@ -159,132 +130,79 @@ class DeliveryWorker:
                     tokens=tokens,
                     schedule=self.schedule,
                     disable_after=self.disable_after,
-                    now=self._clock(),
+                    now=now,
                     rng=self._rng,
                 )
             if limit > 0:
-                claims, new_tokens = self._claim(tx, limit)
+                self._batches += 1
+                token = f"{self._id}:{self._batches}"
+                claims = claim_batch(
+                    tx,
+                    now=now,
+                    lease=self._lease,
+                    token=token,
+                    limit=limit,
+                    secret=self._secrets.open,
+                )
         if self._observer is not None:
             for r in recorded:
                 try:
                     self._observer(r)
                 except Exception:  # a metrics hook must never stop deliveries
                     log.exception("delivery observer failed")
-        return claims, new_tokens
+        return claims, {c.seq: token for c in claims}
+
+    async def _run_cycle(
+        self, outcomes: Sequence[Outcome], tokens: dict[int, str], limit: int
+    ) -> tuple[list[Claim], dict[int, str]]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_thread, self._cycle, outcomes, tokens, limit)
 
     # -- sending ------------------------------------------------------------------
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout),
-                limits=httpx.Limits(max_connections=max(self.concurrency, self.batch_size)),
-                follow_redirects=False,
-            )
-        return self._client
+    async def _post(self, claim: Claim, headers: list[tuple[str, str]]) -> int:
+        if self._client is not None:
+            resp = await self._client.post(claim.url, content=claim.payload, headers=headers)
+            return resp.status_code
+        return await self._sender.post(claim.url, claim.payload, headers)
 
     async def _send(self, claim: Claim) -> Outcome:
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-LumenLater-Event-Id": claim.event_id,
-            "X-LumenLater-Event-Type": claim.event_type,
-            "X-LumenLater-Delivery-Attempt": str(claim.attempt),
-            "X-LumenLater-Signature": sign(claim.payload, claim.secrets, int(time.time())),
-        }
+        headers = [
+            ("Content-Type", "application/json"),
+            ("User-Agent", USER_AGENT),
+            ("X-LumenLater-Event-Id", claim.event_id),
+            ("X-LumenLater-Event-Type", claim.event_type),
+            ("X-LumenLater-Delivery-Attempt", str(claim.attempt)),
+            ("X-LumenLater-Signature", sign(claim.payload, claim.secrets, int(time.time()))),
+        ]
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
         try:
-            resp = await asyncio.wait_for(
-                self._http().post(claim.url, content=claim.payload, headers=headers), self.timeout
-            )
-            status = resp.status_code
+            if sys.version_info >= (3, 11):
+                async with asyncio.timeout(self.timeout):  # no extra task, unlike wait_for
+                    status = await self._post(claim, headers)
+            else:  # pragma: no cover - Python 3.10
+                status = await asyncio.wait_for(self._post(claim, headers), self.timeout)
         except Exception as exc:
             error = _describe(exc, self.timeout)
         duration_ms = int((time.perf_counter() - started) * 1000)
         return Outcome(claim, status, error, duration_ms, self._clock())
 
-    # -- one round ------------------------------------------------------------------
+    # -- PostgreSQL wake-ups -------------------------------------------------------
 
-    async def _round(self) -> int:
-        claims, tokens = await asyncio.to_thread(self._cycle, [], {}, self.batch_size)
-        if not claims:
-            return 0
-        outcomes = await asyncio.gather(*(self._send(c) for c in claims))
-        await asyncio.to_thread(self._cycle, outcomes, tokens, 0)
-        return len(outcomes)
-
-    def run_once(self) -> int:
-        """Claim due rows (up to ``batch_size``), send them, record them; return the count."""
-        if self._threads:
-            raise RuntimeError("run_once() cannot be used while the worker is started")
-        return self._loop.run_until_complete(self._round())
-
-    # -- the background loop ------------------------------------------------------
-
-    def wake(self) -> None:
-        """Look for due rows now instead of at the next poll (thread-safe)."""
-        ev = self._wake_ev
-        if ev is not None and not ev.is_set() and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._loop.call_soon_threadsafe(ev.set)
-
-    async def _serve(self) -> None:
-        self._wake_ev = wake = asyncio.Event()
-        inflight: set[asyncio.Task[Outcome]] = set()
-        tokens: dict[int, str] = {}
-        while True:
-            stopping = self._stopping.is_set()
-            finished = [t for t in inflight if t.done()]
-            inflight.difference_update(finished)
-            outcomes = [t.result() for t in finished]
-            batch = {o.claim.seq: tokens.pop(o.claim.seq) for o in outcomes}
-            limit = 0 if stopping else min(self.concurrency - len(inflight), self.batch_size)
-            claimed: list[Claim] = []
-            if outcomes or limit > 0:
-                wake.clear()
-                try:
-                    claimed, new_tokens = await asyncio.to_thread(
-                        self._cycle, outcomes, batch, limit
-                    )
-                    tokens.update(new_tokens)
-                except Exception:  # the leases run out and the rows are tried again
-                    log.exception("recording or claiming webhook deliveries failed")
-                    await asyncio.sleep(self.poll_interval)
-            for c in claimed:
-                inflight.add(asyncio.create_task(self._send(c)))
-            if stopping and not inflight:
-                return
-            if claimed and len(claimed) == limit:
-                continue  # more may be due already
-            await self._idle(inflight, wake, stopping)
-
-    async def _idle(
-        self, inflight: set[asyncio.Task[Outcome]], wake: asyncio.Event, stopping: bool
-    ) -> None:
-        """Wait for a finished attempt, a wake-up or the poll interval."""
-        waiters: set[asyncio.Future[Any]] = set(inflight)
-        waker = None if stopping else asyncio.ensure_future(wake.wait())
-        if waker is not None:
-            waiters.add(waker)
-        done, _ = await asyncio.wait(
-            waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-        )
-        if waker is not None:
-            waker.cancel()
-        if inflight and any(t in done for t in inflight):
-            # Let answers arriving together be recorded in one transaction.
-            await asyncio.wait(inflight, timeout=self.linger)
-
-    def _listen_postgres(self) -> None:
-        # Another process's commit NOTIFYs us; polling covers lost notifications.
+    def _listen_postgres(self, listening: threading.Event) -> None:
+        # Commits NOTIFY us, this process's included; polling covers lost notifications.
         import psycopg
+
+        from ._outbox import NOTIFY_CHANNEL
 
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(self.db.url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    listening.set()
+                    self.wake()  # catch up with whatever committed while we were not listening
                     while not self._stopping.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self.wake()
@@ -292,43 +210,43 @@ class DeliveryWorker:
                 log.warning("webhook outbox LISTEN connection lost; reconnecting", exc_info=True)
                 self._stopping.wait(1.0)
 
-    def _run_loop(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve())
-        except Exception:
-            log.exception("webhook delivery worker crashed")
-
     def start(self) -> None:
-        """Deliver in the background (a thread running the worker's loop) until :meth:`stop`."""
-        if self._threads:
+        """Deliver in the background until :meth:`stop`.
+
+        On PostgreSQL this returns once the worker listens for new rows, so an event
+        committed after ``start()`` is picked up at once, not at the next poll.
+        """
+        if self.running:
             return
-        self._stopping.clear()
-        worker = threading.Thread(target=self._run_loop, name="webhook-delivery", daemon=True)
-        self._threads.append(worker)
+        super().start()
         if self.db.dialect == "postgresql":
-            listener = threading.Thread(
-                target=self._listen_postgres, name="webhook-delivery-listen", daemon=True
+            listening = threading.Event()
+            self._listener = threading.Thread(
+                target=self._listen_postgres,
+                args=(listening,),
+                name="webhook-delivery-listen",
+                daemon=True,
             )
-            self._threads.append(listener)
-        for t in self._threads:
-            t.start()
+            self._listener.start()
+            listening.wait(5.0)
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop claiming, let in-flight attempts finish and be recorded, then return."""
-        self._stopping.set()
-        self.wake()
-        for t in self._threads:
-            t.join(timeout)
-        self._threads.clear()
+        super().stop(timeout)
+        if self._listener is not None:
+            self._listener.join(timeout)
+            self._listener = None
 
     def close(self) -> None:
-        """Stop, and close the HTTP client if the worker made it."""
+        """Stop, close connections (and the HTTP client if the worker made it)."""
         self.stop()
-        if self._client is not None and self._own_client:
-            self._loop.run_until_complete(self._client.aclose())
-            self._client = None
-        self._loop.close()
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._sender.aclose())
+            if self._client is not None and self._own_client:
+                self._loop.run_until_complete(self._client.aclose())
+                self._client = None
+            self._loop.close()
+        self._db_thread.shutdown(wait=True)
 
     def __enter__(self) -> DeliveryWorker:
         return self

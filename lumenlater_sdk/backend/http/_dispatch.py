@@ -1,11 +1,14 @@
 """The API's ASGI core: route, rate-limit, authenticate, validate, idempotency, run, encode.
 
 A single pass per request keeps the hot path short: a cached key costs no
-database round trip, and the handler runs on one worker thread.
+database round trip, and the handler runs in one hop to a worker thread (a keyed
+POST claims its key, runs and stores its answer there too), or, for a point read
+on SQLite, on the event loop itself, where it costs less than the hop.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -211,32 +214,20 @@ class ApiApp:
             headers=headers,
             raw=raw,
         )
-        claim: idempotency.Claimed | None = None
         if idem_key is not None and scope["method"] == "POST" and principal is not None:
             fp = idempotency.fingerprint("POST", scope["path"], raw)
-            got = await anyio.to_thread.run_sync(
-                idempotency.begin, self.ctx.db, principal.merchant_id, idem_key, fp
+            status, answer, replayed = await anyio.to_thread.run_sync(
+                self._invoke_idempotent, spec, call, request_id, principal.merchant_id, idem_key, fp
             )
-            if isinstance(got, idempotency.Replay):
-                await _send(
-                    send, got.status_code, got.body, [*extra, (b"idempotent-replayed", b"true")]
-                )
-                return
-            claim = got
-        try:
+            if replayed:
+                extra = [*extra, (b"idempotent-replayed", b"true")]
+            await _send(send, status, answer, extra)
+            return
+        if spec.inline and self.ctx.db.inline_reads:
+            status, payload = self._invoke(spec, call, request_id)
+        else:
             status, payload = await anyio.to_thread.run_sync(self._invoke, spec, call, request_id)
-        except BaseException:
-            if claim is not None:
-                await anyio.to_thread.run_sync(
-                    lambda: idempotency.finish(self.ctx.db, claim, 500, b"", store_it=False)
-                )
-            raise
         if isinstance(payload, bytes):
-            if claim is not None:
-                keep = status < 500
-                await anyio.to_thread.run_sync(
-                    lambda: idempotency.finish(self.ctx.db, claim, status, payload, store_it=keep)
-                )
             await _send(send, status, payload, extra)
             return
         await payload(scope, receive, _with_headers(send, extra))
@@ -247,20 +238,62 @@ class ApiApp:
         except ServiceError as exc:
             return from_service(exc, request_id)
         except Exception:
-            log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
-            return error_body(
-                500,
-                "api_error",
-                "internal_error",
-                "Something went wrong on our side.",
-                None,
-                request_id,
-            )
-        if isinstance(result, dict):
-            return spec.status, json.dumps(result, separators=(",", ":")).encode()
-        if isinstance(result, bytes):
-            return spec.status, result
+            return _internal_error(request_id)
+        if isinstance(result, dict | bytes):
+            return spec.status, _encode(result)
         return spec.status, result
+
+    def _invoke_idempotent(
+        self, spec: RouteSpec, call: Call, request_id: str, merchant_id: str, key: str, fp: str
+    ) -> tuple[int, bytes, bool]:
+        """Run a POST with an Idempotency-Key: replay its stored answer, or run it as one
+        unit whose writes and stored answer commit together. Returns (status, body, replayed)."""
+        unit: idempotency.Unit | None = None
+        try:
+            with idempotency.unit(self.ctx.db, merchant_id, key, fp) as unit:
+                if unit.replay is not None:
+                    return unit.replay.status_code, unit.replay.body, True
+                result = spec.handler(dataclasses.replace(call, ctx=self.ctx.with_db(unit.db)))
+                status, body = spec.status, _encode(result)
+                unit.complete(status, body)
+            return status, body, False
+        except ServiceError as exc:
+            if unit is None:  # the claim itself was refused (409): nothing to record
+                raise
+            status, body = from_service(exc, request_id)
+        except Exception:
+            if unit is None:
+                raise
+            status, body = _internal_error(request_id)
+        except BaseException:
+            if unit is not None and unit.claim is not None:
+                idempotency.finish(self.ctx.db, unit.claim, 500, b"", store_it=False)
+            raise
+        assert unit.claim is not None
+        # Everything the request wrote was rolled back. A refusal is its answer for good;
+        # after a 5xx (a chain outage, a bug) the key is freed so a retry can succeed.
+        idempotency.finish(self.ctx.db, unit.claim, status, body, store_it=status < 500)
+        return status, body, False
+
+
+def _encode(result: Any) -> bytes:
+    if isinstance(result, bytes):
+        return result
+    if isinstance(result, dict):
+        return json.dumps(result, separators=(",", ":")).encode()
+    raise TypeError(f"a JSON handler returned {type(result).__name__}")
+
+
+def _internal_error(request_id: str) -> tuple[int, bytes]:
+    log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
+    return error_body(
+        500,
+        "api_error",
+        "internal_error",
+        "Something went wrong on our side.",
+        None,
+        request_id,
+    )
 
 
 class _RateLimited(_HttpError):

@@ -52,8 +52,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = str(scope.get("lumenlater.route", "unmatched"))
             method = str(scope["method"])
-            self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
-            self.metrics.latency.labels(method=method, route=route).observe(elapsed)
+            self.metrics.observe_request(method, route, str(status), elapsed)
             if self.log_requests:
                 log.info(
                     "request",

@@ -44,7 +44,10 @@ class RouteSpec:
     ``bytes`` (already-encoded JSON) or an ASGI response object. ``response`` /
     ``list_of`` name the pydantic model of the success body for the OpenAPI
     document; ``media_type`` overrides JSON for non-JSON bodies. ``raw_body`` hands the
-    unparsed body to the handler as ``call.raw`` (HTML forms).
+    unparsed body to the handler as ``call.raw`` (HTML forms). ``inline`` marks a
+    point read by key that may run on the event loop itself where the database says
+    such reads never wait (:attr:`~lumenlater_sdk.backend.db.Database.inline_reads`),
+    saving the hop to a worker thread.
     """
 
     method: str
@@ -66,3 +69,4 @@ class RouteSpec:
     raw_body: bool = False
     alt_media_types: tuple[str, ...] = ()
     file_of: type[BaseModel] | None = None  # records of a streamed JSON file
+    inline: bool = False

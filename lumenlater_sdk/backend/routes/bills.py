@@ -116,6 +116,7 @@ ROUTES = [
         "Retrieve a bill with amounts computed at ledger time.",
         "bills",
         response=Bill,
+        inline=True,
     ),
     RouteSpec(
         "POST",

@@ -139,6 +139,7 @@ ROUTES = [
         response=CheckoutSession,
         auth="publishable",
         errors=(400, 401, 403, 404, 429),
+        inline=True,
     ),
     RouteSpec(
         "POST",

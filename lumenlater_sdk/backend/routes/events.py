@@ -50,5 +50,6 @@ ROUTES = [
         "Retrieve an event.",
         "events",
         response=Event,
+        inline=True,
     ),
 ]

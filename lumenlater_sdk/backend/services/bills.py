@@ -53,7 +53,10 @@ class BillFilters:
 
 
 def merchant_keypair(ctx: ServiceContext, tx: Tx, merchant_id: str) -> Keypair:
-    """The merchant's signing key (sealed at rest)."""
+    """The merchant's signing key (sealed at rest; opened once per process)."""
+    cached = ctx.cached_keypair(merchant_id)
+    if cached is not None:  # merchants are never deleted: no need to read the row again
+        return cached
     row = merchant_store.get_merchant(tx, merchant_id)
     if row is None:
         raise NotFound("No such merchant")
@@ -103,7 +106,7 @@ def issue_bill(
         "livemode": int(ctx.config.livemode),
     }
     bill_store.insert_bill(tx, row)
-    events.ingest(ctx, tx, record.events, request)
+    events.ingest(ctx, tx, record.events, request, known=row)
     return row
 
 
@@ -125,7 +128,7 @@ def _current(ctx: ServiceContext, tx: Tx, merchant_id: str, bill_id: str) -> dic
 
 def retrieve_bill(ctx: ServiceContext, merchant_id: str, bill_id: str) -> dict[str, Any]:
     """``GET /v1/bills/{id}``."""
-    with ctx.db.transaction(write=False) as tx:
+    with ctx.db.reads() as tx:
         return _current(ctx, tx, merchant_id, bill_id)
 
 

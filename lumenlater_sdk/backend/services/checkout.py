@@ -99,7 +99,7 @@ def retrieve_session(
     ctx: ServiceContext, merchant_id: str, session_id: str, *, client_secret: str | None = None
 ) -> dict[str, Any]:
     """``GET /v1/checkout/sessions/{id}``; with *client_secret*, it must match (widget reads)."""
-    with ctx.db.transaction(write=False) as tx:
+    with ctx.db.reads() as tx:
         row = session_store.get_session(tx, merchant_id, session_id)
     if row is None:
         raise NotFound(f"No such checkout session: '{session_id}'", param="id")

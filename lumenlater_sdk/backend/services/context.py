@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,14 @@ class ServiceContext:
     genesis: Any = None
     _keypairs: dict[str, Keypair] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def with_db(self, db: Database) -> ServiceContext:
+        """The same services on *db* (one request's unit of work); caches stay shared."""
+        return dataclasses.replace(self, db=db)
+
+    def cached_keypair(self, address: str) -> Keypair | None:
+        """The keypair of *address* if this process already opened its seed."""
+        return self._keypairs.get(address)
 
     def keypair(self, address: str, sealed_seed: str) -> Keypair:
         """The keypair of *address*, decrypting its sealed seed once per process."""

@@ -98,7 +98,9 @@ def _chain_field(ev: ContractEvent) -> dict[str, Any]:
     }
 
 
-def _apply(ctx: ServiceContext, tx: Tx, ev: ContractEvent, request: RequestInfo | None) -> None:
+def _apply(
+    ctx: ServiceContext, tx: Tx, ev: ContractEvent, request: RequestInfo | None, known: Row | None
+) -> None:
     """Turn one bnpl_core event into the state change and API event(s) it stands for."""
     if ev.contract != "bnpl_core" or ev.name not in (
         "bill_new",
@@ -110,7 +112,10 @@ def _apply(ctx: ServiceContext, tx: Tx, ev: ContractEvent, request: RequestInfo 
     number = _bill_number(ev)
     if number is None:
         return
-    row = bill_store.get_bill_by_number(tx, ev.contract_id, number)
+    if known and known["bill_number"] == number and known["contract_id"] == ev.contract_id:
+        row: Row | None = known
+    else:
+        row = bill_store.get_bill_by_number(tx, ev.contract_id, number)
     if row is None:
         return  # a bill this backend did not issue
     now = ev.timestamp
@@ -192,12 +197,21 @@ def _paid(ctx: ServiceContext, tx: Tx, row: Row, ev: ContractEvent, common: dict
 
 
 def ingest(
-    ctx: ServiceContext, tx: Tx, events: Iterable[ContractEvent], request: RequestInfo | None
+    ctx: ServiceContext,
+    tx: Tx,
+    events: Iterable[ContractEvent],
+    request: RequestInfo | None,
+    *,
+    known: Row | None = None,
 ) -> None:
-    """Apply contract events (each at most once, however often it is seen)."""
+    """Apply contract events (each at most once, however often it is seen).
+
+    *known* is a bill row the caller has just written in *tx*, so it need not be
+    read back.
+    """
     for ev in events:
         if event_store.mark_chain_event_seen(tx, ev.cursor):
-            _apply(ctx, tx, ev, request)
+            _apply(ctx, tx, ev, request, known)
 
 
 def sweep_chain_events(ctx: ServiceContext, *, batch: int = 500) -> int:
@@ -209,7 +223,10 @@ def sweep_chain_events(ctx: ServiceContext, *, batch: int = 500) -> int:
             found = ctx.chain.gateway.events_after(cursor, limit=batch, tx=tx)
             if not found:
                 return total
-            ingest(ctx, tx, found, None)
+            # Nearly every event was applied inline by the call that made it: skip those
+            # with one query instead of trying to mark each one seen again.
+            seen = event_store.seen_chain_events(tx, found[0].cursor, found[-1].cursor)
+            ingest(ctx, tx, [e for e in found if e.cursor not in seen], None)
             event_store.set_state(tx, _CURSOR_KEY, str(max(e.cursor for e in found)))
         total += len(found)
         if len(found) < batch:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..store import PageRequest
 from ..store import events as event_store
-from . import bills, checkout, clock, wallets
+from . import bills, checkout, clock, events, wallets
 from .context import RequestInfo, ServiceContext
 from .errors import InvalidRequest, NotFound
 
@@ -23,6 +23,7 @@ TRIGGERABLE = (
     "bill.cancelled",
     "checkout.session.completed",
     "checkout.session.expired",
+    "webhook_endpoint.ping",
 )
 
 
@@ -51,6 +52,24 @@ def list_events(
     return [str(r["payload"]).encode() for r in result.rows], result.has_more
 
 
+def _ping(ctx: ServiceContext, merchant_id: str, request: RequestInfo) -> str:
+    """Emit ``webhook_endpoint.ping`` about the newest enabled endpoint; its id."""
+    from ..delivery import ping_target  # the delivery component owns endpoints
+
+    with ctx.db.transaction() as tx:
+        endpoint = ping_target(tx, merchant_id)
+        events.emit(
+            tx,
+            merchant_id=merchant_id,
+            event_type="webhook_endpoint.ping",
+            obj=endpoint,
+            created=ctx.chain.now(tx),
+            livemode=endpoint["livemode"],
+            request=request,
+        )
+    return str(endpoint["id"])
+
+
 def trigger(
     ctx: ServiceContext, merchant_id: str, event_type: str, request: RequestInfo
 ) -> dict[str, Any]:
@@ -62,7 +81,9 @@ def trigger(
         raise InvalidRequest(
             f"Cannot trigger '{event_type}'.", code="parameter_invalid", param="type"
         )
-    if event_type.startswith("checkout."):
+    if event_type == "webhook_endpoint.ping":
+        object_id = _ping(ctx, merchant_id, request)
+    elif event_type.startswith("checkout."):
         new = checkout.NewSession(
             success_url="https://example.com/success",
             cancel_url="https://example.com/cancel",

@@ -1,16 +1,37 @@
-"""Server-side idempotency (DESIGN §2): claim the key first, store the response after."""
+"""Server-side idempotency (DESIGN §2): a request with an ``Idempotency-Key`` runs as
+one :func:`unit` whose writes and stored response commit in one transaction.
+
+So a process that dies after that commit has already stored what a retry replays,
+and one that dies before it changed nothing. The key is *claimed* first, in a
+short transaction of its own, so that a concurrent twin sees the claim and gets
+409 ``idempotency_key_in_use``; a claim left by a dead process is taken over after
+:data:`STALE_AFTER`, and the owner token on each claim keeps a slow original from
+committing after that.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..db import Database
+from ..db import Database, JoinedDatabase, Tx
 from ..store import idempotency as store
 from .errors import ServiceError
 
-__all__ = ["Claimed", "IdempotencyConflict", "Replay", "begin", "fingerprint", "finish"]
+__all__ = [
+    "Claimed",
+    "IdempotencyConflict",
+    "Replay",
+    "Unit",
+    "begin",
+    "fingerprint",
+    "finish",
+    "unit",
+]
 
 TTL = 24 * 3600
 # A claim older than this is from a process that died mid-request; take it over.
@@ -23,6 +44,13 @@ class IdempotencyConflict(ServiceError):
     kind = "idempotency"
 
 
+def _in_use() -> IdempotencyConflict:
+    return IdempotencyConflict(
+        "A request with this Idempotency-Key is still in progress; retry shortly.",
+        code="idempotency_key_in_use",
+    )
+
+
 @dataclass(frozen=True)
 class Replay:
     """A stored response to send again."""
@@ -33,10 +61,11 @@ class Replay:
 
 @dataclass(frozen=True)
 class Claimed:
-    """This request owns the key and must :func:`finish` it."""
+    """This request owns the key (as *owner*) until it completes or releases it."""
 
     merchant_id: str
     key: str
+    owner: str
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -45,24 +74,23 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def begin(db: Database, merchant_id: str, key: str, fp: str) -> Claimed | Replay:
-    """Claim *key* in its own transaction, or say why the request must not run."""
+    """Claim *key* in a transaction of its own, or say why the request must not run."""
     now = time.time()
+    owner = secrets.token_hex(8)
     with db.transaction() as tx:
-        if store.claim(tx, merchant_id, key, fp, now):
-            return Claimed(merchant_id, key)
+        if store.claim(tx, merchant_id, key, fp, owner, now):
+            return Claimed(merchant_id, key, owner)
         row = store.get(tx, merchant_id, key)
         if row is None:  # released between our INSERT and SELECT: try again
-            if store.claim(tx, merchant_id, key, fp, now):
-                return Claimed(merchant_id, key)
-            raise IdempotencyConflict(
-                "A request with this key is in progress.", code="idempotency_key_in_use"
-            )
+            if store.claim(tx, merchant_id, key, fp, owner, now):
+                return Claimed(merchant_id, key, owner)
+            raise _in_use()
         expired = now - float(row["created"]) > TTL
         stale = row["state"] == "running" and now - float(row["created"]) > STALE_AFTER
         if expired or stale:
             store.release(tx, merchant_id, key)
-            store.claim(tx, merchant_id, key, fp, now)
-            return Claimed(merchant_id, key)
+            store.claim(tx, merchant_id, key, fp, owner, now)
+            return Claimed(merchant_id, key, owner)
         if row["fingerprint"] != fp:
             raise IdempotencyConflict(
                 "This Idempotency-Key was used with a different request.",
@@ -70,17 +98,62 @@ def begin(db: Database, merchant_id: str, key: str, fp: str) -> Claimed | Replay
                 param="Idempotency-Key",
             )
         if row["state"] == "running":
-            raise IdempotencyConflict(
-                "A request with this Idempotency-Key is still in progress; retry shortly.",
-                code="idempotency_key_in_use",
-            )
+            raise _in_use()
         return Replay(int(row["status_code"]), str(row["response"]).encode())
 
 
-def finish(db: Database, claim: Claimed, status_code: int, body: bytes, *, store_it: bool) -> None:
-    """Store the response (or release the key when nothing changed and a retry may work)."""
+class Unit:
+    """A keyed request's single write transaction, or the stored answer to replay.
+
+    Services run against :attr:`db`, whose every ``transaction()`` joins this one;
+    :meth:`complete` stores the response in it, so both commit or neither does.
+    """
+
+    def __init__(self, tx: Tx | None, db: Database, got: Claimed | Replay) -> None:
+        self.replay = got if isinstance(got, Replay) else None
+        self.claim = got if isinstance(got, Claimed) else None
+        self.db = JoinedDatabase(tx, db) if tx is not None else db
+        self.completed = False
+        self._tx = tx
+
+    def complete(self, status_code: int, body: bytes) -> None:
+        """Record *body* as the answer to the key, inside the unit's transaction."""
+        c, tx = self.claim, self._tx
+        assert c is not None and tx is not None and isinstance(self.db, JoinedDatabase)
+        if self.db.failed:
+            raise RuntimeError("a step of this request failed; its writes must not commit")
+        if not store.complete(tx, c.merchant_id, c.key, c.owner, status_code, body.decode()):
+            # Our claim was taken over as stale: the new owner's run is the one that counts.
+            raise _in_use()
+        self.completed = True
+
+
+@contextmanager
+def unit(db: Database, merchant_id: str, key: str, fp: str) -> Iterator[Unit]:
+    """Claim *key*, then open the request's transaction.
+
+    A refused claim raises :class:`IdempotencyConflict` before anything is yielded;
+    a key already answered yields a unit with :attr:`Unit.replay` set and no
+    transaction. Otherwise the transaction commits only once :meth:`Unit.complete`
+    ran; if the block raises, it rolls back and the caller should :func:`finish`.
+    """
+    got = begin(db, merchant_id, key, fp)
+    if isinstance(got, Replay):
+        yield Unit(None, db, got)
+        return
     with db.transaction() as tx:
+        u = Unit(tx, db, got)
+        yield u
+        if not u.completed:
+            raise RuntimeError("the request's writes would commit without its response")
+
+
+def finish(db: Database, claim: Claimed, status_code: int, body: bytes, *, store_it: bool) -> None:
+    """After a request whose writes were rolled back: store its answer, or free the key
+    (either only while *claim* still holds it)."""
+    with db.transaction() as tx:
+        c = claim
         if store_it:
-            store.complete(tx, claim.merchant_id, claim.key, status_code, body.decode())
+            store.complete(tx, c.merchant_id, c.key, c.owner, status_code, body.decode())
         else:
-            store.release(tx, claim.merchant_id, claim.key)
+            store.release_owned(tx, c.merchant_id, c.key, c.owner)

@@ -61,7 +61,11 @@ CREATE INDEX bills_paid ON bills (merchant_id, paid_at);
 CREATE INDEX events_object ON events (object_id)
 """
 
+# The claim's owner token fences completion: see store/idempotency.py.
+_V3 = "ALTER TABLE idempotency_keys ADD COLUMN owner TEXT"
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
+    Migration(3, "owner token of an idempotency claim", _V3),
 ]

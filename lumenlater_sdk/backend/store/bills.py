@@ -29,13 +29,13 @@ def insert_bill(tx: Tx, row: Row) -> None:
     """Insert a bill row (a dict of column → value)."""
     cols = ", ".join(row)
     marks = ", ".join("?" for _ in row)
-    tx.execute(f"INSERT INTO bills ({cols}) VALUES ({marks})", list(row.values()))
+    tx.send(f"INSERT INTO bills ({cols}) VALUES ({marks})", list(row.values()))
 
 
 def update_bill(tx: Tx, bill_id: str, **changes: Any) -> None:
     """Set some columns of one bill."""
     sets = ", ".join(f"{k} = ?" for k in changes)
-    tx.execute(f"UPDATE bills SET {sets} WHERE id = ?", [*changes.values(), bill_id])
+    tx.send(f"UPDATE bills SET {sets} WHERE id = ?", [*changes.values(), bill_id])
 
 
 def get_bill(tx: Tx, merchant_id: str, bill_id: str, *, lock: bool = False) -> Row | None:

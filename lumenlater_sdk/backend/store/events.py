@@ -11,6 +11,7 @@ __all__ = [
     "insert_event",
     "list_events",
     "mark_chain_event_seen",
+    "seen_chain_events",
     "set_state",
 ]
 
@@ -27,7 +28,7 @@ def insert_event(
     object_id: str | None,
 ) -> None:
     """Insert one event row."""
-    tx.execute(
+    tx.send(
         "INSERT INTO events (id, merchant_id, type, created, livemode, payload, object_id)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (event_id, merchant_id, event_type, created, int(livemode), payload, object_id),
@@ -74,6 +75,15 @@ def mark_chain_event_seen(tx: Tx, cursor: int) -> bool:
     )
 
 
+def seen_chain_events(tx: Tx, first: int, last: int) -> set[int]:
+    """Which contract events from *first* to *last* (inclusive) were already turned into
+    API events."""
+    rows = tx.fetchall(
+        "SELECT cursor FROM chain_events_seen WHERE cursor >= ? AND cursor <= ?", (first, last)
+    )
+    return {int(r["cursor"]) for r in rows}
+
+
 def get_state(tx: Tx, key: str, *, lock: bool = False) -> str | None:
     """A small persisted value (e.g. the chain event cursor)."""
     value = tx.scalar(
@@ -84,7 +94,7 @@ def get_state(tx: Tx, key: str, *, lock: bool = False) -> str | None:
 
 def set_state(tx: Tx, key: str, value: str) -> None:
     """Upsert a persisted value."""
-    tx.execute(
+    tx.send(
         "INSERT INTO backend_state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = ?",
         (key, value, value),
     )

@@ -1,19 +1,25 @@
-"""Idempotency keys: claimed with an INSERT before the request runs, then completed."""
+"""Idempotency keys: claimed with an INSERT before the request runs, then completed.
+
+Each claim carries an ``owner`` token. Completing or releasing a key only touches
+the row while that owner still holds it, so a request whose claim was taken over
+(its process looked dead) can never store its answer over the new owner's.
+"""
 
 from __future__ import annotations
 
 from ..db import Row, Tx
 
-__all__ = ["claim", "complete", "get", "release"]
+__all__ = ["claim", "complete", "get", "release", "release_owned"]
 
 
-def claim(tx: Tx, merchant_id: str, key: str, fingerprint: str, now: float) -> bool:
-    """Try to take *key*; True if this request now owns it (the row did not exist)."""
+def claim(tx: Tx, merchant_id: str, key: str, fingerprint: str, owner: str, now: float) -> bool:
+    """Try to take *key* for *owner*; True if this request now owns it (the row did not exist)."""
     return (
         tx.execute(
-            "INSERT INTO idempotency_keys (merchant_id, idem_key, fingerprint, state, created)"
-            " VALUES (?, ?, ?, 'running', ?) ON CONFLICT DO NOTHING",
-            (merchant_id, key, fingerprint, now),
+            "INSERT INTO idempotency_keys"
+            " (merchant_id, idem_key, fingerprint, state, owner, created)"
+            " VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT DO NOTHING",
+            (merchant_id, key, fingerprint, owner, now),
         )
         == 1
     )
@@ -27,17 +33,31 @@ def get(tx: Tx, merchant_id: str, key: str) -> Row | None:
     )
 
 
-def complete(tx: Tx, merchant_id: str, key: str, status_code: int, response: str) -> None:
-    """Store the final response of the request that owns *key*."""
-    tx.execute(
-        "UPDATE idempotency_keys SET state = 'done', status_code = ?, response = ?"
-        " WHERE merchant_id = ? AND idem_key = ?",
-        (status_code, response, merchant_id, key),
+def complete(
+    tx: Tx, merchant_id: str, key: str, owner: str, status_code: int, response: str
+) -> bool:
+    """Store the final response of *owner*'s request; False if *owner* no longer holds *key*."""
+    return (
+        tx.execute(
+            "UPDATE idempotency_keys SET state = 'done', status_code = ?, response = ?"
+            " WHERE merchant_id = ? AND idem_key = ? AND state = 'running' AND owner = ?",
+            (status_code, response, merchant_id, key, owner),
+        )
+        == 1
     )
 
 
 def release(tx: Tx, merchant_id: str, key: str) -> None:
-    """Forget *key* (its request failed before changing anything, or it expired)."""
-    tx.execute(
+    """Forget *key*, whoever holds it (it expired, or its owner's process died)."""
+    tx.send(
         "DELETE FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ?", (merchant_id, key)
+    )
+
+
+def release_owned(tx: Tx, merchant_id: str, key: str, owner: str) -> None:
+    """Forget *key* if *owner* still holds it (its request changed nothing; a retry may work)."""
+    tx.send(
+        "DELETE FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ?"
+        " AND state = 'running' AND owner = ?",
+        (merchant_id, key, owner),
     )

@@ -24,7 +24,7 @@ def insert_line(tx: Tx, row: Row) -> None:
     """Insert a ledger line."""
     cols = ", ".join(row)
     marks = ", ".join("?" for _ in row)
-    tx.execute(f"INSERT INTO ledger_lines ({cols}) VALUES ({marks})", list(row.values()))
+    tx.send(f"INSERT INTO ledger_lines ({cols}) VALUES ({marks})", list(row.values()))
 
 
 def _filters(

@@ -21,13 +21,13 @@ def insert_session(tx: Tx, row: Row) -> None:
     """Insert a session row."""
     cols = ", ".join(row)
     marks = ", ".join("?" for _ in row)
-    tx.execute(f"INSERT INTO checkout_sessions ({cols}) VALUES ({marks})", list(row.values()))
+    tx.send(f"INSERT INTO checkout_sessions ({cols}) VALUES ({marks})", list(row.values()))
 
 
 def update_session(tx: Tx, session_id: str, **changes: Any) -> None:
     """Set some columns of one session."""
     sets = ", ".join(f"{k} = ?" for k in changes)
-    tx.execute(f"UPDATE checkout_sessions SET {sets} WHERE id = ?", [*changes.values(), session_id])
+    tx.send(f"UPDATE checkout_sessions SET {sets} WHERE id = ?", [*changes.values(), session_id])
 
 
 def get_session(tx: Tx, merchant_id: str, session_id: str, *, lock: bool = False) -> Row | None:

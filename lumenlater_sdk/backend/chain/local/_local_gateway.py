@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,7 +34,6 @@ from ._usdc import UsdcToken
 
 __all__ = ["LocalGateway"]
 
-_savepoints = itertools.count(1)
 _EVENT_BATCH = 100  # events per multi-row INSERT
 
 
@@ -140,7 +138,7 @@ class LocalGateway(ChainGateway):
             raise ValueError("seconds must be a non-negative int")
         with self._atomic(tx) as t:
             target = self._time(self._ledger(t, lock=True)) + seconds
-            t.execute(
+            t.send(
                 "UPDATE chain_ledger SET clock_offset = ?, last_time = ? WHERE id = 1",
                 (target - int(self._clock()), target),
             )
@@ -225,15 +223,16 @@ class LocalGateway(ChainGateway):
             with self._db.transaction(write=True) as own:
                 yield own
             return
-        name = f"chain_call_{next(_savepoints)}"
-        tx.execute(f"SAVEPOINT {name}")
+        # One name for every call: a nested savepoint of the same name shadows the outer
+        # one until released, and fixed statement text lets PostgreSQL prepare it.
+        tx.send("SAVEPOINT chain_call")
         try:
             yield tx
         except BaseException:
-            tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            tx.execute(f"RELEASE SAVEPOINT {name}")
+            tx.execute("ROLLBACK TO SAVEPOINT chain_call")
+            tx.execute("RELEASE SAVEPOINT chain_call")
             raise
-        tx.execute(f"RELEASE SAVEPOINT {name}")
+        tx.send("RELEASE SAVEPOINT chain_call")
 
     @contextmanager
     def _reading(self, tx: Tx | None) -> Iterator[Tx]:
@@ -291,7 +290,7 @@ class LocalGateway(ChainGateway):
                 )
             )
         self._insert_events(t, events)
-        t.execute(
+        t.send(
             "INSERT INTO chain_transactions (ledger, hash, contract, function, args, signer,"
             " timestamp, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -305,7 +304,7 @@ class LocalGateway(ChainGateway):
                 dumps(result),
             ),
         )
-        t.execute(
+        t.send(
             "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ? WHERE id = 1",
             (sequence, event_id, timestamp),
         )
@@ -326,7 +325,7 @@ class LocalGateway(ChainGateway):
                     dumps(e.data),
                     e.timestamp,
                 ]
-            t.execute(
+            t.send(
                 "INSERT INTO chain_events (event_id, ledger, tx_hash, contract, contract_id,"
                 " topics, data, timestamp) VALUES "
                 + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch)),

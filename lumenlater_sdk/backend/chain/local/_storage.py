@@ -76,7 +76,7 @@ class Storage:
             params: list[Any] = []
             for contract, key in batch:
                 params += [contract, key, dumps(self._values[(contract, key)])]
-            self._tx.execute(
+            self._tx.send(
                 "INSERT INTO chain_state (contract, key, value) VALUES "
                 + ", ".join(["(?, ?, ?)"] * len(batch))
                 + " ON CONFLICT (contract, key) DO UPDATE SET value = excluded.value",

@@ -1,0 +1,37 @@
+"""One open transaction seen as a :class:`Database`, so code written against a database
+can be made part of a larger unit of work without knowing it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ._base import Database, Tx
+
+__all__ = ["JoinedDatabase"]
+
+
+class JoinedDatabase(Database):
+    """Every :meth:`transaction` is the one open *tx*; whoever opened *tx* commits it.
+
+    A block that raises marks the whole unit :attr:`failed`: nothing it wrote may
+    be committed even if a caller swallowed the exception, because the block's own
+    writes can no longer be rolled back on their own.
+    """
+
+    def __init__(self, tx: Tx, owner: Database) -> None:
+        self.dialect = tx.dialect
+        self.url = owner.url
+        self.failed = False
+        self._tx = tx
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
+        try:
+            yield self._tx
+        except BaseException:
+            self.failed = True
+            raise
+
+    def close(self) -> None:
+        """Nothing to close: the connection belongs to the unit's owner."""
