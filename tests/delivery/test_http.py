@@ -149,6 +149,35 @@ async def test_a_reused_connection_dropped_without_an_answer_is_retried_once() -
     assert (len(script.requests), script.connections) == (3, 2)
 
 
+async def test_bytes_sent_on_an_idle_connection_retire_it() -> None:
+    async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await _read_request(reader) is not None:
+            writer.write(OK)
+            await asyncio.sleep(0.02)
+            writer.write(b"HTTP/1.1 200 OK\r\n")  # unasked-for bytes while idle
+
+    server = await asyncio.start_server(chatty, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    sender = PooledSender()
+    assert await sender.post(url, b"{}", HEADERS) == 200
+    await asyncio.sleep(0.1)
+    assert await sender.post(url, b"{}", HEADERS) == 200  # on a new connection, not misread
+    await sender.aclose()
+    server.close()
+
+
+async def test_idle_connections_of_every_origin_expire() -> None:
+    first, second = Script(lambda n: OK), Script(lambda n: OK)
+    async with serve(first) as url1, serve(second) as url2:
+        sender = PooledSender(keepalive_expiry=0.05)
+        assert await sender.post(url1, b"{}", HEADERS) == 200
+        await asyncio.sleep(0.1)
+        assert await sender.post(url2, b"{}", HEADERS) == 200  # sweeps the first origin
+        await asyncio.sleep(0.05)
+        assert first.open_now == 0 and second.open_now == 1
+        await sender.aclose()
+
+
 async def test_a_fresh_connection_dropped_without_an_answer_is_an_error() -> None:
     script = Script(lambda n: None)
     async with serve(script) as url:

@@ -321,6 +321,31 @@ def test_background_worker_is_woken_and_slow_receivers_do_not_block(
     assert sorted(r.status for r in seen) == ["delivered", "delivered"]
 
 
+def test_wake_ups_while_every_slot_is_busy_neither_spin_nor_stall(
+    db: Database, service: WebhookEndpointService, receiver: Receiver
+) -> None:
+    # With one slot taken, each new event's wake-up must wait for the slot (not
+    # spin on the loop, which would starve the request holding it), and stop()
+    # must return once the last answer is recorded.
+    receiver.start()
+    receiver.mode = "hang"
+    receiver.hang_seconds = 0.2
+    endpoint(service, receiver)
+    w = DeliveryWorker(db, secret_key=SECRET_KEY, concurrency=1, poll_interval=30.0)
+    try:
+        w.start()
+        for _ in range(3):
+            emit(db, 1)
+            time.sleep(0.05)
+        receiver.wait_handled(3, timeout=10)
+        started = time.monotonic()
+        w.stop(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        w.close()
+    assert {r["status"] for r in outbox(db)} == {"delivered"}
+
+
 def test_deleted_or_disabled_endpoints_get_nothing(
     db: Database, service: WebhookEndpointService, receiver: Receiver
 ) -> None:

@@ -123,18 +123,24 @@ class DeliveryLoop(abc.ABC):
                 return
             if backlog and limit > 0:
                 continue
-            if await self._idle(poked, finished, stopping, inflight):
+            can_claim = not stopping and inflight < self.concurrency
+            if await self._idle(poked, finished, can_claim=can_claim, inflight=inflight):
                 backlog = True
 
     async def _idle(
-        self, poked: asyncio.Event, finished: asyncio.Event, stopping: bool, inflight: int
+        self, poked: asyncio.Event, finished: asyncio.Event, *, can_claim: bool, inflight: int
     ) -> bool:
-        """Wait for a wake-up, a finished attempt or the poll; whether rows may be due."""
-        if poked.is_set():
+        """Wait until there is something to do; whether rows may be due.
+
+        It returns at once only for work it can act on (a wake-up with a free slot, or
+        answers to record): a wake-up while every slot is busy or while stopping waits
+        for an answer, or the loop would spin and starve the requests it waits for.
+        """
+        if can_claim and poked.is_set():
             return True
         if not finished.is_set():
             waiters = [asyncio.ensure_future(finished.wait())]
-            if not stopping:
+            if can_claim:
                 waiters.append(asyncio.ensure_future(poked.wait()))
             try:
                 woken, _ = await asyncio.wait(
@@ -143,7 +149,7 @@ class DeliveryLoop(abc.ABC):
             finally:
                 for w in waiters:
                     w.cancel()
-            if not woken or poked.is_set():
+            if not woken or (can_claim and poked.is_set()):
                 return True  # the poll (retries may have come due) or new events
         if inflight > 1:
             # Let answers arriving together be recorded in one transaction.
