@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lumenlater_sdk._ports import free_port
+from lumenlater_sdk._ports import free_port, wait_for_port
 
 __all__ = ["free_port"]
 
@@ -119,14 +117,7 @@ def redis_url() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
+    if not wait_for_port(port, timeout=10):
         proc.kill()
         pytest.fail("redis-server did not start")
     try:

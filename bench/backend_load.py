@@ -30,7 +30,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from lumenlater_sdk._ports import free_port
 
 GOALS = {"GET": 2000, "POST": 500}
 P99_GOAL_MS = 50.0
@@ -128,12 +129,6 @@ end
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _postgres(pg_options: list[str]) -> Iterator[str]:
     """A throwaway PostgreSQL cluster, as the tests' conftest.py starts one."""
@@ -143,7 +138,7 @@ def _postgres(pg_options: list[str]) -> Iterator[str]:
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     data = str(base / "data")
     run = lambda cmd: subprocess.run(  # noqa: E731
         [*as_pg, *cmd], check=True, capture_output=True, cwd=base
@@ -180,7 +175,7 @@ def _server(
 ) -> Iterator[tuple[str, dict[str, str]]]:
     tmp = Path(tempfile.mkdtemp(prefix="ll-bench-"))
     (tmp / "bench_server.py").write_text(_SERVER)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BENCH_DB": db_url, "BENCH_PORT": str(port), "BENCH_WORKERS": str(workers)}
     if server_path:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [server_path, env.get("PYTHONPATH")]))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from typing import Any
 import httpx
 
 from lumenlater_sdk import LumenLater
+from lumenlater_sdk._ports import free_port, wait_for_port
 from lumenlater_sdk._version import API_VERSION
 
 CUSTOMER = "GAAZI4TCR3TY5OJHCTJC2A4QSY6CJWJH5IAJTGKIN2ER7LBNVKOCCWN7"
@@ -84,21 +84,9 @@ def serve(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("benchmark server did not start")
+    if not wait_for_port(port, timeout=15):
+        raise SystemExit("benchmark server did not start")
 
 
 def measure(fn: Callable[[], Any], n: int, out: list[int]) -> None:

@@ -22,6 +22,8 @@ import tempfile
 import time
 from typing import Any
 
+from lumenlater_sdk._ports import free_port
+
 __all__ = ["ReceiverGroup", "capacity", "free_port"]
 
 
@@ -127,12 +129,6 @@ def serve(kind: str, port: int, control_port: int, secret: str) -> None:
         _serve_null(shared, control)
     else:
         _serve_webhook(shared, control, secret)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(port: int, path: str) -> Any:

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import timeit
 from collections.abc import Callable
 from typing import Any
 
+from lumenlater_sdk._ports import free_port, wait_for_port
 from lumenlater_sdk.webhooks import WebhookApp, construct_event, sign, verify_signature
 from lumenlater_sdk.webhooks.testing import make_event
 
@@ -162,21 +162,9 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
+    if not wait_for_port(port, timeout=20):
+        raise RuntimeError("server did not start")
 
 
 def cpu_seconds(pid: int) -> float:

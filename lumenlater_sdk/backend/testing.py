@@ -11,16 +11,13 @@ fresh merchant whose keys (and a webhook secret) are on the handle::
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
-
 from .._ports import free_port
+from .._serving import ThreadedServer
 from .app import Backend, BackendApp, create_app
 from .config import BackendConfig
 from .services.merchants import MerchantCredentials
@@ -83,18 +80,9 @@ def run_sandbox(
     endpoint: dict[str, Any] = {}
     if webhook_url:
         endpoint = backend.create_webhook_endpoint(creds.merchant_id, webhook_url)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
-        )
-    )
-    thread = threading.Thread(target=server.run, name=f"sandbox-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the sandbox server did not start")
-        time.sleep(0.02)
+    server = ThreadedServer(
+        app, port, name="the sandbox server", lifespan="on", access_log=False
+    ).start()
     try:
         yield SandboxHandle(
             base_url=f"http://127.0.0.1:{port}",
@@ -108,6 +96,5 @@ def run_sandbox(
             config=cfg,
         )
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        server.stop()
         backend.close()

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from .._ports import free_port
+from .._serving import ThreadedServer
 from ..webhooks import SignatureVerificationError, sign, verify_signature
 
 __all__ = ["Relay", "register"]
@@ -94,23 +95,6 @@ class Relay:
         await self._client.aclose()
 
 
-def _serve(app: Relay, port: int) -> tuple[Any, threading.Thread]:
-    import uvicorn
-
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", interface="asgi3"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="listen-relay", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the local relay did not start")
-        time.sleep(0.02)
-    return server, thread
-
-
 def _run(args: argparse.Namespace) -> int:
     from .. import LumenLater
     from ..errors import LumenLaterError
@@ -130,7 +114,9 @@ def _run(args: argparse.Namespace) -> int:
     except LumenLaterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    server, thread = _serve(relay, port)
+    server = ThreadedServer(
+        relay, port, name="the local relay", lifespan="off", interface="asgi3"
+    ).start(timeout=15)
     endpoint_id: str | None = None
     try:
         try:
@@ -157,8 +143,7 @@ def _run(args: argparse.Namespace) -> int:
             except LumenLaterError as exc:
                 print(f"warning: could not delete {endpoint_id}: {exc}", file=sys.stderr)
         client.close()
-        server.should_exit = True
-        thread.join(10)
+        server.stop(10)
 
 
 def register(subparsers: Any) -> None:

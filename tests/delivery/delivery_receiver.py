@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
-
 from lumenlater_sdk._ports import free_port
+from lumenlater_sdk._serving import ThreadedServer
 from lumenlater_sdk.types import BaseEvent
 from lumenlater_sdk.webhooks import WebhookApp
 
@@ -51,8 +50,7 @@ class Receiver:
         self.on_handled: Callable[[BaseEvent], None] | None = None
         self._lock = threading.Lock()
         self.hooks = self._make_hooks(secret)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     def _make_hooks(self, secret: str | list[str]) -> WebhookApp:
         hooks = WebhookApp(secret=secret)
@@ -117,30 +115,16 @@ class Receiver:
 
     def start(self) -> Receiver:
         """Serve on ``self.port`` until :meth:`stop`."""
-        config = uvicorn.Config(
-            self._app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            interface="asgi3",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("receiver did not start")
-            time.sleep(0.01)
+        self._server = ThreadedServer(
+            self._app, self.port, name="receiver", lifespan="off", interface="asgi3"
+        ).start(timeout=10)
         return self
 
     def stop(self) -> None:
         """Stop serving (the port refuses connections afterwards)."""
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
+        if self._server is not None:
+            self._server.stop(10)
+        self._server = None
 
     def wait_handled(self, n: int, timeout: float = 30.0) -> list[BaseEvent]:
         """Block until *n* distinct events were handled; fail the test otherwise."""

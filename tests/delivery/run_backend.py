@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import time
 
-import uvicorn
 from delivery_support import FAST_SCHEDULE
 
+from lumenlater_sdk._serving import ThreadedServer
 from lumenlater_sdk.backend.app import create_app
 from lumenlater_sdk.backend.bootstrap import ensure_sandbox_merchant
 from lumenlater_sdk.backend.config import BackendConfig
@@ -32,16 +30,12 @@ def main() -> None:
     )
     app = create_app(config)
     creds = ensure_sandbox_merchant(app.backend, webhook_url=hook)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
+    server = ThreadedServer(app, port, name="backend").start()
     info = {}
     if creds is not None:
         info = {"secret_key": creds.secret_key, "webhook_secret": creds.webhook_secret}
     print(json.dumps(info), flush=True)
-    thread.join()
+    server.join()
 
 
 if __name__ == "__main__":
