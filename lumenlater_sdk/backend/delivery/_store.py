@@ -7,6 +7,7 @@ from typing import Any
 from ..db import Row, Tx
 from ..store import Page, PageRequest
 from ..store._pagination import fetch_page
+from ..store._rows import update_row
 
 __all__ = [
     "active_secrets",
@@ -75,11 +76,7 @@ def merchant_endpoint_ids(tx: Tx, merchant_id: str, *, enabled_only: bool = True
 
 def update_endpoint(tx: Tx, endpoint_id: str, changes: dict[str, Any]) -> None:
     """Set the given columns of one endpoint."""
-    if changes:
-        sets = ", ".join(f"{k} = ?" for k in changes)
-        tx.execute(
-            f"UPDATE webhook_endpoints SET {sets} WHERE id = ?", [*changes.values(), endpoint_id]
-        )
+    update_row(tx, "webhook_endpoints", endpoint_id, changes)
 
 
 def disable_endpoint(tx: Tx, endpoint_id: str, reason: str | None) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..db import Row, Tx
 from ._pagination import Page, PageRequest, fetch_page
+from ._rows import insert_row, update_row
 
 __all__ = [
     "DAY",
@@ -27,15 +28,12 @@ GRACE = 14 * DAY
 
 def insert_bill(tx: Tx, row: Row) -> None:
     """Insert a bill row (a dict of column → value)."""
-    cols = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    tx.send(f"INSERT INTO bills ({cols}) VALUES ({marks})", list(row.values()))
+    insert_row(tx, "bills", row)
 
 
 def update_bill(tx: Tx, bill_id: str, **changes: Any) -> None:
     """Set some columns of one bill."""
-    sets = ", ".join(f"{k} = ?" for k in changes)
-    tx.send(f"UPDATE bills SET {sets} WHERE id = ?", [*changes.values(), bill_id])
+    update_row(tx, "bills", bill_id, changes)
 
 
 def get_bill(tx: Tx, merchant_id: str, bill_id: str, *, lock: bool = False) -> Row | None:

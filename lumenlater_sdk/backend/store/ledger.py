@@ -7,6 +7,7 @@ from typing import Any
 
 from ..db import Database, Row, Tx
 from ._pagination import Page, PageRequest, fetch_page
+from ._rows import insert_row
 from .bills import GRACE
 
 __all__ = [
@@ -22,9 +23,7 @@ __all__ = [
 
 def insert_line(tx: Tx, row: Row) -> None:
     """Insert a ledger line."""
-    cols = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    tx.send(f"INSERT INTO ledger_lines ({cols}) VALUES ({marks})", list(row.values()))
+    insert_row(tx, "ledger_lines", row)
 
 
 def _filters(

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..db import Row, Tx
 from ._pagination import Page, PageRequest, fetch_page
+from ._rows import insert_row, update_row
 
 __all__ = [
     "due_for_expiry",
@@ -19,15 +20,12 @@ __all__ = [
 
 def insert_session(tx: Tx, row: Row) -> None:
     """Insert a session row."""
-    cols = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    tx.send(f"INSERT INTO checkout_sessions ({cols}) VALUES ({marks})", list(row.values()))
+    insert_row(tx, "checkout_sessions", row)
 
 
 def update_session(tx: Tx, session_id: str, **changes: Any) -> None:
     """Set some columns of one session."""
-    sets = ", ".join(f"{k} = ?" for k in changes)
-    tx.send(f"UPDATE checkout_sessions SET {sets} WHERE id = ?", [*changes.values(), session_id])
+    update_row(tx, "checkout_sessions", session_id, changes)
 
 
 def get_session(tx: Tx, merchant_id: str, session_id: str, *, lock: bool = False) -> Row | None:
