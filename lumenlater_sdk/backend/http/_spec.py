@@ -10,9 +10,12 @@ from pydantic import BaseModel
 
 from ..services.context import Principal, RequestInfo, ServiceContext
 
-__all__ = ["Auth", "Call", "RouteSpec"]
+__all__ = ["CHAIN_ERRORS", "Auth", "Call", "RouteSpec"]
 
 Auth = Literal["secret", "publishable", "none"]
+
+CHAIN_ERRORS = (400, 401, 404, 409, 429, 503)
+"""Statuses of a route that relays to the chain (503: the chain is unreachable)."""
 
 
 @dataclass

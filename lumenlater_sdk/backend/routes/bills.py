@@ -17,7 +17,7 @@ from ..http._fields import (
     ShortText,
     StellarAddress,
 )
-from ..http._spec import Call, RouteSpec
+from ..http._spec import CHAIN_ERRORS, Call, RouteSpec
 from ..services import bills
 from ._lists import list_body, page_of
 
@@ -84,8 +84,6 @@ def _cancel(call: Call) -> dict[str, Any]:
     return bills.cancel_bill(call.ctx, call.merchant_id, call.path["id"], call.request)
 
 
-_CHAIN = (400, 401, 404, 409, 429, 503)
-
 ROUTES = [
     RouteSpec(
         "POST",
@@ -96,7 +94,7 @@ ROUTES = [
         "bills",
         body=BillCreate,
         response=Bill,
-        errors=_CHAIN,
+        errors=CHAIN_ERRORS,
     ),
     RouteSpec(
         "GET",
@@ -127,6 +125,6 @@ ROUTES = [
         "bills",
         body=EmptyBody,
         response=Bill,
-        errors=_CHAIN,
+        errors=CHAIN_ERRORS,
     ),
 ]

@@ -8,7 +8,7 @@ from pydantic import Field, StrictInt, StringConstraints
 
 from ...types import Bill, Event, TestClock, Wallet
 from ..http._fields import Body
-from ..http._spec import Call, RouteSpec
+from ..http._spec import CHAIN_ERRORS, Call, RouteSpec
 from ..services import clock, events_api, wallets
 from ._lists import list_body
 
@@ -84,7 +84,6 @@ def _trigger(call: Call) -> dict[str, Any]:
 
 
 _TAG = "test_helpers"
-_CHAIN = (400, 401, 404, 409, 429, 503)
 
 ROUTES = [
     RouteSpec(
@@ -149,7 +148,7 @@ ROUTES = [
         body=WalletAction,
         response=Bill,
         test_only=True,
-        errors=_CHAIN,
+        errors=CHAIN_ERRORS,
     ),
     RouteSpec(
         "POST",
@@ -161,7 +160,7 @@ ROUTES = [
         body=OptionalWallet,
         response=Bill,
         test_only=True,
-        errors=_CHAIN,
+        errors=CHAIN_ERRORS,
     ),
     RouteSpec(
         "POST",
@@ -173,7 +172,7 @@ ROUTES = [
         body=OptionalWallet,
         response=Bill,
         test_only=True,
-        errors=_CHAIN,
+        errors=CHAIN_ERRORS,
     ),
     RouteSpec(
         "POST",
@@ -185,6 +184,6 @@ ROUTES = [
         body=Trigger,
         response=Event,
         test_only=True,
-        errors=_CHAIN,
+        errors=CHAIN_ERRORS,
     ),
 ]
