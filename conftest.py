@@ -42,7 +42,15 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
-    """A running PostgreSQL cluster; yields the DSN of its ``postgres`` database."""
+    """A running PostgreSQL cluster; yields the DSN of its ``postgres`` database.
+
+    ``LUMENLATER_TEST_POSTGRES`` (a DSN) names a cluster started by the caller instead:
+    ``scripts/mutation`` runs the tests thousands of times and starts one for all.
+    """
+    external = os.environ.get("LUMENLATER_TEST_POSTGRES")
+    if external:
+        yield external
+        return
     base = Path(tempfile.mkdtemp(prefix="ll-pg-"))
     data = base / "data"
     if os.geteuid() == 0:
@@ -107,7 +115,12 @@ def pg_url(pg_server: str) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """A running redis-server on a free port (no persistence)."""
+    """A running redis-server on a free port (no persistence); ``LUMENLATER_TEST_REDIS``
+    names one started by the caller instead."""
+    external = os.environ.get("LUMENLATER_TEST_REDIS")
+    if external:
+        yield external
+        return
     exe = shutil.which("redis-server")
     if not exe:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")

@@ -15,6 +15,12 @@ class Api:
             base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {key}"}
         )
 
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.close()
+
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.get(path, **kw)
 

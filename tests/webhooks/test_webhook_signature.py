@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from webhook_support import OTHER_SECRET, SECRET
 
@@ -178,19 +179,58 @@ def test_parser_raises_only_signature_errors_on_any_input(header: object) -> Non
         pytest.fail("a random header verified")
 
 
+GOOD_V1 = stdlib_header(BODY, SECRET, NOW).split(",")[1]
+
 _ITEM = st.one_of(
     st.builds(lambda t: f"t={t}", st.integers(min_value=-(10**20), max_value=10**20)),
     st.builds(lambda v: f"v1={v}", st.text(max_size=80)),
     st.text(max_size=30),
+    st.sampled_from([f"t={NOW}", GOOD_V1, f" {GOOD_V1} ", f"t= {NOW}", "v0=abc", "v1=", "t="]),
 )
 
 
+def model_outcome(header: str) -> str:
+    """DESIGN §4's header rules, written independently of the parser: the reason a
+    header is refused for BODY at NOW, or "ok"."""
+    if not header.strip():
+        return "missing_header"
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for item in header.split(","):
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            return "malformed_header"
+        if name == "t":
+            if timestamp is not None or not re.fullmatch(r"[0-9]{1,12}", value):
+                return "malformed_header"
+            timestamp = int(value)
+        elif name == "v1" and value:
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        return "malformed_header"
+    if timestamp != NOW or GOOD_V1[3:] not in signatures:
+        return "no_matching_signature"
+    return "ok"
+
+
+@settings(max_examples=500)
 @given(st.lists(_ITEM, max_size=6).map(",".join))
-def test_parser_on_header_shaped_input(header: str) -> None:
+def test_parser_agrees_with_the_header_rules(header: str) -> None:
     try:
         verify_signature(BODY, header, SECRET, now=NOW)
+        outcome = "ok"
     except SignatureVerificationError as exc:
         assert exc.message
+        outcome = exc.reason
+    assert outcome == model_outcome(header)
+    # The list-of-secrets path decides the same.
+    try:
+        verify_signature(BODY, header, [OTHER_SECRET, SECRET], now=NOW)
+        listed = "ok"
+    except SignatureVerificationError as exc:
+        listed = exc.reason
+    assert listed == outcome
 
 
 @given(st.binary(max_size=2048), st.integers(min_value=0, max_value=10**12 - 1))

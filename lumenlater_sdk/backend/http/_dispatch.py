@@ -250,7 +250,8 @@ class ApiApp:
         unit whose writes and stored answer commit together. Returns (status, body, replayed)."""
         unit: idempotency.Unit | None = None
         try:
-            with idempotency.unit(self.ctx.db, merchant_id, key, fp) as unit:
+            now = self.ctx.config.clock()
+            with idempotency.unit(self.ctx.db, merchant_id, key, fp, now) as unit:
                 if unit.replay is not None:
                     return unit.replay.status_code, unit.replay.body, True
                 result = spec.handler(dataclasses.replace(call, ctx=self.ctx.with_db(unit.db)))

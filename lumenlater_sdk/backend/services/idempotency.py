@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,9 +72,9 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
-def begin(db: Database, merchant_id: str, key: str, fp: str) -> Claimed | Replay:
-    """Claim *key* in a transaction of its own, or say why the request must not run."""
-    now = time.time()
+def begin(db: Database, merchant_id: str, key: str, fp: str, now: float) -> Claimed | Replay:
+    """Claim *key* at wall-clock time *now* in a transaction of its own, or say why the
+    request must not run."""
     owner = secrets.token_hex(8)
     with db.transaction() as tx:
         if store.claim(tx, merchant_id, key, fp, owner, now):
@@ -88,9 +87,13 @@ def begin(db: Database, merchant_id: str, key: str, fp: str) -> Claimed | Replay
         expired = now - float(row["created"]) > TTL
         stale = row["state"] == "running" and now - float(row["created"]) > STALE_AFTER
         if expired or stale:
-            store.release(tx, merchant_id, key)
-            store.claim(tx, merchant_id, key, fp, owner, now)
-            return Claimed(merchant_id, key, owner)
+            # Compare-and-delete on the row we judged: with the row lock only one
+            # contender gets here, and without it the owner check still lets only one win.
+            if store.release(tx, merchant_id, key, str(row["owner"])) and store.claim(
+                tx, merchant_id, key, fp, owner, now
+            ):
+                return Claimed(merchant_id, key, owner)
+            raise _in_use()
         if row["fingerprint"] != fp:
             raise IdempotencyConflict(
                 "This Idempotency-Key was used with a different request.",
@@ -129,15 +132,15 @@ class Unit:
 
 
 @contextmanager
-def unit(db: Database, merchant_id: str, key: str, fp: str) -> Iterator[Unit]:
-    """Claim *key*, then open the request's transaction.
+def unit(db: Database, merchant_id: str, key: str, fp: str, now: float) -> Iterator[Unit]:
+    """Claim *key* at wall-clock time *now*, then open the request's transaction.
 
     A refused claim raises :class:`IdempotencyConflict` before anything is yielded;
     a key already answered yields a unit with :attr:`Unit.replay` set and no
     transaction. Otherwise the transaction commits only once :meth:`Unit.complete`
     ran; if the block raises, it rolls back and the caller should :func:`finish`.
     """
-    got = begin(db, merchant_id, key, fp)
+    got = begin(db, merchant_id, key, fp, now)
     if isinstance(got, Replay):
         yield Unit(None, db, got)
         return

@@ -47,10 +47,15 @@ def complete(
     )
 
 
-def release(tx: Tx, merchant_id: str, key: str) -> None:
-    """Forget *key*, whoever holds it (it expired, or its owner's process died)."""
-    tx.send(
-        "DELETE FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ?", (merchant_id, key)
+def release(tx: Tx, merchant_id: str, key: str, owner: str) -> bool:
+    """Forget *key* if *owner*'s claim or answer is still the one stored (it expired, or
+    its owner's process died); False if someone else replaced it meanwhile."""
+    return (
+        tx.execute(
+            "DELETE FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ? AND owner = ?",
+            (merchant_id, key, owner),
+        )
+        == 1
     )
 
 

@@ -1,0 +1,138 @@
+"""Summarise the last ``mutmut run``: the score per module and the survivors.
+
+A survivor that matches an entry of ``scripts/mutation_equivalents.toml`` (same
+module, function and mutated line) is counted as equivalent and shown with its
+reason; every other survivor is listed with its diff. Exit status 1 when a module
+scores under the goal (``--goal``, default 95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = ROOT / "scripts" / "mutation_equivalents.toml"
+KILLED = {1, 3, 36, 37, -24, 24, 152, 255}  # failed test, pytest error, timeout, type error
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    module: str
+    function: str
+    mutated: str
+    reason: str
+
+
+def _squash(line: str) -> str:
+    return " ".join(line.split())
+
+
+def load_equivalents() -> list[Equivalent]:
+    data = tomllib.loads(EQUIVALENTS.read_text("utf-8")) if EQUIVALENTS.exists() else {}
+    return [
+        Equivalent(e["module"], e["function"], _squash(e["mutated"]), e["reason"])
+        for e in data.get("equivalent", [])
+    ]
+
+
+def function_of(name: str) -> str:
+    # lumenlater_sdk._retry.x_parse_retry_after__mutmut_3 -> parse_retry_after;
+    # methods: module.xǁClassǁmethod__mutmut_2 -> Class.method
+    tail = name.rsplit(".", 1)[-1].rsplit("__mutmut_", 1)[0]
+    tail = tail.removeprefix("x_").removeprefix("x")
+    return ".".join(p for p in tail.split("ǁ") if p)
+
+
+def diff_of(name: str, source: Path) -> str:
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    return get_diff_for_mutant(name, path=source)
+
+
+def mutated_lines(diff: str) -> list[str]:
+    return [
+        _squash(line[1:]) for line in diff.splitlines() if line.startswith("+") and line[1:].strip()
+    ][1:]  # the first "+" line is the file header
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--goal", type=float, default=95.0)
+    parser.add_argument("--show-equivalent", action="store_true")
+    args = parser.parse_args()
+    equivalents = load_equivalents()
+    used: set[Equivalent] = set()
+    metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
+    if not metas:
+        print("no mutation results: run scripts/mutation first", file=sys.stderr)
+        return 2
+    rows = []
+    survivors: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    equivalent_shown: list[tuple[str, Equivalent]] = []
+    for meta in metas:
+        source = meta.relative_to(ROOT / "mutants").with_suffix("")  # drop .meta
+        module = str(source)
+        results = json.loads(meta.read_text())["exit_code_by_key"]
+        counts: Counter[str] = Counter()
+        for name, code in sorted(results.items()):
+            if code in KILLED:
+                counts["killed"] += 1
+                continue
+            if code is None:
+                counts["not run"] += 1
+                continue
+            diff = diff_of(name, source)
+            lines = mutated_lines(diff)
+            match = next(
+                (
+                    e
+                    for e in equivalents
+                    if e.module == module and e.function == function_of(name) and e.mutated in lines
+                ),
+                None,
+            )
+            if match is not None:
+                used.add(match)
+                counts["equivalent"] += 1
+                equivalent_shown.append((name, match))
+                continue
+            counts["survived" if code == 0 else "no tests" if code in (5, 33) else "other"] += 1
+            survivors[module].append((name, diff))
+        total = sum(counts.values()) - counts["equivalent"] - counts["not run"]
+        score = 100.0 * counts["killed"] / total if total else 100.0
+        rows.append((module, score, counts))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'module'.ljust(width)}  score   killed  equiv  survived  no-tests  not-run")
+    failed = False
+    for module, score, c in rows:
+        flag = "" if score >= args.goal else "  < goal"
+        failed |= score < args.goal
+        print(
+            f"{module.ljust(width)}  {score:5.1f}%  {c['killed']:6d}  {c['equivalent']:5d}"
+            f"  {c['survived'] + c['other']:8d}  {c['no tests']:8d}  {c['not run']:7d}{flag}"
+        )
+    for module, items in survivors.items():
+        print(f"\n## survivors in {module}")
+        for name, diff in items:
+            print(f"\n### {name}\n{diff}")
+    if args.show_equivalent:
+        print("\n## equivalent mutants")
+        for name, e in equivalent_shown:
+            print(f"- {name}: {e.reason}")
+    stale = [e for e in equivalents if e not in used]
+    if stale:
+        print("\n## entries of mutation_equivalents.toml that matched nothing (remove them)")
+        for e in stale:
+            print(f"- {e.module} {e.function}: {e.mutated}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Who a key is, and what the account says about its merchant (read from the contract)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from backend_helpers import Api
+
+from lumenlater_sdk.backend.testing import SandboxHandle
+
+
+def set_chain_status(sb: SandboxHandle, merchant: str, status: str) -> None:
+    """The admin changes the merchant's status on chain (as the deployed admin would)."""
+    admin = sb.backend.genesis.admin
+    sb.backend.gateway.invoke(
+        "bnpl_core", "update_merchant_status", [admin.public_key, merchant, status], signer=admin
+    )
+
+
+@pytest.mark.parametrize(
+    ("chain_status", "shown"),
+    [
+        ("Suspended", "suspended"),
+        ("Rejected", "rejected"),
+        ("Cancelled", "cancelled"),
+        ("Pending", "pending"),
+        ("Approved", "approved"),
+    ],
+)
+def test_account_status_comes_from_the_contract(
+    api: Api, sb: SandboxHandle, chain_status: str, shown: str
+) -> None:
+    set_chain_status(sb, sb.merchant_id, chain_status)
+    account = api.ok("GET", "/v1/account")
+    assert account["status"] == shown
+    assert account["id"] == sb.merchant_id
+
+
+def test_a_suspended_merchant_is_shown_suspended_and_cannot_bill(
+    api: Api, sb: SandboxHandle
+) -> None:
+    customer = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
+    set_chain_status(sb, sb.merchant_id, "Suspended")
+    assert api.ok("GET", "/v1/account")["status"] == "suspended"
+    r = api.post("/v1/bills", {"customer": customer, "amount": 10_000_000})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "merchant_not_approved"
+    set_chain_status(sb, sb.merchant_id, "Approved")
+    assert api.ok("GET", "/v1/account")["status"] == "approved"
+    assert api.post("/v1/bills", {"customer": customer, "amount": 10_000_000}).status_code == 200
+
+
+def test_another_merchants_status_does_not_leak(api: Api, sb: SandboxHandle) -> None:
+    other = sb.create_merchant("Other Shop")
+    set_chain_status(sb, other.merchant_id, "Suspended")
+    assert api.ok("GET", "/v1/account")["status"] == "approved"
+    with Api(sb.base_url, other.secret_key) as theirs:
+        assert theirs.ok("GET", "/v1/account")["status"] == "suspended"
+
+
+def test_each_key_authenticates_as_its_own_merchant(api: Api, sb: SandboxHandle) -> None:
+    other = sb.create_merchant("Other Shop")
+    with Api(sb.base_url, other.secret_key) as theirs:
+        for _ in range(2):  # the second time from the key cache
+            assert theirs.ok("GET", "/v1/account")["id"] == other.merchant_id
+            assert api.ok("GET", "/v1/account")["id"] == sb.merchant_id
+            assert theirs.ok("GET", "/v1/account")["business_name"] == "Other Shop"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "sk_test_",
+        "Bearer",
+        "rk_test_abcdef",
+        "sk_live_" + "0" * 40,
+        "pk_test_" + "0" * 40,
+    ],
+)
+def test_unknown_keys_are_refused(sb: SandboxHandle, key: str) -> None:
+    with httpx.Client(base_url=sb.base_url) as c:
+        r = c.get("/v1/account", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 401, r.text
+    assert r.json()["error"]["type"] == "authentication_error"
+
+
+def test_a_key_with_one_character_changed_is_refused(sb: SandboxHandle) -> None:
+    good = sb.secret_key
+    variants = [
+        good[:-1] + ("a" if good[-1] != "a" else "b"),
+        good + "0",
+        good[:-1],
+        good.upper(),
+        good.replace("sk_", "pk_", 1),
+    ]
+    with httpx.Client(base_url=sb.base_url) as c:
+        assert c.get("/v1/account", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+        for key in variants:
+            r = c.get("/v1/account", headers={"Authorization": f"Bearer {key}"})
+            assert r.status_code in (401, 403), key
+            if r.status_code == 403:  # a publishable key of the same merchant is a real key
+                pytest.fail(f"a mangled secret key was accepted as another key: {key!r}")
+
+
+def test_an_overlong_key_is_refused_without_a_lookup(sb: SandboxHandle) -> None:
+    with httpx.Client(base_url=sb.base_url) as c:
+        r = c.get("/v1/account", headers={"Authorization": "Bearer sk_test_" + "a" * 300})
+    assert r.status_code == 401
+
+
+def test_the_publishable_key_is_a_publishable_principal(sb: SandboxHandle) -> None:
+    with Api(sb.base_url, sb.publishable_key) as pk:
+        r = pk.get("/v1/account")
+    assert r.status_code == 403 and r.json()["error"]["type"] == "permission_error"
