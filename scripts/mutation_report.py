@@ -30,16 +30,37 @@ class Equivalent:
     reason: str
 
 
+@dataclass(frozen=True)
+class CaseRule:
+    """Survivors whose only change is the letter case of a string matching *pattern*."""
+
+    name: str
+    pattern: str
+    reason: str
+
+    def matches(self, removed: list[str], added: list[str]) -> bool:
+        import re
+
+        return (
+            len(removed) == len(added) == 1
+            and removed[0] != added[0]
+            and removed[0].lower() == added[0].lower()
+            and re.search(self.pattern, removed[0], re.IGNORECASE) is not None
+        )
+
+
 def _squash(line: str) -> str:
     return " ".join(line.split())
 
 
-def load_equivalents() -> list[Equivalent]:
+def load_equivalents() -> tuple[list[Equivalent], list[CaseRule]]:
     data = tomllib.loads(EQUIVALENTS.read_text("utf-8")) if EQUIVALENTS.exists() else {}
-    return [
+    listed = [
         Equivalent(e["module"], e["function"], _squash(e["mutated"]), e["reason"])
         for e in data.get("equivalent", [])
     ]
+    rules = [CaseRule(r["name"], r["pattern"], r["reason"]) for r in data.get("case_rule", [])]
+    return listed, rules
 
 
 def function_of(name: str) -> str:
@@ -56,10 +77,13 @@ def diff_of(name: str, source: Path) -> str:
     return get_diff_for_mutant(name, path=source)
 
 
-def mutated_lines(diff: str) -> list[str]:
+def changed_lines(diff: str, sign: str) -> list[str]:
+    """The lines a diff adds ("+") or removes ("-"), without the file header."""
     return [
-        _squash(line[1:]) for line in diff.splitlines() if line.startswith("+") and line[1:].strip()
-    ][1:]  # the first "+" line is the file header
+        _squash(line[1:])
+        for line in diff.splitlines()
+        if line.startswith(sign) and not line.startswith(sign * 3) and line[1:].strip()
+    ]
 
 
 def main() -> int:
@@ -67,7 +91,7 @@ def main() -> int:
     parser.add_argument("--goal", type=float, default=95.0)
     parser.add_argument("--show-equivalent", action="store_true")
     args = parser.parse_args()
-    equivalents = load_equivalents()
+    equivalents, rules = load_equivalents()
     used: set[Equivalent] = set()
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if not metas:
@@ -89,7 +113,12 @@ def main() -> int:
                 counts["not run"] += 1
                 continue
             diff = diff_of(name, source)
-            lines = mutated_lines(diff)
+            lines = changed_lines(diff, "+")
+            rule = next((r for r in rules if r.matches(changed_lines(diff, "-"), lines)), None)
+            if rule is not None:
+                counts["equivalent"] += 1
+                equivalent_shown.append((name, Equivalent(module, "*", rule.name, rule.reason)))
+                continue
             match = next(
                 (
                     e

@@ -111,3 +111,39 @@ def test_the_publishable_key_is_a_publishable_principal(sb: SandboxHandle) -> No
     with Api(sb.base_url, sb.publishable_key) as pk:
         r = pk.get("/v1/account")
     assert r.status_code == 403 and r.json()["error"]["type"] == "permission_error"
+
+
+def test_account_falls_back_to_the_stored_status_when_the_chain_cannot_answer(
+    sb: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lumenlater_sdk.backend.chain import ContractError
+    from lumenlater_sdk.backend.services import merchants
+
+    ctx = sb.backend.ctx
+
+    def unreachable(*args: object, **kw: object) -> object:
+        raise ContractError("bnpl_core", 0, "Unreachable", "relay down", "chain_unavailable")
+
+    monkeypatch.setattr(ctx.chain, "read", unreachable)
+    account = merchants.account(ctx, sb.merchant_id)
+    assert account["status"] == "approved"  # the mirror kept in the database
+    assert account == {
+        "object": "account",
+        "id": sb.merchant_id,
+        "business_name": "Sandbox Shop",
+        "status": "approved",
+        "fee_rate_bps": 150,
+        "settlement_currency": "usdc",
+        "livemode": False,
+        "created": account["created"],
+    }
+    assert isinstance(account["created"], int) and account["created"] > 1_600_000_000
+
+
+def test_an_unknown_merchant_has_no_account(sb: SandboxHandle) -> None:
+    from lumenlater_sdk.backend.services import merchants
+    from lumenlater_sdk.backend.services.errors import NotFound
+
+    with pytest.raises(NotFound) as info:
+        merchants.account(sb.backend.ctx, "G" + "A" * 55)
+    assert str(info.value) == "No such account"

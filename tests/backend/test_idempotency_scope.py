@@ -147,6 +147,10 @@ def test_a_running_claim_is_in_use_until_it_is_stale(
     clock.advance(idempotency.STALE_AFTER)
     r = capi.http.post("/v1/bills", content=raw, headers=headers)
     assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"
+    assert r.json()["error"]["message"] == (
+        "A request with this Idempotency-Key is still in progress; retry shortly."
+    )
+    assert r.json()["error"]["type"] == "idempotency_error"
     assert bill_ids(capi) == []
     clock.advance(1)
     r = capi.http.post("/v1/bills", content=raw, headers=headers)

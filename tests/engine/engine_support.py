@@ -21,14 +21,17 @@ USDC = USDC_UNIT
 
 @contextmanager
 def refused(
-    reason: str, message: str | None = None
+    reason: str, message: str | None = None, *, contract: str | None = None
 ) -> Iterator[pytest.ExceptionInfo[ContractError]]:
-    """Expect a ContractError with this API *reason* (and contract *message*)."""
+    """Expect a ContractError with this API *reason* (and contract *message*, and the
+    *contract* that refused)."""
     with pytest.raises(ContractError) as info:
         yield info
     assert info.value.reason == reason, info.value
     if message is not None:
         assert info.value.message == message
+    if contract is not None:
+        assert info.value.contract == contract, info.value
 
 
 class FakeClock:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from engine_support import DAY, T0, USDC, World, refused
+from engine_support import DAY, T0, USDC, World
+from engine_support import refused as refused_by
 from stellar_sdk import Keypair
 
 BILL = 1_000 * USDC  # 10_000_000_000
 POOL_SHARES = (
     10_000_000 * USDC + 1_000_000 * USDC + 1_111_111_112
 )  # LP provider + approve + limited
+
+
+def refused(reason: str, message: str | None = None) -> Any:
+    """Every refusal in this file comes from bnpl_core itself."""
+    return refused_by(reason, message, contract="bnpl_core")
 
 
 def test_create_bill_returns_counter_and_emits_bill_new(world: World) -> None:
@@ -307,7 +315,7 @@ def test_repay_without_usdc_is_refused_by_the_token(world: World) -> None:
     gw.fund_wallet(poor, lp_deposit=10_000 * USDC)  # collateral, but no spendable USDC
     bill_id = world.bill(poor, BILL)
     world.pay(bill_id, poor)
-    with refused("insufficient_balance") as e:
+    with refused_by("insufficient_balance", contract="usdc") as e:
         gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=poor)
     assert (e.value.contract, e.value.reason) == ("usdc", "insufficient_balance")
     assert world.bill_status(bill_id) == "Paid"
