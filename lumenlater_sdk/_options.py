@@ -95,7 +95,6 @@ class ClientOptions:
     __slots__ = (
         "_get_headers",
         "_post_headers",
-        "api_key",
         "base_url",
         "max_retries",
         "timeout",
@@ -116,7 +115,6 @@ class ClientOptions:
                 "environment variable (`lumenlater sandbox` prints a test key)."
             )
         base_url = base_url or os.environ.get("LUMENLATER_BASE_URL") or DEFAULT_BASE_URL
-        self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.timeout = _check_timeout(timeout)
         self.max_retries = _check_retries(max_retries)
@@ -132,15 +130,9 @@ class ClientOptions:
         self._get_headers = base
         self._post_headers = {**base, "Content-Type": "application/json"}
 
-    @property
-    def default_headers(self) -> dict[str, str]:
-        """The headers sent on every request (a copy)."""
-        return dict(self._get_headers)
-
     def replace(self, *, timeout: float | None, max_retries: int | None) -> ClientOptions:
         """A copy with a different timeout and/or retry budget."""
         new = ClientOptions.__new__(ClientOptions)
-        new.api_key = self.api_key
         new.base_url = self.base_url
         new._get_headers = self._get_headers
         new._post_headers = self._post_headers

@@ -30,8 +30,21 @@ def test_environment_fallbacks_and_default_base_url(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LUMENLATER_BASE_URL", "https://api.example/")
     client = AsyncLumenLater()
     assert client.base_url == "https://api.example"
-    assert client._core.opts.api_key == "sk_test_env"
     assert LumenLater(api_key="sk_test_arg", base_url="http://x").base_url == "http://x"
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"object": "account", "id": "G", "status": "approved"})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        LumenLater(http_client=http).account.retrieve()
+        LumenLater(api_key="sk_test_arg", http_client=http).account.retrieve()
+    assert [r.headers["authorization"] for r in sent] == [
+        "Bearer sk_test_env",
+        "Bearer sk_test_arg",
+    ]
+    assert [str(r.url) for r in sent] == ["https://api.example/v1/account"] * 2
 
 
 @pytest.mark.parametrize("kw", [{"timeout": 0}, {"timeout": -1.0}, {"max_retries": -1},

@@ -344,3 +344,37 @@ async def _close(http: Any) -> None:
         http.close()
     else:
         await http.aclose()
+
+
+async def test_with_options_sends_the_same_credentials_and_headers(
+    api: Api, server: Server
+) -> None:
+    from lumenlater_sdk import API_VERSION
+
+    quick = api.client.with_options(timeout=1.0, max_retries=0)
+    await api(lambda c: quick.bills.retrieve("bill_1"))
+    await api(lambda c: quick.bills.cancel("bill_1"))
+    await api(lambda c: c.bills.retrieve("bill_1"))
+    get, post, plain = server.requests
+    for r in (get, post):
+        assert r.headers["authorization"] == f"Bearer {API_KEY}"
+        assert r.headers["lumenlater-version"] == API_VERSION
+        assert r.headers["user-agent"] == plain.headers["user-agent"]
+        assert r.headers["x-lumenlater-retry-count"] == "0"
+    assert post.headers["content-type"] == "application/json"
+    assert post.headers["idempotency-key"]
+    assert "content-type" not in get.headers and "idempotency-key" not in get.headers
+
+
+async def test_a_timeout_says_so(make_api: Any, server: Server) -> None:
+    from lumenlater_sdk import APITimeoutError
+
+    api = make_api(max_retries=0)
+    server.default = lambda req: (_ for _ in ()).throw(httpx.ReadTimeout("read took 30 s"))
+    with pytest.raises(APITimeoutError) as info:
+        await api(create)
+    assert str(info.value) == "Request timed out (ReadTimeout: read took 30 s)"
+    server.default = lambda req: (_ for _ in ()).throw(httpx.ConnectError("refused"))
+    with pytest.raises(APIConnectionError) as conn:
+        await api(create)
+    assert str(conn.value) == "Connection error (ConnectError: refused)"
