@@ -210,3 +210,13 @@ def create_bill_calls(sb: SandboxHandle) -> float:
         for line in text.splitlines()
         if line.startswith("lumenlater_chain_calls_total{") and 'function="create_bill"' in line
     )
+
+
+def test_the_fingerprint_format_is_stable() -> None:
+    # Fingerprints are stored with each key for 24 hours: a new release must compute the
+    # same value, or a retry that spans an upgrade would be refused as a reused key.
+    import hashlib
+
+    assert idempotency.fingerprint("POST", "/v1/bills", b'{"amount":1}') == (
+        hashlib.sha256(b'POST /v1/bills\n{"amount":1}').hexdigest()
+    )

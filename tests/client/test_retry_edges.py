@@ -378,3 +378,16 @@ async def test_a_timeout_says_so(make_api: Any, server: Server) -> None:
     with pytest.raises(APIConnectionError) as conn:
         await api(create)
     assert str(conn.value) == "Connection error (ConnectError: refused)"
+
+
+def test_idempotency_key_errors_say_what_is_allowed() -> None:
+    from lumenlater_sdk._options import check_idempotency_key
+
+    with pytest.raises(ValueError) as long:
+        check_idempotency_key("x" * 256)
+    assert str(long.value) == (
+        "idempotency_key must be a string of 1-255 printable ASCII characters"
+    )
+    with pytest.raises(ValueError) as bad:
+        check_idempotency_key("ключ")
+    assert str(bad.value) == "idempotency_key must be printable ASCII"

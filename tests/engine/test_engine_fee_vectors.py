@@ -153,6 +153,9 @@ def test_share_conversions_truncate(amount: int, index: int, shares: int, back: 
         (10_000_001, 150_000, (30_000, 15_000, 105_000)),
         (10_000_066, 150_000, (30_000, 15_000, 105_000)),
         (123_456_789, 1_851_851, (370_370, 185_185, 1_296_295)),  # dust 1
+        (134, 2, (0, 0, 1)),  # 0.4 / 0.2 / 1.4: an LP part of exactly 1 stroop
+        (334, 5, (1, 0, 3)),  # a treasury part of exactly 1
+        (667, 10, (2, 1, 7)),  # an insurance part of exactly 1
     ],
 )
 def test_paying_a_bill_pays_the_merchant_the_truncated_net(
@@ -161,9 +164,11 @@ def test_paying_a_bill_pays_the_merchant_the_truncated_net(
     gw, user = world.gw, world.approve
     cfg = gw.read("bnpl_core", "get_config")
     core = gw.contract_id("bnpl_core")
-    before = {a: world.usdc(a) for a in (cfg["treasury"], cfg["insurance_fund"], core)}
+    pool = gw.contract_id("lp_token")
+    before = {a: world.usdc(a) for a in (cfg["treasury"], cfg["insurance_fund"], core, pool)}
     bill_id = world.bill(user, amount)
     world.pay(bill_id, user)
+    assert world.usdc(pool) - before[pool] == -amount + parts[2]
     assert world.usdc(world.merchant.public_key) == amount - fee
     treasury, insurance, _lp = parts
     assert world.usdc(cfg["treasury"]) - before[cfg["treasury"]] == treasury
@@ -204,3 +209,24 @@ def test_repaying_late_charges_the_truncated_fee(world: World) -> None:
     before = world.usdc(user.public_key)
     gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
     assert before - world.usdc(user.public_key) == 12_345_679 + 60_882
+
+
+def test_repay_approves_the_pool_as_deployed(world: World) -> None:
+    gw, user = world.gw, world.approve
+    bill_id = world.bill(user, 12_345_679)
+    world.pay(bill_id, user)
+    gw.advance_clock(20 * DAY)
+    rec = gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+    (approve,) = [e for e in rec.events if (e.contract, e.name) == ("usdc", "approve")]
+    # principal + late fee, expiration ledger 200: the deployed contract's literal.
+    assert approve.data == [12_345_679 + 60_882, 200]
+
+
+def test_closing_one_bill_keeps_the_users_other_open_bills(world: World) -> None:
+    gw, user = world.gw, world.approve
+    first, second, third = (world.bill(user, 1_000_000 * (i + 1)) for i in range(3))
+    for bill_id in (first, second, third):
+        world.pay(bill_id, user)
+    gw.invoke("bnpl_core", "repay_bill", [second], signer=user)
+    assert gw.read("bnpl_core", "get_user_bills", [user.public_key]) == [first, third]
+    assert gw.read("bnpl_core", "get_user_total_debt", [user.public_key]) == (0, 4_000_000)

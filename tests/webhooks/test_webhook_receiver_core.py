@@ -242,3 +242,68 @@ def test_the_asgi_app_sends_retry_after_and_allow_headers() -> None:
         r = http.post(base + "/", content=req.body, headers=req.headers)
         assert r.status_code == 200 and r.json() == {"received": True}
         assert int(r.headers["content-length"]) == len(r.content)
+
+
+def test_the_secret_list_is_copied_at_construction() -> None:
+    secrets = [SECRET]
+    hooks = Receiver(secrets)
+    hooks.on("bill.paid")(lambda event: None)
+    secrets.clear()  # the caller reuses its list; the receiver keeps what it was given
+    secrets.append("whsec_someone_else")
+    assert deliver(hooks)[0] == 200
+
+
+def test_on_without_event_types_says_how_to_call_it() -> None:
+    with pytest.raises(TypeError) as info:
+        Receiver(SECRET).on()
+    assert str(info.value) == 'on() needs at least one event type, e.g. on("bill.paid") or on("*")'
+
+
+def test_a_non_numeric_content_length_is_named() -> None:
+    reply = Receiver(SECRET).check_head("POST", "12abc")
+    assert reply is not None and reply.status == 400
+    assert json.loads(reply.body) == {"error": {"message": "Content-Length is not a number"}}
+
+
+async def test_async_handlers_run_on_the_apps_event_loop_and_sync_ones_off_it() -> None:
+    import asyncio
+    import threading
+
+    hooks = WebhookApp(secret=SECRET)
+    seen: dict[str, Any] = {}
+
+    @hooks.on("bill.paid")
+    async def on_loop(event: BaseEvent) -> None:
+        seen["async_loop"] = asyncio.get_running_loop()
+
+    class AsyncCallable:
+        async def __call__(self, event: BaseEvent) -> None:
+            seen["callable_loop"] = asyncio.get_running_loop()
+
+    hooks.on("bill.paid")(AsyncCallable())
+
+    @hooks.on("bill.paid")
+    def blocking(event: BaseEvent) -> None:
+        seen["sync_thread"] = threading.current_thread()
+
+    req = signed_request("bill.paid", SECRET)
+    messages = [{"type": "http.request", "body": req.body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in req.headers.items()],
+    }
+    await hooks(scope, receive, send)
+    assert sent[0]["status"] == 200
+    loop = asyncio.get_running_loop()
+    assert seen["async_loop"] is loop and seen["callable_loop"] is loop
+    assert seen["sync_thread"] is not threading.current_thread()

@@ -229,7 +229,39 @@ def test_non_ascii_secret_is_encoded_as_utf8() -> None:
 def test_error_messages_say_how_far_off_the_time_is() -> None:
     with pytest.raises(SignatureVerificationError) as old:
         verify_signature(BODY, f"t={NOW - 900},v1={mac(SECRET, NOW - 900)}", SECRET, now=NOW)
-    assert "900 s ago" in str(old.value) and "tolerance 300" in str(old.value)
+    assert str(old.value) == "Timestamp too old: signed 900 s ago (tolerance 300 s)"
     with pytest.raises(SignatureVerificationError) as ahead:
         verify_signature(BODY, f"t={NOW + 900},v1={mac(SECRET, NOW + 900)}", SECRET, now=NOW)
-    assert "900 s ahead" in str(ahead.value) and "tolerance 300" in str(ahead.value)
+    assert str(ahead.value) == "Timestamp in the future: 900 s ahead (tolerance 300 s)"
+    with pytest.raises(SignatureVerificationError) as list_path:
+        verify_signature(BODY, f"t={NOW + 900},v1={mac(SECRET, NOW + 900)}", [SECRET], now=NOW)
+    assert str(list_path.value) == str(ahead.value)
+
+
+def test_refusal_messages_name_the_check() -> None:
+    with pytest.raises(SignatureVerificationError) as no_match:
+        verify_signature(BODY, f"t={NOW},v1={mac(OTHER_SECRET, NOW)}", SECRET, now=NOW)
+    assert str(no_match.value) == (
+        "No signature in the header matches the payload for the given secret(s)"
+    )
+    with pytest.raises(SignatureVerificationError) as not_str:
+        verify_signature(BODY, 12345, SECRET, now=NOW)  # type: ignore[arg-type]
+    assert str(not_str.value) == "Malformed X-LumenLater-Signature header: not a string"
+    assert not_str.value.reason == "malformed_header"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "x={t},v1={sig}",  # not a t= item, though shaped like one
+        "tt{t},v1={sig}",
+        "t={t},t==5,v1={sig}",  # a second t entry, however spelled
+        "T={t},v1={sig}",
+    ],
+)
+def test_lookalikes_of_a_valid_header_are_malformed(header: str) -> None:
+    text = header.format(t=NOW, sig=mac(SECRET, NOW))
+    for secret in (SECRET, [SECRET]):
+        with pytest.raises(SignatureVerificationError) as info:
+            verify_signature(BODY, text, secret, now=NOW)
+        assert info.value.reason == "malformed_header", text
