@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import tomllib
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "scripts" / "mutation_equivalents.toml"
 KILLED = {1, 3, 36, 37, -24, 24, 152, 255}  # failed test, pytest error, timeout, type error
+NOT_RUN = {None, 2}  # never checked, or the check was interrupted (a stopped run)
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,6 @@ class CaseRule:
     reason: str
 
     def matches(self, removed: list[str], added: list[str]) -> bool:
-        import re
-
         return (
             len(removed) == len(added) == 1
             and removed[0] != added[0]
@@ -109,7 +109,7 @@ def main() -> int:
             if code in KILLED:
                 counts["killed"] += 1
                 continue
-            if code is None:
+            if code in NOT_RUN:
                 counts["not run"] += 1
                 continue
             diff = diff_of(name, source)
@@ -135,16 +135,18 @@ def main() -> int:
             counts["survived" if code == 0 else "no tests" if code in (5, 33) else "other"] += 1
             survivors[module].append((name, diff))
         total = sum(counts.values()) - counts["equivalent"] - counts["not run"]
-        score = 100.0 * counts["killed"] / total if total else 100.0
-        rows.append((module, score, counts))
+        # A module with no checked mutant has proven nothing: no score, below the goal.
+        rows.append((module, 100.0 * counts["killed"] / total if total else None, counts))
     width = max(len(r[0]) for r in rows)
     print(f"{'module'.ljust(width)}  score   killed  equiv  survived  no-tests  not-run")
     failed = False
     for module, score, c in rows:
-        flag = "" if score >= args.goal else "  < goal"
-        failed |= score < args.goal
+        below = score is None or score < args.goal
+        flag = "  < goal" if below else ""
+        failed |= below
+        shown = "   n/a" if score is None else f"{score:5.1f}%"
         print(
-            f"{module.ljust(width)}  {score:5.1f}%  {c['killed']:6d}  {c['equivalent']:5d}"
+            f"{module.ljust(width)}  {shown}  {c['killed']:6d}  {c['equivalent']:5d}"
             f"  {c['survived'] + c['other']:8d}  {c['no tests']:8d}  {c['not run']:7d}{flag}"
         )
     for module, items in survivors.items():

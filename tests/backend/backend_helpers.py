@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
@@ -32,3 +33,36 @@ class Api:
         assert r.status_code == 200, r.text
         data: dict[str, Any] = r.json()
         return data
+
+
+def new_bill_body(api: Api, amount: int = 10_000_000) -> dict[str, Any]:
+    """A valid ``POST /v1/bills`` body for the sandbox's ``approve`` wallet."""
+    customer = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
+    return {"customer": customer, "amount": amount}
+
+
+def post_at_once(
+    base_url: str, key: str, count: int, path: str, body: bytes, idempotency_key: str
+) -> list[httpx.Response]:
+    """*count* clients POST the same raw JSON *body* with one Idempotency-Key, released
+    together by a barrier; their answers, in completion order."""
+    results: list[httpx.Response] = []
+    lock = threading.Lock()
+    start = threading.Barrier(count)
+    headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/json"}
+
+    def fire() -> None:
+        with httpx.Client(
+            base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+        ) as c:
+            start.wait()
+            r = c.post(path, content=body, headers=headers)
+            with lock:
+                results.append(r)
+
+    threads = [threading.Thread(target=fire) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
-import httpx
 import pytest
-from backend_helpers import Api
+from backend_helpers import Api, new_bill_body, post_at_once
 
 from lumenlater_sdk.backend.services import bills, idempotency
 from lumenlater_sdk.backend.services.context import RequestInfo
 from lumenlater_sdk.backend.testing import SandboxHandle
 
 
-def _body(api: Api, amount: int = 10_000_000) -> dict:
-    addr = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
-    return {"customer": addr, "amount": amount}
-
-
 def test_replay_and_reuse(api: Api) -> None:
-    body = _body(api)
+    body = new_bill_body(api)
     first = api.post("/v1/bills", body, headers={"Idempotency-Key": "k-1"})
     assert first.status_code == 200 and "idempotent-replayed" not in first.headers
     again = api.post("/v1/bills", body, headers={"Idempotency-Key": "k-1"})
@@ -45,7 +38,7 @@ def test_validation_errors_are_not_stored_but_refusals_are(api: Api) -> None:
         "/v1/bills", {"customer": "nope", "amount": 1}, headers={"Idempotency-Key": "k-bad"}
     )
     assert bad.status_code == 400 and "idempotent-replayed" not in bad.headers
-    fixed = api.post("/v1/bills", _body(api), headers={"Idempotency-Key": "k-bad"})
+    fixed = api.post("/v1/bills", new_bill_body(api), headers={"Idempotency-Key": "k-bad"})
     assert fixed.status_code == 200
     # A contract refusal ran (and changed nothing): its answer is kept for the key.
     decline = api.ok("GET", "/v1/test_helpers/wallets/decline")["address"]
@@ -58,7 +51,7 @@ def test_validation_errors_are_not_stored_but_refusals_are(api: Api) -> None:
 
 
 def test_in_flight_key_is_409_in_use(api: Api, sb: SandboxHandle) -> None:
-    body = _body(api)
+    body = new_bill_body(api)
     raw = json.dumps(body).encode()
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
     claim = idempotency.begin(sb.backend.db, sb.merchant_id, "k-busy", fp, time.time())
@@ -79,25 +72,8 @@ def test_in_flight_key_is_409_in_use(api: Api, sb: SandboxHandle) -> None:
 
 
 def test_concurrent_requests_with_one_key_create_one_bill(api: Api, sb: SandboxHandle) -> None:
-    body = _body(api)
-    results: list[httpx.Response] = []
-    lock = threading.Lock()
-    start = threading.Barrier(8)
-
-    def fire() -> None:
-        with httpx.Client(
-            base_url=sb.base_url, timeout=30, headers={"Authorization": f"Bearer {sb.secret_key}"}
-        ) as c:
-            start.wait()
-            r = c.post("/v1/bills", json=body, headers={"Idempotency-Key": "race"})
-            with lock:
-                results.append(r)
-
-    threads = [threading.Thread(target=fire) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    raw = json.dumps(new_bill_body(api)).encode()
+    results = post_at_once(sb.base_url, sb.secret_key, 8, "/v1/bills", raw, "race")
     codes = sorted(r.status_code for r in results)
     assert set(codes) <= {200, 409}, codes
     ids = {r.json()["id"] for r in results if r.status_code == 200}
@@ -110,7 +86,7 @@ def test_concurrent_requests_with_one_key_create_one_bill(api: Api, sb: SandboxH
 
 
 def test_invalid_key_is_400(api: Api) -> None:
-    r = api.post("/v1/bills", _body(api), headers={"Idempotency-Key": "x" * 256})
+    r = api.post("/v1/bills", new_bill_body(api), headers={"Idempotency-Key": "x" * 256})
     assert r.status_code == 400 and r.json()["error"]["param"] == "Idempotency-Key"
 
 
@@ -118,7 +94,7 @@ def test_a_claim_taken_over_as_stale_cannot_commit_its_writes(api: Api, sb: Sand
     # The request's writes and its stored answer are one transaction, fenced by the
     # claim's owner: once another request took the key over, the first one's bill
     # must roll back instead of becoming a second bill for one key.
-    body = _body(api)
+    body = new_bill_body(api)
     raw = json.dumps(body).encode()
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
     db = sb.backend.db

@@ -5,14 +5,13 @@ body, for 24 hours, measured on the backend's wall clock (which these tests move
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from backend_helpers import Api
+from backend_helpers import Api, new_bill_body, post_at_once
 
 from lumenlater_sdk.backend.services import idempotency
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
@@ -56,11 +55,6 @@ def capi(csb: SandboxHandle) -> Iterator[Api]:
     a = Api(csb.base_url, csb.secret_key)
     yield a
     a.http.close()
-
-
-def new_bill_body(api: Api, amount: int = 10_000_000) -> dict[str, object]:
-    customer = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
-    return {"customer": customer, "amount": amount}
 
 
 def bill_ids(api: Api) -> list[str]:
@@ -120,6 +114,9 @@ def test_the_key_is_scoped_to_the_body(capi: Api) -> None:
         r = capi.post("/v1/bills", changed, headers={"Idempotency-Key": "body-k"})
         assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_reused"
         assert r.json()["error"]["param"] == "Idempotency-Key"
+        assert r.json()["error"]["message"] == (
+            "This Idempotency-Key was used with a different request."
+        )
     assert len(bill_ids(capi)) == 1
 
 
@@ -167,30 +164,7 @@ def test_concurrent_takeovers_of_a_stale_claim_run_the_request_once(
     idempotency.begin(csb.backend.db, csb.merchant_id, "stale-race", fp, clock())
     clock.advance(idempotency.STALE_AFTER + 1)
     calls_before = create_bill_calls(csb)
-    results: list[httpx.Response] = []
-    lock = threading.Lock()
-    start = threading.Barrier(6)
-
-    def fire() -> None:
-        with httpx.Client(
-            base_url=csb.base_url,
-            timeout=30,
-            headers={"Authorization": f"Bearer {csb.secret_key}"},
-        ) as c:
-            start.wait()
-            r = c.post(
-                "/v1/bills",
-                content=raw,
-                headers={"Idempotency-Key": "stale-race", "Content-Type": "application/json"},
-            )
-            with lock:
-                results.append(r)
-
-    threads = [threading.Thread(target=fire) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = post_at_once(csb.base_url, csb.secret_key, 6, "/v1/bills", raw, "stale-race")
     assert {r.status_code for r in results} <= {200, 409}
     created = {r.json()["id"] for r in results if r.status_code == 200}
     assert len(created) == 1, [r.text for r in results]

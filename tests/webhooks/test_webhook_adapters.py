@@ -8,7 +8,7 @@ from typing import Any
 
 import flask
 import pytest
-from webhook_support import SECRET
+from webhook_support import SECRET, configure_django
 
 from lumenlater_sdk.webhooks import MAX_BODY_SIZE, BaseEvent, BillPaidEvent, WebhookApp, sign
 from lumenlater_sdk.webhooks.testing import make_event, signed_request
@@ -102,14 +102,7 @@ urlpatterns: list[Any] = []
 
 @pytest.fixture
 def django_client() -> Iterator[tuple[Any, list[str]]]:
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(
-            SECRET_KEY="test", ALLOWED_HOSTS=["testserver"], ROOT_URLCONF=__name__, USE_TZ=True
-        )
-        django.setup()
+    configure_django(__name__)
     from django.test import Client
     from django.test.utils import override_settings
     from django.urls import clear_url_caches, path

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from webhook_support import SECRET, serve
+from webhook_support import SECRET, configure_django, serve
 
 from lumenlater_sdk.webhooks import MAX_BODY_SIZE, BaseEvent, WebhookApp, sign
 from lumenlater_sdk.webhooks._core import Receiver, read_limited
@@ -77,14 +77,7 @@ def flask_url() -> Iterator[tuple[str, list[str]]]:
 
 @pytest.fixture
 def django_url() -> Iterator[tuple[str, list[str]]]:
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(
-            SECRET_KEY="test", ALLOWED_HOSTS=["testserver"], ROOT_URLCONF=__name__, USE_TZ=True
-        )
-        django.setup()
+    configure_django(__name__)
     from django.core.asgi import get_asgi_application
     from django.test.utils import override_settings
     from django.urls import clear_url_caches, path

@@ -22,3 +22,16 @@ def serve(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop(20)
+
+
+def configure_django(urlconf: str) -> None:
+    """Configure Django once per process (whichever test module gets there first);
+    tests then point ``ROOT_URLCONF`` at their own module with ``override_settings``."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            SECRET_KEY="test", ALLOWED_HOSTS=["testserver"], ROOT_URLCONF=urlconf, USE_TZ=True
+        )
+        django.setup()
