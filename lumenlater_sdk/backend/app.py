@@ -5,15 +5,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from .._version import API_VERSION
 from ._crypto import SecretBox
 from .chain.local import LocalGateway, ProtocolConstants
 from .config import BackendConfig
 from .db import Database, connect, migrate
-from .http import ApiApp, RateLimiter, RequestContextMiddleware, build_openapi
+from .http import (
+    EXCEPTION_HANDLERS,
+    Gate,
+    RateLimiter,
+    RequestContextMiddleware,
+    build_openapi,
+    routes_for,
+)
 from .observability import BackendMetrics
 from .routes import api_routes
 from .routes.meta import meta_routes
@@ -27,11 +37,6 @@ from .store import COMPONENT, MIGRATIONS
 __all__ = ["Backend", "BackendApp", "create_app"]
 
 log = logging.getLogger("lumenlater.backend")
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 
 class Backend:
     """One backend process's state: migrated database, chain (after genesis), services.
@@ -141,46 +146,45 @@ def _delivery_worker(backend: Backend) -> Any:
     )
 
 
-class BackendApp:
-    """The ASGI application: lifespan starts/stops background work; HTTP goes to the API."""
+class BackendApp(Starlette):
+    """The backend's ASGI app: the API on Starlette, whose lifespan runs the background
+    work of :attr:`backend`."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        specs = api_routes()
-        self.openapi = build_openapi(specs, server_url=backend.config.base_url)
-        specs = [*specs, *meta_routes(lambda: self.openapi, backend.metrics)]
+        self.api_version = API_VERSION
+        api = api_routes()
+        self.openapi = build_openapi(api, server_url=backend.config.base_url)
+        self.specs = [*api, *meta_routes(lambda: self.openapi, backend.metrics)]
         limiter = RateLimiter(
             backend.config.rate_limit_rate,
             backend.config.rate_limit_burst,
             enabled=backend.config.rate_limit,
         )
-        self.api = ApiApp(backend.ctx, specs, limiter)
-        self.http = RequestContextMiddleware(
-            self.api, backend.metrics, log_requests=backend.config.log_requests
+        super().__init__(
+            routes=routes_for(self.specs, backend.ctx, Gate(backend.ctx, limiter)),
+            middleware=[
+                Middleware(
+                    RequestContextMiddleware,
+                    metrics=backend.metrics,
+                    log_requests=backend.config.log_requests,
+                )
+            ],
+            exception_handlers=EXCEPTION_HANDLERS,
+            lifespan=_lifespan,
         )
-        self.api_version = API_VERSION
+        # An API answers 404 for a path it lacks rather than redirecting to a lookalike.
+        self.router.redirect_slashes = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        await self.http(scope, receive, send)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    self.backend.start()
-                except Exception as exc:  # report instead of hanging the server
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                with contextlib.suppress(Exception):
-                    self.backend.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    assert isinstance(app, BackendApp)
+    app.backend.start()
+    try:
+        yield
+    finally:
+        app.backend.stop()
 
 
 def create_app(config: BackendConfig, *, backend: Backend | None = None) -> BackendApp:

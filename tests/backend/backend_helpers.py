@@ -7,6 +7,10 @@ from typing import Any
 
 import httpx
 
+SECRET_KEY = "5a19308a16fed01673acedd0882b8f4ae760be81735c0c08c0b96abf677182a0"
+"""A ``BackendConfig.secret_key`` strong enough for ``SecretBox`` (fixed, so a test can
+restart a backend on the same database)."""
+
 
 class Api:
     """A tiny authenticated httpx wrapper."""
@@ -24,6 +28,9 @@ class Api:
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.get(path, **kw)
+
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        return self.http.request(method, path, **kw)
 
     def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
         return self.http.post(path, json=json if json is not None else {}, **kw)

@@ -1,25 +1,46 @@
-"""The HTTP layer: route specs, the ASGI dispatcher, middleware and the OpenAPI document."""
+"""The HTTP layer: route specs, the adapter that serves them on Starlette, middleware,
+the error envelope and the OpenAPI document."""
 
-from ._dispatch import ApiApp
-from ._fields import Amount, Body, EmptyBody, ListQuery, Metadata, Query, StellarAddress, Url
+from ._endpoint import SpecEndpoint, routes_for
+from ._errors import EXCEPTION_HANDLERS, ApiError
+from ._fields import (
+    Amount,
+    Body,
+    Currency,
+    EmptyBody,
+    ListQuery,
+    Metadata,
+    Query,
+    ShortText,
+    StellarAddress,
+    Url,
+)
+from ._gate import Gate
 from ._middleware import RequestContextMiddleware
 from ._openapi import build_openapi
 from ._ratelimit import RateLimiter
-from ._spec import Call, RouteSpec
+from ._spec import CHAIN_ERRORS, Call, RouteSpec
 
 __all__ = [
+    "CHAIN_ERRORS",
+    "EXCEPTION_HANDLERS",
     "Amount",
-    "ApiApp",
+    "ApiError",
     "Body",
     "Call",
+    "Currency",
     "EmptyBody",
+    "Gate",
     "ListQuery",
     "Metadata",
     "Query",
     "RateLimiter",
     "RequestContextMiddleware",
     "RouteSpec",
+    "ShortText",
+    "SpecEndpoint",
     "StellarAddress",
     "Url",
     "build_openapi",
+    "routes_for",
 ]

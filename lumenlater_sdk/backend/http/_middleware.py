@@ -7,9 +7,10 @@ import secrets
 import time
 from typing import Any
 
+from starlette.types import Message, Receive, Scope, Send
+
 from ..._version import API_VERSION
 from ..observability import BackendMetrics
-from ._dispatch import Message, Receive, Scope, Send
 
 __all__ = ["RequestContextMiddleware"]
 

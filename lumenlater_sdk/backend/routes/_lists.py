@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..http._fields import ListQuery
+from ..http import ListQuery
 from ..services.errors import InvalidRequest
 from ..store import PageRequest
 

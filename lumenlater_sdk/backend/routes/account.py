@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...types import Account
-from ..http._spec import Call, RouteSpec
+from ..http import Call, RouteSpec
 from ..services import merchants
 
 __all__ = ["ROUTES"]

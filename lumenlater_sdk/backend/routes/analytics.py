@@ -8,8 +8,7 @@ from pydantic import Field, StringConstraints
 from starlette.responses import StreamingResponse
 
 from ...types import Metrics, Transaction
-from ..http._fields import ListQuery, Query
-from ..http._spec import Call, RouteSpec
+from ..http import Call, ListQuery, Query, RouteSpec
 from ..services import analytics
 from ._lists import list_body, page_of
 

@@ -7,17 +7,19 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from ...types import Bill
-from ..http._fields import (
+from ..http import (
+    CHAIN_ERRORS,
     Amount,
     Body,
+    Call,
     Currency,
     EmptyBody,
     ListQuery,
     Metadata,
+    RouteSpec,
     ShortText,
     StellarAddress,
 )
-from ..http._spec import CHAIN_ERRORS, Call, RouteSpec
 from ..services import bills
 from ._lists import list_body, page_of
 

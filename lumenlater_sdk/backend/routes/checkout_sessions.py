@@ -7,19 +7,20 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictInt, StringConstraints
 
 from ...types import CheckoutSession
-from ..http._fields import (
+from ..http import (
     Amount,
     Body,
+    Call,
     Currency,
     EmptyBody,
     ListQuery,
     Metadata,
     Query,
+    RouteSpec,
     ShortText,
     StellarAddress,
     Url,
 )
-from ..http._spec import Call, RouteSpec
 from ..services import checkout
 from ..services.errors import PermissionDenied
 from ._lists import list_body, page_of

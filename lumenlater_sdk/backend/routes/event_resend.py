@@ -7,8 +7,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from ...types import Event
-from ..http._fields import Body
-from ..http._spec import Call, RouteSpec
+from ..http import Body, Call, RouteSpec
 from ..services import events_api
 from .webhook_endpoints import service
 

@@ -7,8 +7,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from ...types import Event
-from ..http._fields import ListQuery
-from ..http._spec import Call, RouteSpec
+from ..http import Call, ListQuery, RouteSpec
 from ..services import events_api
 from ._lists import encoded_list, page_of
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..http._spec import Call, RouteSpec
+from ..http import Call, RouteSpec
 from ..observability import BackendMetrics
 
 __all__ = ["meta_routes"]

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StrictInt, StringConstraints
 
 from ...types import Bill, Event, TestClock, Wallet
-from ..http._fields import Body
-from ..http._spec import CHAIN_ERRORS, Call, RouteSpec
+from ..http import CHAIN_ERRORS, Body, Call, RouteSpec
 from ..services import clock, events_api, wallets
 from ._lists import list_body
 

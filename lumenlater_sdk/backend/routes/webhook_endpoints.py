@@ -9,8 +9,7 @@ from pydantic import Field, StringConstraints
 from ...types import DeletedObject, WebhookDelivery, WebhookEndpoint
 from ..delivery import WebhookEndpointService
 from ..delivery._service import MAX_EXPIRE_OLD_AFTER
-from ..http._fields import Body, ListQuery, Metadata, Url
-from ..http._spec import Call, RouteSpec
+from ..http import Body, Call, ListQuery, Metadata, RouteSpec, Url
 from ._lists import list_body, page_of
 
 __all__ = [

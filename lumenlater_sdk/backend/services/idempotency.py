@@ -80,9 +80,9 @@ def begin(db: Database, merchant_id: str, key: str, fp: str, now: float) -> Clai
         if store.claim(tx, merchant_id, key, fp, owner, now):
             return Claimed(merchant_id, key, owner)
         row = store.get(tx, merchant_id, key)
-        if row is None:  # released between our INSERT and SELECT: try again
-            if store.claim(tx, merchant_id, key, fp, owner, now):
-                return Claimed(merchant_id, key, owner)
+        if row is None:
+            # Released between our INSERT and SELECT (its request changed nothing): a
+            # moment's race, and the client retries `in_use`, whose retry claims it.
             raise _in_use()
         expired = now - float(row["created"]) > TTL
         stale = row["state"] == "running" and now - float(row["created"]) > STALE_AFTER

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..db import Row
-from ..http._spec import Call, RouteSpec
+from ..http import Call, RouteSpec
 from ..services import checkout
 from ..services.errors import ServiceError
 

@@ -1,0 +1,68 @@
+"""Who may call a route: the rate limit first, then the API key and what it may reach."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from starlette.types import Scope
+
+from .._crypto import hash_key
+from ..services.context import Principal, ServiceContext
+from ..services.merchants import KeyCache, authenticate
+from ._errors import ApiError, response_headers
+from ._ratelimit import RateLimiter
+from ._spec import RouteSpec
+
+__all__ = ["Gate"]
+
+
+class Gate:
+    """Rate-limits by API key (or client address without one) and authenticates.
+
+    A key seen before costs no database round trip (:class:`KeyCache`).
+    """
+
+    def __init__(self, ctx: ServiceContext, limiter: RateLimiter) -> None:
+        self.ctx = ctx
+        self.limiter = limiter
+        self.keys = KeyCache()
+
+    async def admit(
+        self, spec: RouteSpec, headers: dict[str, str], scope: Scope
+    ) -> Principal | None:
+        """The caller of *spec*, or an :class:`ApiError` that says why not."""
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        bucket = hash_key(token) if token else "ip:" + str((scope.get("client") or ("?",))[0])
+        decision = self.limiter.take(bucket)
+        response_headers(scope).extend(decision.headers())
+        if not decision.allowed:
+            raise ApiError(429, "rate_limit_error", "rate_limited", "Too many requests; slow down.")
+        if spec.auth == "none":
+            return None
+        if not token:
+            raise ApiError(
+                401,
+                "authentication_error",
+                "api_key_missing",
+                "No API key provided: send Authorization: Bearer sk_test_…",
+            )
+        principal = self.keys.get(bucket)
+        if principal is None:
+            principal = await anyio.to_thread.run_sync(authenticate, self.ctx, self.keys, token)
+        if principal is None:
+            raise ApiError(401, "authentication_error", "api_key_invalid", "Invalid API key.")
+        if principal.kind == "publishable" and spec.auth != "publishable":
+            raise ApiError(
+                403,
+                "permission_error",
+                "secret_key_required",
+                "Publishable keys can only read a checkout session by its client_secret.",
+            )
+        if spec.test_only and principal.livemode:
+            raise ApiError(
+                404,
+                "invalid_request_error",
+                "route_not_found",
+                "Test helpers are not available in live mode.",
+            )
+        return principal
