@@ -50,9 +50,12 @@ _SERVER = """
 import json, os, sys
 from lumenlater_sdk.backend import BackendConfig, create_app
 
+# Fixed, not random: every worker process must open the seeds the first one sealed.
+SEALING_KEY = "37b57c67167265caf6e98d1f6e5210d22607278218242ab4bbc8ad88c21a348e"
+
 def _config():
     return BackendConfig(database_url=os.environ["BENCH_DB"], port=int(os.environ["BENCH_PORT"]),
-                         secret_key="b" * 32, rate_limit=False, log_requests=False,
+                         secret_key=SEALING_KEY, rate_limit=False, log_requests=False,
                          run_delivery=False)
 
 def make_app():

@@ -31,6 +31,7 @@ from .services import clock as clock_service
 from .services.context import ServiceContext
 from .services.merchants import MerchantCredentials, create_merchant
 from .services.relay import ChainRelay
+from .services.sealing import reseal_legacy
 from .services.wallets import install_builtin_wallets
 from .store import COMPONENT, MIGRATIONS
 
@@ -51,6 +52,7 @@ class Backend:
         self.db: Database = connect(config.database_url)
         migrate(self.db, COMPONENT, MIGRATIONS)
         _install_delivery(self.db)
+        reseal_legacy(self.db, SecretBox(config.secret_key))
         constants = ProtocolConstants(**dict(config.chain_constants or {}))
         self.gateway = LocalGateway(self.db, clock=config.clock, constants=constants)
         self.genesis = self.gateway.genesis()

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._crypto import check_secret_key
 from .app import Backend
 from .store import events as state
 
@@ -31,16 +32,38 @@ class SandboxCredentials:
 
 
 def load_or_create_secret_key(path: Path) -> bytes:
-    """The sandbox's sealing key, created with mode 0600 on first use."""
+    """The sandbox's sealing key, created with mode 0600 on first use.
+
+    A key file too short or too weak to seal with raises :class:`ValueError` naming
+    the file and what is required.
+    """
     path = path.expanduser()
     if path.exists():
-        return path.read_bytes().strip()
+        key = path.read_bytes().strip()
+        try:
+            return check_secret_key(key)
+        except ValueError as exc:
+            raise ValueError(
+                f"the sealing key in {path} is refused: {exc}. The sandbox database is"
+                " sealed under it, so start over with a new key file and a fresh database."
+            ) from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
+    key = _new_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)
     return key
+
+
+def _new_key() -> bytes:
+    # 64 random hex digits all but never repeat fewer than 8 distinct ones; checking
+    # anyway means a key this function hands out always opens a SecretBox.
+    while True:
+        key = secrets.token_hex(32).encode()
+        try:
+            return check_secret_key(key)
+        except ValueError:  # pragma: no cover - probability below 2**-100
+            continue
 
 
 def ensure_sandbox_merchant(

@@ -83,12 +83,16 @@ def _config(args: argparse.Namespace) -> BackendConfig:
         from ..backend.delivery import SANDBOX_SCHEDULE
 
         delivery["schedule"] = SANDBOX_SCHEDULE
+    try:
+        secret_key = load_or_create_secret_key(Path(args.secret_key_file))
+    except ValueError as exc:  # a refused key file: say why, without a traceback
+        raise SystemExit(f"lumenlater sandbox: {exc}") from None
     return BackendConfig(
         database_url=url,
         host=args.host,
         port=args.port,
         rate_limit=not args.no_rate_limit,
-        secret_key=load_or_create_secret_key(Path(args.secret_key_file)),
+        secret_key=secret_key,
         public_base_url=args.public_url,
         delivery=delivery,
         log_requests=args.log_level.lower() == "debug",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend_helpers import Api
+from backend_helpers import SECRET_KEY, Api
 
 from lumenlater_sdk.backend import Backend, BackendConfig
 from lumenlater_sdk.backend.db import connect, migrate
@@ -12,7 +12,7 @@ from lumenlater_sdk.backend.store import COMPONENT, MIGRATIONS
 def test_database_from_first_migration_upgrades(db_url: str) -> None:
     with connect(db_url) as db:
         assert migrate(db, COMPONENT, MIGRATIONS[:1]) == 1
-    backend = Backend(BackendConfig(database_url=db_url, secret_key="k" * 32))
+    backend = Backend(BackendConfig(database_url=db_url, secret_key=SECRET_KEY))
     try:
         with backend.db.transaction(write=False) as tx:
             versions = {
