@@ -39,6 +39,7 @@ __all__ = ["Backend", "BackendApp", "create_app"]
 
 log = logging.getLogger("lumenlater.backend")
 
+
 class Backend:
     """One backend process's state: migrated database, chain (after genesis), services.
 
@@ -48,11 +49,12 @@ class Backend:
     def __init__(self, config: BackendConfig) -> None:
         if config.secret_key is None:
             raise ValueError("BackendConfig.secret_key is required (it seals secrets at rest)")
+        box = SecretBox(config.secret_key)  # a weak key is refused before anything is touched
         self.config = config
         self.db: Database = connect(config.database_url)
         migrate(self.db, COMPONENT, MIGRATIONS)
         _install_delivery(self.db)
-        reseal_legacy(self.db, SecretBox(config.secret_key))
+        reseal_legacy(self.db, box)
         constants = ProtocolConstants(**dict(config.chain_constants or {}))
         self.gateway = LocalGateway(self.db, clock=config.clock, constants=constants)
         self.genesis = self.gateway.genesis()
@@ -61,7 +63,7 @@ class Backend:
             config=config,
             db=self.db,
             chain=ChainRelay(self.gateway, self.metrics.observe_chain),
-            box=SecretBox(config.secret_key),
+            box=box,
             contract_id=self.gateway.contract_id("bnpl_core"),
             genesis=self.genesis,
         )
