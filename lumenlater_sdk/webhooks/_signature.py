@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ._errors import SignatureVerificationError
-
-_hmac_digest: Callable[[bytes, bytes, str], bytes]
-try:
-    # What hmac.digest() calls for a digest name, minus its Python-level dispatch.
-    from _hashlib import hmac_digest as _hmac_digest
-except ImportError:  # pragma: no cover - Python built without OpenSSL
-    _hmac_digest = hmac.digest
 
 __all__ = ["SIGNATURE_HEADER", "Payload", "Secrets", "sign", "verify_signature"]
 
@@ -46,17 +39,9 @@ def _as_bytes(payload: Payload) -> bytes:
     return bytes(payload)
 
 
-_KEY_CACHE: dict[str, list[bytes]] = {}
-
-
 def _keys(secret: Secrets) -> list[bytes]:
     if isinstance(secret, str):
-        keys = _KEY_CACHE.get(secret)
-        if keys is None:
-            keys = [secret.encode("utf-8")]
-            if len(_KEY_CACHE) < 64:  # bounded: secrets are few, but callers may vary them
-                _KEY_CACHE[secret] = keys
-        return keys
+        return [secret.encode("utf-8")]
     keys = [s.encode("utf-8") for s in secret]
     if not keys:
         raise ValueError("at least one webhook secret is required")
@@ -66,7 +51,7 @@ def _keys(secret: Secrets) -> list[bytes]:
 def _digest_hex(key: bytes, timestamp: int, body: bytes) -> str:
     # OpenSSL's one-shot HMAC is the cheapest Python offers; one concatenation is
     # cheaper than a second update() call.
-    return _hmac_digest(key, b"%d." % timestamp + body, "sha256").hex()
+    return hmac.digest(key, b"%d." % timestamp + body, "sha256").hex()
 
 
 def sign(payload: Payload, secret: Secrets, timestamp: int | None = None) -> str:
@@ -159,8 +144,8 @@ def verify_signature(
             and signature.isascii()
         ):
             timestamp = int(digits)
-            key = _KEY_CACHE.get(secret) or _keys(secret)
-            mac = _hmac_digest(key[0], b"%d." % timestamp + payload, "sha256").hex()
+            # Encoded on each call: no copy of a secret outlives the call that needs it.
+            mac = hmac.digest(secret.encode(), b"%d." % timestamp + payload, "sha256").hex()
             if not hmac.compare_digest(mac, signature):
                 raise _no_match()
             if tolerance is not None:
@@ -203,7 +188,7 @@ def _matches(keys: list[bytes], timestamp: int, body: bytes, candidates: list[st
     # compare_digest; which entry matched is not secret, the expected value is.
     message = b"%d." % timestamp + body
     for key in keys:
-        expected = _hmac_digest(key, message, "sha256").hex()
+        expected = hmac.digest(key, message, "sha256").hex()
         for candidate in candidates:
             # compare_digest refuses non-ASCII str; such an entry cannot match anyway.
             if candidate.isascii() and hmac.compare_digest(expected, candidate):

@@ -147,3 +147,25 @@ def test_an_unknown_merchant_has_no_account(sb: SandboxHandle) -> None:
     with pytest.raises(NotFound) as info:
         merchants.account(sb.backend.ctx, "G" + "A" * 55)
     assert str(info.value) == "No such account"
+
+
+def test_a_merchant_made_with_the_defaults_is_a_test_mode_sandbox_shop(sb: SandboxHandle) -> None:
+    creds = sb.backend.create_merchant()
+    assert creds.business_name == "Sandbox Shop"
+    assert creds.secret_key.startswith("sk_test_") and creds.publishable_key.startswith("pk_test_")
+    with Api(sb.base_url, creds.secret_key) as api:
+        account = api.ok("GET", "/v1/account")
+    assert account["business_name"] == "Sandbox Shop" and account["livemode"] is False
+    on_chain = sb.backend.gateway.read("bnpl_core", "get_merchant", [creds.merchant_id])
+    assert on_chain["status"] == "Approved"
+    assert str(on_chain["merchant_info_id"]).startswith("mi_")
+
+
+def test_a_live_mode_merchant_gets_live_keys(sb: SandboxHandle) -> None:
+    creds = sb.backend.create_merchant("Live Shop", livemode=True)
+    assert creds.secret_key.startswith("sk_live_") and creds.publishable_key.startswith("pk_live_")
+    with Api(sb.base_url, creds.secret_key) as api:
+        account = api.ok("GET", "/v1/account")
+    assert account["livemode"] is True and account["business_name"] == "Live Shop"
+    with Api(sb.base_url, creds.publishable_key) as pk:
+        assert pk.get("/v1/account").status_code == 403

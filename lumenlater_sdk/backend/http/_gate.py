@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import anyio.to_thread
 from starlette.types import Scope
 
 from .._crypto import hash_key
 from ..services.context import Principal, ServiceContext
-from ..services.merchants import KeyCache, authenticate
+from ..services.merchants import authenticate
 from ._errors import ApiError, response_headers
 from ._ratelimit import RateLimiter
 from ._spec import RouteSpec
@@ -15,16 +17,38 @@ from ._spec import RouteSpec
 __all__ = ["Gate"]
 
 
+class _KeyCache:
+    """API key hash → :class:`Principal` of keys that authenticated.
+
+    Keys are never revoked through the API, so an entry stays valid; bounded all the
+    same, as merchants (and their keys) can be many.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._entries: dict[str, Principal] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Principal | None:
+        return self._entries.get(key_hash)
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self._limit:
+                self._entries.clear()
+            self._entries[key_hash] = principal
+
+
 class Gate:
     """Rate-limits by API key (or client address without one) and authenticates.
 
-    A key seen before costs no database round trip (:class:`KeyCache`).
+    A key seen before costs no database round trip.
     """
 
     def __init__(self, ctx: ServiceContext, limiter: RateLimiter) -> None:
         self.ctx = ctx
         self.limiter = limiter
-        self.keys = KeyCache()
+        self._keys = _KeyCache()
 
     async def admit(
         self, spec: RouteSpec, headers: dict[str, str], scope: Scope
@@ -46,11 +70,12 @@ class Gate:
                 "api_key_missing",
                 "No API key provided: send Authorization: Bearer sk_test_…",
             )
-        principal = self.keys.get(bucket)
+        principal = self._keys.get(bucket)
         if principal is None:
-            principal = await anyio.to_thread.run_sync(authenticate, self.ctx, self.keys, token)
-        if principal is None:
-            raise ApiError(401, "authentication_error", "api_key_invalid", "Invalid API key.")
+            principal = await anyio.to_thread.run_sync(authenticate, self.ctx, token)
+            if principal is None:
+                raise ApiError(401, "authentication_error", "api_key_invalid", "Invalid API key.")
+            self._keys.put(bucket, principal)
         if principal.kind == "publishable" and spec.auth != "publishable":
             raise ApiError(
                 403,

@@ -36,7 +36,6 @@ class Principal:
     """Who is calling: the merchant (its ``G…`` address) and what kind of key it used."""
 
     merchant_id: str
-    key_id: str
     kind: str  # "secret" | "publishable"
     livemode: bool
 

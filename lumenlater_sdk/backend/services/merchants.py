@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from ..store import merchants as merchant_store
 from .context import Principal, ServiceContext
 from .errors import NotFound
 
-__all__ = ["KeyCache", "MerchantCredentials", "account", "authenticate", "create_merchant"]
+__all__ = ["MerchantCredentials", "account", "authenticate", "create_merchant"]
 
 
 @dataclass(frozen=True)
@@ -66,50 +65,20 @@ def create_merchant(
     return MerchantCredentials(kp.public_key, business_name, secret, publishable)
 
 
-class KeyCache:
-    """API key hash → :class:`Principal`, so the hot path skips the database.
-
-    Keys are never revoked through the API, so an entry stays valid; the cache
-    is bounded so a flood of bad keys cannot grow it.
-    """
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self._entries: dict[str, Principal] = {}
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def get(self, key_hash: str) -> Principal | None:
-        return self._entries.get(key_hash)
-
-    def put(self, key_hash: str, principal: Principal) -> None:
-        with self._lock:
-            if len(self._entries) >= self._limit:
-                self._entries.clear()
-            self._entries[key_hash] = principal
-
-
-def authenticate(ctx: ServiceContext, cache: KeyCache, api_key: str) -> Principal | None:
+def authenticate(ctx: ServiceContext, api_key: str) -> Principal | None:
     """The principal behind *api_key*, or ``None`` if it is not a key of this backend."""
     if not api_key.startswith(("sk_", "pk_")) or len(api_key) > 200:
         return None
     digest = hash_key(api_key)
-    principal = cache.get(digest)
-    if principal is not None:
-        return principal
     with ctx.db.transaction(write=False) as tx:
         row = merchant_store.find_key(tx, digest)
     # The lookup is by hash; compare again in constant time so a collation quirk
     # or truncation in the index can never admit a different key.
     if row is None or not hmac.compare_digest(str(row["key_hash"]), digest):
         return None
-    principal = Principal(
-        merchant_id=row["merchant_id"],
-        key_id=row["id"],
-        kind=row["kind"],
-        livemode=bool(row["livemode"]),
+    return Principal(
+        merchant_id=row["merchant_id"], kind=row["kind"], livemode=bool(row["livemode"])
     )
-    cache.put(digest, principal)
-    return principal
 
 
 _STATUS = {
