@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from functools import lru_cache
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -12,12 +11,13 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from ._base import Database, Row, Tx
+from ._placeholders import to_psycopg
 
-
-@lru_cache(maxsize=1024)
-def _paramstyle(sql: str) -> str:
-    # SQL is written with sqlite's "?"; psycopg wants "%s" and a literal "%" doubled.
-    return sql.replace("%", "%%").replace("?", "%s")
+# A statement waiting to be sent: (query, params). Transaction control has no
+# params, which also keeps it out of psycopg's prepared statements.
+_Queued = tuple[str, Sequence[Any] | None]
+_BEGIN: _Queued = ("BEGIN", None)
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
 class _PostgresTx(Tx):
@@ -25,70 +25,137 @@ class _PostgresTx(Tx):
 
     Each round trip costs ~0.1 ms, and a bill's POST makes most of them while it
     holds the chain ledger's row lock, which every POST needs: fewer trips, more
-    POSTs per second. So in a write transaction BEGIN and every :meth:`send` wait
-    in a queue and leave together with the next statement whose result is read
-    (one simple-protocol message, parameters bound client-side), or with the
-    COMMIT. Statements sent alone are prepared by psycopg once they ran 5 times.
+    POSTs per second. So in a transaction BEGIN and every :meth:`send` wait in a
+    queue and leave together with the next statement whose result is read, or
+    with the COMMIT: in psycopg's pipeline mode, one Sync for all of them.
+    Parameters are bound by the server (extended protocol), and psycopg prepares
+    a statement once it ran 5 times on the connection, pipelined or not.
+
+    ``batching=False`` (:meth:`PostgresDatabase.reads`) runs each statement on its
+    own in autocommit: no BEGIN, no COMMIT, no pipeline to leave.
     """
 
     dialect = "postgresql"
 
-    def __init__(self, conn: psycopg.Connection[Row], queued: list[str]) -> None:
+    def __init__(self, conn: psycopg.Connection[Row], *, batching: bool) -> None:
         self._conn = conn
-        self._binder = psycopg.ClientCursor(conn)
-        self._queued = queued
-
-    def _run(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[Row]:
-        if not self._queued:
-            return self._conn.execute(_paramstyle(sql), params)
-        self._queued.append(self._bind(sql, params))
-        batch, self._queued = "; ".join(self._queued), []
-        cur = self._conn.execute(batch, prepare=False)
-        while cur.nextset():  # the last result is the caller's statement
-            pass
-        return cur
-
-    def _bind(self, sql: str, params: Sequence[Any]) -> str:
-        return self._binder.mogrify(_paramstyle(sql), params)
+        self._cursor = conn.cursor()
+        self._batching = batching
+        self._queued: list[_Queued] = [_BEGIN] if batching else []
+        self._pipeline: psycopg.Pipeline | None = None
+        self._stack = ExitStack()
+        self._streams = 0
+        self._done = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._run(sql, params).rowcount
 
     def send(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._queued.append(self._bind(sql, params))
+        if self._batching:
+            self._queued.append((to_psycopg(sql), params))
+        else:
+            self._run(sql, params)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._run(sql, params).fetchall()
 
     def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
-        if not self._in_block():  # a cursor lives in a transaction block
-            if self._queued[:1] != ["BEGIN"]:
-                self._queued.insert(0, "BEGIN")
-            self.execute("SELECT 1")
-        # A named (server-side) cursor streams rows instead of buffering the result.
-        with self._conn.cursor(name="stream", row_factory=dict_row) as cur:
-            cur.itersize = batch
-            cur.execute(_paramstyle(sql), params)
-            yield from cur
+        if not self._batching:  # a cursor lives in a transaction block
+            self._batching = True
+            self._queued.append(_BEGIN)
+        # A named cursor streams rows instead of buffering the result. psycopg's
+        # server-side cursors refuse pipeline mode, so it is declared and fetched
+        # here; the DECLARE leaves with the first FETCH.
+        name = f"stream_{self._streams}"
+        self._streams += 1
+        self.send(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
+        while True:
+            rows = self.fetchall(f"FETCH FORWARD {int(batch)} FROM {name}")
+            yield from rows
+            if len(rows) < batch:
+                break
+        # Queued, so free. A generator abandoned early leaves its cursor to the end
+        # of the transaction: it may be closed by the garbage collector, any time.
+        self.send(f"CLOSE {name}")
 
-    def _in_block(self) -> bool:
-        return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    def _run(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[Row]:
+        """Run *sql* and whatever waits before it; return the cursor holding its result."""
+        query = to_psycopg(sql)
+        if not self._batching:
+            return self._cursor.execute(query, params)
+        self._queued.append((query, params))
+        self._flush(sync=True)
+        return self._cursor
+
+    def _flush(self, *, sync: bool) -> None:
+        """Send the queue through the pipeline; with *sync*, wait for every result.
+
+        Results land on the one cursor in order, so the last statement's stays.
+        On an error the pipeline is read up to its Sync before raising, so that
+        the transaction takes further statements (a ROLLBACK TO SAVEPOINT, say).
+        """
+        queued, self._queued = self._queued, []
+        if self._pipeline is None:
+            self._pipeline = self._stack.enter_context(self._conn.pipeline())
+        try:
+            for query, params in queued:
+                self._cursor.execute(query, params, prepare=False if params is None else None)
+            if sync:
+                self._pipeline.sync()
+        except psycopg.Error:
+            # A result read early (the server reports an error at once) can leave
+            # later ones unread, which the next Sync would match with the wrong
+            # statements; psycopg keeps the pending ones in result_queue.
+            while self._pipeline.result_queue:
+                with suppress(psycopg.Error):
+                    self._pipeline.sync()
+            raise
 
     def commit(self) -> None:
         """Send what is queued and COMMIT, in one round trip (none if nothing ran)."""
-        queued, self._queued = self._queued, []
-        if queued == ["BEGIN"]:
+        if self._done:
             return
-        if queued[:1] == ["BEGIN"] or self._in_block():
-            queued.append("COMMIT")
-        if queued:
-            self._conn.execute("; ".join(queued), prepare=False)
+        self._done = True
+        if not self._batching or (self._pipeline is None and self._queued == [_BEGIN]):
+            return
+        self._queued.append(("COMMIT", None))
+        try:
+            self._flush(sync=False)
+            self._close_pipeline()
+        finally:
+            self._leave()
 
     def rollback(self) -> None:
-        """Forget what is queued and roll back what ran (a failed batch may have begun)."""
+        """Forget what is queued (it never left) and roll back what ran."""
+        if self._done:
+            return
+        self._done = True
         self._queued = []
-        if self._in_block():
-            self._conn.execute("ROLLBACK", prepare=False)
+        self._leave()
+
+    def _close_pipeline(self) -> None:
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            self._stack.close()  # leaving pipeline mode is a Sync: one round trip
+
+    def _leave(self) -> None:
+        """Leave pipeline mode and the transaction block, whichever is still open.
+
+        A statement that failed before the COMMIT made the server skip that too,
+        leaving the block open and aborted; the pool wants it closed. Errors here
+        would hide the one being raised, and the pool discards a connection it
+        cannot reset.
+        """
+        if self._pipeline is not None and self._conn.info.transaction_status != _IDLE:
+            # Everything sent was read, so this ROLLBACK is not skipped as part of
+            # a failed batch: it leaves with the Sync below.
+            with suppress(psycopg.Error):
+                self._cursor.execute("ROLLBACK", prepare=False)
+        with suppress(psycopg.Error):
+            self._close_pipeline()
+        if not self._conn.closed and self._conn.info.transaction_status != _IDLE:
+            with suppress(psycopg.Error):
+                self._conn.execute("ROLLBACK", prepare=False)
 
 
 class PostgresDatabase(Database):
@@ -98,8 +165,8 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 16) -> None:
         self.url = url
-        # Autocommit, because transactions are begun and ended by _PostgresTx, inside
-        # the messages of other statements.
+        # Autocommit, because transactions are begun and ended by _PostgresTx, in
+        # the pipeline with other statements.
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             url,
             min_size=min_size,
@@ -111,31 +178,25 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Tx]:
-        with self._pool.connection() as conn:
-            if write:
-                queued = ["BEGIN"]
-            else:
-                # A read sends its own BEGIN, so that its statements can stay prepared:
-                # that saves the server more than batching BEGIN saves the client.
-                conn.execute("BEGIN", prepare=False)
-                queued = []
-            with self._run(_PostgresTx(conn, queued)) as tx:
-                yield tx
+        # Reads batch too: their BEGIN leaves with the first query, which stays
+        # prepared in pipeline mode.
+        with self._pool.connection() as conn, self._run(_PostgresTx(conn, batching=True)) as tx:
+            yield tx
 
     @contextmanager
     def reads(self) -> Iterator[Tx]:
         # No BEGIN, no COMMIT: each statement commits on its own (autocommit).
-        with self._pool.connection() as conn, self._run(_PostgresTx(conn, [])) as tx:
+        with self._pool.connection() as conn, self._run(_PostgresTx(conn, batching=False)) as tx:
             yield tx
 
     @contextmanager
     def _run(self, tx: _PostgresTx) -> Iterator[Tx]:
         try:
             yield tx
-            tx.commit()
         except BaseException:
             tx.rollback()
             raise
+        tx.commit()
 
     def close(self) -> None:
         self._pool.close()

@@ -1,0 +1,82 @@
+"""A TCP proxy in front of PostgreSQL that counts the client's round trips.
+
+The server sends ReadyForQuery ('Z') once per Sync of the extended protocol and
+once per simple query, and a client waits for it each time: whether psycopg runs a
+statement alone or ends a pipeline batch with a Sync, one 'Z' is one round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from urllib.parse import urlsplit
+
+
+class RoundTripCounter:
+    """Forwards connections to the server of *url*; :attr:`trips` counts every 'Z'."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self._target = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self._user = parts.username or "postgres"
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = [self._listener]
+        self.trips = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, database: str) -> str:
+        """A URL for *database* through the proxy (no TLS: the bytes must be readable)."""
+        port = self._listener.getsockname()[1]
+        return (
+            f"postgresql://{self._user}@127.0.0.1:{port}/{database}"
+            "?sslmode=disable&gssencmode=disable"
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for s in self._sockets:
+                s.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self._target)
+            for s in (client, server):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self._sockets += [client, server]
+            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, True), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, from_server: bool) -> None:
+        pending = b""
+        while True:
+            try:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_server:  # counted before the client can see it
+                    pending = self._count(pending + data)
+                dst.sendall(data)
+            except OSError:
+                break
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def _count(self, buf: bytes) -> bytes:
+        # Backend messages: a type byte, then a length that counts itself.
+        while len(buf) >= 5:
+            end = 1 + int.from_bytes(buf[1:5], "big")
+            if len(buf) < end:
+                break
+            if buf[0:1] == b"Z":
+                with self._lock:
+                    self.trips += 1
+            buf = buf[end:]
+        return buf
