@@ -87,12 +87,33 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _create_endpoint(db: Any, url: str) -> dict[str, Any]:
+    """A webhook endpoint for every event, through the endpoint services (on a checkout
+    from before they left the delivery package, through its own service)."""
+    try:
+        from lumenlater_sdk.backend._crypto import SecretBox
+        from lumenlater_sdk.backend.config import BackendConfig
+        from lumenlater_sdk.backend.services import webhook_endpoints
+        from lumenlater_sdk.backend.services.context import ServiceContext
+    except ImportError:  # an older checkout given with --against
+        from lumenlater_sdk.backend.delivery import WebhookEndpointService
+
+        old: dict[str, Any] = WebhookEndpointService(db, secret_key=KEY).create(
+            MERCHANT, url=url, enabled_events=["*"]
+        )
+        return old
+    ctx = ServiceContext(  # the endpoint services never touch the chain
+        config=BackendConfig(secret_key=KEY), db=db, chain=None, box=SecretBox(KEY), contract_id=""
+    )
+    return webhook_endpoints.create_endpoint(ctx, MERCHANT, url=url, enabled_events=["*"])
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """One run of both phases against fresh receivers and a fresh database."""
     from delivery_receiver import ReceiverGroup, free_port
 
     from lumenlater_sdk.backend.db import connect
-    from lumenlater_sdk.backend.delivery import DeliveryWorker, WebhookEndpointService, install
+    from lumenlater_sdk.backend.delivery import DeliveryWorker, install
 
     url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
     db = connect(url)
@@ -104,9 +125,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             tx.execute("DROP TABLE IF EXISTS events")
         tx.execute(_EVENTS)
     port = free_port()
-    ep = WebhookEndpointService(db, secret_key=KEY).create(
-        MERCHANT, url=f"http://127.0.0.1:{port}/hooks", enabled_events=["*"]
-    )
+    ep = _create_endpoint(db, f"http://127.0.0.1:{port}/hooks")
     receivers = ReceiverGroup(args.receiver, args.receivers, ep["secret"], port=port)
     worker = DeliveryWorker(db, secret_key=KEY)
     try:

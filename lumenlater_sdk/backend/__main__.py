@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from ..cli._sandbox import main
+from ..cli import sandbox_main
 
-sys.exit(main())
+sys.exit(sandbox_main())

@@ -16,6 +16,7 @@ from ._crypto import SecretBox
 from .chain.local import LocalGateway, ProtocolConstants
 from .config import BackendConfig
 from .db import Database, connect, migrate
+from .delivery import install as install_delivery
 from .http import (
     EXCEPTION_HANDLERS,
     Gate,
@@ -28,6 +29,7 @@ from .observability import BackendMetrics
 from .routes import api_routes
 from .routes.meta import meta_routes
 from .services import clock as clock_service
+from .services import webhook_endpoints
 from .services.context import ServiceContext
 from .services.merchants import MerchantCredentials, create_merchant
 from .services.relay import ChainRelay
@@ -53,7 +55,7 @@ class Backend:
         self.config = config
         self.db: Database = connect(config.database_url)
         migrate(self.db, COMPONENT, MIGRATIONS)
-        _install_delivery(self.db)
+        install_delivery(self.db)
         reseal_legacy(self.db, box)
         constants = ProtocolConstants(**dict(config.chain_constants or {}))
         self.gateway = LocalGateway(self.db, clock=config.clock, constants=constants)
@@ -82,11 +84,14 @@ class Backend:
     def create_webhook_endpoint(
         self, merchant_id: str, url: str, enabled_events: list[str] | None = None
     ) -> dict[str, Any]:
-        """An endpoint through the delivery component; the result carries ``secret``."""
-        from .delivery import WebhookEndpointService
-
-        service = WebhookEndpointService(self.db, box=self.ctx.box, livemode=self.config.livemode)
-        return service.create(merchant_id, url=url, enabled_events=enabled_events or ["*"])
+        """A webhook endpoint for the merchant; the result carries its ``secret``."""
+        return webhook_endpoints.create_endpoint(
+            self.ctx,
+            merchant_id,
+            url=url,
+            enabled_events=enabled_events or ["*"],
+            livemode=self.config.livemode,
+        )
 
     def run_time_triggers(self) -> int:
         """Emit what ledger time has caused (also run periodically in the background)."""
@@ -124,14 +129,6 @@ class Backend:
                 self.run_time_triggers()
             except Exception:  # keep ticking; the next run catches up
                 log.exception("time triggers failed")
-
-
-def _install_delivery(db: Database) -> None:
-    try:
-        from .delivery import install
-    except ImportError:  # pragma: no cover - delivery not present
-        return
-    install(db)
 
 
 def _delivery_worker(backend: Backend) -> Any:

@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+__all__ = ["build_parser", "main", "sandbox_main"]
+
 # Modules that provide subcommands; a module missing its optional dependencies
 # (e.g. the backend extras) leaves its commands out with a hint instead of failing.
 _COMMAND_MODULES = ("_sandbox", "_demo", "_listen", "_trigger", "_clock", "_resources")
@@ -40,6 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     return int(func(args) or 0)
+
+
+def sandbox_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m lumenlater_sdk.backend``: the ``sandbox`` command on its own (needs the
+    backend extras)."""
+    from ._sandbox import main as run_sandbox
+
+    return run_sandbox(argv)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from delivery_receiver import Receiver
-from delivery_support import MERCHANT, SECRET_KEY, emit, prepare
+from delivery_support import MERCHANT, emit, prepare
+from endpoint_support import Endpoints
 
 from lumenlater_sdk.backend.db import connect
-from lumenlater_sdk.backend.delivery import WebhookEndpointService
 
 HERE = Path(__file__).parent
 
@@ -25,8 +25,7 @@ def test_two_worker_processes_share_the_outbox_without_overlap(pg_url: str) -> N
     try:
         with connect(pg_url) as db:
             prepare(db)
-            svc = WebhookEndpointService(db, secret_key=SECRET_KEY)
-            ep = svc.create(MERCHANT, url=receiver.url, enabled_events=["*"])
+            ep = Endpoints(db).create(MERCHANT, url=receiver.url, enabled_events=["*"])
             receiver.set_secret(ep["secret"])
             for _ in range(2):
                 p = subprocess.Popen(

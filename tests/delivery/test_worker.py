@@ -18,6 +18,7 @@ from delivery_support import (
     emit,
     prepare,
 )
+from endpoint_support import Endpoints
 
 from lumenlater_sdk.backend.db import Database, connect
 from lumenlater_sdk.backend.delivery import (
@@ -25,10 +26,8 @@ from lumenlater_sdk.backend.delivery import (
     DISABLE_AFTER,
     DeliveryWorker,
     Recorded,
-    WebhookEndpointService,
 )
 from lumenlater_sdk.backend.delivery._schedule import retry_at
-from lumenlater_sdk.backend.store import PageRequest
 from lumenlater_sdk.types import WebhookDelivery
 from lumenlater_sdk.webhooks import verify_signature
 
@@ -41,8 +40,8 @@ def db(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def service(db: Database) -> WebhookEndpointService:
-    return WebhookEndpointService(db, secret_key=SECRET_KEY)
+def service(db: Database) -> Endpoints:
+    return Endpoints(db)
 
 
 @pytest.fixture
@@ -52,9 +51,7 @@ def receiver() -> Iterator[Receiver]:
     r.stop()
 
 
-def endpoint(
-    service: WebhookEndpointService, receiver: Receiver, events: list[str] | None = None
-) -> str:
+def endpoint(service: Endpoints, receiver: Receiver, events: list[str] | None = None) -> str:
     ep = service.create(MERCHANT, url=receiver.url, enabled_events=events or ["*"])
     receiver.set_secret(ep["secret"])
     return str(ep["id"])
@@ -72,13 +69,15 @@ def outbox(db: Database) -> list[dict[str, object]]:
         return tx.fetchall("SELECT * FROM webhook_outbox ORDER BY seq")
 
 
-def log(service: WebhookEndpointService, endpoint_id: str) -> list[WebhookDelivery]:
-    page = service.list_deliveries(MERCHANT, endpoint_id, PageRequest(limit=100))
-    return [WebhookDelivery.model_validate(d) for d in reversed(page.rows)]
+def log(service: Endpoints, endpoint_id: str) -> list[WebhookDelivery]:
+    return [
+        WebhookDelivery.model_validate(d)
+        for d in reversed(service.deliveries(MERCHANT, endpoint_id))
+    ]
 
 
 def test_delivers_exact_bytes_signed_with_design_headers(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     ep = endpoint(service, receiver)
@@ -106,7 +105,7 @@ def test_delivers_exact_bytes_signed_with_design_headers(
 
 
 def test_500_then_200_is_retried_on_the_schedule(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     receiver.mode = "500"
@@ -129,9 +128,7 @@ def test_500_then_200_is_retried_on_the_schedule(
     assert outbox(db)[0]["status"] == "delivered"
 
 
-def test_receiver_down_then_up(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
-) -> None:
+def test_receiver_down_then_up(db: Database, service: Endpoints, receiver: Receiver) -> None:
     ep = endpoint(service, receiver)  # not started: connections are refused
     clock = FakeClock()
     emit(db, 2)
@@ -147,7 +144,7 @@ def test_receiver_down_then_up(
 
 
 def test_hanging_receiver_times_out_and_is_retried(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     receiver.mode = "hang"
@@ -188,7 +185,7 @@ def test_retry_offsets_are_jittered_within_ten_percent() -> None:
 
 
 def test_gives_up_after_eight_attempts(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     receiver.mode = "500"
@@ -207,7 +204,7 @@ def test_gives_up_after_eight_attempts(
 
 
 def test_endpoint_failing_for_three_days_is_disabled(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     ep = endpoint(service, receiver)  # never started
     clock = FakeClock()
@@ -230,7 +227,7 @@ def test_endpoint_failing_for_three_days_is_disabled(
 
 
 def test_a_success_resets_the_failure_window(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     ep = endpoint(service, receiver)
     clock = FakeClock()
@@ -248,7 +245,7 @@ def test_a_success_resets_the_failure_window(
 
 
 def test_rotation_signs_with_old_and_new_secret_until_expiry(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     created = service.create(MERCHANT, url=receiver.url, enabled_events=["*"])
@@ -278,7 +275,7 @@ def test_rotation_signs_with_old_and_new_secret_until_expiry(
 
 
 def test_enabled_events_filter_at_enqueue(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     paid_only = endpoint(service, receiver, ["bill.paid"])
@@ -292,7 +289,7 @@ def test_enabled_events_filter_at_enqueue(
 
 
 def test_background_worker_is_woken_and_slow_receivers_do_not_block(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     slow = Receiver().start()
@@ -322,7 +319,7 @@ def test_background_worker_is_woken_and_slow_receivers_do_not_block(
 
 
 def test_wake_ups_while_every_slot_is_busy_neither_spin_nor_stall(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     # With one slot taken, each new event's wake-up must wait for the slot (not
     # spin on the loop, which would starve the request holding it), and stop()
@@ -347,7 +344,7 @@ def test_wake_ups_while_every_slot_is_busy_neither_spin_nor_stall(
 
 
 def test_deleted_or_disabled_endpoints_get_nothing(
-    db: Database, service: WebhookEndpointService, receiver: Receiver
+    db: Database, service: Endpoints, receiver: Receiver
 ) -> None:
     receiver.start()
     gone = endpoint(service, receiver)

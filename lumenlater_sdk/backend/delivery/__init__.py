@@ -1,5 +1,8 @@
-"""Durable webhook delivery: endpoints, an outbox written with each event, and workers.
+"""Durable webhook delivery: an outbox written with each event, and the workers that empty it.
 
+The engine below the services: the webhook-endpoint rules are
+:mod:`lumenlater_sdk.backend.services.webhook_endpoints`, the endpoint tables' SQL is
+:mod:`lumenlater_sdk.backend.store.webhook_endpoints` (their schema is :data:`MIGRATIONS`).
 The backend calls :func:`enqueue` in the transaction that inserts an event row;
 a :class:`DeliveryWorker` (in the backend process, or in separate processes on
 PostgreSQL) POSTs each queued event to its endpoints, signed per DESIGN §4, and
@@ -9,16 +12,10 @@ retries on a schedule. Every attempt is logged; a long-failing endpoint is disab
 from ._attempts import Recorded
 from ._integration import worker_for
 from ._metrics import OUTCOMES, prometheus_observer
-from ._outbox import Claim, Outcome, enqueue, matches
+from ._outbox import Claim, Outcome, enqueue, matches, requeue
 from ._schedule import DEFAULT_SCHEDULE, DISABLE_AFTER, SANDBOX_SCHEDULE
 from ._schema import MIGRATIONS, install
-from ._service import (
-    UNSET,
-    WebhookEndpointService,
-    delivery_object,
-    endpoint_object,
-    ping_target,
-)
+from ._store import cancel_pending, forget_endpoint
 from ._worker import USER_AGENT, DeliveryObserver, DeliveryWorker
 
 __all__ = [
@@ -27,20 +24,18 @@ __all__ = [
     "MIGRATIONS",
     "OUTCOMES",
     "SANDBOX_SCHEDULE",
-    "UNSET",
     "USER_AGENT",
     "Claim",
     "DeliveryObserver",
     "DeliveryWorker",
     "Outcome",
     "Recorded",
-    "WebhookEndpointService",
-    "delivery_object",
-    "endpoint_object",
+    "cancel_pending",
     "enqueue",
+    "forget_endpoint",
     "install",
     "matches",
-    "ping_target",
     "prometheus_observer",
+    "requeue",
     "worker_for",
 ]

@@ -1,171 +1,24 @@
-"""SQL for webhook endpoints, their secrets and the attempt log (the service's store)."""
+"""Outbox upkeep the endpoint rules ask for when an endpoint is disabled or deleted.
+
+The endpoint tables' own SQL is in :mod:`lumenlater_sdk.backend.store.webhook_endpoints`;
+this module, like ``_outbox`` and ``_attempts``, is SQL private to the delivery engine.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from ..db import Tx
 
-from ..db import Row, Tx
-from ..store import Page, PageRequest
-from ..store._pagination import fetch_page
-from ..store._rows import update_row
-
-__all__ = [
-    "active_secrets",
-    "delete_endpoint",
-    "disable_endpoint",
-    "event_exists",
-    "expire_secrets",
-    "get_endpoint",
-    "insert_endpoint",
-    "insert_secret",
-    "latest_enabled_endpoint",
-    "list_deliveries",
-    "list_endpoints",
-    "merchant_endpoint_ids",
-    "replace_sealed_secret",
-    "sealed_secrets_without",
-    "update_endpoint",
-]
-
-_COLUMNS = (
-    "id, merchant_id, url, enabled_events, description, metadata, status, disabled_reason,"
-    " livemode, created, failing_since"
-)
+__all__ = ["cancel_pending", "forget_endpoint"]
 
 
-def insert_endpoint(tx: Tx, row: Row) -> None:
-    """Insert one endpoint row (every column of ``_COLUMNS``)."""
-    names = list(row)
-    tx.execute(
-        f"INSERT INTO webhook_endpoints ({', '.join(names)})"
-        f" VALUES ({', '.join('?' * len(names))})",
-        [row[n] for n in names],
-    )
-
-
-def get_endpoint(tx: Tx, merchant_id: str, endpoint_id: str, *, lock: bool = False) -> Row | None:
-    """One of the merchant's endpoints."""
-    return tx.fetchone(
-        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE id = ? AND merchant_id = ?"
-        + (tx.for_update if lock else ""),
-        (endpoint_id, merchant_id),
-    )
-
-
-def list_endpoints(tx: Tx, merchant_id: str, page: PageRequest) -> Page:
-    """The merchant's endpoints, newest first."""
-    return fetch_page(
-        tx, "webhook_endpoints", ["merchant_id = ?"], [merchant_id], page, columns=_COLUMNS
-    )
-
-
-def latest_enabled_endpoint(tx: Tx, merchant_id: str) -> Row | None:
-    """The merchant's most recently created endpoint that is enabled, or ``None``."""
-    return tx.fetchone(
-        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE merchant_id = ? AND status = 'enabled'"
-        " ORDER BY seq DESC LIMIT 1",
-        (merchant_id,),
-    )
-
-
-def merchant_endpoint_ids(tx: Tx, merchant_id: str, *, enabled_only: bool = True) -> list[Row]:
-    """Id and subscriptions of each of the merchant's (enabled) endpoints."""
-    sql = "SELECT id, enabled_events FROM webhook_endpoints WHERE merchant_id = ?"
-    if enabled_only:
-        sql += " AND status = 'enabled'"
-    return tx.fetchall(sql, (merchant_id,))
-
-
-def update_endpoint(tx: Tx, endpoint_id: str, changes: dict[str, Any]) -> None:
-    """Set the given columns of one endpoint."""
-    update_row(tx, "webhook_endpoints", endpoint_id, changes)
-
-
-def disable_endpoint(tx: Tx, endpoint_id: str, reason: str | None) -> None:
-    """Disable an endpoint and give up on what was queued for it (it can be resent)."""
-    update_endpoint(tx, endpoint_id, {"status": "disabled", "disabled_reason": reason})
+def cancel_pending(tx: Tx, endpoint_id: str) -> None:
+    """Give up on what is queued for a disabled endpoint (each event can be resent)."""
     tx.execute(
         "UPDATE webhook_outbox SET status = 'failed' WHERE endpoint_id = ? AND status = 'pending'",
         (endpoint_id,),
     )
 
 
-def delete_endpoint(tx: Tx, endpoint_id: str) -> None:
-    """Remove an endpoint, its secrets and its queue (the attempt log stays)."""
-    tx.execute("DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,))
-    tx.execute("DELETE FROM webhook_endpoint_secrets WHERE endpoint_id = ?", (endpoint_id,))
+def forget_endpoint(tx: Tx, endpoint_id: str) -> None:
+    """Drop the whole queue of a deleted endpoint (its attempt log stays)."""
     tx.execute("DELETE FROM webhook_outbox WHERE endpoint_id = ?", (endpoint_id,))
-
-
-def insert_secret(tx: Tx, endpoint_id: str, sealed: str, now: int) -> None:
-    """Store a new (encrypted) signing secret that never expires until rotated away."""
-    tx.execute(
-        "INSERT INTO webhook_endpoint_secrets (endpoint_id, ciphertext, created, expires_at)"
-        " VALUES (?, ?, ?, NULL)",
-        (endpoint_id, sealed, now),
-    )
-
-
-def expire_secrets(tx: Tx, endpoint_id: str, *, at: int, now: int) -> None:
-    """Make every still-active secret of the endpoint expire at *at* (or earlier if it did)."""
-    tx.execute(
-        "UPDATE webhook_endpoint_secrets SET expires_at = ? WHERE endpoint_id = ?"
-        " AND (expires_at IS NULL OR expires_at > ?)",
-        (at, endpoint_id, at),
-    )
-    tx.execute(
-        "DELETE FROM webhook_endpoint_secrets WHERE endpoint_id = ? AND expires_at <= ?",
-        (endpoint_id, now - 86400),
-    )
-
-
-def active_secrets(tx: Tx, endpoint_id: str, now: int) -> list[Row]:
-    """The endpoint's sealed secrets still in use, newest first."""
-    return tx.fetchall(
-        "SELECT ciphertext, expires_at FROM webhook_endpoint_secrets WHERE endpoint_id = ?"
-        " AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq DESC",
-        (endpoint_id, now),
-    )
-
-
-def sealed_secrets_without(tx: Tx, prefix: str) -> list[Row]:
-    """``id`` (the row's ``seq``) and ``sealed`` of each signing secret whose ciphertext
-    does not start with *prefix* (which holds no ``%`` or ``_``), expired ones included."""
-    return tx.fetchall(
-        "SELECT seq AS id, ciphertext AS sealed FROM webhook_endpoint_secrets"
-        " WHERE ciphertext NOT LIKE ?",
-        (prefix + "%",),
-    )
-
-
-def replace_sealed_secret(tx: Tx, seq: int, old: str, new: str) -> int:
-    """Store *new* as the secret's ciphertext if it is still *old*; rows changed (0 or 1)."""
-    return tx.execute(
-        "UPDATE webhook_endpoint_secrets SET ciphertext = ? WHERE seq = ? AND ciphertext = ?",
-        (new, seq, old),
-    )
-
-
-def list_deliveries(tx: Tx, endpoint_id: str, page: PageRequest, event_id: str | None) -> Page:
-    """The attempt log of one endpoint, newest first."""
-    where: list[str] = ["endpoint_id = ?"]
-    params: list[Any] = [endpoint_id]
-    if event_id:
-        where.append("event_id = ?")
-        params.append(event_id)
-    return fetch_page(
-        tx,
-        "webhook_deliveries",
-        where,
-        params,
-        page,
-        columns="id, event_id, endpoint_id, attempt, status_code, error, duration_ms,"
-        " next_attempt_at, created",
-    )
-
-
-def event_exists(tx: Tx, merchant_id: str, event_id: str) -> Row | None:
-    """The merchant's event row (id and type), or ``None``."""
-    return tx.fetchone(
-        "SELECT id, type FROM events WHERE id = ? AND merchant_id = ?", (event_id, merchant_id)
-    )

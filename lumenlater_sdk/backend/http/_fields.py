@@ -7,6 +7,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from stellar_sdk import StrKey
 
+from ..services.validation import (
+    MAX_METADATA_VALUE_LENGTH,
+    MAX_URL_LENGTH,
+    check_metadata,
+    check_url,
+)
+
 __all__ = [
     "Amount",
     "Body",
@@ -27,32 +34,17 @@ def _address(value: str) -> str:
     return value
 
 
-def _metadata(value: dict[str, str]) -> dict[str, str]:
-    if len(value) > 50:
-        raise ValueError("metadata can have at most 50 keys")
-    for k, v in value.items():
-        if not k or len(k) > 40:
-            raise ValueError("metadata keys must be 1-40 characters")
-        if len(v) > 500:
-            raise ValueError("metadata values must be at most 500 characters")
-    return value
-
-
-def _url(value: str) -> str:
-    if not value.startswith(("http://", "https://")) or len(value) < 10:
-        raise ValueError("must be an http(s) URL")
-    return value
-
-
 # JSON numbers only: 10.0, "10" and true are refused, so no float ever becomes money.
 Amount = Annotated[StrictInt, Field(gt=0, le=2**62, description="Stroops (1 USDC = 10^7).")]
 StellarAddress = Annotated[
     str, StringConstraints(min_length=56, max_length=56), AfterValidator(_address)
 ]
+# The rules themselves live in services.validation, shared with direct service calls.
 Metadata = Annotated[
-    dict[str, Annotated[str, StringConstraints(max_length=500)]], AfterValidator(_metadata)
+    dict[str, Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH)]],
+    AfterValidator(check_metadata),
 ]
-Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_url)]
+Url = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH), AfterValidator(check_url)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 Currency = Annotated[str, StringConstraints(pattern="^usdc$")]
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..http import ListQuery
+from ..paging import PageRequest
 from ..services.errors import InvalidRequest
-from ..store import PageRequest
 
 __all__ = ["encoded_list", "list_body", "page_of"]
 

@@ -8,8 +8,7 @@ from pydantic import StringConstraints
 
 from ...types import Event
 from ..http import Body, Call, RouteSpec
-from ..services import events_api
-from .webhook_endpoints import service
+from ..services import events_api, webhook_endpoints
 
 __all__ = ["ROUTES", "ResendEvent"]
 
@@ -23,7 +22,9 @@ class ResendEvent(Body):
 def _resend(call: Call) -> bytes:
     b: ResendEvent | None = call.body
     event_id = call.path["id"]
-    service(call).resend(call.merchant_id, event_id, endpoint=b.endpoint if b else None)
+    webhook_endpoints.resend_event(
+        call.ctx, call.merchant_id, event_id, endpoint=b.endpoint if b else None
+    )
     return events_api.retrieve_event(call.ctx, call.merchant_id, event_id)
 
 

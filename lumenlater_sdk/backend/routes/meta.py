@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from ..http import Call, RouteSpec
 from ..observability import BackendMetrics
+from ..services import health
 
 __all__ = ["meta_routes"]
 
@@ -25,8 +26,7 @@ def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics)
         return encoded[0]
 
     def healthz(call: Call) -> dict[str, Any]:
-        with call.ctx.db.transaction(write=False) as tx:
-            tx.scalar("SELECT 1")
+        health.check_database(call.ctx)
         return {"status": "ok"}
 
     def prometheus(call: Call) -> Response:

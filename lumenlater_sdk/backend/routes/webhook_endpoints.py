@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from ...types import DeletedObject, WebhookDelivery, WebhookEndpoint
-from ..delivery import WebhookEndpointService
-from ..delivery._service import MAX_EXPIRE_OLD_AFTER
 from ..http import Body, Call, ListQuery, Metadata, RouteSpec, Url
+from ..services import webhook_endpoints as endpoints
 from ._lists import list_body, page_of
 
 __all__ = [
@@ -17,12 +16,11 @@ __all__ = [
     "RotateSecret",
     "WebhookEndpointCreate",
     "WebhookEndpointUpdate",
-    "service",
 ]
 
 EventTypeName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 EnabledEvents = Annotated[list[EventTypeName], Field(min_length=1, max_length=100)]
-Description = Annotated[str, StringConstraints(max_length=5000)]
+Description = Annotated[str, StringConstraints(max_length=endpoints.MAX_DESCRIPTION_LENGTH)]
 
 
 class WebhookEndpointCreate(Body):
@@ -35,7 +33,11 @@ class WebhookEndpointCreate(Body):
 
 
 class WebhookEndpointUpdate(Body):
-    """``POST /v1/webhook_endpoints/{id}``; only the fields sent change."""
+    """``POST /v1/webhook_endpoints/{id}``; only the fields sent change.
+
+    ``metadata`` is merged into the stored one (an empty value removes a key), so
+    its limits are checked by the service on the result.
+    """
 
     url: Url | None = None
     enabled_events: EnabledEvents | None = None
@@ -47,57 +49,58 @@ class WebhookEndpointUpdate(Body):
 class RotateSecret(Body):
     """``POST /v1/webhook_endpoints/{id}/rotate_secret``."""
 
-    expire_old_after: Annotated[int, Field(ge=0, le=MAX_EXPIRE_OLD_AFTER)] = 86400
-
-
-def service(call: Call) -> WebhookEndpointService:
-    """The endpoint service on this backend's database and sealing key."""
-    return WebhookEndpointService(
-        call.ctx.db, box=call.ctx.box, livemode=bool(call.principal and call.principal.livemode)
+    expire_old_after: Annotated[int, Field(ge=0, le=endpoints.MAX_EXPIRE_OLD_AFTER)] = (
+        endpoints.DEFAULT_EXPIRE_OLD_AFTER
     )
 
 
 def _create(call: Call) -> dict[str, Any]:
     b: WebhookEndpointCreate = call.body
-    return service(call).create(
+    return endpoints.create_endpoint(
+        call.ctx,
         call.merchant_id,
         url=b.url,
         enabled_events=b.enabled_events,
         description=b.description,
         metadata=b.metadata,
+        livemode=bool(call.principal and call.principal.livemode),
     )
 
 
 def _retrieve(call: Call) -> dict[str, Any]:
-    return service(call).retrieve(call.merchant_id, call.path["id"])
+    return endpoints.retrieve_endpoint(call.ctx, call.merchant_id, call.path["id"])
 
 
 def _list(call: Call) -> dict[str, Any]:
-    page = service(call).list_endpoints(call.merchant_id, page_of(call.query))
-    return list_body(page.rows, page.has_more, "/v1/webhook_endpoints")
+    data, more = endpoints.list_endpoints(call.ctx, call.merchant_id, page_of(call.query))
+    return list_body(data, more, "/v1/webhook_endpoints")
 
 
 def _update(call: Call) -> dict[str, Any]:
     b: WebhookEndpointUpdate = call.body
     # Only fields present in the request change; a sent null clears ``description``.
     changes = {name: getattr(b, name) for name in b.model_fields_set}
-    return service(call).update(call.merchant_id, call.path["id"], **changes)
+    return endpoints.update_endpoint(call.ctx, call.merchant_id, call.path["id"], **changes)
 
 
 def _delete(call: Call) -> dict[str, Any]:
-    return service(call).delete(call.merchant_id, call.path["id"])
+    return endpoints.delete_endpoint(call.ctx, call.merchant_id, call.path["id"])
 
 
 def _rotate(call: Call) -> dict[str, Any]:
     b: RotateSecret | None = call.body
-    after = b.expire_old_after if b is not None else 86400
-    return service(call).rotate_secret(call.merchant_id, call.path["id"], expire_old_after=after)
+    after = b.expire_old_after if b is not None else endpoints.DEFAULT_EXPIRE_OLD_AFTER
+    return endpoints.rotate_secret(
+        call.ctx, call.merchant_id, call.path["id"], expire_old_after=after
+    )
 
 
 def _deliveries(call: Call) -> dict[str, Any]:
     endpoint_id = call.path["id"]
-    page = service(call).list_deliveries(call.merchant_id, endpoint_id, page_of(call.query))
-    return list_body(page.rows, page.has_more, f"/v1/webhook_endpoints/{endpoint_id}/deliveries")
+    data, more = endpoints.list_deliveries(
+        call.ctx, call.merchant_id, endpoint_id, page_of(call.query)
+    )
+    return list_body(data, more, f"/v1/webhook_endpoints/{endpoint_id}/deliveries")
 
 
 _TAG = "webhook_endpoints"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ..store import PageRequest
+from ..paging import PageRequest
 from ..store import ledger as ledger_store
 from .context import ServiceContext
 from .errors import InvalidRequest

@@ -10,7 +10,7 @@ from stellar_sdk import Keypair
 
 from .._ids import new_id
 from ..db import Row, Tx
-from ..store import PageRequest
+from ..paging import PageRequest
 from ..store import bills as bill_store
 from ..store import merchants as merchant_store
 from . import events

@@ -10,8 +10,9 @@ from typing import Any
 
 from .._ids import new_id
 from ..db import Row
-from ..store import PageRequest
+from ..paging import PageRequest
 from ..store import sessions as session_store
+from ..store import wallets as wallet_store
 from . import events
 from .bills import NewBill, issue_bill
 from .context import RequestInfo, ServiceContext
@@ -21,6 +22,7 @@ from .wallets import pay_with_wallet, resolve_wallet
 
 __all__ = [
     "NewSession",
+    "Row",  # the row type session_for_page returns, for the hosted page
     "create_session",
     "expire_session",
     "form_token",
@@ -180,11 +182,7 @@ def session_for_page(ctx: ServiceContext, session_id: str) -> tuple[Row, list[Ro
         row = session_store.get_session_any(tx, session_id)
         if row is None:
             raise NotFound("No such checkout session.", param="id")
-        wallets = tx.fetchall(
-            "SELECT * FROM wallets WHERE merchant_id IS NULL OR merchant_id = ?"
-            " ORDER BY merchant_id IS NOT NULL, id",
-            (row["merchant_id"],),
-        )
+        wallets = wallet_store.list_wallets(tx, row["merchant_id"])
         return row, wallets, ctx.chain.now(tx)
 
 

@@ -16,6 +16,7 @@ from ..._version import API_VERSION
 from .._ids import new_id
 from ..chain import ContractEvent
 from ..db import Row, Tx
+from ..delivery import enqueue
 from ..store import bills as bill_store
 from ..store import events as event_store
 from ..store import ledger as ledger_store
@@ -28,16 +29,6 @@ __all__ = ["emit", "ingest", "sweep_chain_events"]
 _CURSOR_KEY = "chain_event_cursor"
 _FEE_RATE = 150_000
 _SCALE = 10_000_000
-
-
-def _enqueue(tx: Tx, event_id: str, merchant_id: str, event_type: str) -> None:
-    # Webhook fan-out lives with the delivery component; importing lazily keeps the
-    # API usable in a checkout where it is not installed yet.
-    try:
-        from ..delivery import enqueue
-    except ImportError:  # pragma: no cover - only while delivery is missing
-        return
-    enqueue(tx, event_id=event_id, merchant_id=merchant_id, event_type=event_type)
 
 
 def emit(
@@ -78,7 +69,7 @@ def emit(
         payload=json.dumps(payload, separators=(",", ":")),
         object_id=obj.get("id"),
     )
-    _enqueue(tx, event_id, merchant_id, event_type)
+    enqueue(tx, event_id=event_id, merchant_id=merchant_id, event_type=event_type)
     return event_id
 
 

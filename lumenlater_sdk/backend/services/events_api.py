@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..store import PageRequest
+from ..paging import PageRequest
 from ..store import events as event_store
 from . import bills, checkout, clock, events, wallets
 from .context import RequestInfo, ServiceContext
 from .errors import InvalidRequest, NotFound
+from .webhook_endpoints import ping_target
 
 __all__ = ["TRIGGERABLE", "list_events", "retrieve_event", "trigger"]
 
@@ -54,8 +55,6 @@ def list_events(
 
 def _ping(ctx: ServiceContext, merchant_id: str, request: RequestInfo) -> str:
     """Emit ``webhook_endpoint.ping`` about the newest enabled endpoint; its id."""
-    from ..delivery import ping_target  # the delivery component owns endpoints
-
     with ctx.db.transaction() as tx:
         endpoint = ping_target(tx, merchant_id)
         events.emit(

@@ -11,6 +11,8 @@ from ..store.bills import DAY, GRACE
 __all__ = [
     "LIQUIDATION_AFTER",
     "bill_object",
+    "delivery_object",
+    "endpoint_object",
     "late_fee",
     "line_object",
     "session_object",
@@ -140,4 +142,39 @@ def wallet_object(row: Row, power: dict[str, Any]) -> dict[str, Any]:
         "available_borrowing": int(power.get("available_borrowing", 0)),
         "created": int(row["created"]),
         "livemode": False,
+    }
+
+
+def endpoint_object(row: Row, secret: str | None = None) -> dict[str, Any]:
+    """A webhook endpoint; *secret* only on create and rotate."""
+    obj: dict[str, Any] = {
+        "id": row["id"],
+        "object": "webhook_endpoint",
+        "created": int(row["created"]),
+        "livemode": bool(row["livemode"]),
+        "metadata": json.loads(row["metadata"]),
+        "url": row["url"],
+        "enabled_events": json.loads(row["enabled_events"]),
+        "description": row["description"],
+        "status": row["status"],
+        "disabled_reason": row["disabled_reason"],
+    }
+    if secret is not None:
+        obj["secret"] = secret
+    return obj
+
+
+def delivery_object(row: Row) -> dict[str, Any]:
+    """One attempt of a webhook endpoint's delivery log."""
+    return {
+        "id": row["id"],
+        "object": "webhook_delivery",
+        "event": row["event_id"],
+        "endpoint": row["endpoint_id"],
+        "attempt": int(row["attempt"]),
+        "status_code": row["status_code"],
+        "error": row["error"],
+        "duration_ms": int(row["duration_ms"]),
+        "next_attempt_at": row["next_attempt_at"],
+        "created": int(row["created"]),
     }

@@ -7,9 +7,9 @@ from typing import Any
 
 from .._crypto import SEALED_PREFIX, SealError, SecretBox, is_legacy
 from ..db import Database, Row, Tx
-from ..delivery import _store as delivery_store
 from ..store import merchants as merchant_store
 from ..store import wallets as wallet_store
+from ..store import webhook_endpoints as endpoint_store
 
 __all__ = ["SEALED_COLUMNS", "reseal_legacy"]
 
@@ -25,8 +25,8 @@ SEALED_COLUMNS: tuple[tuple[str, _List, _Replace], ...] = (
     ("wallets.seed_encrypted", wallet_store.sealed_seeds_without, wallet_store.replace_sealed_seed),
     (
         "webhook_endpoint_secrets.ciphertext",
-        delivery_store.sealed_secrets_without,
-        delivery_store.replace_sealed_secret,
+        endpoint_store.sealed_secrets_without,
+        endpoint_store.replace_sealed_secret,
     ),
 )
 """Every column holding :meth:`SecretBox.seal` output: its name, how to list the

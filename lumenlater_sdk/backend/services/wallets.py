@@ -34,8 +34,7 @@ _DEFAULT_COLLATERAL = 10_000 * 10_000_000
 def install_builtin_wallets(ctx: ServiceContext, tx: Tx, wallets: dict[str, Keypair]) -> None:
     """Record the genesis wallets (``approve``, ``decline``, ``limited``) once."""
     for name, kp in wallets.items():
-        exists = tx.scalar("SELECT id FROM wallets WHERE merchant_id IS NULL AND name = ?", (name,))
-        if exists is None:
+        if wallet_store.builtin_wallet_id(tx, name) is None:
             wallet_store.insert_wallet(
                 tx,
                 wallet_id=new_id("wal"),
@@ -171,10 +170,7 @@ def _customer_wallet(tx: Tx, merchant_id: str, bill: Row, ref: str | None) -> Ro
         wallet = resolve_wallet(tx, merchant_id, ref)
         check_customer(bill, wallet["address"])
         return wallet
-    found = tx.fetchone(
-        "SELECT * FROM wallets WHERE address = ? AND (merchant_id = ? OR merchant_id IS NULL)",
-        (bill["customer"], merchant_id),
-    )
+    found = wallet_store.customer_wallet(tx, merchant_id, bill["customer"])
     if found is None:
         raise InvalidRequest(
             "The bill's customer is not a sandbox wallet.",

@@ -1,19 +1,28 @@
 """The store: the only place with SQL. Each module covers one table (or one concern)."""
 
-from . import bills, events, idempotency, ledger, merchants, sessions, wallets
-from ._pagination import Page, PageRequest
+from . import (
+    bills,
+    events,
+    health,
+    idempotency,
+    ledger,
+    merchants,
+    sessions,
+    wallets,
+    webhook_endpoints,
+)
 from ._schema import COMPONENT, MIGRATIONS
 
 __all__ = [
     "COMPONENT",
     "MIGRATIONS",
-    "Page",
-    "PageRequest",
     "bills",
     "events",
+    "health",
     "idempotency",
     "ledger",
     "merchants",
     "sessions",
     "wallets",
+    "webhook_endpoints",
 ]

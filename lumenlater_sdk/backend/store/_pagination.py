@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from ..db import Row, Tx
+from ..db import Tx
+from ..paging import Page, PageRequest
 
-__all__ = ["Page", "PageRequest", "fetch_page"]
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """``limit`` (1–100) and at most one of ``starting_after`` / ``ending_before``."""
-
-    limit: int = 10
-    starting_after: str | None = None
-    ending_before: str | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """Rows newest first, and whether more lie beyond them in the paging direction."""
-
-    rows: list[Row]
-    has_more: bool
+__all__ = ["fetch_page"]
 
 
 def fetch_page(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from ..db import Row, Tx
-from ._pagination import Page, PageRequest, fetch_page
+from ..paging import Page, PageRequest
+from ._pagination import fetch_page
 
 __all__ = [
     "get_event",
+    "get_event_type",
     "get_state",
     "insert_event",
     "list_events",
@@ -40,6 +42,14 @@ def get_event(tx: Tx, merchant_id: str, event_id: str) -> Row | None:
     return tx.fetchone(
         "SELECT payload FROM events WHERE id = ? AND merchant_id = ?", (event_id, merchant_id)
     )
+
+
+def get_event_type(tx: Tx, merchant_id: str, event_id: str) -> str | None:
+    """The type of one of the merchant's events, or ``None`` if it has no such event."""
+    value = tx.scalar(
+        "SELECT type FROM events WHERE id = ? AND merchant_id = ?", (event_id, merchant_id)
+    )
+    return None if value is None else str(value)
 
 
 def list_events(

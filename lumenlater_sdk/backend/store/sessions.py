@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..db import Row, Tx
-from ._pagination import Page, PageRequest, fetch_page
+from ..paging import Page, PageRequest
+from ._pagination import fetch_page
 from ._rows import insert_row, update_row
 
 __all__ = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..db import Row, Tx
 
 __all__ = [
+    "builtin_wallet_id",
+    "customer_wallet",
     "find_wallet",
     "insert_wallet",
     "list_wallets",
@@ -37,6 +39,20 @@ def find_wallet(tx: Tx, merchant_id: str, ref: str) -> Row | None:
         "SELECT * FROM wallets WHERE (merchant_id = ? OR merchant_id IS NULL)"
         " AND (id = ? OR name = ?) ORDER BY merchant_id IS NULL, id DESC LIMIT 1",
         (merchant_id, ref, ref),
+    )
+
+
+def builtin_wallet_id(tx: Tx, name: str) -> str | None:
+    """The id of the built-in (merchant-less) wallet called *name*, or ``None``."""
+    value = tx.scalar("SELECT id FROM wallets WHERE merchant_id IS NULL AND name = ?", (name,))
+    return None if value is None else str(value)
+
+
+def customer_wallet(tx: Tx, merchant_id: str, address: str) -> Row | None:
+    """A wallet visible to the merchant whose address is *address*, or ``None``."""
+    return tx.fetchone(
+        "SELECT * FROM wallets WHERE address = ? AND (merchant_id = ? OR merchant_id IS NULL)",
+        (address, merchant_id),
     )
 
 

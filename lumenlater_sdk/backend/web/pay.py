@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..db import Row
 from ..http import Call, RouteSpec
 from ..services import checkout
+from ..services.checkout import Row
 from ..services.errors import ServiceError
 
 __all__ = ["ROUTES"]
