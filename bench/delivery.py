@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -128,11 +129,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     ep = _create_endpoint(db, f"http://127.0.0.1:{port}/hooks")
     receivers = ReceiverGroup(args.receiver, args.receivers, ep["secret"], port=port)
     worker = DeliveryWorker(db, secret_key=KEY)
+    runner: threading.Thread | None = None
     try:
         _insert(db, args.events, per_tx=500)
         cpu0, rcpu0 = _cpu(), receivers.cpu_seconds()
         t0 = time.perf_counter()
-        worker.start()
+        started = threading.Event()
+        runner = threading.Thread(target=worker.run, kwargs={"on_started": started.set})
+        runner.start()
+        started.wait(30)
         _wait(receivers, args.events)
         elapsed = time.perf_counter() - t0
         cpu, rcpu = _cpu() - cpu0, receivers.cpu_seconds() - rcpu0
@@ -149,7 +154,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         _wait(receivers, args.events + n)
         lat = [x * 1000 for x in receivers.latencies(after=mark)]
     finally:
-        worker.close()
+        worker.stop()
+        if runner is not None:
+            runner.join(30)
         receivers.close()
         db.close()
     return {

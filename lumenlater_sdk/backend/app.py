@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+import anyio.to_thread
+from anyio.abc import TaskStatus
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -17,6 +19,7 @@ from .chain.local import LocalGateway, ProtocolConstants
 from .config import BackendConfig
 from .db import Database, connect, migrate
 from .delivery import install as install_delivery
+from .delivery import worker_for
 from .http import (
     EXCEPTION_HANDLERS,
     Gate,
@@ -71,9 +74,9 @@ class Backend:
         )
         with self.db.transaction() as tx:
             install_builtin_wallets(self.ctx, tx, dict(self.genesis.wallets))
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._worker: Any = None
+        # The backend owns its delivery worker; the database hands enqueue's wake-ups to it.
+        self.worker = worker_for(self.db, config, self.metrics)
+        self._stopping: anyio.Event | None = None
 
     def create_merchant(
         self, business_name: str = "Sandbox Shop", *, livemode: bool = False
@@ -97,54 +100,40 @@ class Backend:
         """Emit what ledger time has caused (also run periodically in the background)."""
         return clock_service.run_time_triggers(self.ctx)
 
-    def start(self) -> None:
-        """Start the periodic tick and (unless disabled) the webhook delivery worker."""
-        self._stop.clear()
-        ticker = threading.Thread(target=self._tick_loop, name="lumenlater-tick", daemon=True)
-        ticker.start()
-        self._threads.append(ticker)
-        if self.config.run_delivery:
-            self._worker = _delivery_worker(self)
-            if self._worker is not None:
-                self._worker.start()
+    async def serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Run the background work until :meth:`stop`: the clock tick and (unless
+        disabled) webhook delivery, tasks of one task group on the caller's loop."""
+        stopping = self._stopping = anyio.Event()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self._tick, stopping)
+                if self.worker is not None:
+                    await tasks.start(self.worker.serve)
+                task_status.started()
+        finally:
+            self._stopping = None
 
     def stop(self) -> None:
-        """Stop background work (the database stays open)."""
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=10)
-        self._threads.clear()
-        if self._worker is not None:
-            self._worker.stop(timeout=10)
-            self._worker = None
+        """Have :meth:`serve` return (call it on serve's loop): the tick stops at once,
+        deliveries in flight get the worker's ``drain_timeout`` to finish."""
+        if self._stopping is not None:
+            self._stopping.set()
+        if self.worker is not None:
+            self.worker.stop()
 
     def close(self) -> None:
-        """Stop everything and close the database."""
-        self.stop()
+        """Close the database (after :meth:`serve` returned)."""
         self.db.close()
 
-    def _tick_loop(self) -> None:
-        while not self._stop.wait(self.config.tick_interval):
+    async def _tick(self, stopping: anyio.Event) -> None:
+        while True:
+            with anyio.move_on_after(self.config.tick_interval):
+                await stopping.wait()
+                return
             try:
-                self.run_time_triggers()
+                await anyio.to_thread.run_sync(self.run_time_triggers)
             except Exception:  # keep ticking; the next run catches up
                 log.exception("time triggers failed")
-
-
-def _delivery_worker(backend: Backend) -> Any:
-    try:
-        from .delivery import DeliveryWorker
-    except ImportError:  # pragma: no cover
-        return None
-    metrics = backend.metrics
-
-    def observe(recorded: Any) -> None:
-        metrics.webhook_deliveries.labels(outcome=str(recorded.status)).inc()
-
-    options = dict(backend.config.delivery)
-    return DeliveryWorker(
-        backend.db, secret_key=backend.config.secret_key or b"", observer=observe, **options
-    )
 
 
 class BackendApp(Starlette):
@@ -181,11 +170,12 @@ class BackendApp(Starlette):
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     assert isinstance(app, BackendApp)
-    app.backend.start()
-    try:
-        yield
-    finally:
-        app.backend.stop()
+    async with anyio.create_task_group() as background:
+        await background.start(app.backend.serve)
+        try:
+            yield
+        finally:
+            app.backend.stop()  # the task group then waits for deliveries to drain
 
 
 def create_app(config: BackendConfig, *, backend: Backend | None = None) -> BackendApp:

@@ -15,7 +15,15 @@ __all__ = ["build_parser", "main", "sandbox_main"]
 
 # Modules that provide subcommands; a module missing its optional dependencies
 # (e.g. the backend extras) leaves its commands out with a hint instead of failing.
-_COMMAND_MODULES = ("_sandbox", "_demo", "_listen", "_trigger", "_clock", "_resources")
+_COMMAND_MODULES = (
+    "_sandbox",
+    "_worker",
+    "_demo",
+    "_listen",
+    "_trigger",
+    "_clock",
+    "_resources",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

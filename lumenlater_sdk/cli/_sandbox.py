@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..backend.config import BackendConfig
 
-__all__ = ["main", "register", "serve", "worker_app"]
+__all__ = [
+    "add_storage_arguments",
+    "backend_config",
+    "configure_logging",
+    "main",
+    "register",
+    "serve",
+    "worker_app",
+]
 
 _HOME = Path("~/.lumenlater")
 # How ``serve`` hands its arguments to worker processes (uvicorn starts them fresh).
@@ -28,27 +36,37 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=serve)
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787)
+def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
+    """What every process of one backend shares: its database, sealing key and schedule."""
     parser.add_argument(
         "--database-url",
         default=None,
         help="default: $DATABASE_URL or sqlite:///~/.lumenlater/sandbox.db",
     )
+    parser.add_argument("--secret-key-file", default=str(_HOME / "secret.key"))
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument(
+        "--sandbox-delivery",
+        action="store_true",
+        help="compress the webhook retry schedule to about a minute",
+    )
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_storage_arguments(parser)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--no-rate-limit", action="store_true", help="turn rate limits off")
     parser.add_argument(
         "--webhook-url",
         default="http://127.0.0.1:5000/webhooks/lumenlater",
         help="where the sandbox merchant's first webhook endpoint points",
     )
-    parser.add_argument("--secret-key-file", default=str(_HOME / "secret.key"))
     parser.add_argument("--public-url", default=None, help="base URL browsers use")
-    parser.add_argument("--log-level", default="info")
     parser.add_argument(
-        "--sandbox-delivery",
+        "--no-delivery",
         action="store_true",
-        help="compress the webhook retry schedule to about a minute",
+        help="deliver no webhooks in this process (leave it to `lumenlater worker` processes)",
     )
     parser.add_argument(
         "--workers",
@@ -59,7 +77,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _logging(args: argparse.Namespace) -> None:
+def configure_logging(args: argparse.Namespace) -> None:
+    """JSON log lines on stderr at ``--log-level``."""
     from ..backend.observability import JsonFormatter
 
     handler = logging.StreamHandler(sys.stderr)
@@ -69,7 +88,9 @@ def _logging(args: argparse.Namespace) -> None:
     root.setLevel(args.log_level.upper())
 
 
-def _config(args: argparse.Namespace) -> BackendConfig:
+def backend_config(args: argparse.Namespace, **overrides: Any) -> BackendConfig:
+    """The :class:`BackendConfig` the arguments describe (the secret key file is made
+    on first use)."""
     from ..backend.bootstrap import load_or_create_secret_key
     from ..backend.config import BackendConfig
 
@@ -86,17 +107,23 @@ def _config(args: argparse.Namespace) -> BackendConfig:
     try:
         secret_key = load_or_create_secret_key(Path(args.secret_key_file))
     except ValueError as exc:  # a refused key file: say why, without a traceback
-        raise SystemExit(f"lumenlater sandbox: {exc}") from None
-    return BackendConfig(
-        database_url=url,
-        host=args.host,
-        port=args.port,
-        rate_limit=not args.no_rate_limit,
-        secret_key=secret_key,
-        public_base_url=args.public_url,
-        delivery=delivery,
-        log_requests=args.log_level.lower() == "debug",
-    )
+        command = getattr(args, "command", None) or "sandbox"
+        raise SystemExit(f"lumenlater {command}: {exc}") from None
+    values: dict[str, Any] = {
+        "database_url": url,
+        "secret_key": secret_key,
+        "delivery": delivery,
+        "log_requests": args.log_level.lower() == "debug",
+    }
+    if hasattr(args, "port"):  # the API's own options
+        values.update(
+            host=args.host,
+            port=args.port,
+            rate_limit=not args.no_rate_limit,
+            public_base_url=args.public_url,
+            run_delivery=not args.no_delivery,
+        )
+    return BackendConfig(**{**values, **overrides})
 
 
 def worker_app() -> Any:
@@ -104,8 +131,8 @@ def worker_app() -> Any:
     from ..backend.app import create_app
 
     args = argparse.Namespace(**json.loads(os.environ[_ARGS_ENV]))
-    _logging(args)
-    return create_app(_config(args))
+    configure_logging(args)
+    return create_app(backend_config(args))
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -115,8 +142,8 @@ def serve(args: argparse.Namespace) -> int:
     from ..backend.app import create_app
     from ..backend.bootstrap import ensure_sandbox_merchant
 
-    _logging(args)
-    config = _config(args)
+    configure_logging(args)
+    config = backend_config(args)
     url = config.database_url
     app = create_app(config)
     creds = ensure_sandbox_merchant(app.backend, webhook_url=args.webhook_url)

@@ -265,7 +265,7 @@ def test_sandbox_command_explains_a_refused_key_file(tmp_path: Path) -> None:
     path.write_bytes(b"0123" * 8)
     args = build_parser().parse_args(["sandbox", "--secret-key-file", str(path)])
     with pytest.raises(SystemExit, match=r"^lumenlater sandbox: the sealing key in .* too weak"):
-        sandbox_command._config(args)
+        sandbox_command.backend_config(args)
 
 
 # --- legacy values and their migration -----------------------------------------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lumenlater_sdk.backend.db import Database, Tx
-from lumenlater_sdk.backend.delivery import SANDBOX_SCHEDULE, enqueue, install
+from lumenlater_sdk.backend.delivery import SANDBOX_SCHEDULE, DeliveryWorker, enqueue, install
 from lumenlater_sdk.webhooks.testing import make_event
 
 MERCHANT = "GMERCHANTAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -71,3 +74,32 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@contextmanager
+def serving(worker: DeliveryWorker, *, timeout: float = 10.0) -> Iterator[DeliveryWorker]:
+    """Run *worker* on an event loop of this test's own (a thread, as a worker process
+    runs it in its main thread) until the block ends; it drains before returning."""
+    started = threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run(on_started=started.set)
+        except BaseException as exc:  # surfaced in the test's thread
+            failed.append(exc)
+            started.set()
+
+    thread = threading.Thread(target=run, name="test-delivery-worker", daemon=True)
+    thread.start()
+    assert started.wait(timeout), "the worker did not start"
+    if failed:
+        raise failed[0]
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(timeout)
+        assert not thread.is_alive(), "the worker did not stop"
+        if failed:
+            raise failed[0]

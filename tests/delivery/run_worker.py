@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 
 from delivery_support import FAST_SCHEDULE, SECRET_KEY
 
@@ -16,8 +15,6 @@ from lumenlater_sdk.backend.delivery import DeliveryWorker
 
 
 def main() -> None:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with (
         connect(sys.argv[1]) as db,
         DeliveryWorker(
@@ -30,10 +27,10 @@ def main() -> None:
             lease_margin=1.0,
         ) as worker,
     ):
-        worker.start()
-        print("ready", flush=True)
-        stop.wait()
-        worker.stop()
+        worker.run(
+            on_started=lambda: print("ready", flush=True),
+            stop_signals=(signal.SIGTERM, signal.SIGINT),
+        )
 
 
 if __name__ == "__main__":

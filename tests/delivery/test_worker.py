@@ -17,6 +17,7 @@ from delivery_support import (
     FakeClock,
     emit,
     prepare,
+    serving,
 )
 from endpoint_support import Endpoints
 
@@ -301,10 +302,11 @@ def test_background_worker_is_woken_and_slow_receivers_do_not_block(
     receiver.on_handled = lambda event: fast_done.set()
     seen: list[Recorded] = []
     try:
-        with DeliveryWorker(
-            db, secret_key=SECRET_KEY, timeout=8.0, poll_interval=30.0, observer=seen.append
-        ) as w:
-            w.start()
+        with serving(
+            DeliveryWorker(
+                db, secret_key=SECRET_KEY, timeout=8.0, poll_interval=30.0, observer=seen.append
+            )
+        ):
             emit(db, 1)  # the poll interval is long: only enqueue's wake-up can start this
             wait_until(lambda: bool(slow.hits))
             receiver.wait_handled(1)
@@ -312,7 +314,6 @@ def test_background_worker_is_woken_and_slow_receivers_do_not_block(
             assert fast_done.is_set()
             assert slow.hits[0].ended == 0.0
             slow.wait_handled(1)
-            w.stop()
     finally:
         slow.stop()
     assert sorted(r.status for r in seen) == ["delivered", "delivered"]
@@ -329,17 +330,13 @@ def test_wake_ups_while_every_slot_is_busy_neither_spin_nor_stall(
     receiver.hang_seconds = 0.2
     endpoint(service, receiver)
     w = DeliveryWorker(db, secret_key=SECRET_KEY, concurrency=1, poll_interval=30.0)
-    try:
-        w.start()
+    with serving(w):
         for _ in range(3):
             emit(db, 1)
             time.sleep(0.05)
         receiver.wait_handled(3, timeout=10)
         started = time.monotonic()
-        w.stop(timeout=10)
-        assert time.monotonic() - started < 5
-    finally:
-        w.close()
+    assert time.monotonic() - started < 5
     assert {r["status"] for r in outbox(db)} == {"delivered"}
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal
+
+import anyio
+from anyio.abc import TaskStatus
 
 Dialect = Literal["sqlite", "postgresql"]
 Row = dict[str, Any]
@@ -46,6 +49,16 @@ class Tx(abc.ABC):
         row = self.fetchone(sql, params)
         return None if row is None else next(iter(row.values()))
 
+    def notify(self, channel: str) -> None:
+        """Tell *channel*'s listeners that this transaction wrote something for them.
+
+        PostgreSQL sends ``NOTIFY`` when the transaction commits, to the watchers
+        (:meth:`Database.watch`) of every process. SQLite has no such thing; it calls
+        this process's watchers at once (a woken writer waits for this transaction's
+        write lock, so it sees what committed).
+        """
+        self.send("SELECT pg_notify(?, '')", (channel,))
+
     @property
     def for_update(self) -> str:
         """Row-lock suffix for a SELECT (empty on SQLite, whose write lock is database-wide)."""
@@ -79,6 +92,17 @@ class Database(abc.ABC):
         (a point lookup and the ledger clock, say): each statement may see its own.
         PostgreSQL then sends no BEGIN and no COMMIT, two round trips fewer."""
         return self.transaction(write=False)
+
+    @abc.abstractmethod
+    async def watch(
+        self,
+        channel: str,
+        callback: Callable[[], None],
+        *,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Call *callback* each time a transaction notifies *channel* (:meth:`Tx.notify`),
+        until cancelled; started once it listens. Run it as a task on an event loop."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -3,8 +3,11 @@ can be made part of a larger unit of work without knowing it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+import anyio
+from anyio.abc import TaskStatus
 
 from ._base import Database, Tx
 
@@ -24,6 +27,16 @@ class JoinedDatabase(Database):
         self.url = owner.url
         self.failed = False
         self._tx = tx
+        self._owner = owner
+
+    async def watch(
+        self,
+        channel: str,
+        callback: Callable[[], None],
+        *,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        await self._owner.watch(channel, callback, task_status=task_status)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Tx]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from typing import Any
 
+import anyio
 import psycopg
+from anyio.abc import TaskStatus
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from ._base import Database, Row, Tx
+from ._pg_watch import watch
 from ._placeholders import to_psycopg
 
 # A statement waiting to be sent: (query, params). Transaction control has no
@@ -197,6 +200,15 @@ class PostgresDatabase(Database):
             tx.rollback()
             raise
         tx.commit()
+
+    async def watch(
+        self,
+        channel: str,
+        callback: Callable[[], None],
+        *,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        await watch(self.url, channel, callback, task_status=task_status)
 
     def close(self) -> None:
         self._pool.close()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+import anyio
+from anyio.abc import TaskStatus
 
 from ._base import Database, Row, Tx
 from ._checkpoint import AUTOCHECKPOINT_PAGES, WalCheckpointer
@@ -20,8 +23,13 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
 class _SQLiteTx(Tx):
     dialect = "sqlite"
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, db: SQLiteDatabase) -> None:
         self._conn = conn
+        self._db = db
+
+    def notify(self, channel: str) -> None:
+        for callback in self._db.listeners(channel):
+            callback()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(sql, params).rowcount
@@ -51,6 +59,8 @@ class SQLiteDatabase(Database):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Replaced whole under the lock, so notify() reads it without taking the lock.
+        self._listeners: dict[str, tuple[Callable[[], None], ...]] = {}
         # SQLite admits one writer at a time; a writer that finds the lock taken sleeps
         # in the busy handler (1, 2, 5 ... 100 ms steps) and wakes late. Queueing this
         # process's writers on a mutex hands the lock over as soon as it is free.
@@ -105,12 +115,33 @@ class SQLiteDatabase(Database):
     def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[Tx]:
         conn.execute(begin)
         try:
-            yield _SQLiteTx(conn)
+            yield _SQLiteTx(conn, self)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         else:
             conn.execute("COMMIT")
+
+    async def watch(
+        self,
+        channel: str,
+        callback: Callable[[], None],
+        *,
+        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        with self._lock:
+            self._listeners = {**self._listeners, channel: (*self.listeners(channel), callback)}
+        try:
+            task_status.started()
+            await anyio.sleep_forever()
+        finally:
+            with self._lock:
+                rest = tuple(c for c in self.listeners(channel) if c is not callback)
+                self._listeners = {**self._listeners, channel: rest}
+
+    def listeners(self, channel: str) -> tuple[Callable[[], None], ...]:
+        """The callbacks watching *channel* in this process."""
+        return self._listeners.get(channel, ())
 
     def close(self) -> None:
         with self._lock:

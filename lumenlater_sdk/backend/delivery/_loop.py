@@ -1,9 +1,10 @@
 """The worker's pipeline: keep requests in flight while the database records and claims.
 
-One event loop on one thread sends; each database round trip (record what finished,
-claim what is due, one transaction) runs on a database thread meanwhile, so the
-answers that arrive during a round are recorded together in the next one: the busier
-the worker, the bigger its batches.
+It runs as a task on the caller's event loop (the backend's lifespan task group, or
+``anyio.run`` in a worker process), never on a loop of its own. Each database round
+trip (record what finished, claim what is due, one transaction) runs on a worker
+thread meanwhile, so the answers that arrive during a round are recorded together in
+the next one: the busier the worker, the bigger its batches.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import abc
 import asyncio
 import contextlib
 import logging
-import threading
-from collections.abc import Sequence
+import signal
+from collections.abc import Callable, Sequence
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
 
 from ._outbox import Claim, Outcome
 
@@ -26,34 +30,54 @@ class DeliveryLoop(abc.ABC):
     """Claim → send → record, pipelined; subclasses supply the database round and the send."""
 
     def __init__(
-        self, *, concurrency: int, batch_size: int, poll_interval: float, linger: float
+        self,
+        *,
+        concurrency: int,
+        batch_size: int,
+        poll_interval: float,
+        linger: float,
+        drain_timeout: float,
     ) -> None:
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.linger = linger
-        self._loop = asyncio.new_event_loop()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.drain_timeout = drain_timeout
+        self._loop: asyncio.AbstractEventLoop | None = None  # while serving
+        self._stop_requested = False
         self._poked: asyncio.Event | None = None  # new work may be due: claim now
-        self._finished: asyncio.Event | None = None  # an attempt finished: record it
+        self._finished: asyncio.Event | None = None  # an attempt finished, or stop: look
 
     @abc.abstractmethod
     async def _run_cycle(
-        self, outcomes: Sequence[Outcome], tokens: dict[int, str], limit: int
+        self,
+        outcomes: Sequence[Outcome],
+        tokens: dict[int, str],
+        limit: int,
+        released: Sequence[tuple[Claim, str]] = (),
     ) -> tuple[list[Claim], dict[int, str]]:
-        """Record *outcomes* and claim up to *limit* rows in one transaction."""
+        """Record *outcomes*, give back *released* claims untried, and claim up to *limit*
+        rows, in one transaction."""
 
     @abc.abstractmethod
     async def _send(self, claim: Claim) -> Outcome:
-        """Deliver one claim; never raises."""
+        """Deliver one claim; never raises (but may be cancelled)."""
+
+    @abc.abstractmethod
+    async def _listen(self, task_group: TaskGroup) -> None:
+        """Start whatever wakes the loop from outside (PostgreSQL ``LISTEN``); return once
+        it listens."""
+
+    @abc.abstractmethod
+    async def _close_sessions(self) -> None:
+        """Close connections opened on the loop that is finishing."""
 
     @property
-    def running(self) -> bool:
-        """Whether the background loop is started."""
-        return self._thread is not None
+    def serving(self) -> bool:
+        """Whether :meth:`serve` is running."""
+        return self._loop is not None
 
-    # -- one synchronous round (tests) --------------------------------------------
+    # -- one round (tests) --------------------------------------------------------
 
     async def _round(self) -> int:
         claims, tokens = await self._run_cycle([], {}, self.batch_size)
@@ -65,70 +89,159 @@ class DeliveryLoop(abc.ABC):
 
     def run_once(self) -> int:
         """Claim due rows (up to ``batch_size``), send them, record them; return the count."""
-        if self.running:
-            raise RuntimeError("run_once() cannot be used while the worker is started")
-        return self._loop.run_until_complete(self._round())
+        if self.serving:
+            raise RuntimeError("run_once() cannot be used while the worker serves")
 
-    # -- the background loop ------------------------------------------------------
+        async def once() -> int:
+            try:
+                return await self._round()
+            finally:
+                await self._close_sessions()
+
+        return anyio.run(once)
+
+    # -- serving --------------------------------------------------------------------
 
     def wake(self) -> None:
-        """Look for due rows now instead of at the next poll (thread-safe)."""
-        ev = self._poked
-        if ev is not None and not ev.is_set() and not self._loop.is_closed():
+        """Look for due rows now instead of at the next poll (from any thread)."""
+        loop, ev = self._loop, self._poked
+        if loop is not None and ev is not None and not ev.is_set():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self._loop.call_soon_threadsafe(ev.set)
+                loop.call_soon_threadsafe(ev.set)
 
-    async def _serve(self) -> None:
-        poked = self._poked = asyncio.Event()
-        finished = self._finished = asyncio.Event()
+    def stop(self) -> None:
+        """Stop claiming; :meth:`serve` returns once in-flight attempts are recorded, or
+        after ``drain_timeout`` gives the rest back untried (from any thread)."""
+        self._stop_requested = True
+        loop, ev = self._loop, self._finished
+        if loop is not None and ev is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(ev.set)
+
+    def run(
+        self,
+        *,
+        on_started: Callable[[], None] | None = None,
+        stop_signals: Sequence[signal.Signals] = (),
+    ) -> None:
+        """Serve on a new event loop until :meth:`stop` or one of *stop_signals* (a worker
+        process's main loop); *on_started* is called once new rows are seen at once."""
+
+        async def main() -> None:
+            async with anyio.create_task_group() as signals:
+                if stop_signals:
+                    signals.start_soon(self._stop_on, stop_signals)
+                async with anyio.create_task_group() as serving:
+                    await serving.start(self.serve)
+                    if on_started is not None:
+                        on_started()
+                signals.cancel_scope.cancel()
+
+        anyio.run(main)
+
+    async def _stop_on(self, signals: Sequence[signal.Signals]) -> None:
+        with anyio.open_signal_receiver(*signals) as received:
+            async for _ in received:
+                self.stop()
+
+    async def serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Deliver until :meth:`stop`; started means new rows are seen at once."""
+        if self.serving:
+            raise RuntimeError("this worker is already serving")
+        self._loop = asyncio.get_running_loop()
+        self._poked, self._finished = asyncio.Event(), asyncio.Event()
+        try:
+            async with anyio.create_task_group() as listeners:
+                await self._listen(listeners)
+                task_status.started()
+                if not self._stop_requested:
+                    await self._pipeline()
+                listeners.cancel_scope.cancel()
+        finally:
+            self._loop = None
+            self._stop_requested = False
+            with anyio.CancelScope(shield=True):
+                await self._close_sessions()
+
+    async def _pipeline(self) -> None:
+        assert self._poked is not None and self._finished is not None
+        poked, finished = self._poked, self._finished
         done: list[Outcome] = []
         tokens: dict[int, str] = {}
-        inflight = 0
+        inflight: dict[int, Claim] = {}
 
-        def collect(task: asyncio.Task[Outcome]) -> None:
-            done.append(task.result())
+        async def deliver(claim: Claim) -> None:
+            done.append(await self._send(claim))
             finished.set()
 
-        backlog = True  # rows may be due that no claim has returned yet
-        last_claim = 0.0
-        while True:
-            stopping = self._stopping.is_set()
-            if self._loop.time() - last_claim >= self.poll_interval:
-                backlog = True  # retries come due with time, even while answers keep arriving
-            finished.clear()
-            outcomes = done[:]
-            del done[:]
-            inflight -= len(outcomes)
-            batch = {o.claim.seq: tokens.pop(o.claim.seq) for o in outcomes}
-            room = min(self.concurrency - inflight, self.batch_size)
-            limit = room if backlog and not stopping else 0
-            claimed: list[Claim] = []
-            if outcomes or limit > 0:
-                if limit > 0:
-                    poked.clear()  # a wake-up from now on may be for rows this claim misses
-                    last_claim = self._loop.time()
-                try:
-                    claimed, new_tokens = await self._run_cycle(outcomes, batch, limit)
-                    tokens.update(new_tokens)
+        async with anyio.create_task_group() as sends:
+            backlog = True  # rows may be due that no claim has returned yet
+            last_claim = 0.0
+            drain_by: float | None = None
+            while True:
+                now = anyio.current_time()
+                if self._stop_requested and drain_by is None:
+                    drain_by = now + self.drain_timeout
+                if now - last_claim >= self.poll_interval:
+                    backlog = True  # retries come due with time, even while answers keep arriving
+                finished.clear()
+                outcomes = done[:]
+                del done[:]
+                for o in outcomes:
+                    inflight.pop(o.claim.seq, None)
+                batch = {o.claim.seq: tokens.pop(o.claim.seq) for o in outcomes}
+                room = min(self.concurrency - len(inflight), self.batch_size)
+                limit = room if backlog and drain_by is None else 0
+                claimed: list[Claim] = []
+                if outcomes or limit > 0:
                     if limit > 0:
-                        backlog = len(claimed) == limit  # a full batch: more may be due
-                except Exception:  # the leases run out and the rows are tried again
-                    log.exception("recording or claiming webhook deliveries failed")
-                    await asyncio.sleep(self.poll_interval)
-            for c in claimed:
-                task = self._loop.create_task(self._send(c))
-                task.add_done_callback(collect)
-                inflight += 1
-            if stopping and inflight == 0 and not done:
-                return
-            if backlog and limit > 0:
-                continue
-            can_claim = not stopping and inflight < self.concurrency
-            if await self._idle(poked, finished, can_claim=can_claim, inflight=inflight):
-                backlog = True
+                        poked.clear()  # a wake-up from now on may be for rows this claim misses
+                        last_claim = now
+                    try:
+                        claimed, new_tokens = await self._run_cycle(outcomes, batch, limit)
+                        tokens.update(new_tokens)
+                        if limit > 0:
+                            backlog = len(claimed) == limit  # a full batch: more may be due
+                    except Exception:  # the leases run out and the rows are tried again
+                        log.exception("recording or claiming webhook deliveries failed")
+                        await anyio.sleep(self.poll_interval)
+                for c in claimed:
+                    inflight[c.seq] = c
+                    sends.start_soon(deliver, c)
+                if drain_by is not None and (not inflight or anyio.current_time() >= drain_by):
+                    break
+                if backlog and limit > 0:
+                    continue
+                can_claim = drain_by is None and len(inflight) < self.concurrency
+                timeout = self.poll_interval
+                if drain_by is not None:
+                    timeout = max(0.0, drain_by - anyio.current_time())
+                if await self._idle(
+                    poked, finished, can_claim=can_claim, inflight=len(inflight), timeout=timeout
+                ):
+                    backlog = True
+            sends.cancel_scope.cancel()  # past the drain deadline
+        outcomes = [o for o in done if o.claim.seq in inflight]
+        for o in outcomes:
+            del inflight[o.claim.seq]
+        released = [(c, tokens[c.seq]) for c in inflight.values()]
+        if outcomes or released:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self._run_cycle(
+                        outcomes, {o.claim.seq: tokens[o.claim.seq] for o in outcomes}, 0, released
+                    )
+                except Exception:  # their leases run out and they are tried again
+                    log.exception("recording the last webhook deliveries failed")
 
     async def _idle(
-        self, poked: asyncio.Event, finished: asyncio.Event, *, can_claim: bool, inflight: int
+        self,
+        poked: asyncio.Event,
+        finished: asyncio.Event,
+        *,
+        can_claim: bool,
+        inflight: int,
+        timeout: float,
     ) -> bool:
         """Wait until there is something to do; whether rows may be due.
 
@@ -139,45 +252,22 @@ class DeliveryLoop(abc.ABC):
         if can_claim and poked.is_set():
             return True
         if not finished.is_set():
-            waiters = [asyncio.ensure_future(finished.wait())]
-            if can_claim:
-                waiters.append(asyncio.ensure_future(poked.wait()))
-            try:
-                woken, _ = await asyncio.wait(
-                    waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                for w in waiters:
-                    w.cancel()
+            woken = False
+            with anyio.move_on_after(timeout):
+                async with anyio.create_task_group() as waiters:
+
+                    async def wait_for(event: asyncio.Event) -> None:
+                        nonlocal woken
+                        await event.wait()
+                        woken = True
+                        waiters.cancel_scope.cancel()
+
+                    waiters.start_soon(wait_for, finished)
+                    if can_claim:
+                        waiters.start_soon(wait_for, poked)
             if not woken or (can_claim and poked.is_set()):
                 return True  # the poll (retries may have come due) or new events
         if inflight > 1:
             # Let answers arriving together be recorded in one transaction.
-            await asyncio.sleep(self.linger)
+            await anyio.sleep(self.linger)
         return poked.is_set()
-
-    def _run_loop(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve())
-        except Exception:
-            log.exception("webhook delivery worker crashed")
-
-    def start(self) -> None:
-        """Deliver in the background (a thread running the worker's loop) until :meth:`stop`."""
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run_loop, name="webhook-delivery", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop claiming, let in-flight attempts finish and be recorded, then return."""
-        self._stopping.set()
-        ev = self._finished
-        if ev is not None and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(ev.set)
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None

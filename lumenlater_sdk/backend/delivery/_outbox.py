@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ..db import Row, Tx
 
@@ -21,44 +19,16 @@ __all__ = [
     "NOTIFY_CHANNEL",
     "Claim",
     "Outcome",
-    "Wakeable",
     "claim_due",
     "drop",
     "enqueue",
     "matches",
-    "register_waker",
+    "release",
     "requeue",
 ]
 
 NOTIFY_CHANNEL = "lumenlater_webhook_outbox"
-"""PostgreSQL ``NOTIFY`` channel; PostgreSQL sends it when the enqueuing transaction commits."""
-
-
-class Wakeable(Protocol):
-    """Something :func:`enqueue` pokes when it queues work (a worker in this process)."""
-
-    def wake(self) -> None:
-        """Look for due rows soon; called from any thread."""
-
-
-_wakers: weakref.WeakSet[Wakeable] = weakref.WeakSet()
-
-
-def register_waker(worker: Wakeable) -> None:
-    """Have :func:`enqueue` call ``worker.wake()`` so that it looks for work at once."""
-    _wakers.add(worker)
-
-
-def _wake(tx: Tx) -> None:
-    if tx.dialect == "postgresql":
-        # Sent on commit, to every listening worker, this process's included. Waking
-        # ours now would only make it look before the rows are visible.
-        tx.execute("SELECT pg_notify(?, '')", (NOTIFY_CHANNEL,))
-        return
-    # On SQLite a woken worker's write transaction waits for this one to commit,
-    # so it sees the new rows.
-    for worker in list(_wakers):
-        worker.wake()
+"""The channel :func:`enqueue` notifies (:meth:`Tx.notify`): workers listen on it."""
 
 
 def matches(enabled_events: Sequence[str], event_type: str) -> bool:
@@ -93,7 +63,7 @@ def enqueue(
         if matches(json.loads(ep["enabled_events"]), event_type):
             queued += _insert(tx, event_id, ep["id"], merchant_id, at)
     if queued:
-        _wake(tx)
+        tx.notify(NOTIFY_CHANNEL)
     return queued
 
 
@@ -113,7 +83,7 @@ def requeue(
             changed = _insert(tx, event_id, endpoint_id, merchant_id, now)
         n += changed
     if n:
-        _wake(tx)
+        tx.notify(NOTIFY_CHANNEL)
     return n
 
 
@@ -199,6 +169,18 @@ def claim_due(
         (*endpoint_ids, int(now)),
     )
     return rows, events, endpoints, secrets
+
+
+def release(tx: Tx, claims: Sequence[tuple[int, str]], *, now: float) -> None:
+    """Give back rows claimed under (seq, lease token) that were never answered (the
+    worker stopped mid-send): due now, with the attempt not counted."""
+    for seq, token in claims:
+        tx.send(
+            "UPDATE webhook_outbox SET attempts = attempts - 1,"
+            " cycle_attempts = cycle_attempts - 1, next_attempt_ms = ?, locked_until_ms = NULL,"
+            " lock_token = NULL WHERE seq = ? AND lock_token = ? AND status = 'pending'",
+            (int(now * 1000), seq, token),
+        )
 
 
 def drop(tx: Tx, seqs: Sequence[int]) -> None:

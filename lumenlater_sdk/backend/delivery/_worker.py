@@ -7,13 +7,14 @@ import logging
 import random
 import secrets as _secrets
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
+import anyio
+import anyio.to_thread
 import httpx
+from anyio.abc import TaskGroup
 
 from ...webhooks import sign
 from .._crypto import SecretBox
@@ -22,7 +23,7 @@ from ._attempts import Recorded, record_outcomes
 from ._claims import SecretCache, claim_batch
 from ._http import ConnectError, PooledSender
 from ._loop import DeliveryLoop
-from ._outbox import Claim, Outcome, register_waker
+from ._outbox import NOTIFY_CHANNEL, Claim, Outcome, release
 from ._schedule import DEFAULT_SCHEDULE, DISABLE_AFTER
 
 __all__ = ["USER_AGENT", "DeliveryObserver", "DeliveryWorker"]
@@ -51,18 +52,21 @@ def _proxies_configured() -> bool:
 class DeliveryWorker(DeliveryLoop):
     """Delivers queued events to webhook endpoints, retrying on the *schedule*.
 
-    ``run_once()`` does one claim-send-record round synchronously (handy in tests);
-    ``start()``/``stop()`` run a pipelined loop on a background thread, with up to
-    *concurrency* requests in flight so that one slow receiver holds up no one else.
-    Several workers (threads or processes) may share one PostgreSQL database: rows
-    are claimed with ``FOR UPDATE SKIP LOCKED`` under a lease. On SQLite run one.
+    ``await serve()`` runs the pipelined loop as a task of the caller's event loop
+    (the backend's lifespan task group; ``run()`` in a worker process) until
+    ``stop()``, with up to *concurrency* requests in flight so that one slow receiver
+    holds up no one else; on stop, attempts still in flight after *drain_timeout*
+    seconds are given back untried. ``run_once()`` does one claim-send-record round
+    synchronously (handy in tests). Several workers (processes) may share one
+    PostgreSQL database: rows are claimed with ``FOR UPDATE SKIP LOCKED`` under a
+    lease. On SQLite run one.
 
     *secret_key* is the backend's ``BackendConfig.secret_key``; it decrypts signing secrets.
     *clock* drives scheduling and auto-disabling; signatures always carry real time,
     which is what receivers check. Requests go out on the worker's own keep-alive
-    connection pool (see ``_http``); pass *http_client* (used on the worker's own event
-    loop) to send through httpx instead, e.g. for a proxy. With proxy environment
-    variables set and no *http_client*, httpx (which honours them) is used.
+    connection pool (see ``_http``), opened on the loop that serves and closed when it
+    stops; pass *http_client* to send through httpx instead, e.g. for a proxy. With
+    proxy environment variables set and no *http_client*, httpx (which honours them) is used.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class DeliveryWorker(DeliveryLoop):
         batch_size: int = 100,
         poll_interval: float = 0.5,
         linger: float = 0.002,
+        drain_timeout: float = 2.0,
         lease_margin: float = 30.0,
         disable_after: float = DISABLE_AFTER,
         observer: DeliveryObserver | None = None,
@@ -90,6 +95,7 @@ class DeliveryWorker(DeliveryLoop):
             batch_size=batch_size,
             poll_interval=poll_interval,
             linger=linger,
+            drain_timeout=drain_timeout,
         )
         self.db = db
         self.schedule = tuple(schedule)
@@ -99,25 +105,24 @@ class DeliveryWorker(DeliveryLoop):
         self._secrets = SecretCache(SecretBox(secret_key))
         self._clock = clock
         self._client = http_client
-        self._own_client = http_client is None
-        if http_client is None and _proxies_configured():
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout))
+        self._own_client = http_client is None and _proxies_configured()
         self._sender = PooledSender(max_per_origin=max(concurrency, 1))
         self._observer = observer
         self._rng = rng or random.Random()
         self._id = _secrets.token_hex(6)
         self._batches = 0
-        # One thread for all database work: one connection, and cycles never overlap.
-        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-delivery-db")
-        self._listener: threading.Thread | None = None
-        register_waker(self)
 
     # -- claiming and recording (blocking; runs on the database thread) ------------
 
     def _cycle(
-        self, outcomes: Sequence[Outcome], tokens: dict[int, str], limit: int
+        self,
+        outcomes: Sequence[Outcome],
+        tokens: dict[int, str],
+        limit: int,
+        released: Sequence[tuple[Claim, str]],
     ) -> tuple[list[Claim], dict[int, str]]:
-        """Record finished attempts and claim up to *limit* new ones, in one transaction."""
+        """Record finished attempts, give back *released* ones untried, and claim up to
+        *limit* new ones, in one transaction."""
         recorded: list[Recorded] = []
         claims: list[Claim] = []
         token = ""
@@ -133,6 +138,8 @@ class DeliveryWorker(DeliveryLoop):
                     now=now,
                     rng=self._rng,
                 )
+            if released:
+                release(tx, [(c.seq, token) for c, token in released], now=now)
             if limit > 0:
                 self._batches += 1
                 token = f"{self._id}:{self._batches}"
@@ -153,14 +160,20 @@ class DeliveryWorker(DeliveryLoop):
         return claims, {c.seq: token for c in claims}
 
     async def _run_cycle(
-        self, outcomes: Sequence[Outcome], tokens: dict[int, str], limit: int
+        self,
+        outcomes: Sequence[Outcome],
+        tokens: dict[int, str],
+        limit: int,
+        released: Sequence[tuple[Claim, str]] = (),
     ) -> tuple[list[Claim], dict[int, str]]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db_thread, self._cycle, outcomes, tokens, limit)
+        # The loop awaits each cycle before the next, so cycles never overlap.
+        return await anyio.to_thread.run_sync(self._cycle, outcomes, tokens, limit, released)
 
     # -- sending ------------------------------------------------------------------
 
     async def _post(self, claim: Claim, headers: list[tuple[str, str]]) -> int:
+        if self._client is None and self._own_client:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout))
         if self._client is not None:
             resp = await self._client.post(claim.url, content=claim.payload, headers=headers)
             return resp.status_code
@@ -189,64 +202,21 @@ class DeliveryWorker(DeliveryLoop):
         duration_ms = int((time.perf_counter() - started) * 1000)
         return Outcome(claim, status, error, duration_ms, self._clock())
 
-    # -- PostgreSQL wake-ups -------------------------------------------------------
+    # -- PostgreSQL wake-ups and the loop's connections --------------------------
 
-    def _listen_postgres(self, listening: threading.Event) -> None:
-        # Commits NOTIFY us, this process's included; polling covers lost notifications.
-        import psycopg
+    async def _listen(self, task_group: TaskGroup) -> None:
+        # Commits notify us, this process's included; polling covers lost notifications.
+        await task_group.start(self.db.watch, NOTIFY_CHANNEL, self.wake)
 
-        from ._outbox import NOTIFY_CHANNEL
-
-        while not self._stopping.is_set():
-            try:
-                with psycopg.connect(self.db.url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    listening.set()
-                    self.wake()  # catch up with whatever committed while we were not listening
-                    while not self._stopping.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.wake()
-            except Exception:
-                log.warning("webhook outbox LISTEN connection lost; reconnecting", exc_info=True)
-                self._stopping.wait(1.0)
-
-    def start(self) -> None:
-        """Deliver in the background until :meth:`stop`.
-
-        On PostgreSQL this returns once the worker listens for new rows, so an event
-        committed after ``start()`` is picked up at once, not at the next poll.
-        """
-        if self.running:
-            return
-        super().start()
-        if self.db.dialect == "postgresql":
-            listening = threading.Event()
-            self._listener = threading.Thread(
-                target=self._listen_postgres,
-                args=(listening,),
-                name="webhook-delivery-listen",
-                daemon=True,
-            )
-            self._listener.start()
-            listening.wait(5.0)
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop claiming, let in-flight attempts finish and be recorded, then return."""
-        super().stop(timeout)
-        if self._listener is not None:
-            self._listener.join(timeout)
-            self._listener = None
+    async def _close_sessions(self) -> None:
+        await self._sender.aclose()
+        if self._client is not None and self._own_client:
+            await self._client.aclose()
+            self._client = None
 
     def close(self) -> None:
-        """Stop, close connections (and the HTTP client if the worker made it)."""
+        """Stop serving (connections close when :meth:`serve` returns)."""
         self.stop()
-        if not self._loop.is_closed():
-            self._loop.run_until_complete(self._sender.aclose())
-            if self._client is not None and self._own_client:
-                self._loop.run_until_complete(self._client.aclose())
-                self._client = None
-            self._loop.close()
-        self._db_thread.shutdown(wait=True)
 
     def __enter__(self) -> DeliveryWorker:
         return self
