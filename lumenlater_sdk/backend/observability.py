@@ -14,8 +14,10 @@ __all__ = ["BackendMetrics", "JsonFormatter"]
 class BackendMetrics:
     """The backend's Prometheus series.
 
-    ``webhook_deliveries`` is for the delivery worker:
-    ``metrics.webhook_deliveries.labels(outcome="delivered").inc()``.
+    ``webhook_deliveries`` counts the delivery worker's attempts by ``outcome``:
+    ``delivered`` (a 2xx), ``retrying`` (failed, another attempt scheduled) or
+    ``failed`` (failed, none left), the values of
+    :data:`lumenlater_sdk.backend.delivery.OUTCOMES`.
     """
 
     def __init__(self) -> None:
