@@ -1,0 +1,48 @@
+"""What every request carries on the wire, seen at the transport (both clients)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from client_support import CUSTOMER, Api, Server
+
+from lumenlater_sdk import __version__
+from lumenlater_sdk._version import API_VERSION
+
+
+async def test_every_request_carries_the_client_headers(api: Api, server: Server) -> None:
+    await api(lambda c: c.bills.retrieve("bill_1"))
+    headers = server.last.headers
+    assert headers["authorization"].startswith("Bearer sk_test_")
+    assert headers["lumenlater-version"] == API_VERSION
+    assert headers["user-agent"].startswith(f"lumenlater-python/{__version__}")
+    assert headers["accept"] == "application/json"
+    assert "content-type" not in headers and "idempotency-key" not in headers
+
+
+async def test_a_post_is_json_with_a_fresh_uuid4_idempotency_key(api: Api, server: Server) -> None:
+    await api(lambda c: c.bills.create(customer=CUSTOMER, amount=10_000_000))
+    await api(lambda c: c.bills.create(customer=CUSTOMER, amount=10_000_000))
+    first, second = server.requests[-2:]
+    assert first.headers["content-type"] == "application/json"
+    keys = [uuid.UUID(r.headers["idempotency-key"]) for r in (first, second)]
+    assert [k.version for k in keys] == [4, 4]
+    assert all(k.variant == uuid.RFC_4122 for k in keys)
+    assert keys[0] != keys[1]
+
+
+async def test_default_headers_ride_on_every_request(make_api: Any, server: Server) -> None:
+    api = make_api(default_headers={"X-Trace": "t-1"})
+    await api(lambda c: c.bills.retrieve("bill_1"))
+    assert server.last.headers["x-trace"] == "t-1"
+
+
+@pytest.mark.parametrize("base_url", ["https://api.test/", "https://api.test//"])
+async def test_a_trailing_slash_on_the_base_url_is_dropped(
+    make_api: Any, server: Server, base_url: str
+) -> None:
+    api = make_api(base_url=base_url)
+    await api(lambda c: c.bills.retrieve("bill_1"))
+    assert str(server.last.url) == "https://api.test/v1/bills/bill_1"
