@@ -46,3 +46,23 @@ async def test_a_trailing_slash_on_the_base_url_is_dropped(
     api = make_api(base_url=base_url)
     await api(lambda c: c.bills.retrieve("bill_1"))
     assert str(server.last.url) == "https://api.test/v1/bills/bill_1"
+
+
+@pytest.mark.parametrize("timeout", [0, -1.5, True, "5", None, float("nan")])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(timeout: object) -> None:
+    from lumenlater_sdk import AsyncLumenLater, LumenLater
+
+    for cls in (LumenLater, AsyncLumenLater):
+        with pytest.raises(ValueError) as info:
+            cls(api_key="sk_test_x", timeout=timeout)  # type: ignore[arg-type]
+        assert str(info.value) == f"timeout must be a positive number of seconds, not {timeout!r}"
+
+
+@pytest.mark.parametrize("max_retries", [-1, 1.0, True, "2", None])
+def test_max_retries_that_is_not_a_count_is_refused(max_retries: object) -> None:
+    from lumenlater_sdk import AsyncLumenLater, LumenLater
+
+    for cls in (LumenLater, AsyncLumenLater):
+        with pytest.raises(ValueError) as info:
+            cls(api_key="sk_test_x", max_retries=max_retries)  # type: ignore[arg-type]
+        assert str(info.value) == f"max_retries must be an int >= 0, not {max_retries!r}"

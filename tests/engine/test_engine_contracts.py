@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from engine_support import DAY, T0, USDC, World, refused
+from engine_support import DAY, T0, USDC, FakeClock, World, refused
 from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend.chain.local import Genesis, LocalGateway, ProtocolConstants
+from lumenlater_sdk.backend.db import Database
 
 BILL = 1_000 * USDC
 
@@ -27,10 +28,22 @@ def test_initialize_only_once(gw: LocalGateway, genesis: Genesis) -> None:
         cfg["treasury"],
         cfg["treasury"],
     ]
-    with refused("already_initialized", "Already initialized"):
+    with refused("already_initialized", "Already initialized", contract="bnpl_core"):
         gw.invoke("bnpl_core", "initialize", args, signer=genesis.admin)
     init = [e for e in gw.events_after(0, limit=1000) if e.name == "init"]
     assert len(init) == 1 and init[0].topics == ("init", genesis.admin.public_key)
+    assert init[0].data == cfg
+
+
+def test_nothing_works_before_initialize(db: Database, clock: FakeClock) -> None:
+    gw = LocalGateway(db, clock=clock)  # no genesis
+    with refused("not_initialized", "Not initialized", contract="bnpl_core") as e:
+        gw.read("bnpl_core", "get_config")
+    assert e.value.code == 2
+
+
+def test_bill_ids_count_from_one(world: World) -> None:
+    assert [world.bill(world.approve, 10 * USDC, f"o-{i}") for i in range(3)] == [1, 2, 3]
 
 
 def test_is_admin_and_constants(gw: LocalGateway, genesis: Genesis) -> None:
@@ -63,7 +76,9 @@ def test_enroll_then_status_updates(gw: LocalGateway, genesis: Genesis) -> None:
         "merchant_info_id": "mi_9",
         "status": "Pending",
     }
-    with refused("merchant_already_enrolled", "Merchant already enrolled") as e:
+    with refused(
+        "merchant_already_enrolled", "Merchant already enrolled", contract="bnpl_core"
+    ) as e:
         gw.invoke("bnpl_core", "enroll_merchant", [m.public_key, "again"], signer=m)
     assert e.value.code == 110
     admin = genesis.admin
@@ -74,8 +89,12 @@ def test_enroll_then_status_updates(gw: LocalGateway, genesis: Genesis) -> None:
         signer=admin,
     )
     assert rec.events[0].topics == ("m_status", m.public_key)
-    assert rec.events[0].data["old_status"] == "Pending"
-    assert rec.events[0].data["new_status"] == "Suspended"
+    assert rec.events[0].data == {
+        "merchant": m.public_key,
+        "old_status": "Pending",
+        "new_status": "Suspended",
+        "timestamp": T0,
+    }
     assert gw.read("bnpl_core", "get_merchant", [m.public_key])["status"] == "Suspended"
 
 
@@ -88,7 +107,7 @@ def test_enroll_needs_the_merchant_signature(gw: LocalGateway, genesis: Genesis)
 def test_update_merchant_status_refusals(gw: LocalGateway, genesis: Genesis) -> None:
     m, other = Keypair.random(), Keypair.random()
     gw.invoke("bnpl_core", "enroll_merchant", [m.public_key, "x"], signer=m)
-    with refused("not_admin", "Not admin") as e:
+    with refused("not_admin", "Not admin", contract="bnpl_core") as e:
         gw.invoke(
             "bnpl_core",
             "update_merchant_status",
@@ -103,7 +122,7 @@ def test_update_merchant_status_refusals(gw: LocalGateway, genesis: Genesis) -> 
             [genesis.admin.public_key, m.public_key, "Approved"],
             signer=other,
         )
-    with refused("merchant_not_found") as e:
+    with refused("merchant_not_found", contract="bnpl_core") as e:
         gw.invoke(
             "bnpl_core",
             "update_merchant_status",
@@ -125,7 +144,7 @@ def test_reads_of_missing_things(gw: LocalGateway, genesis: Genesis) -> None:
     with refused("bill_not_found", "Bill not found") as e:
         gw.read("bnpl_core", "get_bill", [1])
     assert e.value.code == 20
-    with refused("merchant_not_found"):
+    with refused("merchant_not_found", "Merchant not found", contract="bnpl_core"):
         gw.read("bnpl_core", "get_merchant", [Keypair.random().public_key])
     nobody = Keypair.random().public_key
     assert gw.read("bnpl_core", "get_user_bills", [nobody]) == []
@@ -143,6 +162,18 @@ def test_required_collateral_includes_interest(world: World) -> None:
     required = (BILL + interest) * 11_100_000 // 10_000_000
     assert gw.read("bnpl_core", "get_user_required_collateral", [user.public_key]) == required
     assert gw.read("lp_token", "get_locked_balance", [user.public_key]) == required
+
+
+def test_total_debt_sums_every_open_bill(world: World) -> None:
+    gw, user = world.gw, world.approve
+    first = world.bill(user, BILL, "o-1")
+    world.pay(first, user)
+    gw.advance_clock(2 * DAY)
+    second = world.bill(user, 2 * BILL, "o-2")
+    world.pay(second, user)
+    gw.advance_clock(16 * DAY)  # 4 and 2 whole days past grace
+    late = [BILL * 3_000_000 * 4 // 3_650_000_000, 2 * BILL * 3_000_000 * 2 // 3_650_000_000]
+    assert gw.read("bnpl_core", "get_user_total_debt", [user.public_key]) == (sum(late), 3 * BILL)
 
 
 def test_enroll_and_approve_is_repeatable(gw: LocalGateway, genesis: Genesis) -> None:

@@ -144,7 +144,7 @@ class BnplCore(Contract):
             raise panic(self.NAME, "MerchantNotApproved")
         if amount <= 0:
             raise panic(self.NAME, "InvalidAmount")
-        bill_id = int(host.get("bill_counter", 1))
+        bill_id = int(host.get("bill_counter"))  # initialize sets it
         bill = {
             "id": bill_id,
             "merchant": merchant,
