@@ -9,8 +9,6 @@ __all__ = [
     "get_merchant",
     "insert_key",
     "insert_merchant",
-    "replace_sealed_seed",
-    "sealed_seeds_without",
     "set_status",
 ]
 
@@ -41,23 +39,6 @@ def get_merchant(tx: Tx, merchant_id: str) -> Row | None:
 def set_status(tx: Tx, merchant_id: str, status: str) -> None:
     """Mirror the contract's merchant status."""
     tx.execute("UPDATE merchants SET status = ? WHERE id = ?", (status, merchant_id))
-
-
-def sealed_seeds_without(tx: Tx, prefix: str) -> list[Row]:
-    """``id`` and ``sealed`` (the sealed seed) of each merchant whose seed does not start
-    with *prefix* (which holds no ``%`` or ``_``)."""
-    return tx.fetchall(
-        "SELECT id, seed_encrypted AS sealed FROM merchants WHERE seed_encrypted NOT LIKE ?",
-        (prefix + "%",),
-    )
-
-
-def replace_sealed_seed(tx: Tx, merchant_id: str, old: str, new: str) -> int:
-    """Store *new* as the merchant's sealed seed if it is still *old*; rows changed (0 or 1)."""
-    return tx.execute(
-        "UPDATE merchants SET seed_encrypted = ? WHERE id = ? AND seed_encrypted = ?",
-        (new, merchant_id, old),
-    )
 
 
 def insert_key(

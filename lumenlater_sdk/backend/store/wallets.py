@@ -10,8 +10,6 @@ __all__ = [
     "find_wallet",
     "insert_wallet",
     "list_wallets",
-    "replace_sealed_seed",
-    "sealed_seeds_without",
 ]
 
 
@@ -62,21 +60,4 @@ def list_wallets(tx: Tx, merchant_id: str) -> list[Row]:
         "SELECT * FROM wallets WHERE merchant_id = ? OR merchant_id IS NULL"
         " ORDER BY merchant_id IS NOT NULL, id",
         (merchant_id,),
-    )
-
-
-def sealed_seeds_without(tx: Tx, prefix: str) -> list[Row]:
-    """``id`` and ``sealed`` (the sealed seed) of each wallet whose seed does not start
-    with *prefix* (which holds no ``%`` or ``_``)."""
-    return tx.fetchall(
-        "SELECT id, seed_encrypted AS sealed FROM wallets WHERE seed_encrypted NOT LIKE ?",
-        (prefix + "%",),
-    )
-
-
-def replace_sealed_seed(tx: Tx, wallet_id: str, old: str, new: str) -> int:
-    """Store *new* as the wallet's sealed seed if it is still *old*; rows changed (0 or 1)."""
-    return tx.execute(
-        "UPDATE wallets SET seed_encrypted = ? WHERE id = ? AND seed_encrypted = ?",
-        (new, wallet_id, old),
     )

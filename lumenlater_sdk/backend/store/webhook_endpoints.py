@@ -24,8 +24,6 @@ __all__ = [
     "latest_enabled_endpoint",
     "list_deliveries",
     "list_endpoints",
-    "replace_sealed_secret",
-    "sealed_secrets_without",
     "update_endpoint",
 ]
 
@@ -118,24 +116,6 @@ def active_secrets(tx: Tx, endpoint_id: str, now: int) -> list[Row]:
         "SELECT ciphertext, expires_at FROM webhook_endpoint_secrets WHERE endpoint_id = ?"
         " AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq DESC",
         (endpoint_id, now),
-    )
-
-
-def sealed_secrets_without(tx: Tx, prefix: str) -> list[Row]:
-    """``id`` (the row's ``seq``) and ``sealed`` of each signing secret whose ciphertext
-    does not start with *prefix* (which holds no ``%`` or ``_``), expired ones included."""
-    return tx.fetchall(
-        "SELECT seq AS id, ciphertext AS sealed FROM webhook_endpoint_secrets"
-        " WHERE ciphertext NOT LIKE ?",
-        (prefix + "%",),
-    )
-
-
-def replace_sealed_secret(tx: Tx, seq: int, old: str, new: str) -> int:
-    """Store *new* as the secret's ciphertext if it is still *old*; rows changed (0 or 1)."""
-    return tx.execute(
-        "UPDATE webhook_endpoint_secrets SET ciphertext = ? WHERE seq = ? AND ciphertext = ?",
-        (new, seq, old),
     )
 
 
