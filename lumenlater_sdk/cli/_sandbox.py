@@ -89,8 +89,8 @@ def configure_logging(args: argparse.Namespace) -> None:
 
 
 def backend_config(args: argparse.Namespace, **overrides: Any) -> BackendConfig:
-    """The :class:`BackendConfig` the arguments describe (the secret key file is made
-    on first use)."""
+    """The :class:`BackendConfig` of :func:`add_storage_arguments`'s options, then
+    *overrides* (the secret key file is made on first use)."""
     from ..backend.bootstrap import load_or_create_secret_key
     from ..backend.config import BackendConfig
 
@@ -115,15 +115,19 @@ def backend_config(args: argparse.Namespace, **overrides: Any) -> BackendConfig:
         "delivery": delivery,
         "log_requests": args.log_level.lower() == "debug",
     }
-    if hasattr(args, "port"):  # the API's own options
-        values.update(
-            host=args.host,
-            port=args.port,
-            rate_limit=not args.no_rate_limit,
-            public_base_url=args.public_url,
-            run_delivery=not args.no_delivery,
-        )
     return BackendConfig(**{**values, **overrides})
+
+
+def _api_config(args: argparse.Namespace) -> BackendConfig:
+    """The sandbox's config: storage options plus the API server's own."""
+    return backend_config(
+        args,
+        host=args.host,
+        port=args.port,
+        rate_limit=not args.no_rate_limit,
+        public_base_url=args.public_url,
+        run_delivery=not args.no_delivery,
+    )
 
 
 def worker_app() -> Any:
@@ -132,7 +136,7 @@ def worker_app() -> Any:
 
     args = argparse.Namespace(**json.loads(os.environ[_ARGS_ENV]))
     configure_logging(args)
-    return create_app(backend_config(args))
+    return create_app(_api_config(args))
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -143,7 +147,7 @@ def serve(args: argparse.Namespace) -> int:
     from ..backend.bootstrap import ensure_sandbox_merchant
 
     configure_logging(args)
-    config = backend_config(args)
+    config = _api_config(args)
     url = config.database_url
     app = create_app(config)
     creds = ensure_sandbox_merchant(app.backend, webhook_url=args.webhook_url)
