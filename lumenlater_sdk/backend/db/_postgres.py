@@ -21,6 +21,7 @@ from ._placeholders import to_psycopg
 _Queued = tuple[str, Sequence[Any] | None]
 _BEGIN: _Queued = ("BEGIN", None)
 _IDLE = psycopg.pq.TransactionStatus.IDLE
+_ABORTED = psycopg.pq.PipelineStatus.ABORTED
 
 
 class _PostgresTx(Tx):
@@ -108,8 +109,10 @@ class _PostgresTx(Tx):
         except psycopg.Error:
             # A result read early (the server reports an error at once) can leave
             # later ones unread, which the next Sync would match with the wrong
-            # statements; psycopg keeps the pending ones in result_queue.
-            while self._pipeline.result_queue:
+            # statements; psycopg keeps the pending ones in result_queue. And when
+            # the error arrived while statements were still being sent, none of them
+            # had a Sync yet: the pipeline stays aborted until one is answered.
+            while self._pipeline.result_queue or self._conn.pgconn.pipeline_status == _ABORTED:
                 with suppress(psycopg.Error):
                     self._pipeline.sync()
             raise
