@@ -9,16 +9,19 @@ for the retry loops to judge; they never leak httpx exception types.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import httpx
 
 __all__ = [
     "AsyncHTTP",
+    "Browser",
     "ChunkSink",
+    "Page",
     "RawResponse",
     "SyncHTTP",
     "TransportFailure",
+    "open_browser",
 ]
 
 # Connection pool sized for a busy server process sharing one client across threads.
@@ -207,3 +210,34 @@ class AsyncHTTP:
         """Close the pool if this sender created it."""
         if self.owned:
             await self._client.aclose()
+
+
+class Page(Protocol):
+    """An answer as a browser sees it (what the scripted demo reads)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def url(self) -> object: ...
+
+
+class Browser(Protocol):
+    """A cookie-keeping client that does not follow redirects (``httpx.Client`` is one)."""
+
+    def get(self, url: str) -> Page: ...
+
+    def post(self, url: str, *, data: Mapping[str, str] | None = None) -> Page: ...
+
+    def close(self) -> None: ...
+
+
+def open_browser(timeout: float) -> Browser:
+    """A new :class:`Browser`, like a shopper's: one cookie jar, redirects not followed."""
+    return httpx.Client(timeout=timeout, follow_redirects=False)

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .._extras import install_hint
+
 __all__ = [
     "MIN_DISTINCT_BYTES",
     "MIN_SECRET_BYTES",
@@ -149,8 +151,8 @@ def _open_legacy(key: bytes, sealed: str) -> str:
         import nacl.secret
     except ImportError as exc:  # pragma: no cover - pynacl is in the backend extra
         raise SealError(
-            "a value sealed in the legacy (pre-v2) format needs PyNaCl to open:"
-            " pip install 'lumenlater-sdk[backend]'"
+            "a value sealed in the legacy (pre-v2) format needs PyNaCl to open: "
+            + install_hint("backend")
         ) from exc
     try:
         blob = base64.b64decode(sealed, validate=True)

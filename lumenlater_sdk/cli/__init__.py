@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from .._extras import install_hint, missing_extra
 
 __all__ = ["build_parser", "main", "sandbox_main"]
 
-# Modules that provide subcommands; a module missing its optional dependencies
-# (e.g. the backend extras) leaves its commands out with a hint instead of failing.
+# Modules that provide subcommands. Each imports only the client at module level, so
+# every command is listed on a plain install; one that needs an extra says which when
+# it runs (see ``main``).
 _COMMAND_MODULES = (
     "_sandbox",
     "_worker",
@@ -31,13 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lumenlater", description="LumenLater SDK tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith(f"{__name__}."):
-                continue  # subcommand not written yet
-            continue  # optional dependency missing: command unavailable
-        module.register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
@@ -49,7 +46,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    return int(func(args) or 0)
+    return _with_extra_hint(f"lumenlater {args.command}", lambda: func(args))
+
+
+def _with_extra_hint(command: str, run: Callable[[], int | None]) -> int:
+    # A command whose extra is missing fails on its first optional import: answer with
+    # the one line that fixes it, not a traceback.
+    try:
+        return int(run() or 0)
+    except ModuleNotFoundError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        print(
+            f"{command}: needs the '{extra}' extra ({exc.name} is not installed):"
+            f" {install_hint(extra)}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def sandbox_main(argv: Sequence[str] | None = None) -> int:
@@ -57,7 +71,7 @@ def sandbox_main(argv: Sequence[str] | None = None) -> int:
     backend extras)."""
     from ._sandbox import main as run_sandbox
 
-    return run_sandbox(argv)
+    return _with_extra_hint("python -m lumenlater_sdk.backend", lambda: run_sandbox(argv))
 
 
 if __name__ == "__main__":

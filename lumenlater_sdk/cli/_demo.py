@@ -27,7 +27,6 @@ from types import ModuleType
 from typing import Any, Protocol, cast
 
 from .._client import LumenLater
-from ..backend.testing import run_sandbox
 from ..errors import LumenLaterError
 from ._demo_scripted import DemoError, pay_hosted_page, run_scripted
 
@@ -135,6 +134,8 @@ class _Demo:
     @classmethod
     @contextmanager
     def start(cls, *, shop_port: int, sandbox_port: int) -> Iterator[_Demo]:
+        from ..backend.testing import run_sandbox  # the backend extra, only when run
+
         serving = _load_shop()
         with ExitStack() as stack:
             data_dir = Path(tempfile.mkdtemp(prefix="lumenlater-demo-"))

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+from .._http import Browser, Page, open_browser
 
 if TYPE_CHECKING:
     from ._demo import _Demo
@@ -54,7 +54,8 @@ def run_scripted(demo: _Demo) -> int:
     steps = _Steps()
     ll = demo.client
     # One cookie jar for the shop and the hosted page, like a browser.
-    with httpx.Client(timeout=30.0, follow_redirects=False) as browser:
+    browser = open_browser(timeout=30.0)
+    try:
         steps.run(
             "add 2 x Stellar mug and 1 x Soroban T-shirt to the cart",
             lambda: _fill_cart(browser, shop.url),
@@ -124,11 +125,13 @@ def run_scripted(demo: _Demo) -> int:
             ),
             lambda _: f"order {order_id} is listed as repaid",
         )
+    finally:
+        browser.close()
     print("\nThe scripted purchase completed: every step passed.", flush=True)
     return 0
 
 
-def _fill_cart(browser: httpx.Client, shop_url: str) -> str:
+def _fill_cart(browser: Browser, shop_url: str) -> str:
     _expect_page(browser.get(f"{shop_url}/"), "Stellar mug")
     for sku, quantity in (("mug", 2), ("tee", 1)):
         r = browser.post(f"{shop_url}/cart/add", data={"sku": sku, "quantity": str(quantity)})
@@ -137,13 +140,13 @@ def _fill_cart(browser: httpx.Client, shop_url: str) -> str:
     return _between(html, 'id="cart-total">', "<")
 
 
-def _expect_redirect(response: httpx.Response) -> str:
+def _expect_redirect(response: Page) -> str:
     if response.status_code not in (302, 303) or "location" not in response.headers:
         raise DemoError(f"expected a redirect from {response.url}, got {response.status_code}")
     return urljoin(str(response.url), response.headers["location"])
 
 
-def _expect_page(response: httpx.Response, needle: str) -> str:
+def _expect_page(response: Page, needle: str) -> str:
     if response.status_code != 200:
         raise DemoError(f"{response.url} answered {response.status_code}")
     if needle not in response.text:
@@ -158,7 +161,7 @@ def _session_id(pay_url: str) -> str:
     return last
 
 
-def pay_hosted_page(browser: httpx.Client, pay_url: str, *, wallet: str) -> str:
+def pay_hosted_page(browser: Browser, pay_url: str, *, wallet: str) -> str:
     """Pay on the hosted page at *pay_url* like a browser without JavaScript would.
 
     Submits the page's form with the test *wallet* (name or id) chosen and returns the

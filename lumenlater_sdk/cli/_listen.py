@@ -19,8 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
+from .._http import AsyncHTTP, TransportFailure
 from .._ports import free_port
 from .._serving import ThreadedServer
 from ..webhooks import SignatureVerificationError, sign, verify_signature
@@ -52,7 +51,8 @@ class Relay:
         self.inbound_secret = inbound_secret
         self.outbound_secret = outbound_secret
         self._out = out
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._timeout = timeout
+        self._http = AsyncHTTP()
 
     async def _reply(self, send: Any, status: int, body: bytes = b"") -> None:
         await send({"type": "http.response.start", "status": status, "headers": []})
@@ -83,16 +83,16 @@ class Relay:
         out = {k: v for k, v in headers.items() if k in _FORWARDED}
         out["x-lumenlater-signature"] = sign(body, self.outbound_secret)
         try:
-            resp = await self._client.post(self.forward_to, content=body, headers=out)
+            resp = await self._http.send("POST", self.forward_to, out, body, None, self._timeout)
             status, shown = resp.status_code, f"[{resp.status_code}]"
-        except httpx.HTTPError as exc:
-            status, shown = 502, f"[ERR] {type(exc).__name__}"
+        except TransportFailure as exc:
+            status, shown = 502, f"[ERR] {exc}"
         self._out(f"{stamp}  --> {event_type} [{event_id}]  <-- {shown} POST {self.forward_to}")
         await self._reply(send, status)
 
     async def aclose(self) -> None:
         """Close the forwarding HTTP client."""
-        await self._client.aclose()
+        await self._http.aclose()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from .._core import AsyncCore, SyncCore
+from .._strkey import is_account_id
 
 __all__ = ["AsyncAPIResource", "SyncAPIResource", "check_customer", "compact", "path_id"]
 
@@ -42,15 +42,7 @@ def path_id(value: str, name: str = "id") -> str:
     return quote(value, safe="")
 
 
-@lru_cache(maxsize=1024)
-def _is_account_id(address: str) -> bool:
-    # stellar_sdk takes half a second to import: pay it only when a customer is validated.
-    from stellar_sdk import StrKey
-
-    return bool(StrKey.is_valid_ed25519_public_key(address))
-
-
 def check_customer(address: object, name: str = "customer") -> None:
     """Raise ``ValueError`` unless *address* is a valid Stellar account id (``G…``)."""
-    if not isinstance(address, str) or not _is_account_id(address):
+    if not isinstance(address, str) or not is_account_id(address):
         raise ValueError(f"{name} must be a Stellar account address (G...), not {address!r}")

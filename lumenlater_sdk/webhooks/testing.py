@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stellar_sdk import Keypair, StrKey
-
+from .._strkey import encode_account_id, encode_contract_id
 from .._version import API_VERSION
 from ..types.event import BaseEvent
 from ._signature import SIGNATURE_HEADER, Secrets, sign
@@ -49,12 +48,12 @@ _CHAIN_TOPICS = {
 
 def random_address() -> str:
     """A fresh Stellar account address (``G…``)."""
-    return str(Keypair.random().public_key)
+    return encode_account_id(os.urandom(32))
 
 
 def random_contract_id() -> str:
     """A random, well-formed Soroban contract id (``C…``)."""
-    return str(StrKey.encode_contract(os.urandom(32)))
+    return encode_contract_id(os.urandom(32))
 
 
 def _id(prefix: str) -> str:
