@@ -10,6 +10,7 @@ one UPDATE, COMMIT) through the same database layer, then prints the ratio.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from stellar_sdk import Keypair
 
+from lumenlater_sdk.backend._crypto import SecretBox
 from lumenlater_sdk.backend.chain.local import USDC_UNIT, LocalGateway
 from lumenlater_sdk.backend.db import connect
 
@@ -24,7 +26,7 @@ from lumenlater_sdk.backend.db import connect
 def bill_cycles(path: Path, cycles: int) -> float:
     """Seconds for *cycles* create + pay + repay lives."""
     with connect(f"sqlite:///{path}") as db:
-        gw = LocalGateway(db)
+        gw = LocalGateway(db, sealer=SecretBox(os.urandom(32)))
         g = gw.genesis()
         merchant = Keypair.random()
         gw.enroll_and_approve_merchant(merchant, "bench")

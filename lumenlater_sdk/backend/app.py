@@ -61,7 +61,7 @@ class Backend:
         install_delivery(self.db)
         reseal_legacy(self.db, box)
         constants = ProtocolConstants(**dict(config.chain_constants or {}))
-        self.gateway = LocalGateway(self.db, clock=config.clock, constants=constants)
+        self.gateway = LocalGateway(self.db, clock=config.clock, constants=constants, sealer=box)
         self.genesis = self.gateway.genesis()
         self.metrics = BackendMetrics()
         self.ctx = ServiceContext(

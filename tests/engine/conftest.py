@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from engine_support import FakeClock, World
+from engine_support import SEALER, FakeClock, World
 from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend.chain.local import Genesis, LocalGateway
@@ -25,7 +25,7 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def gw(db: Database, clock: FakeClock) -> LocalGateway:
-    return LocalGateway(db, clock=clock)
+    return LocalGateway(db, clock=clock, sealer=SEALER)
 
 
 @pytest.fixture

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 import pytest
 from stellar_sdk import Keypair
 
+from lumenlater_sdk.backend._crypto import SecretBox
 from lumenlater_sdk.backend.chain import ContractError
 from lumenlater_sdk.backend.chain.local import USDC_UNIT, Genesis, LocalGateway
+
+SEALER = SecretBox(bytes(range(32)))
+"""Seals the engine tests' genesis seeds (one key, so a second gateway opens them)."""
 
 T0 = 1_800_000_000
 """The fake wall clock: ledger time only moves through advance_clock."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine_support import DAY, T0, USDC, FakeClock, World, refused
+from engine_support import DAY, SEALER, T0, USDC, FakeClock, World, refused
 from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend.chain.local import Genesis, LocalGateway, ProtocolConstants
@@ -36,7 +36,7 @@ def test_initialize_only_once(gw: LocalGateway, genesis: Genesis) -> None:
 
 
 def test_nothing_works_before_initialize(db: Database, clock: FakeClock) -> None:
-    gw = LocalGateway(db, clock=clock)  # no genesis
+    gw = LocalGateway(db, clock=clock, sealer=SEALER)  # no genesis
     with refused("not_initialized", "Not initialized", contract="bnpl_core") as e:
         gw.read("bnpl_core", "get_config")
     assert e.value.code == 2
@@ -347,7 +347,9 @@ def test_usdc_mint_transfer_and_allowance(gw: LocalGateway, genesis: Genesis) ->
 
 # --- configurable constants ------------------------------------------------------------
 def test_constants_are_configurable(db, clock) -> None:  # type: ignore[no-untyped-def]
-    gw = LocalGateway(db, clock=clock, constants=ProtocolConstants(liquidation_penalty=1_000_000))
+    gw = LocalGateway(
+        db, clock=clock, constants=ProtocolConstants(liquidation_penalty=1_000_000), sealer=SEALER
+    )
     g = gw.genesis()
     m = Keypair.random()
     gw.enroll_and_approve_merchant(m, "mi")

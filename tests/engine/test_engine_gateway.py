@@ -7,9 +7,10 @@ import json
 import threading
 
 import pytest
-from engine_support import DAY, T0, USDC, FakeClock, World, refused
+from engine_support import DAY, SEALER, T0, USDC, FakeClock, World, refused
 from stellar_sdk import Keypair, StrKey
 
+from lumenlater_sdk.backend._crypto import SealError, SecretBox
 from lumenlater_sdk.backend.chain import ContractError
 from lumenlater_sdk.backend.chain.local import LocalGateway
 from lumenlater_sdk.backend.db import Database, Migration, connect, migrate
@@ -24,20 +25,53 @@ def test_contract_ids_are_deterministic_strkeys(db: Database, gw: LocalGateway) 
     ids = {name: gw.contract_id(name) for name in ("bnpl_core", "lp_token", "usdc")}
     assert all(StrKey.is_valid_contract(i) for i in ids.values())
     assert len(set(ids.values())) == 3
-    assert LocalGateway(db).contract_id("usdc") == ids["usdc"]
+    assert LocalGateway(db, sealer=SEALER).contract_id("usdc") == ids["usdc"]
     with pytest.raises(ValueError):
         gw.contract_id("nope")
 
 
 def test_genesis_is_idempotent_and_persisted(db: Database, gw: LocalGateway) -> None:
     g = gw.genesis()
-    again = LocalGateway(db).genesis()
+    again = LocalGateway(db, sealer=SEALER).genesis()
     assert again.admin.secret == g.admin.secret
     assert again.liquidity_provider.secret == g.liquidity_provider.secret
     assert {k: v.secret for k, v in again.wallets.items()} == {
         k: v.secret for k, v in g.wallets.items()
     }
     assert set(g.wallets) == {"approve", "decline", "limited"}
+
+
+def _stored_secrets(db: Database) -> dict[str, str]:
+    with db.transaction() as tx:
+        rows = tx.fetchall("SELECT name, secret FROM chain_accounts")
+    return {r["name"]: r["secret"] for r in rows}
+
+
+def test_genesis_seeds_are_sealed_at_rest(db: Database, gw: LocalGateway) -> None:
+    g = gw.genesis()
+    stored = _stored_secrets(db)
+    seeds = [g.admin.secret, g.treasury.secret, *(kp.secret for kp in g.wallets.values())]
+    assert len(stored) == 7
+    assert all(value.startswith("v2:") for value in stored.values())
+    assert not any(seed in value for seed in seeds for value in stored.values())
+    assert SEALER.open(stored["admin"]) == g.admin.secret
+    with pytest.raises(SealError):  # another backend key cannot open them
+        LocalGateway(db, sealer=SecretBox(bytes(range(1, 33)))).genesis()
+
+
+def test_seeds_stored_in_the_clear_are_sealed_when_loaded(db: Database, gw: LocalGateway) -> None:
+    g = gw.genesis()
+    sealed = _stored_secrets(db)
+    with db.transaction() as tx:  # a ledger made before seeds were sealed
+        for name, value in sealed.items():
+            clear = SEALER.open(value)
+            tx.execute("UPDATE chain_accounts SET secret = ? WHERE name = ?", (clear, name))
+    again = LocalGateway(db, sealer=SEALER).genesis()
+    assert again.admin.secret == g.admin.secret
+    assert again.wallets["approve"].secret == g.wallets["approve"].secret
+    stored = _stored_secrets(db)
+    assert all(value.startswith("v2:") for value in stored.values())
+    assert SEALER.open(stored["wallet:limited"]) == g.wallets["limited"].secret
     assert g.contract_ids == {n: gw.contract_id(n) for n in ("bnpl_core", "lp_token", "usdc")}
     assert gw.read("lp_token", "balance", [g.liquidity_provider.public_key]) == 10_000_000 * USDC
     assert gw.read("lp_token", "balance", [g.wallets["approve"].public_key]) == 1_000_000 * USDC
@@ -157,7 +191,7 @@ def test_ledger_change_commits_and_rolls_back_with_the_caller(world: World, db: 
 
 def test_restart_keeps_the_ledger(db_url: str, clock: FakeClock) -> None:
     with connect(db_url) as db:
-        gw = LocalGateway(db, clock=clock)
+        gw = LocalGateway(db, clock=clock, sealer=SEALER)
         g = gw.genesis()
         m = Keypair.random()
         gw.enroll_and_approve_merchant(m, "mi")
@@ -169,7 +203,7 @@ def test_restart_keeps_the_ledger(db_url: str, clock: FakeClock) -> None:
         gw.advance_clock(3 * DAY)
         events = gw.events_after(0, limit=10_000)
     with connect(db_url) as db:
-        gw2 = LocalGateway(db, clock=clock)
+        gw2 = LocalGateway(db, clock=clock, sealer=SEALER)
         assert gw2.now() == T0 + 3 * DAY
         assert gw2.read("bnpl_core", "get_bill", [rec.result])["status"] == "Paid"
         assert gw2.events_after(0, limit=10_000) == events
@@ -272,7 +306,7 @@ def test_concurrent_invocations_serialise(world: World, db: Database) -> None:
 
 def test_concurrent_genesis_happens_once(db_url: str, clock: FakeClock) -> None:
     with connect(db_url) as db:
-        gateways = [LocalGateway(db, clock=clock) for _ in range(3)]
+        gateways = [LocalGateway(db, clock=clock, sealer=SEALER) for _ in range(3)]
         results: list[str] = []
 
         def run(g: LocalGateway) -> None:

@@ -13,7 +13,7 @@ import tempfile
 from collections import Counter
 from typing import Any
 
-from engine_support import DAY, T0, USDC, FakeClock
+from engine_support import DAY, SEALER, T0, USDC, FakeClock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -37,7 +37,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = tempfile.mkdtemp(prefix="ll-engine-")
         self.db = connect(f"sqlite:///{self.dir}/ledger.db")
-        self.gw = LocalGateway(self.db, clock=FakeClock(T0))
+        self.gw = LocalGateway(self.db, clock=FakeClock(T0), sealer=SEALER)
         self.g = self.gw.genesis(pool_liquidity=100_000 * USDC)
         self.merchant = Keypair.random()
         self.gw.enroll_and_approve_merchant(self.merchant, "mi")

@@ -23,7 +23,6 @@ __all__ = [
     "ApiError",
     "ErrorBody",
     "ErrorResponse",
-    "error_body",
     "from_service",
     "from_validation",
     "internal_error",
@@ -87,7 +86,7 @@ def invalid(code: str, message: str, param: str | None = None) -> ApiError:
     return ApiError(400, "invalid_request_error", code, message, param)
 
 
-def error_body(
+def _error_body(
     status: int,
     err_type: str,
     code: str | None,
@@ -111,7 +110,7 @@ def error_body(
 def from_service(exc: ServiceError, request_id: str) -> tuple[int, bytes]:
     """Map a service error kind to its HTTP status and error type."""
     status, err_type = _STATUS[exc.kind]
-    return error_body(status, err_type, exc.code, exc.message, exc.param, request_id)
+    return _error_body(status, err_type, exc.code, exc.message, exc.param, request_id)
 
 
 def _param(loc: tuple[Any, ...]) -> str | None:
@@ -139,7 +138,7 @@ def from_validation(exc: ValidationError) -> ApiError:
 def internal_error(request_id: str) -> tuple[int, bytes]:
     """The 500 answer; logs the exception being handled (never the request's content)."""
     log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
-    return error_body(
+    return _error_body(
         500, "api_error", "internal_error", "Something went wrong on our side.", None, request_id
     )
 
@@ -164,7 +163,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return _response(
         request,
-        *error_body(
+        *_error_body(
             exc.status, exc.err_type, exc.code, exc.message, exc.param, _request_id(request)
         ),
     )
@@ -181,14 +180,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     rid, method = _request_id(request), request.method
     if exc.status_code == 405:
         message = f"{method} is not allowed here."
-        status, body = error_body(
+        status, body = _error_body(
             405, "invalid_request_error", "method_not_allowed", message, None, rid
         )
         return _response(request, status, body, **dict(exc.headers or {}))
     message = f"Unrecognized request URL ({method} {request.url.path})."
     return _response(
         request,
-        *error_body(
+        *_error_body(
             exc.status_code, "invalid_request_error", "route_not_found", message, None, rid
         ),
     )

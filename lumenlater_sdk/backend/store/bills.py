@@ -19,7 +19,6 @@ __all__ = [
     "get_bill_by_number",
     "insert_bill",
     "list_bills",
-    "status_condition",
     "update_bill",
 ]
 
@@ -53,7 +52,7 @@ def get_bill_by_number(tx: Tx, contract_id: str, bill_number: int) -> Row | None
     )
 
 
-def status_condition(status: str, now: int) -> tuple[str, list[Any]]:
+def _status_condition(status: str, now: int) -> tuple[str, list[Any]]:
     """SQL for a *derived* status: time turns ``created`` into expired, ``paid`` into overdue."""
     if status == "created":
         return "status = 'created' AND created + ? >= ?", [DAY, now]
@@ -82,7 +81,7 @@ def list_bills(
     where: list[str] = ["merchant_id = ?"]
     params: list[Any] = [merchant_id]
     if status:
-        sql, args = status_condition(status, now)
+        sql, args = _status_condition(status, now)
         where.append(sql)
         params.extend(args)
     for column, value in (("customer", customer), ("order_id", order_id)):

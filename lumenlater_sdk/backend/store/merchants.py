@@ -9,7 +9,6 @@ __all__ = [
     "get_merchant",
     "insert_key",
     "insert_merchant",
-    "set_status",
 ]
 
 
@@ -34,11 +33,6 @@ def insert_merchant(
 def get_merchant(tx: Tx, merchant_id: str) -> Row | None:
     """The merchant row, or ``None``."""
     return tx.fetchone("SELECT * FROM merchants WHERE id = ?", (merchant_id,))
-
-
-def set_status(tx: Tx, merchant_id: str, status: str) -> None:
-    """Mirror the contract's merchant status."""
-    tx.execute("UPDATE merchants SET status = ? WHERE id = ?", (status, merchant_id))
 
 
 def insert_key(

@@ -12,6 +12,7 @@ from ._genesis import (
     LIMITED_BORROWING,
     WALLET_USDC,
     Genesis,
+    Sealer,
 )
 from ._local_gateway import LocalGateway
 
@@ -27,4 +28,5 @@ __all__ = [
     "Genesis",
     "LocalGateway",
     "ProtocolConstants",
+    "Sealer",
 ]

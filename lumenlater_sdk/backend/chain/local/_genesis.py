@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from stellar_sdk import Keypair
 
@@ -18,6 +19,7 @@ __all__ = [
     "WALLET_NAMES",
     "WALLET_USDC",
     "Genesis",
+    "Sealer",
     "load_accounts",
     "lp_for_borrowing",
     "save_account",
@@ -58,18 +60,43 @@ def lp_for_borrowing(target: int, c: ProtocolConstants) -> int:
     return -(-target * SCALE // c.max_ltv)
 
 
-def save_account(tx: Tx, name: str, keypair: Keypair) -> None:
-    """Persist a keypair under *name* (``admin``, ``wallet:approve``, ...)."""
+class Sealer(Protocol):
+    """Seals secrets at rest (the backend's ``SecretBox``): the genesis accounts' seeds."""
+
+    def seal(self, plaintext: str) -> str:
+        """The sealed text of *plaintext*."""
+        ...
+
+    def open(self, sealed: str) -> str:
+        """The plaintext of *sealed*; raises if it was tampered with."""
+        ...
+
+
+def save_account(tx: Tx, name: str, keypair: Keypair, sealer: Sealer) -> None:
+    """Persist a keypair under *name* (``admin``, ``wallet:approve``, ...), its seed sealed."""
     tx.execute(
         "INSERT INTO chain_accounts (name, public_key, secret) VALUES (?, ?, ?)",
-        (name, keypair.public_key, keypair.secret),
+        (name, keypair.public_key, sealer.seal(keypair.secret)),
     )
 
 
-def load_accounts(tx: Tx, contract_ids: Mapping[str, str]) -> Genesis | None:
-    """The stored genesis, or ``None`` if there is none yet."""
-    rows = tx.fetchall("SELECT name, secret FROM chain_accounts")
-    keys = {r["name"]: Keypair.from_secret(r["secret"]) for r in rows}
+def load_accounts(tx: Tx, contract_ids: Mapping[str, str], sealer: Sealer) -> Genesis | None:
+    """The stored genesis, or ``None`` if there is none yet.
+
+    A seed stored in the clear (``S…``, as ledgers made before sealing kept them) is
+    sealed in place, in *tx*; the backend loads its genesis at every start.
+    """
+    keys = {}
+    for row in tx.fetchall("SELECT name, secret FROM chain_accounts"):
+        stored: str = row["secret"]
+        if stored.startswith("S"):  # sealed values start with a version prefix ("v2:")
+            tx.execute(
+                "UPDATE chain_accounts SET secret = ? WHERE name = ?",
+                (sealer.seal(stored), row["name"]),
+            )
+            keys[row["name"]] = Keypair.from_secret(stored)
+        else:
+            keys[row["name"]] = Keypair.from_secret(sealer.open(stored))
     if not all(role in keys for role in ROLES):
         return None
     wallets = {

@@ -21,6 +21,7 @@ from ._genesis import (
     ROLES,
     WALLET_USDC,
     Genesis,
+    Sealer,
     load_accounts,
     lp_for_borrowing,
     save_account,
@@ -46,7 +47,8 @@ class LocalGateway(ChainGateway):
     sequence. With ``tx=`` it runs inside the caller's transaction under a
     SAVEPOINT: a refusal rolls back only the call, and the ledger change commits
     or rolls back with the caller's own rows. Thread-safe; applies its migrations
-    (component ``chain``) on construction.
+    (component ``chain``) on construction. *sealer* seals the genesis accounts' seeds
+    at rest (the backend passes its ``SecretBox``).
     """
 
     def __init__(
@@ -55,8 +57,10 @@ class LocalGateway(ChainGateway):
         *,
         clock: Callable[[], float] = time.time,
         constants: ProtocolConstants | None = None,
+        sealer: Sealer,
     ) -> None:
         self._db = db
+        self._sealer = sealer
         self._clock = clock
         self.constants = constants or ProtocolConstants()
         contracts: list[Contract] = [BnplCore(), LpToken(), UsdcToken()]
@@ -158,7 +162,7 @@ class LocalGateway(ChainGateway):
             return self._genesis
         with self._genesis_lock, self._atomic(tx) as t:
             ledger = self._ledger(t, lock=True)
-            stored = load_accounts(t, self._ids) if ledger["genesis"] else None
+            stored = load_accounts(t, self._ids, self._sealer) if ledger["genesis"] else None
             if stored is None:
                 stored = self._create_genesis(t, pool_liquidity)
                 t.execute("UPDATE chain_ledger SET genesis = 1 WHERE id = 1")
@@ -333,7 +337,7 @@ class LocalGateway(ChainGateway):
             )
 
     def _stored_genesis(self, t: Tx) -> Genesis:
-        stored = load_accounts(t, self._ids)
+        stored = load_accounts(t, self._ids, self._sealer)
         if stored is None:
             raise RuntimeError("the local ledger has no genesis yet: call genesis() first")
         return stored
@@ -355,7 +359,7 @@ class LocalGateway(ChainGateway):
     def _create_genesis(self, t: Tx, pool_liquidity: int) -> Genesis:
         keys = {role: Keypair.random() for role in ROLES}
         for role, kp in keys.items():
-            save_account(t, role, kp)
+            save_account(t, role, kp, self._sealer)
         admin = keys["admin"]
         ids = self._ids
         self._execute(t, "usdc", "initialize", [admin.public_key], admin)
@@ -378,7 +382,7 @@ class LocalGateway(ChainGateway):
             self._fund(t, admin, keys["liquidity_provider"], 0, pool_liquidity)
         wallets = {name: Keypair.random() for name in ("approve", "decline", "limited")}
         for name, kp in wallets.items():
-            save_account(t, f"wallet:{name}", kp)
+            save_account(t, f"wallet:{name}", kp, self._sealer)
         self._fund(t, admin, wallets["approve"], WALLET_USDC, APPROVE_COLLATERAL)
         self._fund(
             t,
