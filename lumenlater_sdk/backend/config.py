@@ -22,6 +22,14 @@ class BackendConfig:
     tokens; the sandbox keeps one in ``~/.lumenlater/secret.key``. ``clock`` is the
     wall clock the local ledger starts from. ``delivery`` is passed unchanged to the
     webhook delivery worker (e.g. a compressed retry schedule for tests).
+
+    ``livemode`` is the live switch: webhook endpoint URLs must then reach public
+    addresses only, checked when an endpoint is created or changed and again on
+    every connection (loopback, private, link-local... hosts are refused; the
+    sandbox allows them). ``webhook_proxy`` (``http://[user:password@]host:port``)
+    carries every webhook POST; unset, the ``HTTPS_PROXY`` / ``HTTP_PROXY`` /
+    ``ALL_PROXY`` environment variables are used, and ``NO_PROXY`` is honoured
+    either way.
     """
 
     database_url: str = "sqlite:///" + str(DEFAULT_HOME / "sandbox.db")
@@ -38,6 +46,7 @@ class BackendConfig:
     run_delivery: bool = True
     delivery: Mapping[str, Any] = field(default_factory=dict)
     livemode: bool = False
+    webhook_proxy: str | None = None
     log_requests: bool = True
 
     @property
@@ -53,5 +62,7 @@ class BackendConfig:
             values["database_url"] = url
         if base := os.environ.get("LUMENLATER_PUBLIC_URL"):
             values["public_base_url"] = base
+        if proxy := os.environ.get("LUMENLATER_WEBHOOK_PROXY"):
+            values["webhook_proxy"] = proxy
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from backend_helpers import Api
 
-from lumenlater_sdk.backend.testing import SandboxHandle
+from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 ADDR = "GAAZI4TCR3TY5OJHCTJC2A4QSY6CJWJH5IAJTGKIN2ER7LBNVKOCCWN7"
 
@@ -113,3 +115,39 @@ def test_session_validation(api1: Api) -> None:
         assert r.status_code == 400, (body, r.text)
         assert (r.json()["error"]["code"], r.json()["error"]["param"]) == (code, param), body
     assert len(api1.ok("GET", "/v1/checkout/sessions")["data"]) == 2
+
+
+def test_live_mode_refuses_webhook_urls_of_internal_addresses(tmp_path: Path) -> None:
+    """In live mode (``BackendConfig.livemode``) a webhook URL must reach a public
+    address, on create and on update: 400 ``url_not_allowed`` on ``url``."""
+    with (
+        run_sandbox(
+            f"sqlite:///{tmp_path / 'live.db'}",
+            webhook_url=None,
+            livemode=True,
+            run_delivery=False,
+            tick_interval=3600,
+        ) as live,
+        Api(live.base_url, live.secret_key) as api,
+    ):
+        for url in ("http://169.254.169.254/latest/meta-data/", "http://localhost:8787/x"):
+            r = api.post("/v1/webhook_endpoints", {"url": url, "enabled_events": ["*"]})
+            assert r.status_code == 400, r.text
+            err = r.json()["error"]
+            assert (err["type"], err["code"], err["param"]) == (
+                "invalid_request_error",
+                "url_not_allowed",
+                "url",
+            )
+            assert "public addresses only" in err["message"]
+        assert api.ok("GET", "/v1/webhook_endpoints")["data"] == []
+        created = api.ok(
+            "POST",
+            "/v1/webhook_endpoints",
+            json={"url": "https://93.184.215.14/hooks", "enabled_events": ["*"]},
+        )
+        r = api.post(f"/v1/webhook_endpoints/{created['id']}", {"url": "http://10.0.0.1/"})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "url_not_allowed"
+        assert api.ok("GET", f"/v1/webhook_endpoints/{created['id']}")["url"] == (
+            "https://93.184.215.14/hooks"
+        )

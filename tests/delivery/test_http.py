@@ -1,4 +1,9 @@
-"""The worker's HTTP/1.1 client against a scripted raw server: framing, reuse, limits, faults."""
+"""The worker's HTTP/1.1 client against a scripted raw server: framing, reuse, limits, faults.
+
+Answers are framed by llhttp (httptools); these tests pin what the sender does with
+each kind: which keep the connection (counted on the server), which close it, which
+are refused as malformed.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from delivery_support import MERCHANT, SECRET_KEY, emit, prepare
+from endpoint_support import Endpoints
+from wire_support import Receiver
 
+from lumenlater_sdk.backend.db import connect
+from lumenlater_sdk.backend.delivery import DeliveryWorker
 from lumenlater_sdk.backend.delivery._http import PooledSender, _parse
 from lumenlater_sdk.backend.delivery._http11 import MAX_DISCARD, ProtocolError, encode_request
 
@@ -92,9 +103,23 @@ async def test_keep_alive_reuses_one_connection_and_sends_exact_bytes() -> None:
         b"3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n",
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/1.1 204 No Content\r\n\r\n",
-        b"HTTP/1.1 201 Created\r\ncontent-length: 5\r\nContent-Length: 5\r\n\r\nhello",
+        b"HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello",
+        b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n" % MAX_DISCARD + b"x" * MAX_DISCARD,
+        b"HTTP/1.0 201 Created\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+        b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\r\n" % (n, b"y" * n) for n in (1, 1000, 60_000))
+        + b"0\r\n\r\n",
     ],
-    ids=["chunked", "100-continue", "204", "repeated-length"],
+    ids=[
+        "chunked",
+        "100-continue",
+        "204",
+        "content-length",
+        "body-of-max-discard",
+        "http10-keep-alive",
+        "early-hints-then-chunks",
+    ],
 )
 async def test_framings_that_keep_the_connection(answer: bytes) -> None:
     script = Script(lambda n: answer)
@@ -113,11 +138,47 @@ async def test_framings_that_keep_the_connection(answer: bytes) -> None:
         b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/1.1 202 Accepted\r\nContent-Length: %d\r\n\r\n" % (MAX_DISCARD + 1)
         + b"x" * (MAX_DISCARD + 1),
+        b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"8000\r\n%s\r\n" % (b"z" * 0x8000) * 3
+        + b"0\r\n\r\n",
+        b"HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\n\r\nuntil close",
+        b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: gzip\r\n\r\nuntil close",
     ],
-    ids=["close-delimited", "connection-close", "huge-body"],
+    ids=[
+        "http10-close-delimited",
+        "connection-close",
+        "huge-body",
+        "huge-chunked-body",
+        "http11-close-delimited",
+        "not-chunked-encoding",
+    ],
 )
 async def test_framings_that_close_the_connection(answer: bytes) -> None:
     script = Script(lambda n: answer, close_after_answer=True)
+    async with serve(script) as url:
+        sender = PooledSender()
+        assert await sender.post(url, b"{}", HEADERS) == 202
+        assert await sender.post(url, b"{}", HEADERS) == 202
+        await sender.aclose()
+    assert script.connections == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 202 Accepted\r\nContent-Length: %d\r\n\r\n" % (MAX_DISCARD + 1)
+        + b"x" * (MAX_DISCARD + 1),
+        b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"1;%s\r\nz\r\n" % (b"e" * 1000) * 2000
+        + b"0\r\n\r\n",
+    ],
+    ids=["connection-close", "huge-body", "chunk-framing-past-the-high-water-mark"],
+)
+async def test_the_sender_closes_what_it_will_not_drain_even_if_the_server_would_not(
+    answer: bytes,
+) -> None:
+    script = Script(lambda n: answer)  # the server keeps every connection open
     async with serve(script) as url:
         sender = PooledSender()
         assert await sender.post(url, b"{}", HEADERS) == 202
@@ -188,12 +249,61 @@ async def test_a_fresh_connection_dropped_without_an_answer_is_an_error() -> Non
     assert len(script.requests) == 1  # not sent twice
 
 
-async def test_garbage_is_a_protocol_error() -> None:
-    async with serve(Script(lambda n: b"SMTP ready\r\n\r\n")) as url:
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"SMTP ready\r\n\r\n", "Expected HTTP/"),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", "Invalid response status"),
+        (
+            b"HTTP/1.1 201 Created\r\ncontent-length: 5\r\nContent-Length: 5\r\n\r\nhello",
+            "Duplicate Content-Length",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "Content-Length"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "Transfer-Encoding can't be present with Content-Length",
+        ),
+        (b"HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\n\r\n", "header value"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
+        (
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\n\r\n",
+            "switched protocols",
+        ),
+        (b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * (70 * 1024), "head too large"),
+    ],
+    ids=[
+        "not-http",
+        "bad-status",
+        "repeated-length",
+        "negative-length",
+        "length-and-chunked",
+        "control-in-header",
+        "bad-chunk-size",
+        "upgrade",
+        "endless-head",
+    ],
+)
+async def test_malformed_answers_are_protocol_errors(answer: bytes, reason: str) -> None:
+    script = Script(lambda n: answer)
+    async with serve(script) as url:
         sender = PooledSender()
-        with pytest.raises(ProtocolError):
-            await sender.post(url, b"{}", HEADERS)
+        for _ in range(2):
+            with pytest.raises(ProtocolError, match=reason):
+                await sender.post(url, b"{}", HEADERS)
         await sender.aclose()
+    assert script.connections == 2  # a connection that broke is not reused
+
+
+async def test_a_second_answer_to_one_request_retires_the_connection() -> None:
+    script = Script(lambda n: OK + OK if n == 1 else OK)
+    async with serve(script) as url:
+        sender = PooledSender()
+        assert await sender.post(url, b"{}", HEADERS) == 200
+        await asyncio.sleep(0.05)
+        assert await sender.post(url, b"{}", HEADERS) == 200
+        await sender.aclose()
+    assert script.connections == 2
 
 
 async def test_connection_refused_raises_oserror() -> None:
@@ -234,3 +344,21 @@ def test_request_encoding_refuses_line_breaks_and_escapes_targets() -> None:
     assert target.path == b"/a%20b/%C3%BC?q=1%202&r=%41"
     assert _parse("http://[::1]/").host == b"[::1]"
     assert _parse("http://user:pw@example.com").path == b"/"
+
+
+def test_a_malformed_answer_is_a_failed_attempt_retried_on_the_schedule(tmp_path: Path) -> None:
+    receiver = Receiver(answer=b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")
+    with connect(f"sqlite:///{tmp_path / 'd.db'}") as db, receiver.serve() as server:
+        prepare(db)
+        endpoints = Endpoints(db)
+        url = f"http://127.0.0.1:{server.port}/hooks"
+        ep = endpoints.create(MERCHANT, url=url, enabled_events=["*"])
+        emit(db, 1)
+        with DeliveryWorker(db, secret_key=SECRET_KEY) as worker:
+            assert worker.run_once() == 1
+        (attempt,) = endpoints.deliveries(MERCHANT, ep["id"])
+    assert attempt["status_code"] is None and attempt["next_attempt_at"] is not None
+    assert attempt["error"] == (
+        "ProtocolError: malformed response: Invalid character in Content-Length"
+    )
+    assert len(receiver.requests) == 1

@@ -7,8 +7,12 @@ The backend calls :func:`enqueue` in the transaction that inserts an event row;
 a :class:`DeliveryWorker` (in the backend process, or in separate processes on
 PostgreSQL) POSTs each queued event to its endpoints, signed per DESIGN §4, and
 retries on a schedule. Every attempt is logged; a long-failing endpoint is disabled.
+In live mode webhooks reach public addresses only: :func:`check_public_host` is the
+rule the endpoint service applies to a new URL, and the worker applies it again
+to every connection it makes.
 """
 
+from ._addresses import AddressNotAllowed, check_public_host, non_public
 from ._attempts import Recorded
 from ._integration import worker_for
 from ._metrics import OUTCOMES, prometheus_observer
@@ -25,16 +29,19 @@ __all__ = [
     "OUTCOMES",
     "SANDBOX_SCHEDULE",
     "USER_AGENT",
+    "AddressNotAllowed",
     "Claim",
     "DeliveryObserver",
     "DeliveryWorker",
     "Outcome",
     "Recorded",
     "cancel_pending",
+    "check_public_host",
     "enqueue",
     "forget_endpoint",
     "install",
     "matches",
+    "non_public",
     "prometheus_observer",
     "requeue",
     "worker_for",

@@ -1,10 +1,15 @@
-"""One HTTP/1.1 client connection: write a POST, read the answer's status and framing.
+"""One HTTP/1.1 client connection: write a POST, let llhttp frame the answer.
 
 Only what a webhook sender needs: the status code, and reading exactly the rest of
-the answer (``Content-Length``, chunked, or up to close; none for 1xx/204/304) so
-the connection can carry the next request. The body itself is dropped. Built on a
-bare ``asyncio.Protocol``: h11 (httpx's parser) did the same job at about three
-times the CPU, a third of the worker's time at full rate (see ``_http``).
+the answer so the connection can carry the next request. The framing itself
+(``Content-Length``, chunked, delimited by close, none for 1xx/204/304), the
+header syntax and the request-smuggling refusals (a repeated or non-numeric
+``Content-Length``, one beside ``Transfer-Encoding``) are llhttp's, the parser of
+Node.js, through ``httptools`` (uvicorn's parser too), driven from
+:meth:`Connection.data_received`; what a malformed answer makes it raise becomes
+:class:`ProtocolError`. This module decides only what to do with an answer:
+its body is dropped, a keep-alive answer whose body fits in ``MAX_DISCARD`` leaves
+the connection reusable, anything else closes it.
 """
 
 from __future__ import annotations
@@ -12,13 +17,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httptools
+
 __all__ = ["MAX_DISCARD", "Connection", "ProtocolError", "encode_request"]
 
 MAX_DISCARD = 64 * 1024
-"""Response bytes read (and dropped) to keep a connection; a bigger answer closes it."""
+"""Response body bytes read (and dropped) to keep a connection; a bigger answer closes it."""
 
 _MAX_HEAD = 64 * 1024
-_HIGH_WATER = 4 * (MAX_DISCARD + _MAX_HEAD)  # buffered bytes at which reading pauses
+"""Bytes an answer may take before its head is complete (1xx heads included)."""
+_HIGH_WATER = 4 * (MAX_DISCARD + _MAX_HEAD)
+"""Bytes of one answer (head, chunk framing, trailers, body) at which reading stops and
+the connection is given up, however the answer is framed: a server trickling
+one-byte chunks with long extensions does not keep us parsing."""
 
 
 class ProtocolError(Exception):
@@ -40,17 +51,24 @@ def encode_request(
 
 
 class Connection(asyncio.Protocol):
-    """A keep-alive connection; :meth:`exchange` sends one request and reads its answer."""
+    """A keep-alive connection; :meth:`exchange` sends one request and reads its answer.
+
+    The parser is fed as bytes arrive and settles the pending answer (a future) from
+    its callbacks; between exchanges no byte is expected, and one that comes anyway
+    retires the connection.
+    """
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.buf = bytearray()
         self.eof = False
         self.idle_since = 0.0
         self.received = 0  # bytes of the current answer so far: 0 means "nothing came back"
-        self.busy = False
-        self._paused = False
-        self._waiter: asyncio.Future[None] | None = None
+        self._parser = httptools.HttpResponseParser(self)
+        self._answer: asyncio.Future[tuple[int, bool]] | None = None
+        self._status = 0
+        self._body = 0
+        self._head_done = False
+        self._tunnel = False  # answering a CONNECT: the head is the whole answer
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
@@ -58,30 +76,86 @@ class Connection(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if not self.busy:  # bytes nobody asked for: this connection cannot be trusted
-            self.eof = True
-            self.close()
+        answer = self._answer
+        if answer is None or answer.done():  # bytes nobody asked for: not to be trusted
+            self._retire()
             return
-        self.buf += data
         self.received += len(data)
-        if len(self.buf) > _HIGH_WATER and self.transport is not None:
-            self.transport.pause_reading()  # a server flooding us waits for our reads
-            self._paused = True
-        self._wake()
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(ProtocolError("the server switched protocols (101) on a webhook POST"))
+        except httptools.HttpParserError as exc:
+            if answer.done():  # what followed a whole answer is not HTTP: keep the answer
+                self._retire()
+            else:
+                self._fail(ProtocolError(f"malformed response: {exc}"))
+        else:
+            if answer.done():
+                return
+            if not self._head_done and self.received > _MAX_HEAD:
+                self._fail(ProtocolError("response head too large"))
+            elif self.received > _HIGH_WATER:
+                if self.transport is not None:
+                    self.transport.pause_reading()  # no more of this answer is read
+                self._settle(self._status, reusable=False)
 
     def eof_received(self) -> bool:
         self.eof = True
-        self._wake()
+        self._fail(ConnectionResetError("connection closed by the server"))
         return False  # let the transport close
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
-        self._wake()
+        self._fail(ConnectionResetError("connection closed by the server"))
 
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+    # -- llhttp callbacks (httptools calls only those defined) ----------------------
+
+    def on_message_begin(self) -> None:
+        answer = self._answer
+        if answer is None or answer.done():  # a second answer to one request
+            self._retire()
+
+    def on_headers_complete(self) -> None:
+        status = self._status = self._parser.get_status_code()
+        if self._tunnel:
+            self._settle(status, reusable=True)
+        elif status >= 200:
+            self._head_done = True
+            if not self._parser.should_keep_alive():
+                # ``Connection: close``, HTTP/1.0, or a body delimited by close: the
+                # status is all we need, and waiting for the close would gain nothing.
+                self._settle(status, reusable=False)
+
+    def on_body(self, body: bytes) -> None:
+        self._body += len(body)
+        if self._body > MAX_DISCARD:
+            self._settle(self._status, reusable=False)
+
+    def on_message_complete(self) -> None:
+        # 1xx (100 Continue, 103 Early Hints): informational, the answer follows; a
+        # 101 ends in ``HttpParserUpgrade`` instead.
+        if self._status >= 200:
+            self._settle(self._status, reusable=self._parser.should_keep_alive())
+
+    # -- settling the pending answer -----------------------------------------------
+
+    def _settle(self, status: int, *, reusable: bool) -> None:
+        answer = self._answer
+        if answer is not None and not answer.done():
+            answer.set_result((status, reusable))
+            if not reusable:
+                self.close()  # read nothing more of an answer we give up on
+
+    def _fail(self, exc: Exception) -> None:
+        answer = self._answer
+        if answer is not None and not answer.done():
+            answer.set_exception(exc)
+        self.close()
+
+    def _retire(self) -> None:
+        self.eof = True
+        self.close()
 
     # -- state ---------------------------------------------------------------------
 
@@ -94,124 +168,36 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    # -- reading -------------------------------------------------------------------
+    # -- requests ------------------------------------------------------------------
 
-    async def _fill(self) -> None:
-        """Wait for more bytes; raise if the server closed instead."""
-        if self.eof:
+    async def _send(self, request: bytes) -> tuple[int, bool]:
+        if self.transport is None or not self.open:
             raise ConnectionResetError("connection closed by the server")
-        if self._paused and self.transport is not None:
-            self._paused = False
-            self.transport.resume_reading()
-        self._waiter = asyncio.get_running_loop().create_future()
+        self.received = self._body = self._status = 0
+        self._head_done = False
+        answer: asyncio.Future[tuple[int, bool]] = asyncio.get_running_loop().create_future()
+        self._answer = answer
         try:
-            await self._waiter
+            self.transport.write(request)
+            return await answer
         finally:
-            self._waiter = None
-        if self.eof and not self.buf:
-            raise ConnectionResetError("connection closed by the server")
-
-    async def _until(self, sep: bytes, limit: int) -> bytes:
-        """Consume and return the bytes up to *sep* (excluded)."""
-        start = 0
-        while (end := self.buf.find(sep, start)) < 0:
-            if len(self.buf) > limit:
-                raise ProtocolError("response head too large")
-            start = max(0, len(self.buf) - len(sep) + 1)
-            await self._fill()
-        line = bytes(self.buf[:end])
-        del self.buf[: end + len(sep)]
-        return line
-
-    async def _skip(self, n: int) -> None:
-        while len(self.buf) < n:
-            n -= len(self.buf)
-            self.buf.clear()
-            await self._fill()
-        del self.buf[:n]
-
-    async def _head(self) -> tuple[int, bool, dict[bytes, bytes]]:
-        """Status, whether the version is 1.1, and the headers of the final answer."""
-        while True:
-            head = await self._until(b"\r\n\r\n", _MAX_HEAD)
-            status_line, *lines = head.split(b"\r\n")
-            parts = status_line.split(b" ", 2)
-            if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or len(parts[1]) != 3:
-                raise ProtocolError(f"bad status line {status_line[:80]!r}")
-            try:
-                status = int(parts[1])
-            except ValueError:
-                raise ProtocolError(f"bad status line {status_line[:80]!r}") from None
-            if 100 <= status < 200 and status != 101:
-                continue  # informational (e.g. 100 Continue): the real answer follows
-            headers: dict[bytes, bytes] = {}
-            for line in lines:
-                name, colon, value = line.partition(b":")
-                if not colon or not name or name[-1:] in b" \t":
-                    raise ProtocolError(f"bad header line {line[:80]!r}")
-                key = name.lower()
-                value = value.strip(b" \t")
-                if key in headers:  # repeated fields combine (RFC 9110 5.3)
-                    value = headers[key] + b", " + value
-                headers[key] = value
-            return status, parts[0] == b"HTTP/1.1", headers
-
-    async def _chunked(self) -> bool:
-        """Read a chunked body; whether it fitted under ``MAX_DISCARD``."""
-        total = 0
-        while True:
-            line = await self._until(b"\r\n", _MAX_HEAD)
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise ProtocolError("bad chunk size") from None
-            if size == 0:
-                while await self._until(b"\r\n", _MAX_HEAD):  # trailers, then a blank line
-                    pass
-                return True
-            total += size
-            if total > MAX_DISCARD:
-                return False
-            await self._skip(size + 2)
-
-    async def _response(self) -> tuple[int, bool]:
-        """Read one whole answer: (status, whether the connection can be reused)."""
-        status, http11, headers = await self._head()
-        tokens = {t.strip().lower() for t in headers.get(b"connection", b"").split(b",")}
-        reusable = b"close" not in tokens if http11 else b"keep-alive" in tokens
-        if status in (204, 304) or status == 101:
-            return status, reusable and status != 101
-        encoding = headers.get(b"transfer-encoding")
-        length = headers.get(b"content-length")
-        if encoding is not None:
-            if encoding.split(b",")[-1].strip().lower() != b"chunked":
-                return status, False  # delimited by close: do not wait for it
-            return status, await self._chunked() and reusable
-        if length is None:
-            return status, False  # delimited by close
-        try:
-            sizes = {int(v) for v in length.split(b",")}
-        except ValueError:
-            raise ProtocolError("bad Content-Length") from None
-        if len(sizes) != 1 or (size := sizes.pop()) < 0:
-            raise ProtocolError("bad Content-Length")
-        if size > MAX_DISCARD:
-            return status, False
-        await self._skip(size)
-        return status, reusable
+            self._answer = None
 
     async def exchange(self, request: bytes) -> tuple[int, bool]:
         """Send *request*; (status, reusable). ``ConnectionResetError`` if closed before a byte."""
-        if self.transport is None or not self.open:
-            raise ConnectionResetError("connection closed by the server")
-        self.buf.clear()
-        self.received = 0
-        self.busy = True
-        try:
-            self.transport.write(request)
-            status, reusable = await self._response()
-        finally:
-            self.busy = False
-        if self.buf or self._paused:  # bytes beyond the answer: the framing is off
-            reusable = False
+        status, reusable = await self._send(request)
         return status, reusable and self.open
+
+    async def tunnel(self, request: bytes) -> int:
+        """Send a ``CONNECT`` *request* to a proxy; the status of its answer's head.
+
+        A 2xx turns the connection into a tunnel: the parser is replaced by a new
+        one for the answers that come through it (after TLS is started on it).
+        """
+        self._tunnel = True
+        try:
+            status, _ = await self._send(request)
+        finally:
+            self._tunnel = False
+        self._parser = httptools.HttpResponseParser(self)
+        return status

@@ -15,13 +15,17 @@ def worker_for(db: Database, config: Any, metrics: Any | None = None) -> Deliver
     """The worker a backend with this ``BackendConfig`` runs, or ``None`` if it runs none.
 
     ``config.delivery`` is passed through (``schedule=``, ``timeout=``, ...); the
-    signing secrets are unsealed with ``config.secret_key``. With *metrics* (the
+    signing secrets are unsealed with ``config.secret_key``; ``config.webhook_proxy``
+    and ``config.livemode`` become the worker's ``proxy`` and ``livemode`` (unless
+    ``config.delivery`` sets them). With *metrics* (the
     backend's ``BackendMetrics``) every attempt is counted on its
     ``webhook_deliveries`` counter. Call ``start()`` on startup and ``close()`` on shutdown.
     """
     if not getattr(config, "run_delivery", True) or config.secret_key is None:
         return None
     options: dict[str, Any] = dict(getattr(config, "delivery", {}) or {})
+    options.setdefault("proxy", getattr(config, "webhook_proxy", None))
+    options.setdefault("livemode", bool(getattr(config, "livemode", False)))
     if metrics is not None and "observer" not in options:
         counter = getattr(metrics, "webhook_deliveries", None)
         if counter is not None:

@@ -6,22 +6,22 @@ import asyncio
 import logging
 import random
 import secrets as _secrets
+import ssl
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 
 import anyio
 import anyio.to_thread
-import httpx
 from anyio.abc import TaskGroup
 
 from ...webhooks import sign
 from .._crypto import SecretBox
 from ..db import Database
+from ._addresses import non_public
 from ._attempts import Recorded, record_outcomes
 from ._claims import SecretCache, claim_batch
-from ._http import ConnectError, PooledSender
+from ._http import AddressRefused, ConnectError, PooledSender
 from ._loop import DeliveryLoop
 from ._outbox import NOTIFY_CHANNEL, Claim, Outcome, release
 from ._schedule import DEFAULT_SCHEDULE, DISABLE_AFTER
@@ -37,16 +37,13 @@ DeliveryObserver = Callable[[Recorded], None]
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
+    if isinstance(exc, asyncio.TimeoutError):
         return f"timeout: no response within {timeout:g}s"
-    if isinstance(exc, (httpx.ConnectError, ConnectError)):
+    if isinstance(exc, AddressRefused):
+        return f"address_not_allowed: {exc}"[:500]
+    if isinstance(exc, ConnectError):
         return f"connection_error: could not connect ({exc})"[:500]
     return f"{type(exc).__name__}: {exc}"[:500]
-
-
-def _proxies_configured() -> bool:
-    # httpx honours *_PROXY variables; keep doing so where they are set.
-    return any(k in ("http", "https", "all") for k in urllib.request.getproxies())
 
 
 class DeliveryWorker(DeliveryLoop):
@@ -65,8 +62,15 @@ class DeliveryWorker(DeliveryLoop):
     *clock* drives scheduling and auto-disabling; signatures always carry real time,
     which is what receivers check. Requests go out on the worker's own keep-alive
     connection pool (see ``_http``), opened on the loop that serves and closed when it
-    stops; pass *http_client* to send through httpx instead, e.g. for a proxy. With
-    proxy environment variables set and no *http_client*, httpx (which honours them) is used.
+    stops, the one send path in every environment: through *proxy* (an
+    ``http://[user:password@]host:port`` URL) if given, else through the proxy of
+    the ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` environment variables, except
+    to hosts in ``NO_PROXY``. *livemode* sends only to public addresses (see
+    :func:`non_public`), resolving each host itself and connecting to an address it
+    checked: an endpoint whose host resolves only to loopback, private,
+    link-local... addresses fails its attempt (``address_not_allowed: …``) and is
+    retried on the schedule. *ssl_context* verifies HTTPS receivers (default:
+    certifi's CA bundle).
     """
 
     def __init__(
@@ -77,7 +81,9 @@ class DeliveryWorker(DeliveryLoop):
         schedule: Sequence[float] = DEFAULT_SCHEDULE,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
-        http_client: httpx.AsyncClient | None = None,
+        proxy: str | None = None,
+        livemode: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
         concurrency: int = 64,
         batch_size: int = 100,
         poll_interval: float = 0.5,
@@ -104,9 +110,12 @@ class DeliveryWorker(DeliveryLoop):
         self._lease = timeout + lease_margin
         self._secrets = SecretCache(SecretBox(secret_key))
         self._clock = clock
-        self._client = http_client
-        self._own_client = http_client is None and _proxies_configured()
-        self._sender = PooledSender(max_per_origin=max(concurrency, 1))
+        self._sender = PooledSender(
+            max_per_origin=max(concurrency, 1),
+            proxy=proxy,
+            ssl_context=ssl_context,
+            refuse=non_public if livemode else None,
+        )
         self._observer = observer
         self._rng = rng or random.Random()
         self._id = _secrets.token_hex(6)
@@ -171,14 +180,6 @@ class DeliveryWorker(DeliveryLoop):
 
     # -- sending ------------------------------------------------------------------
 
-    async def _post(self, claim: Claim, headers: list[tuple[str, str]]) -> int:
-        if self._client is None and self._own_client:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout))
-        if self._client is not None:
-            resp = await self._client.post(claim.url, content=claim.payload, headers=headers)
-            return resp.status_code
-        return await self._sender.post(claim.url, claim.payload, headers)
-
     async def _send(self, claim: Claim) -> Outcome:
         headers = [
             ("Content-Type", "application/json"),
@@ -194,9 +195,11 @@ class DeliveryWorker(DeliveryLoop):
         try:
             if sys.version_info >= (3, 11):
                 async with asyncio.timeout(self.timeout):  # no extra task, unlike wait_for
-                    status = await self._post(claim, headers)
+                    status = await self._sender.post(claim.url, claim.payload, headers)
             else:  # pragma: no cover - Python 3.10
-                status = await asyncio.wait_for(self._post(claim, headers), self.timeout)
+                status = await asyncio.wait_for(
+                    self._sender.post(claim.url, claim.payload, headers), self.timeout
+                )
         except Exception as exc:
             error = _describe(exc, self.timeout)
         duration_ms = int((time.perf_counter() - started) * 1000)
@@ -210,9 +213,6 @@ class DeliveryWorker(DeliveryLoop):
 
     async def _close_sessions(self) -> None:
         await self._sender.aclose()
-        if self._client is not None and self._own_client:
-            await self._client.aclose()
-            self._client = None
 
     def close(self) -> None:
         """Stop serving (connections close when :meth:`serve` returns)."""

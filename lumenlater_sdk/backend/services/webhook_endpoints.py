@@ -10,11 +10,19 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from ...types import EVENT_TYPES
 from .._ids import new_id, new_secret
 from ..db import Row, Tx
-from ..delivery import cancel_pending, forget_endpoint, matches, requeue
+from ..delivery import (
+    AddressNotAllowed,
+    cancel_pending,
+    check_public_host,
+    forget_endpoint,
+    matches,
+    requeue,
+)
 from ..paging import PageRequest
 from ..store import events as event_store
 from ..store import webhook_endpoints as endpoint_store
@@ -53,11 +61,30 @@ def _invalid(message: str, param: str, code: str = "parameter_invalid") -> Inval
     return InvalidRequest(message, code=code, param=param)
 
 
-def _url(url: Any) -> str:
+def _url(ctx: ServiceContext, url: Any) -> str:
+    """A valid endpoint URL; in live mode also one whose host is public.
+
+    Live mode resolves the host (blocking: services run off the event loop) and
+    refuses loopback, private, link-local... addresses with ``url_not_allowed``. A
+    name that does not resolve is accepted, its DNS may come later; the delivery
+    worker checks the addresses again on every connection, which is what stops a
+    name that changes to an internal address afterwards.
+    """
     try:
-        return check_url(url)
+        checked = check_url(url)
     except ValueError as exc:
         raise invalid_field("url", exc) from None
+    if ctx.config.livemode:
+        host = urlsplit(checked).hostname or ""
+        try:
+            check_public_host(host)
+        except AddressNotAllowed as exc:
+            raise _invalid(
+                f"Invalid url: {exc}. Live webhooks are sent to public addresses only.",
+                "url",
+                code="url_not_allowed",
+            ) from None
+    return checked
 
 
 def _events(events: Any) -> list[str]:
@@ -124,7 +151,7 @@ def create_endpoint(
     row: Row = {
         "id": new_id("we"),
         "merchant_id": merchant_id,
-        "url": _url(url),
+        "url": _url(ctx, url),
         "enabled_events": json.dumps(_events(enabled_events)),
         "description": _description(description),
         "metadata": json.dumps(_metadata(metadata)),
@@ -173,7 +200,7 @@ def update_endpoint(
     """
     changes: dict[str, Any] = {}
     if url is not UNSET:
-        changes["url"] = _url(url)
+        changes["url"] = _url(ctx, url)
     if enabled_events is not UNSET:
         changes["enabled_events"] = json.dumps(_events(enabled_events))
     if description is not UNSET:
