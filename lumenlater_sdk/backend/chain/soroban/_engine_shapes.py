@@ -1,0 +1,133 @@
+"""Where the local engine's Python values differ from the deployed contracts' encoding.
+
+The codec speaks the engine's shapes on the Python side. Most already match
+SOROBAN.md; the few that do not are mapped here, one entry per difference, so
+that each entry can be deleted once the engine is changed to match the deployed
+contract. Differences that cannot be mapped without inventing or dropping data
+(an event the deployed contract never emits, a function it does not have, an
+``initialize`` with other arguments) are listed so the codec's refusal can say why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._scval import show
+
+__all__ = [
+    "ENGINE_ONLY_EVENTS",
+    "ENGINE_ONLY_FUNCTIONS",
+    "ENGINE_SIGNATURES",
+    "PROTOCOL_CONSTANT_KEYS",
+    "RESULT_SHAPES",
+    "ResultShape",
+]
+
+ENGINE_ONLY_FUNCTIONS: Mapping[tuple[str, str], str] = {
+    ("lp_token", "shares"): "the engine's lp_token.shares is the deployed raw_shares (-> u128)",
+    ("lp_token", "total_shares"): (
+        "the engine's lp_token.total_shares is the deployed total_raw_shares (-> u128)"
+    ),
+    ("usdc", "admin"): (
+        "the deployed USDC has no admin() getter; its admin is in instance storage (DataKey Admin)"
+    ),
+}
+"""Functions the engine has and the deployed contracts do not (name → note)."""
+
+ENGINE_SIGNATURES: Mapping[tuple[str, str], str] = {
+    ("lp_token", "initialize"): (
+        "the local engine's lp_token.initialize(admin, underlying_asset) takes no metadata"
+    ),
+    ("usdc", "initialize"): (
+        "the local engine's usdc.initialize(admin) takes no name, symbol, decimals or mint_limit"
+    ),
+}
+"""Functions whose engine arguments differ from the deployed ones (name → note)."""
+
+ENGINE_ONLY_EVENTS: Mapping[tuple[str, str], str] = {
+    ("lp_token", "transfer"): (
+        "the deployed lp_token emits no event for transfer (SOROBAN.md §6); the engine's"
+        " (transfer, from, to) → amount has no wire form"
+    ),
+}
+"""Events the engine emits and the deployed contracts do not (contract, name → note)."""
+
+PROTOCOL_CONSTANT_KEYS = (
+    "COLLATERAL_RATIO",
+    "FEE_TO_INSURANCE_RATIO",
+    "FEE_TO_LP_RATIO",
+    "FEE_TO_TREASURY_RATIO",
+    "GRACE_PERIOD_DAYS",
+    "LATE_INTEREST_APR",
+    "MAX_LTV",
+    "MERCHANT_FEE_RATE",
+)
+"""The 8 keys the deployed ``get_protocol_constants`` returns, in map order."""
+
+_ENGINE_ONLY_CONSTANTS = ("BILL_DURATION_DAYS", "LIQUIDATION_PENALTY", "LIQUIDATION_THRESHOLD_DAYS")
+
+_Adapter = Callable[[Any, Sequence[Any] | None, str], Any]
+
+
+@dataclass(frozen=True)
+class ResultShape:
+    """Maps one function's result: engine value → wire value, and back.
+
+    Both take the value, the call's engine-shaped arguments (``None`` when the
+    caller does not have them) and the ``where`` text for error messages.
+    """
+
+    to_wire: _Adapter
+    from_wire: _Adapter
+
+
+def _merchant_to_wire(value: Any, args: Sequence[Any] | None, where: str) -> Any:
+    # The engine adds the queried address to MerchantData; the struct has no such field.
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{where}: MerchantData must be a dict of its fields, got {show(value)}")
+    if "merchant" not in value:
+        raise ValueError(f"{where}: the engine's get_merchant result lacks merchant")
+    if args is not None and value["merchant"] != args[0]:
+        raise ValueError(f"{where}: merchant {value['merchant']!r} is not the queried {args[0]!r}")
+    return {k: v for k, v in value.items() if k != "merchant"}
+
+
+def _merchant_from_wire(value: Any, args: Sequence[Any] | None, where: str) -> Any:
+    if args is None:
+        return value
+    return {"merchant": args[0], **value}
+
+
+def _constants_to_wire(value: Any, args: Sequence[Any] | None, where: str) -> Any:
+    # The engine adds three constants the deployed map does not carry.
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{where}: Map<String, i128> must be a dict, got {show(value)}")
+    missing = [k for k in PROTOCOL_CONSTANT_KEYS if k not in value]
+    unknown = sorted(
+        str(k) for k in value if k not in PROTOCOL_CONSTANT_KEYS + _ENGINE_ONLY_CONSTANTS
+    )
+    if missing or unknown:
+        raise ValueError(
+            f"{where}: protocol constants do not match"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(unknown)}" if unknown else "")
+        )
+    return {k: value[k] for k in PROTOCOL_CONSTANT_KEYS}
+
+
+def _constants_from_wire(value: Any, args: Sequence[Any] | None, where: str) -> Any:
+    if set(value) != set(PROTOCOL_CONSTANT_KEYS):
+        raise ValueError(
+            f"{where}: expected exactly the keys {', '.join(PROTOCOL_CONSTANT_KEYS)},"
+            f" got {', '.join(sorted(value))}"
+        )
+    return value
+
+
+RESULT_SHAPES: Mapping[tuple[str, str], ResultShape] = {
+    ("bnpl_core", "get_merchant"): ResultShape(_merchant_to_wire, _merchant_from_wire),
+    ("bnpl_core", "get_protocol_constants"): ResultShape(_constants_to_wire, _constants_from_wire),
+}
+"""Results whose engine shape is not the deployed one."""
