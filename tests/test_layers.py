@@ -36,6 +36,12 @@ included, and checked against three rules:
     :data:`SQL_HOMES`: the store, the db package, the delivery engine's private
     store modules and the local chain's storage.
 
+(d) **One typed seam to the chain.** Services call the relay (``ctx.chain``) and the
+    sandbox controls (``ctx.sandbox`` / ``ctx.require_sandbox(...)``) only: no module
+    under ``services/`` but the relay itself touches a ``gateway`` attribute, none
+    reads ``ctx.genesis``, and nothing there typed ``Any`` holds the chain, its
+    gateway, the sandbox or the genesis.
+
 ``test_the_checker_*`` run the same checker on a small planted tree, so that a
 checker that finds nothing cannot pass for one that was never able to.
 """
@@ -296,6 +302,93 @@ def sql_violations(known: dict[str, Module]) -> list[str]:
     return problems
 
 
+SERVICES = f"{BACKEND}.services"
+RELAY = f"{SERVICES}.relay"
+CHAIN_WORDS = {"chain", "gateway", "_gateway", "gw", "sandbox", "genesis"}
+"""Names that stand for the chain, its gateway or the sandbox controls."""
+
+
+def _is_any(annotation: ast.expr | None) -> bool:
+    """Whether an annotation is ``Any`` (``typing.Any``, ``"Any"``, ``Any | None``,
+    ``Optional[Any]`` ...); ``dict[str, Any]`` is not."""
+    a = annotation
+    if isinstance(a, ast.Name):
+        return a.id == "Any"
+    if isinstance(a, ast.Attribute):
+        return a.attr == "Any"
+    if isinstance(a, ast.Constant) and isinstance(a.value, str):
+        try:
+            return _is_any(ast.parse(a.value, mode="eval").body)
+        except SyntaxError:
+            return False
+    if isinstance(a, ast.BinOp) and isinstance(a.op, ast.BitOr):
+        return _is_any(a.left) or _is_any(a.right)
+    if isinstance(a, ast.Subscript) and ast.unparse(a.value) in (
+        "Optional",
+        "Union",
+        "typing.Optional",
+        "typing.Union",
+    ):
+        members = a.slice.elts if isinstance(a.slice, ast.Tuple) else [a.slice]
+        return any(_is_any(m) for m in members)
+    return False
+
+
+def _mentions_chain(node: ast.AST | None) -> bool:
+    """Whether an expression names the chain, a gateway, the sandbox or the genesis."""
+    if node is None:
+        return False
+    return any(
+        (isinstance(sub, ast.Name) and sub.id in CHAIN_WORDS)
+        or (isinstance(sub, ast.Attribute) and sub.attr in CHAIN_WORDS)
+        for sub in ast.walk(node)
+    )
+
+
+def _is_ctx(node: ast.expr) -> bool:
+    """``ctx`` or ``<anything>.ctx``: the service context."""
+    return (isinstance(node, ast.Name) and node.id == "ctx") or (
+        isinstance(node, ast.Attribute) and node.attr == "ctx"
+    )
+
+
+def chain_seam_violations(known: dict[str, Module]) -> list[str]:
+    """Rule (d) over every service module of *known*."""
+    problems: list[str] = []
+    for module in known.values():
+        if not _within(module.name, SERVICES):
+            continue
+        tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
+        for node in ast.walk(tree):
+            where = f"{module.path}:{getattr(node, 'lineno', 0)}: {module.name}"
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("gateway", "_gateway")
+                and module.name != RELAY
+            ):
+                problems.append(
+                    f"{where}: {ast.unparse(node)}  [services call the relay (ctx.chain),"
+                    " never the gateway behind it]"
+                )
+            elif isinstance(node, ast.Attribute) and node.attr == "genesis" and _is_ctx(node.value):
+                problems.append(
+                    f"{where}: {ast.unparse(node)}  [the genesis is a sandbox power:"
+                    " ctx.require_sandbox(...).genesis()]"
+                )
+            elif isinstance(node, ast.AnnAssign) and _is_any(node.annotation):
+                if _mentions_chain(node.target) or _mentions_chain(node.value):
+                    problems.append(
+                        f"{where}: {ast.unparse(node)}  [the chain is typed: ChainRelay,"
+                        " SandboxControls, Genesis]"
+                    )
+            elif isinstance(node, ast.arg) and node.arg in CHAIN_WORDS and _is_any(node.annotation):
+                problems.append(
+                    f"{where}: {ast.unparse(node)}  [the chain is typed: ChainRelay,"
+                    " SandboxControls, Genesis]"
+                )
+    return problems
+
+
 def _report(problems: list[str], rule: str) -> str:
     return f"{len(problems)} {rule}:\n  " + "\n  ".join(problems)
 
@@ -308,6 +401,11 @@ def test_no_layer_is_climbed_and_no_private_module_is_reached_into() -> None:
 def test_sql_is_written_only_in_the_store() -> None:
     problems = sql_violations(modules(ROOT))
     assert not problems, _report(problems, "SQL string(s) outside SQL_HOMES")
+
+
+def test_services_reach_the_chain_through_the_relay_and_the_sandbox_only() -> None:
+    problems = chain_seam_violations(modules(ROOT))
+    assert not problems, _report(problems, "reach(es) past the chain seam")
 
 
 def test_every_layer_of_the_table_exists() -> None:
@@ -352,6 +450,24 @@ PLANTED = {
         "from ..delivery import _private\n"  # a private name of another package
         'METHODS = ("GET", "POST", "DELETE")\n'
     ),
+    "backend/services/relay.py": (
+        "class ChainRelay:\n"
+        "    def now(self, tx):\n"
+        "        return self._gateway.now(tx=tx)\n"  # the relay holds the gateway
+    ),
+    "backend/services/reach.py": (
+        "from typing import Any\n"
+        "def advance(ctx, seconds):\n"
+        "    gw: Any = ctx.chain.gateway\n"  # the gateway, typed Any
+        "    gw.advance_clock(seconds)\n"
+        "    ctx.chain.gateway.events_after(0)\n"  # the gateway, typed
+        "    return ctx.genesis.admin\n"  # the genesis beside the sandbox
+        "def fund(ctx, sandbox: Any, amount: int):\n"  # the sandbox, typed Any
+        "    box: Any = ctx.box\n"  # Any, but not the chain
+        "    chain: dict[str, Any] = {'ledger': 1}\n"  # an event's chain field: no Any
+        "    relay: 'Optional[Any]' = ctx.chain\n"  # the relay, typed Any in a string
+        "    return ctx.require_sandbox('x').genesis()\n"
+    ),
     "backend/newthing.py": "",  # no layer
     "cli/__init__.py": "from ..backend.store import _rows\n",  # the CLI reaching in
 }
@@ -393,6 +509,23 @@ def test_the_checker_finds_planted_layer_and_private_violations(
         f"{b}.newthing has no layer: add its top-level name to LAYER_OF",
         f"{SDK}.cli: from {b}.store import _rows  [private to {b}.store: import a public name"
         " instead]",
+    }
+
+
+def test_the_checker_finds_planted_reaches_past_the_chain_seam(
+    planted: dict[str, Module],
+) -> None:
+    reach = f"{SERVICES}.reach"
+    assert _compact(chain_seam_violations(planted)) == {
+        f"{reach}: gw: Any = ctx.chain.gateway  [the chain is typed: ChainRelay,"
+        " SandboxControls, Genesis]",
+        f"{reach}: ctx.chain.gateway  [services call the relay (ctx.chain), never the gateway"
+        " behind it]",
+        f"{reach}: ctx.genesis  [the genesis is a sandbox power:"
+        " ctx.require_sandbox(...).genesis()]",
+        f"{reach}: sandbox: Any  [the chain is typed: ChainRelay, SandboxControls, Genesis]",
+        f"{reach}: relay: 'Optional[Any]' = ctx.chain  [the chain is typed: ChainRelay,"
+        " SandboxControls, Genesis]",
     }
 
 

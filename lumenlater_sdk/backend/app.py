@@ -15,7 +15,8 @@ from starlette.middleware import Middleware
 
 from .._version import API_VERSION
 from ._crypto import SecretBox
-from .chain.local import LocalGateway, ProtocolConstants
+from .chain import ChainGateway, Genesis, ProtocolConstants, SandboxControls
+from .chain.local import LocalGateway
 from .config import BackendConfig
 from .db import Database, connect, migrate
 from .delivery import install as install_delivery
@@ -48,10 +49,18 @@ log = logging.getLogger("lumenlater.backend")
 class Backend:
     """One backend process's state: migrated database, chain (after genesis), services.
 
-    Usable without HTTP (tests and the CLI create merchants through it).
+    Usable without HTTP (tests and the CLI create merchants through it). The chain is
+    the local gateway on the backend's own database unless *gateway* is given; the
+    sandbox powers (``ctx.sandbox``, :attr:`genesis`) exist only when the gateway is a
+    :class:`~lumenlater_sdk.backend.chain.SandboxControls`, and the protocol constants
+    are the gateway's, read once here.
     """
 
-    def __init__(self, config: BackendConfig) -> None:
+    gateway: ChainGateway
+    sandbox: SandboxControls | None
+    genesis: Genesis | None
+
+    def __init__(self, config: BackendConfig, *, gateway: ChainGateway | None = None) -> None:
         if config.secret_key is None:
             raise ValueError("BackendConfig.secret_key is required (it seals secrets at rest)")
         box = SecretBox(config.secret_key)  # a weak key is refused before anything is touched
@@ -60,20 +69,24 @@ class Backend:
         migrate(self.db, COMPONENT, MIGRATIONS)
         install_delivery(self.db)
         reseal_legacy(self.db, box)
-        constants = ProtocolConstants(**dict(config.chain_constants or {}))
-        self.gateway = LocalGateway(self.db, clock=config.clock, constants=constants, sealer=box)
-        self.genesis = self.gateway.genesis()
+        if gateway is None:
+            constants = ProtocolConstants(**dict(config.chain_constants or {}))
+            gateway = LocalGateway(self.db, clock=config.clock, constants=constants, sealer=box)
+        self.gateway = gateway
+        self.sandbox = gateway if isinstance(gateway, SandboxControls) else None
+        self.genesis = self.sandbox.genesis() if self.sandbox is not None else None
         self.metrics = BackendMetrics()
         self.ctx = ServiceContext(
             config=config,
             db=self.db,
-            chain=ChainRelay(self.gateway, self.metrics.observe_chain),
+            chain=ChainRelay(gateway, self.metrics.observe_chain),
             box=box,
-            contract_id=self.gateway.contract_id("bnpl_core"),
-            genesis=self.genesis,
+            contract_id=gateway.contract_id("bnpl_core"),
+            sandbox=self.sandbox,
         )
-        with self.db.transaction() as tx:
-            install_builtin_wallets(self.ctx, tx, dict(self.genesis.wallets))
+        if self.genesis is not None:
+            with self.db.transaction() as tx:
+                install_builtin_wallets(self.ctx, tx, dict(self.genesis.wallets))
         # The backend owns its delivery worker; the database hands enqueue's wake-ups to it.
         self.worker = worker_for(self.db, config, self.metrics)
         self._stopping: anyio.Event | None = None
@@ -81,7 +94,9 @@ class Backend:
     def create_merchant(
         self, business_name: str = "Sandbox Shop", *, livemode: bool = False
     ) -> MerchantCredentials:
-        """A new merchant, enrolled and approved on chain, with fresh API keys."""
+        """A new merchant, enrolled and approved on chain, with fresh API keys (a
+        sandbox power: :class:`~lumenlater_sdk.backend.services.errors.SandboxOnly`
+        on a real chain)."""
         return create_merchant(self.ctx, business_name, livemode=livemode)
 
     def create_webhook_endpoint(

@@ -10,13 +10,17 @@ MerchantStatus = Literal["pending", "approved", "rejected", "suspended", "cancel
 
 
 class Account(LumenLaterObject):
-    """The merchant behind the API key; ``id`` is its Stellar ``G…`` address."""
+    """The merchant behind the API key; ``id`` is its Stellar ``G…`` address.
+
+    ``fee_rate_bps`` is the fee the contract takes from each payment, in basis points
+    (``150`` = 1.5 % on the deployed contract), as the backend reports it.
+    """
 
     id: str
     object: Literal["account"] | str = "account"
     business_name: str | None = None
     status: MerchantStatus
-    fee_rate_bps: int = 150
+    fee_rate_bps: int | None = None
     settlement_currency: str = "usdc"
     livemode: bool = False
     created: int | None = None

@@ -96,7 +96,8 @@ class BillRepaidEvent(BillEvent):
 
 
 class BillOverdueEvent(BillEvent):
-    """``bill.overdue``: the 14-day grace period ended without repayment."""
+    """``bill.overdue``: the grace period (14 days on the deployed contract) ended
+    without repayment."""
 
     type: Literal["bill.overdue"] = "bill.overdue"
 

@@ -1,5 +1,11 @@
-"""Chain gateways: the interface and its implementations."""
+"""Chain gateways: the interface, the sandbox-only controls, and their implementations.
 
+:class:`ChainGateway` is what every chain offers; :class:`SandboxControls` what only
+a sandbox ledger adds; :class:`ProtocolConstants` the contract constants a gateway
+reports through :meth:`ChainGateway.constants`.
+"""
+
+from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
 from ._gateway import (
     CONTRACTS,
     ChainGateway,
@@ -8,12 +14,20 @@ from ._gateway import (
     ContractEvent,
     TxRecord,
 )
+from ._sandbox import Genesis, SandboxControls
 
 __all__ = [
     "CONTRACTS",
+    "INDEX_SCALE",
+    "SCALE",
+    "SECONDS_PER_DAY",
+    "USDC_UNIT",
     "ChainGateway",
     "ChainUnavailableError",
     "ContractError",
     "ContractEvent",
+    "Genesis",
+    "ProtocolConstants",
+    "SandboxControls",
     "TxRecord",
 ]

@@ -1,10 +1,13 @@
 """The chain gateway: the only way the backend moves money.
 
 It is expressed in the contracts' own terms (PROTOCOL.md): invoke a contract
-function as an authorising account, read state, and read contract events after
-a cursor. The ``local`` gateway runs the contracts in-process on a deterministic
-ledger stored in the backend's database; a ``soroban`` gateway relays the same
-calls to a Soroban RPC endpoint.
+function as an authorising account, read state, read contract events after a
+cursor, the ledger time and the protocol constants. That is all a real chain
+offers; the powers only a sandbox ledger has (moving its clock, funding wallets,
+approving merchants as the admin) are :class:`~._sandbox.SandboxControls`. The
+``local`` gateway runs the contracts in-process on a deterministic ledger stored
+in the backend's database and implements both; a ``soroban`` gateway relays the
+same calls to a Soroban RPC endpoint.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from stellar_sdk import Keypair
 
 from ..db import Tx
+from ._constants import ProtocolConstants
 
 CONTRACTS = ("bnpl_core", "lp_token", "usdc")
 """Logical contract names; :meth:`ChainGateway.contract_id` maps them to ``C…`` ids."""
@@ -71,7 +75,7 @@ class ChainUnavailableError(Exception):
 
 
 class ChainGateway(abc.ABC):
-    """What the services need from a chain."""
+    """What the services need from a chain, and what every chain offers."""
 
     @abc.abstractmethod
     def contract_id(self, contract: str) -> str:
@@ -110,3 +114,11 @@ class ChainGateway(abc.ABC):
     @abc.abstractmethod
     def now(self, *, tx: Tx | None = None) -> int:
         """The ledger's current time (Unix seconds)."""
+
+    @abc.abstractmethod
+    def constants(self) -> ProtocolConstants:
+        """The protocol constants the contracts run with (fee rate, APR, grace...).
+
+        Fixed for the gateway's life: a gateway on a real chain reads bnpl_core's
+        ``get_protocol_constants`` once when it starts, the local one was given them.
+        """

@@ -19,11 +19,12 @@ from ._gate import Gate
 from ._middleware import RequestContextMiddleware
 from ._openapi import build_openapi
 from ._ratelimit import RateLimiter
-from ._spec import CHAIN_ERRORS, Call, RouteSpec
+from ._spec import CHAIN_ERRORS, SANDBOX_ERRORS, Call, RouteSpec
 
 __all__ = [
     "CHAIN_ERRORS",
     "EXCEPTION_HANDLERS",
+    "SANDBOX_ERRORS",
     "Amount",
     "ApiError",
     "Body",

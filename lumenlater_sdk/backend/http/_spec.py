@@ -10,12 +10,16 @@ from pydantic import BaseModel
 
 from ..services.context import Principal, RequestInfo, ServiceContext
 
-__all__ = ["CHAIN_ERRORS", "Auth", "Call", "RouteSpec"]
+__all__ = ["CHAIN_ERRORS", "SANDBOX_ERRORS", "Auth", "Call", "RouteSpec"]
 
 Auth = Literal["secret", "publishable", "none"]
 
 CHAIN_ERRORS = (400, 401, 404, 409, 429, 503)
 """Statuses of a route that relays to the chain (503: the chain is unreachable)."""
+
+SANDBOX_ERRORS = (*CHAIN_ERRORS, 403)
+"""Statuses of a route that uses a sandbox power (403 ``sandbox_only``: the backend
+runs on a real chain, which has no such power)."""
 
 
 @dataclass

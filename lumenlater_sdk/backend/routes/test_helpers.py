@@ -1,4 +1,8 @@
-"""Sandbox test helpers (404 with live keys): clock, wallets, bill actions, event triggers."""
+"""Sandbox test helpers (404 with live keys): clock, wallets, bill actions, event triggers.
+
+Those that use a sandbox power (moving the clock, funding a wallet, the genesis
+liquidity provider) answer 403 ``sandbox_only`` when the backend runs on a real chain.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import Field, StrictInt, StringConstraints
 
 from ...types import Bill, Event, TestClock, Wallet
-from ..http import CHAIN_ERRORS, Body, Call, RouteSpec
+from ..http import CHAIN_ERRORS, SANDBOX_ERRORS, Body, Call, RouteSpec
 from ..services import clock, events_api, wallets
 from ._lists import list_body
 
@@ -105,6 +109,7 @@ ROUTES = [
         body=ClockAdvance,
         response=TestClock,
         test_only=True,
+        errors=SANDBOX_ERRORS,
     ),
     RouteSpec(
         "POST",
@@ -116,6 +121,7 @@ ROUTES = [
         body=WalletCreate,
         response=Wallet,
         test_only=True,
+        errors=SANDBOX_ERRORS,
     ),
     RouteSpec(
         "GET",
@@ -159,7 +165,7 @@ ROUTES = [
         body=OptionalWallet,
         response=Bill,
         test_only=True,
-        errors=CHAIN_ERRORS,
+        errors=SANDBOX_ERRORS,
     ),
     RouteSpec(
         "POST",
@@ -171,7 +177,7 @@ ROUTES = [
         body=OptionalWallet,
         response=Bill,
         test_only=True,
-        errors=CHAIN_ERRORS,
+        errors=SANDBOX_ERRORS,
     ),
     RouteSpec(
         "POST",
@@ -183,6 +189,6 @@ ROUTES = [
         body=Trigger,
         response=Event,
         test_only=True,
-        errors=CHAIN_ERRORS,
+        errors=SANDBOX_ERRORS,
     ),
 ]

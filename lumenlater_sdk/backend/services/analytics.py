@@ -71,7 +71,9 @@ def metrics(
             )
         bounds = _bounds(start, end, interval)
         totals = ledger_store.line_totals(tx, merchant_id, start, end)
-        bills = ledger_store.bill_counts(tx, merchant_id, start, end, now)
+        bills = ledger_store.bill_counts(
+            tx, merchant_id, start, end, now, ctx.constants.grace_period
+        )
         sessions = ledger_store.session_counts(tx, merchant_id, start, end)
         series = ledger_store.series(tx, merchant_id, bounds)
     paid = bills["bills_paid"]

@@ -116,14 +116,14 @@ def create_bill(
     """``POST /v1/bills``."""
     with ctx.db.transaction() as tx:
         row = issue_bill(ctx, tx, merchant_id, new, request)
-        return bill_object(row, int(row["created"]))
+        return bill_object(row, int(row["created"]), ctx.constants)
 
 
 def _current(ctx: ServiceContext, tx: Tx, merchant_id: str, bill_id: str) -> dict[str, Any]:
     row = bill_store.get_bill(tx, merchant_id, bill_id)
     if row is None:
         raise NotFound(f"No such bill: '{bill_id}'", param="id")
-    return bill_object(row, ctx.chain.now(tx))
+    return bill_object(row, ctx.chain.now(tx), ctx.constants)
 
 
 def retrieve_bill(ctx: ServiceContext, merchant_id: str, bill_id: str) -> dict[str, Any]:
@@ -138,18 +138,21 @@ def list_bills(
     """``GET /v1/bills``."""
     with ctx.db.transaction(write=False) as tx:
         now = ctx.chain.now(tx)
+        c = ctx.constants
         result = bill_store.list_bills(
             tx,
             merchant_id,
             page,
             now=now,
+            bill_duration=c.bill_duration,
+            grace_period=c.grace_period,
             status=filters.status,
             customer=filters.customer,
             order_id=filters.order_id,
             created_gte=filters.created_gte,
             created_lte=filters.created_lte,
         )
-        return [bill_object(r, now) for r in result.rows], result.has_more
+        return [bill_object(r, now, c) for r in result.rows], result.has_more
 
 
 def cancel_bill(
@@ -165,14 +168,14 @@ def cancel_bill(
         if row is None:
             raise NotFound(f"No such bill: '{bill_id}'", param="id")
         now = ctx.chain.now(tx)
-        status = derived_bill_status(row, now)
+        status = derived_bill_status(row, now, ctx.constants)
         if status != "created":
             raise Conflict(
                 f"A bill can only be cancelled while created; it is {status}.",
                 code="bill_not_cancellable",
             )
         bill_store.update_bill(tx, bill_id, status="cancelled", cancelled_at=now)
-        obj = bill_object({**row, "status": "cancelled", "cancelled_at": now}, now)
+        obj = bill_object({**row, "status": "cancelled", "cancelled_at": now}, now, ctx.constants)
         events.emit(
             tx,
             merchant_id=merchant_id,

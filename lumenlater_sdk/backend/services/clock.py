@@ -28,28 +28,29 @@ def run_time_triggers(ctx: ServiceContext) -> int:
     """
     events.sweep_chain_events(ctx)
     changed = 0
+    c = ctx.constants
     with ctx.db.transaction() as tx:
         now = ctx.chain.now(tx)
         changed += expire_due(ctx, tx, now)
-        for row in bill_store.due_for_expiry(tx, now):
+        for row in bill_store.due_for_expiry(tx, now, c.bill_duration):
             bill_store.update_bill(tx, row["id"], status="expired")
             events.emit(
                 tx,
                 merchant_id=row["merchant_id"],
                 event_type="bill.expired",
-                obj=bill_object({**row, "status": "expired"}, now),
+                obj=bill_object({**row, "status": "expired"}, now, c),
                 created=now,
                 livemode=bool(row["livemode"]),
                 previous={"status": "created"},
             )
             changed += 1
-        for row in bill_store.due_for_overdue(tx, now):
+        for row in bill_store.due_for_overdue(tx, now, c.grace_period):
             bill_store.update_bill(tx, row["id"], overdue_notified=1)
             events.emit(
                 tx,
                 merchant_id=row["merchant_id"],
                 event_type="bill.overdue",
-                obj=bill_object(row, now),
+                obj=bill_object(row, now, c),
                 created=now,
                 livemode=bool(row["livemode"]),
                 previous={"status": "paid"},
@@ -59,14 +60,17 @@ def run_time_triggers(ctx: ServiceContext) -> int:
 
 
 def advance(ctx: ServiceContext, seconds: int) -> dict[str, Any]:
-    """``POST /v1/test_helpers/clock/advance``: move ledger time, then run its triggers."""
+    """``POST /v1/test_helpers/clock/advance``: move ledger time, then run its triggers.
+
+    Only a sandbox ledger's clock moves: on a real chain this is ``sandbox_only``.
+    """
     if seconds <= 0 or seconds > 10 * 365 * 86_400:
         raise InvalidRequest(
             "seconds must be between 1 and 315360000.", code="parameter_invalid", param="seconds"
         )
-    gw: Any = ctx.chain.gateway
+    sandbox = ctx.require_sandbox("Advancing the ledger clock")
     with ctx.db.transaction() as tx:
-        gw.advance_clock(seconds, tx=tx)
+        sandbox.advance_clock(seconds, tx=tx)
     while run_time_triggers(ctx):
         pass
     return clock(ctx)

@@ -1,4 +1,10 @@
-"""What every service needs: the database, the chain, the configuration, the sealing key."""
+"""What every service needs: the database, the chain, the configuration, the sealing key.
+
+The chain is reached through the relay (``ctx.chain``), the sandbox-only powers
+through ``ctx.sandbox`` (``None`` on a real chain: :meth:`ServiceContext.require_sandbox`
+refuses with ``sandbox_only``), and the protocol constants are ``ctx.constants``, the
+gateway's own, read once when the backend starts.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,10 @@ from typing import Any
 from stellar_sdk import Keypair
 
 from .._crypto import SecretBox
+from ..chain import ProtocolConstants, SandboxControls
 from ..config import BackendConfig
 from ..db import Database
+from .errors import SandboxOnly
 from .relay import ChainRelay
 
 __all__ = ["Principal", "RequestInfo", "ServiceContext"]
@@ -49,9 +57,22 @@ class ServiceContext:
     chain: ChainRelay
     box: SecretBox
     contract_id: str
-    genesis: Any = None
+    sandbox: SandboxControls | None = None
     _keypairs: dict[str, Keypair] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def constants(self) -> ProtocolConstants:
+        """The protocol constants of the chain (fee rate, APR, grace period...)."""
+        return self.chain.constants
+
+    def require_sandbox(self, action: str) -> SandboxControls:
+        """The sandbox controls, or :class:`SandboxOnly` naming *action* on a real chain."""
+        if self.sandbox is None:
+            raise SandboxOnly(
+                f"{action} is possible only on a sandbox ledger; this backend runs on a real chain."
+            )
+        return self.sandbox
 
     def with_db(self, db: Database) -> ServiceContext:
         """The same services on *db* (one request's unit of work); caches stay shared."""

@@ -54,6 +54,14 @@ class PermissionDenied(ServiceError):
     kind: ErrorKind = "permission"
 
 
+class SandboxOnly(PermissionDenied):
+    """403 ``sandbox_only``: a sandbox power (moving the clock, funding a wallet,
+    approving a merchant as the admin) asked of a backend on a real chain."""
+
+    def __init__(self, message: str, *, code: str = "sandbox_only", param: str | None = None):
+        super().__init__(message, code=code, param=param)
+
+
 class Conflict(ServiceError):
     """400: the object is not in a state that allows this (e.g. cancelling a paid bill)."""
 

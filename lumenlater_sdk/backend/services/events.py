@@ -3,7 +3,7 @@
 Chain-driven events (``bill.created``, ``bill.paid``, ``bill.repaid``,
 ``bill.liquidated``, ``checkout.session.completed``) are derived one for one from
 the contracts' own events, whether they arrive in the :class:`TxRecord` of a call
-the backend relayed or later through :meth:`ChainGateway.events_after`.
+the backend relayed or later through the relay's ``events_after``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from ..._version import API_VERSION
 from .._ids import new_id
-from ..chain import ContractEvent
+from ..chain import SCALE, ContractEvent
 from ..db import Row, Tx
 from ..delivery import enqueue
 from ..store import bills as bill_store
@@ -27,8 +27,6 @@ from .objects import bill_object, late_fee, session_object
 __all__ = ["emit", "ingest", "sweep_chain_events"]
 
 _CURSOR_KEY = "chain_event_cursor"
-_FEE_RATE = 150_000
-_SCALE = 10_000_000
 
 
 def emit(
@@ -110,6 +108,7 @@ def _apply(
     if row is None:
         return  # a bill this backend did not issue
     now = ev.timestamp
+    c = ctx.constants
     chain = _chain_field(ev)
     common = {
         "merchant_id": row["merchant_id"],
@@ -119,32 +118,33 @@ def _apply(
         "chain": chain,
     }
     if ev.name == "bill_new":
-        emit(tx, event_type="bill.created", obj=bill_object(row, now), **common)
+        emit(tx, event_type="bill.created", obj=bill_object(row, now, c), **common)
         return
     if ev.name == "payment":
         _paid(ctx, tx, row, ev, common)
         return
     if ev.name == "repayment":
-        owed = int(row["amount"]) + late_fee(int(row["amount"]), int(row["created"]), now)
+        owed = int(row["amount"]) + late_fee(int(row["amount"]), int(row["created"]), now, c)
         changes = {"status": "repaid", "repaid_at": now, "repaid_amount": owed}
         event_type = "bill.repaid"
     else:
         changes = {"status": "liquidated", "liquidated_at": now}
         event_type = "bill.liquidated"
-    before = bill_object(row, now)
+    before = bill_object(row, now, c)
     bill_store.update_bill(tx, row["id"], **changes)
-    after = bill_object({**row, **changes}, now)
+    after = bill_object({**row, **changes}, now, c)
     previous = {"status": before["status"], "amount_due": before["amount_due"]}
     emit(tx, event_type=event_type, obj=after, previous=previous, **common)
 
 
 def _paid(ctx: ServiceContext, tx: Tx, row: Row, ev: ContractEvent, common: dict[str, Any]) -> None:
     now = ev.timestamp
+    c = ctx.constants
     changes = {"status": "paid", "paid_at": now, "tx_hash": ev.tx_hash, "ledger": ev.ledger}
     bill_store.update_bill(tx, row["id"], **changes)
-    after = bill_object({**row, **changes}, now)
+    after = bill_object({**row, **changes}, now, c)
     amount = int(row["amount"])
-    fee = amount * _FEE_RATE // _SCALE
+    fee = amount * c.merchant_fee_rate // SCALE
     ledger_store.insert_line(
         tx,
         {
@@ -211,7 +211,7 @@ def sweep_chain_events(ctx: ServiceContext, *, batch: int = 500) -> int:
     while True:
         with ctx.db.transaction() as tx:
             cursor = int(event_store.get_state(tx, _CURSOR_KEY, lock=True) or 0)
-            found = ctx.chain.gateway.events_after(cursor, limit=batch, tx=tx)
+            found = ctx.chain.events_after(cursor, limit=batch, tx=tx)
             if not found:
                 return total
             # Nearly every event was applied inline by the call that made it: skip those

@@ -74,12 +74,17 @@ def trigger(
 ) -> dict[str, Any]:
     """Create whatever objects cause *event_type*; return the newest such event.
 
-    Time-driven types advance the sandbox ledger clock, as waiting would.
+    Time-driven types advance the sandbox ledger clock, as waiting would, by the
+    chain's own deadlines. Every type but ``webhook_endpoint.ping`` pays with the
+    built-in sandbox wallets or moves the clock: ``sandbox_only`` on a real chain.
     """
     if event_type not in TRIGGERABLE:
         raise InvalidRequest(
             f"Cannot trigger '{event_type}'.", code="parameter_invalid", param="type"
         )
+    if event_type != "webhook_endpoint.ping":
+        ctx.require_sandbox(f"Triggering {event_type}")
+    c = ctx.constants
     if event_type == "webhook_endpoint.ping":
         object_id = _ping(ctx, merchant_id, request)
     elif event_type.startswith("checkout."):
@@ -108,15 +113,15 @@ def trigger(
         if event_type == "bill.cancelled":
             bills.cancel_bill(ctx, merchant_id, object_id, request)
         elif event_type == "bill.expired":
-            clock.advance(ctx, 86_400 + 1)
+            clock.advance(ctx, c.bill_duration + 1)
         elif event_type != "bill.created":
             wallets.act_on_bill(ctx, merchant_id, object_id, "pay", "approve", request)
             if event_type == "bill.repaid":
                 wallets.act_on_bill(ctx, merchant_id, object_id, "repay", None, request)
             elif event_type == "bill.overdue":
-                clock.advance(ctx, 14 * 86_400 + 1)
+                clock.advance(ctx, c.grace_period + 1)
             elif event_type == "bill.liquidated":
-                clock.advance(ctx, 28 * 86_400)
+                clock.advance(ctx, c.liquidation_after)
                 wallets.act_on_bill(ctx, merchant_id, object_id, "liquidate", None, request)
     docs, _ = list_events(
         ctx, merchant_id, PageRequest(limit=1), event_type=event_type, object_id=object_id

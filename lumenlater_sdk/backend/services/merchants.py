@@ -33,14 +33,18 @@ class MerchantCredentials:
 def create_merchant(
     ctx: ServiceContext, business_name: str = "Sandbox Shop", *, livemode: bool = False
 ) -> MerchantCredentials:
-    """Make a merchant: a fresh Stellar keypair, enrolled and approved on chain, with keys."""
+    """Make a merchant: a fresh Stellar keypair, enrolled and approved on chain, with keys.
+
+    Approving is the protocol admin's act, so only a sandbox ledger (whose admin the
+    backend holds) can do it here: on a real chain this is ``sandbox_only``.
+    """
+    sandbox = ctx.require_sandbox("Enrolling and approving a merchant as the admin")
     kp = Keypair.random()
     mode = "live" if livemode else "test"
     secret = new_secret(f"sk_{mode}")
     publishable = new_secret(f"pk_{mode}")
     with ctx.db.transaction() as tx:
-        gw: Any = ctx.chain.gateway
-        gw.enroll_and_approve_merchant(kp, new_id("mi"), tx=tx)
+        sandbox.enroll_and_approve_merchant(kp, new_id("mi"), tx=tx)
         now = ctx.chain.now(tx)
         merchant_store.insert_merchant(
             tx,
@@ -108,7 +112,7 @@ def account(ctx: ServiceContext, merchant_id: str) -> dict[str, Any]:
         "id": merchant_id,
         "business_name": row["business_name"],
         "status": status,
-        "fee_rate_bps": 150,
+        "fee_rate_bps": ctx.constants.fee_rate_bps,
         "settlement_currency": "usdc",
         "livemode": bool(row["livemode"]),
         "created": int(row["created"]),

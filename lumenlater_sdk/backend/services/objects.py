@@ -1,17 +1,21 @@
-"""API representations of stored rows (the JSON the routes return and events carry)."""
+"""API representations of stored rows (the JSON the routes return and events carry).
+
+A bill's deadlines and late fee follow the chain's protocol constants, passed in
+(``ctx.constants``): nothing here keeps its own copy of them.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from ..chain import SCALE, SECONDS_PER_DAY, ProtocolConstants
 from ..db import Row
-from ..store.bills import DAY, GRACE
 
 __all__ = [
-    "LIQUIDATION_AFTER",
     "bill_object",
     "delivery_object",
+    "derived_bill_status",
     "endpoint_object",
     "late_fee",
     "line_object",
@@ -19,46 +23,44 @@ __all__ = [
     "wallet_object",
 ]
 
-LIQUIDATION_AFTER = 28 * DAY
-_APR = 3_000_000
-_SCALE = 10_000_000
 
-
-def late_fee(principal: int, start: int, now: int) -> int:
-    """The contract's late fee: 30 % APR per whole day after the 14-day grace period."""
-    if now <= start + GRACE:
+def late_fee(principal: int, start: int, now: int, c: ProtocolConstants) -> int:
+    """The contract's late fee: ``late_interest_apr`` a year per whole day after the
+    grace period (30 % after 14 days with the deployed constants)."""
+    if now <= start + c.grace_period:
         return 0
-    days = (now - start - GRACE) // DAY
-    return principal * _APR * days // (365 * _SCALE)
+    days = (now - start - c.grace_period) // SECONDS_PER_DAY
+    return principal * c.late_interest_apr * days // (365 * SCALE)
 
 
-def derived_bill_status(row: Row, now: int) -> str:
-    """Stored status, with time applied: unpaid past a day → expired, paid past grace → overdue."""
+def derived_bill_status(row: Row, now: int, c: ProtocolConstants) -> str:
+    """Stored status, with time applied: unpaid past the bill duration → expired, paid
+    past the grace period → overdue."""
     status = str(row["status"])
-    if status == "created" and now > row["created"] + DAY:
+    if status == "created" and now > row["created"] + c.bill_duration:
         return "expired"
-    if status == "paid" and now > row["created"] + GRACE:
+    if status == "paid" and now > row["created"] + c.grace_period:
         return "overdue"
     return status
 
 
-def bill_object(row: Row, now: int) -> dict[str, Any]:
-    """A bill as the API shows it at ledger time *now*.
+def bill_object(row: Row, now: int, c: ProtocolConstants) -> dict[str, Any]:
+    """A bill as the API shows it at ledger time *now*, under the constants *c*.
 
     The grace period and liquidation date count from ``created_at``, as the
     contract's ``repay_bill`` and ``liquidate_bill`` do, so ``amount_due`` is what
     a repayment at *now* would take.
     """
-    status = derived_bill_status(row, now)
+    status = derived_bill_status(row, now, c)
     created = int(row["created"])
     amount = int(row["amount"])
     owing = status in ("paid", "overdue")
-    fee = late_fee(amount, created, now) if owing else 0
+    fee = late_fee(amount, created, now, c) if owing else 0
     if status == "repaid" and row["repaid_amount"] is not None:
         fee = int(row["repaid_amount"]) - amount
     elif status == "liquidated" and row["liquidated_at"] is not None:
         # What the liquidation charged: the contract's fee at that moment.
-        fee = late_fee(amount, created, int(row["liquidated_at"]))
+        fee = late_fee(amount, created, int(row["liquidated_at"]), c)
     paid = row["paid_at"] is not None
     return {
         "id": row["id"],
@@ -73,10 +75,10 @@ def bill_object(row: Row, now: int) -> dict[str, Any]:
         "status": status,
         "order_id": row["order_id"],
         "description": row["description"],
-        "expires_at": created + DAY,
+        "expires_at": created + c.bill_duration,
         "paid_at": row["paid_at"],
-        "grace_period_ends_at": created + GRACE if paid else None,
-        "liquidatable_at": created + LIQUIDATION_AFTER if paid else None,
+        "grace_period_ends_at": created + c.grace_period if paid else None,
+        "liquidatable_at": created + c.liquidation_after if paid else None,
         "late_fee": fee,
         "amount_due": amount + fee if owing else (amount if status == "created" else 0),
         "repaid_at": row["repaid_at"],

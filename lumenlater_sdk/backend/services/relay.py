@@ -1,4 +1,8 @@
-"""Every chain call goes through here: refusals become service errors, calls are counted."""
+"""Every chain call goes through here: refusals become service errors, calls are counted.
+
+Services reach the chain only through :class:`ChainRelay` (``ctx.chain``), never the
+gateway behind it; the sandbox-only powers are ``ctx.sandbox``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,14 @@ from typing import Any, TypeVar
 
 from stellar_sdk import Keypair
 
-from ..chain import ChainGateway, ChainUnavailableError, ContractError, TxRecord
+from ..chain import (
+    ChainGateway,
+    ChainUnavailableError,
+    ContractError,
+    ContractEvent,
+    ProtocolConstants,
+    TxRecord,
+)
 from ..db import Tx
 from .errors import ChainRefused, ChainUnavailable
 
@@ -20,11 +31,20 @@ T = TypeVar("T")
 
 
 class ChainRelay:
-    """A :class:`ChainGateway` seen from the services."""
+    """A :class:`ChainGateway` seen from the services.
+
+    The gateway's protocol constants are read once, here, when the backend starts.
+    """
 
     def __init__(self, gateway: ChainGateway, observer: ChainObserver | None = None) -> None:
-        self.gateway = gateway
+        self._gateway = gateway
         self._observe = observer or (lambda function, outcome: None)
+        self._constants = gateway.constants()
+
+    @property
+    def constants(self) -> ProtocolConstants:
+        """The chain's protocol constants (fee rate, APR, grace period...)."""
+        return self._constants
 
     def _run(self, function: str, call: Callable[[], T]) -> T:
         try:
@@ -45,13 +65,17 @@ class ChainRelay:
     ) -> TxRecord:
         """Relay a state-changing call inside the caller's transaction."""
         return self._run(
-            function, lambda: self.gateway.invoke(contract, function, args, signer=signer, tx=tx)
+            function, lambda: self._gateway.invoke(contract, function, args, signer=signer, tx=tx)
         )
 
     def read(self, contract: str, function: str, args: Sequence[Any], *, tx: Tx) -> Any:
         """A read-only call."""
-        return self._run(function, lambda: self.gateway.read(contract, function, args, tx=tx))
+        return self._run(function, lambda: self._gateway.read(contract, function, args, tx=tx))
 
     def now(self, tx: Tx) -> int:
         """Ledger time."""
-        return int(self.gateway.now(tx=tx))
+        return int(self._gateway.now(tx=tx))
+
+    def events_after(self, cursor: int, *, limit: int, tx: Tx) -> list[ContractEvent]:
+        """Contract events after *cursor*, oldest first."""
+        return self._gateway.events_after(cursor, limit=limit, tx=tx)

@@ -1,4 +1,9 @@
-"""Sandbox wallets, and acting as a customer or liquidator with them."""
+"""Sandbox wallets, and acting as a customer or liquidator with them.
+
+Funding a wallet, topping one up to repay and liquidating as the genesis liquidity
+provider are sandbox powers (``ctx.sandbox``); on a real chain they are refused
+with ``sandbox_only``.
+"""
 
 from __future__ import annotations
 
@@ -69,12 +74,12 @@ def create_wallet(
     ctx: ServiceContext, merchant_id: str, name: str | None, collateral: int | None
 ) -> dict[str, Any]:
     """A fresh funded customer with *collateral* stroops of LP tokens (default 10,000 USDC)."""
+    sandbox = ctx.require_sandbox("Funding a test wallet")
     kp = Keypair.random()
     wallet_id = new_id("wal")
     lp = _DEFAULT_COLLATERAL if collateral is None else collateral
     with ctx.db.transaction() as tx:
-        gw: Any = ctx.chain.gateway
-        gw.fund_wallet(kp, usdc=lp + _DEFAULT_COLLATERAL, lp_deposit=lp, tx=tx)
+        sandbox.fund_wallet(kp, usdc=lp + _DEFAULT_COLLATERAL, lp_deposit=lp, tx=tx)
         wallet_store.insert_wallet(
             tx,
             wallet_id=wallet_id,
@@ -130,7 +135,6 @@ def act_on_bill(
         if bill is None:
             raise NotFound(f"No such bill: '{bill_id}'", param="id")
         number = int(bill["bill_number"])
-        gw: Any = ctx.chain.gateway
         if action == "pay":
             if wallet_ref is None:
                 raise InvalidRequest(
@@ -138,20 +142,24 @@ def act_on_bill(
                 )
             pay_with_wallet(ctx, tx, bill, resolve_wallet(tx, merchant_id, wallet_ref), request)
         elif action == "repay":
+            sandbox = ctx.require_sandbox("Repaying as a test wallet")
             wallet = _customer_wallet(tx, merchant_id, bill, wallet_ref)
             kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
             now = ctx.chain.now(tx)
-            owed = int(bill["amount"]) + late_fee(int(bill["amount"]), int(bill["created"]), now)
+            amount = int(bill["amount"])
+            owed = amount + late_fee(amount, int(bill["created"]), now, ctx.constants)
             # The customer spent nothing when paying (the pool did); give the sandbox
             # wallet what it owes so a repayment never fails for want of USDC.
-            gw.fund_wallet(kp, usdc=owed, tx=tx)
+            sandbox.fund_wallet(kp, usdc=owed, tx=tx)
             record = ctx.chain.invoke("bnpl_core", "repay_bill", [number], signer=kp, tx=tx)
             events.ingest(ctx, tx, record.events, request)
         else:
-            liquidator = ctx.genesis.liquidity_provider
             if wallet_ref is not None:
                 chosen = resolve_wallet(tx, merchant_id, wallet_ref)
                 liquidator = ctx.keypair(chosen["address"], chosen["seed_encrypted"])
+            else:
+                sandbox = ctx.require_sandbox("Liquidating as the liquidity provider")
+                liquidator = sandbox.genesis(tx=tx).liquidity_provider
             record = ctx.chain.invoke(
                 "bnpl_core",
                 "liquidate_bill",
@@ -162,7 +170,7 @@ def act_on_bill(
             events.ingest(ctx, tx, record.events, request)
         row = bill_store.get_bill(tx, merchant_id, bill_id)
         assert row is not None
-        return bill_object(row, ctx.chain.now(tx))
+        return bill_object(row, ctx.chain.now(tx), ctx.constants)
 
 
 def _customer_wallet(tx: Tx, merchant_id: str, bill: Row, ref: str | None) -> Row:

@@ -1,4 +1,9 @@
-"""The ``bills`` table: the merchant's view of on-chain bills."""
+"""The ``bills`` table: the merchant's view of on-chain bills.
+
+Statuses that time derives (``expired``, ``overdue``) depend on the protocol's
+deadlines, which the chain defines: callers pass them in seconds (``bill_duration``:
+an unpaid bill expires after it; ``grace_period``: a paid one is overdue after it).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,6 @@ from ._pagination import fetch_page
 from ._rows import insert_row, update_row
 
 __all__ = [
-    "DAY",
-    "GRACE",
     "due_for_expiry",
     "due_for_overdue",
     "get_bill",
@@ -21,9 +24,6 @@ __all__ = [
     "list_bills",
     "update_bill",
 ]
-
-DAY = 86_400
-GRACE = 14 * DAY
 
 
 def insert_bill(tx: Tx, row: Row) -> None:
@@ -52,16 +52,21 @@ def get_bill_by_number(tx: Tx, contract_id: str, bill_number: int) -> Row | None
     )
 
 
-def _status_condition(status: str, now: int) -> tuple[str, list[Any]]:
+def _status_condition(
+    status: str, now: int, bill_duration: int, grace_period: int
+) -> tuple[str, list[Any]]:
     """SQL for a *derived* status: time turns ``created`` into expired, ``paid`` into overdue."""
     if status == "created":
-        return "status = 'created' AND created + ? >= ?", [DAY, now]
+        return "status = 'created' AND created + ? >= ?", [bill_duration, now]
     if status == "expired":
-        return "(status = 'expired' OR (status = 'created' AND created + ? < ?))", [DAY, now]
+        return (
+            "(status = 'expired' OR (status = 'created' AND created + ? < ?))",
+            [bill_duration, now],
+        )
     if status == "paid":
-        return "status = 'paid' AND created + ? >= ?", [GRACE, now]
+        return "status = 'paid' AND created + ? >= ?", [grace_period, now]
     if status == "overdue":
-        return "status = 'paid' AND created + ? < ?", [GRACE, now]
+        return "status = 'paid' AND created + ? < ?", [grace_period, now]
     return "status = ?", [status]
 
 
@@ -71,17 +76,19 @@ def list_bills(
     page: PageRequest,
     *,
     now: int,
+    bill_duration: int,
+    grace_period: int,
     status: str | None = None,
     customer: str | None = None,
     order_id: str | None = None,
     created_gte: int | None = None,
     created_lte: int | None = None,
 ) -> Page:
-    """The merchant's bills, newest first, filtered."""
+    """The merchant's bills, newest first, filtered (derived statuses as at *now*)."""
     where: list[str] = ["merchant_id = ?"]
     params: list[Any] = [merchant_id]
     if status:
-        sql, args = _status_condition(status, now)
+        sql, args = _status_condition(status, now, bill_duration, grace_period)
         where.append(sql)
         params.extend(args)
     for column, value in (("customer", customer), ("order_id", order_id)):
@@ -104,13 +111,16 @@ def _due(tx: Tx, condition: str, params: Sequence[Any], limit: int) -> list[Row]
     )
 
 
-def due_for_expiry(tx: Tx, now: int, limit: int = 200) -> list[Row]:
-    """Unpaid bills whose day has passed but that are not marked expired yet."""
-    return _due(tx, "status = 'created' AND created + ? < ?", (DAY, now), limit)
+def due_for_expiry(tx: Tx, now: int, bill_duration: int, limit: int = 200) -> list[Row]:
+    """Unpaid bills past *bill_duration* (seconds) that are not marked expired yet."""
+    return _due(tx, "status = 'created' AND created + ? < ?", (bill_duration, now), limit)
 
 
-def due_for_overdue(tx: Tx, now: int, limit: int = 200) -> list[Row]:
-    """Paid bills past the grace period that have not been announced overdue."""
+def due_for_overdue(tx: Tx, now: int, grace_period: int, limit: int = 200) -> list[Row]:
+    """Paid bills past *grace_period* (seconds) that have not been announced overdue."""
     return _due(
-        tx, "status = 'paid' AND overdue_notified = 0 AND created + ? < ?", (GRACE, now), limit
+        tx,
+        "status = 'paid' AND overdue_notified = 0 AND created + ? < ?",
+        (grace_period, now),
+        limit,
     )

@@ -9,7 +9,6 @@ from ..db import Database, Row, Tx
 from ..paging import Page, PageRequest
 from ._pagination import fetch_page
 from ._rows import insert_row
-from .bills import GRACE
 
 __all__ = [
     "bill_counts",
@@ -103,8 +102,9 @@ def line_totals(tx: Tx, merchant_id: str, start: int, end: int) -> Row:
     return {k: int(v) for k, v in row.items()}
 
 
-def bill_counts(tx: Tx, merchant_id: str, start: int, end: int, now: int) -> Row:
-    """Bills created in the window, and the fate of the bills paid in it."""
+def bill_counts(tx: Tx, merchant_id: str, start: int, end: int, now: int, grace_period: int) -> Row:
+    """Bills created in the window, and the fate of the bills paid in it (overdue: still
+    paid more than *grace_period* seconds after creation, at *now*)."""
     row = tx.fetchone(
         "SELECT"
         " (SELECT COUNT(*) FROM bills WHERE merchant_id = ? AND created >= ? AND created < ?)"
@@ -116,7 +116,7 @@ def bill_counts(tx: Tx, merchant_id: str, start: int, end: int, now: int) -> Row
         " COALESCE(SUM(CASE WHEN status = 'paid' AND created + ? < ? THEN 1 ELSE 0 END), 0)"
         "   AS overdue_count"
         " FROM bills WHERE merchant_id = ? AND paid_at >= ? AND paid_at < ?",
-        (merchant_id, start, end, GRACE, now, merchant_id, start, end),
+        (merchant_id, start, end, grace_period, now, merchant_id, start, end),
     )
     assert row is not None
     return {k: int(v) for k, v in row.items()}

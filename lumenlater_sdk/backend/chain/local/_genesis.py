@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from stellar_sdk import Keypair
 
 from ...db import Tx
+from .._sandbox import Genesis
 from ._constants import SCALE, USDC_UNIT, ProtocolConstants
 
 __all__ = [
@@ -39,18 +39,6 @@ WALLET_USDC = 10_000 * USDC_UNIT
 
 ROLES = ("admin", "treasury", "insurance", "liquidity_provider")
 WALLET_NAMES = ("approve", "decline", "limited")
-
-
-@dataclass(frozen=True)
-class Genesis:
-    """The genesis accounts (with their secret seeds) and the contract ids."""
-
-    admin: Keypair
-    treasury: Keypair
-    insurance: Keypair
-    liquidity_provider: Keypair
-    wallets: dict[str, Keypair] = field(default_factory=dict)
-    contract_ids: dict[str, str] = field(default_factory=dict)
 
 
 def lp_for_borrowing(target: int, c: ProtocolConstants) -> int:

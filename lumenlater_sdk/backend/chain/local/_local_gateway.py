@@ -12,6 +12,7 @@ from stellar_sdk import Keypair
 
 from ...db import Database, Row, Tx, migrate
 from .._gateway import CONTRACTS, ChainGateway, ContractError, ContractEvent, TxRecord
+from .._sandbox import SandboxControls
 from ._bnpl_core import BnplCore
 from ._constants import ProtocolConstants
 from ._genesis import (
@@ -38,8 +39,12 @@ __all__ = ["LocalGateway"]
 _EVENT_BATCH = 100  # events per multi-row INSERT
 
 
-class LocalGateway(ChainGateway):
+class LocalGateway(ChainGateway, SandboxControls):
     """The BNPL contracts of PROTOCOL.md on a deterministic ledger in *db*.
+
+    A :class:`~lumenlater_sdk.backend.chain.ChainGateway` and, being a sandbox ledger,
+    the :class:`~lumenlater_sdk.backend.chain.SandboxControls` too: its clock moves on
+    request, its admin funds wallets and approves merchants.
 
     Every state-changing call is one ledger transaction: it takes the lock on the
     single ``chain_ledger`` row (so calls serialise as on a ledger), runs the
@@ -62,7 +67,7 @@ class LocalGateway(ChainGateway):
         self._db = db
         self._sealer = sealer
         self._clock = clock
-        self.constants = constants or ProtocolConstants()
+        self._constants = constants or ProtocolConstants()
         contracts: list[Contract] = [BnplCore(), LpToken(), UsdcToken()]
         self._contracts = {c.NAME: c for c in contracts}
         self._ids = {name: contract_id_for(name) for name in CONTRACTS}
@@ -135,7 +140,11 @@ class LocalGateway(ChainGateway):
         with self._reading(tx) as t:
             return self._time(self._ledger(t))
 
-    # --- sandbox controls -------------------------------------------------------------
+    def constants(self) -> ProtocolConstants:
+        """The constants the local contracts were built with."""
+        return self._constants
+
+    # --- SandboxControls -------------------------------------------------------------
     def advance_clock(self, seconds: int, *, tx: Tx | None = None) -> int:
         """Move ledger time forward by *seconds* (persisted); return the new time."""
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
@@ -262,7 +271,7 @@ class LocalGateway(ChainGateway):
         return t
 
     def _host(self, storage: Storage, timestamp: int, signer: str | None) -> Host:
-        return Host(storage, self._contracts, self._ids, self.constants, timestamp, signer)
+        return Host(storage, self._contracts, self._ids, self._constants, timestamp, signer)
 
     def _execute(
         self, t: Tx, contract: str, function: str, args: Sequence[Any], signer: Keypair
@@ -389,7 +398,7 @@ class LocalGateway(ChainGateway):
             admin,
             wallets["limited"],
             WALLET_USDC,
-            lp_for_borrowing(LIMITED_BORROWING, self.constants),
+            lp_for_borrowing(LIMITED_BORROWING, self._constants),
         )
         return Genesis(
             admin=admin,
