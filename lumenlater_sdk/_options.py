@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,12 +30,8 @@ _RETRY_COUNTS = tuple(str(i) for i in range(16))
 
 
 def new_idempotency_key() -> str:
-    """A random UUID4 string; built from ``os.urandom`` as ``str(uuid.uuid4())`` costs 5x more."""
-    b = bytearray(os.urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40  # version 4
-    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A random UUID4 string, made fresh for each logical POST (retries reuse it)."""
+    return str(uuid.uuid4())
 
 
 def _retry_count(attempt: int) -> str:

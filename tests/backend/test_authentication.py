@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import httpx
 import pytest
 from backend_helpers import Api
@@ -169,3 +172,38 @@ def test_a_live_mode_merchant_gets_live_keys(sb: SandboxHandle) -> None:
     assert account["livemode"] is True and account["business_name"] == "Live Shop"
     with Api(sb.base_url, creds.publishable_key) as pk:
         assert pk.get("/v1/account").status_code == 403
+
+
+def test_keys_are_stored_as_hashes_with_a_short_hint(sb: SandboxHandle) -> None:
+    creds = sb.create_merchant("Stored Keys Shop")
+    with sb.backend.db.transaction(write=False) as tx:
+        rows = tx.fetchall(
+            "SELECT id, kind, livemode, key_hash, hint FROM api_keys WHERE merchant_id = ?",
+            (creds.merchant_id,),
+        )
+    by_kind = {row["kind"]: row for row in rows}
+    assert set(by_kind) == {"secret", "publishable"}
+    for kind, key in (("secret", creds.secret_key), ("publishable", creds.publishable_key)):
+        row = by_kind[kind]
+        assert row["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+        # Enough to recognise a key in a list, never enough to use it.
+        assert row["hint"] == f"{key[:8]}…{key[-4:]}"
+        assert str(row["id"]).startswith("key_") and not row["livemode"]
+    url = sb.backend.config.database_url
+    if url.startswith("sqlite:///"):  # the file itself, write-ahead log included
+        path = Path(url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert creds.secret_key.encode() not in raw and creds.publishable_key.encode() not in raw
+
+
+def test_a_key_of_another_kind_is_not_a_secret_key(sb: SandboxHandle) -> None:
+    # Secret routes take exactly a secret key (an allow-list), not "anything but publishable".
+    creds = sb.create_merchant("Kinds Shop")
+    with sb.backend.db.transaction() as tx:
+        tx.execute(
+            "UPDATE api_keys SET kind = 'restricted' WHERE merchant_id = ? AND kind = 'secret'",
+            (creds.merchant_id,),
+        )
+    with Api(sb.base_url, creds.secret_key) as api:
+        r = api.get("/v1/account")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "secret_key_required"

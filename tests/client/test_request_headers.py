@@ -39,13 +39,38 @@ async def test_default_headers_ride_on_every_request(make_api: Any, server: Serv
     assert server.last.headers["x-trace"] == "t-1"
 
 
-@pytest.mark.parametrize("base_url", ["https://api.test/", "https://api.test//"])
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("https://api.test/", "https://api.test/v1/bills/bill_1"),
+        ("https://api.test//", "https://api.test/v1/bills/bill_1"),
+        # Only slashes go: a path ending in any other character is kept whole.
+        ("https://api.test/gateway-X/", "https://api.test/gateway-X/v1/bills/bill_1"),
+        ("https://api.test/XX", "https://api.test/XX/v1/bills/bill_1"),
+    ],
+)
 async def test_a_trailing_slash_on_the_base_url_is_dropped(
-    make_api: Any, server: Server, base_url: str
+    make_api: Any, server: Server, base_url: str, expected: str
 ) -> None:
     api = make_api(base_url=base_url)
     await api(lambda c: c.bills.retrieve("bill_1"))
-    assert str(server.last.url) == "https://api.test/v1/bills/bill_1"
+    assert str(server.last.url) == expected
+
+
+def test_a_client_without_an_api_key_says_where_to_get_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lumenlater_sdk import AsyncLumenLater, LumenLater, LumenLaterError
+
+    monkeypatch.delenv("LUMENLATER_API_KEY", raising=False)
+    for cls in (LumenLater, AsyncLumenLater):
+        for api_key in (None, ""):
+            with pytest.raises(LumenLaterError) as info:
+                cls(api_key=api_key)
+            assert str(info.value) == (
+                "No API key: pass api_key='sk_test_...' or set the LUMENLATER_API_KEY "
+                "environment variable (`lumenlater sandbox` prints a test key)."
+            )
 
 
 @pytest.mark.parametrize("timeout", [0, -1.5, True, "5", None, float("nan")])

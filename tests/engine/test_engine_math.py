@@ -57,3 +57,16 @@ def test_borrowing_power_health_factor_is_integer_division() -> None:
     assert bp.required_collateral == 333  # 300 * 1.11
     assert bp.overall_health_factor == 3
     assert borrowing_power(100, 0, 500, C).available_borrowing == 0  # never negative
+
+
+def test_health_factor_with_the_smallest_debt_and_with_none() -> None:
+    # One stroop of debt is a debt: the factor is max borrowing over it, not the no-debt 1.
+    assert (
+        borrowing_power(lp_balance=1_000, interest=0, principal=1, c=C).overall_health_factor == 900
+    )
+    assert (
+        borrowing_power(lp_balance=1_000, interest=1, principal=0, c=C).overall_health_factor == 900
+    )
+    assert (
+        borrowing_power(lp_balance=1_000, interest=0, principal=0, c=C).overall_health_factor == 1
+    )

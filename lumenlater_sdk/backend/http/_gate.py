@@ -76,7 +76,9 @@ class Gate:
             if principal is None:
                 raise ApiError(401, "authentication_error", "api_key_invalid", "Invalid API key.")
             self._keys.put(bucket, principal)
-        if principal.kind == "publishable" and spec.auth != "publishable":
+        # Allow-list: a secret route takes exactly a secret key, whatever else a key's
+        # kind might ever be; publishable routes take either kind.
+        if spec.auth == "secret" and principal.kind != "secret":
             raise ApiError(
                 403,
                 "permission_error",

@@ -31,7 +31,7 @@ class MerchantCredentials:
 
 
 def create_merchant(
-    ctx: ServiceContext, business_name: str = "Sandbox Shop", *, livemode: bool = False
+    ctx: ServiceContext, business_name: str, *, livemode: bool
 ) -> MerchantCredentials:
     """Make a merchant: a fresh Stellar keypair, enrolled and approved on chain, with keys.
 
