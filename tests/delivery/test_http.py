@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from delivery_support import MERCHANT, SECRET_KEY, emit, prepare
 from endpoint_support import Endpoints
-from wire_support import Receiver
+from wire_support import Receiver, read_request
 
 from lumenlater_sdk.backend.db import connect
 from lumenlater_sdk.backend.delivery import DeliveryWorker
@@ -40,18 +40,6 @@ class Script:
     most_open: int = 0
 
 
-async def _read_request(reader: asyncio.StreamReader) -> bytes | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return None
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    return head + await reader.readexactly(length)
-
-
 @contextlib.asynccontextmanager
 async def serve(script: Script) -> AsyncIterator[str]:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -59,8 +47,8 @@ async def serve(script: Script) -> AsyncIterator[str]:
         script.open_now += 1
         script.most_open = max(script.most_open, script.open_now)
         try:
-            while (request := await _read_request(reader)) is not None:
-                script.requests.append(request)
+            while (request := await read_request(reader)) is not None:
+                script.requests.append(b"\r\n\r\n".join(request))
                 answer = script.answer(len(script.requests))
                 await asyncio.sleep(script.delay)
                 if answer is None:
@@ -212,7 +200,7 @@ async def test_a_reused_connection_dropped_without_an_answer_is_retried_once() -
 
 async def test_bytes_sent_on_an_idle_connection_retire_it() -> None:
     async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while await _read_request(reader) is not None:
+        while await read_request(reader) is not None:
             writer.write(OK)
             await asyncio.sleep(0.02)
             writer.write(b"HTTP/1.1 200 OK\r\n")  # unasked-for bytes while idle

@@ -9,8 +9,8 @@ and decodes results and events; the sandbox's RPC endpoint does the reverse.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from stellar_sdk import xdr
 
@@ -38,14 +38,7 @@ __all__ = [
 
 def function_schema(contract: str, function: str) -> Function:
     """The deployed signature of *contract*.*function*; ``ValueError`` if there is none."""
-    functions = FUNCTIONS.get(contract)
-    if functions is None:
-        raise ValueError(f"unknown contract {contract!r} (expected one of {', '.join(FUNCTIONS)})")
-    found = functions.get(function)
-    if found is None:
-        note = ENGINE_ONLY_FUNCTIONS.get((contract, function))
-        raise ValueError(f"{contract} has no function {function!r}" + (f": {note}" if note else ""))
-    return found
+    return _lookup(FUNCTIONS, ENGINE_ONLY_FUNCTIONS, contract, function, "function")
 
 
 def encode_args(contract: str, function: str, args: Sequence[Any]) -> list[xdr.SCVal]:
@@ -169,13 +162,27 @@ def _arg_where(contract: str, fn: Function, i: int) -> str:
 
 
 def _event_schema(contract: str, name: str) -> Event:
-    events = EVENTS.get(contract)
-    if events is None:
-        raise ValueError(f"unknown contract {contract!r} (expected one of {', '.join(EVENTS)})")
-    found = events.get(name)
+    return _lookup(EVENTS, ENGINE_ONLY_EVENTS, contract, name, "event")
+
+
+T = TypeVar("T")
+
+
+def _lookup(
+    table: Mapping[str, Mapping[str, T]],
+    engine_only: Mapping[tuple[str, str], str],
+    contract: str,
+    name: str,
+    what: str,
+) -> T:
+    # One refusal text for functions and events; an engine-only name says why.
+    per_contract = table.get(contract)
+    if per_contract is None:
+        raise ValueError(f"unknown contract {contract!r} (expected one of {', '.join(table)})")
+    found = per_contract.get(name)
     if found is None:
-        note = ENGINE_ONLY_EVENTS.get((contract, name))
-        raise ValueError(f"{contract} has no event {name!r}" + (f": {note}" if note else ""))
+        note = engine_only.get((contract, name))
+        raise ValueError(f"{contract} has no {what} {name!r}" + (f": {note}" if note else ""))
     return found
 
 
