@@ -125,7 +125,7 @@ def test_account_falls_back_to_the_stored_status_when_the_chain_cannot_answer(
     ctx = sb.backend.ctx
 
     def unreachable(*args: object, **kw: object) -> object:
-        raise ContractError("bnpl_core", 0, "Unreachable", "relay down", "chain_unavailable")
+        raise ContractError("bnpl_core", 0, "Unreachable", "relay down")
 
     monkeypatch.setattr(ctx.chain, "read", unreachable)
     account = merchants.account(ctx, sb.merchant_id)

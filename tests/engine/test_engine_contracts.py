@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine_support import DAY, SEALER, T0, USDC, FakeClock, World, refused
 from stellar_sdk import Keypair
 
+from lumenlater_sdk.backend.chain import INVALID_INPUT, TRAPPED
 from lumenlater_sdk.backend.chain.local import Genesis, LocalGateway, ProtocolConstants
 from lumenlater_sdk.backend.db import Database
 
@@ -37,9 +38,10 @@ def test_initialize_only_once(gw: LocalGateway, genesis: Genesis) -> None:
 
 def test_nothing_works_before_initialize(db: Database, clock: FakeClock) -> None:
     gw = LocalGateway(db, clock=clock, sealer=SEALER)  # no genesis
-    with refused("not_initialized", "Not initialized", contract="bnpl_core") as e:
+    # As deployed: reading config before initialize traps (no NotInitialized, 2).
+    with refused("missing_record", "Config not found", contract="bnpl_core") as e:
         gw.read("bnpl_core", "get_config")
-    assert e.value.code == 2
+    assert (e.value.code, e.value.name) == (0, TRAPPED)
 
 
 def test_bill_ids_count_from_one(world: World) -> None:
@@ -137,15 +139,17 @@ def test_update_merchant_status_refusals(gw: LocalGateway, genesis: Genesis) -> 
             [genesis.admin.public_key, m.public_key, "Dancing"],
             signer=genesis.admin,
         )
-    assert e.value.code == 100
+    assert (e.value.code, e.value.name) == (0, INVALID_INPUT)  # the host refuses it
 
 
 def test_reads_of_missing_things(gw: LocalGateway, genesis: Genesis) -> None:
-    with refused("bill_not_found", "Bill not found") as e:
+    # As deployed: unknown records trap (no BillNotFound 20, no MerchantNotFound 111).
+    with refused("missing_record", "Bill not found") as e:
         gw.read("bnpl_core", "get_bill", [1])
-    assert e.value.code == 20
-    with refused("merchant_not_found", "Merchant not found", contract="bnpl_core"):
+    assert (e.value.code, e.value.name) == (0, TRAPPED)
+    with refused("missing_record", "Merchant not found", contract="bnpl_core") as e:
         gw.read("bnpl_core", "get_merchant", [Keypair.random().public_key])
+    assert (e.value.code, e.value.name) == (0, TRAPPED)
     nobody = Keypair.random().public_key
     assert gw.read("bnpl_core", "get_user_bills", [nobody]) == []
     assert gw.read("bnpl_core", "get_user_total_debt", [nobody]) == (0, 0)

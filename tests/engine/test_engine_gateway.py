@@ -11,7 +11,7 @@ from engine_support import DAY, SEALER, T0, USDC, FakeClock, World, refused
 from stellar_sdk import Keypair, StrKey
 
 from lumenlater_sdk.backend._crypto import SealError, SecretBox
-from lumenlater_sdk.backend.chain import ContractError
+from lumenlater_sdk.backend.chain import TRAPPED, ContractError
 from lumenlater_sdk.backend.chain.local import LocalGateway
 from lumenlater_sdk.backend.db import Database, Migration, connect, migrate
 
@@ -159,7 +159,7 @@ def test_refusal_inside_callers_transaction_keeps_callers_writes(
         tx.execute("INSERT INTO caller_rows (k) VALUES ('before')")
         with refused("unauthorized"):
             gw.invoke("bnpl_core", "pay_bill_bnpl", [bill_id], signer=world.merchant, tx=tx)
-        with refused("bill_not_found"):
+        with refused("missing_record"):
             gw.invoke("bnpl_core", "pay_bill_bnpl", [999], signer=user, tx=tx)
         tx.execute("INSERT INTO caller_rows (k) VALUES ('after')")
     with db.transaction(write=False) as tx:
@@ -325,4 +325,4 @@ def test_concurrent_genesis_happens_once(db_url: str, clock: FakeClock) -> None:
 def test_contract_error_is_the_shared_type(world: World) -> None:
     with pytest.raises(ContractError) as info:
         world.pay(12345, world.approve)
-    assert (info.value.contract, info.value.name) == ("bnpl_core", "BillNotFound")
+    assert (info.value.contract, info.value.code, info.value.name) == ("bnpl_core", 0, TRAPPED)

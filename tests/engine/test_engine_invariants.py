@@ -13,7 +13,7 @@ import tempfile
 from collections import Counter
 from typing import Any
 
-from engine_support import DAY, SEALER, T0, USDC, FakeClock
+from engine_support import DAY, SEALER, T0, USDC, FakeClock, reason_of
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -71,7 +71,7 @@ class LedgerMachine(RuleBasedStateMachine):
         try:
             rec = self.gw.invoke(contract, fn, args, signer=kp)
         except ContractError as e:
-            assert expected == e.reason, (fn, expected, e)
+            assert expected == reason_of(e), (fn, expected, e)
             assert self.sequence() == seq_before
             assert self.gw.events_after(self.cursor) == []
             return

@@ -7,7 +7,10 @@ reports through :meth:`ChainGateway.constants`.
 
 from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
 from ._gateway import (
+    AUTH_FAILED,
     CONTRACTS,
+    INVALID_INPUT,
+    TRAPPED,
     ChainGateway,
     ChainUnavailableError,
     ContractError,
@@ -17,10 +20,13 @@ from ._gateway import (
 from ._sandbox import Genesis, SandboxControls
 
 __all__ = [
+    "AUTH_FAILED",
     "CONTRACTS",
     "INDEX_SCALE",
+    "INVALID_INPUT",
     "SCALE",
     "SECONDS_PER_DAY",
+    "TRAPPED",
     "USDC_UNIT",
     "ChainGateway",
     "ChainUnavailableError",

@@ -56,18 +56,39 @@ class TxRecord:
     events: tuple[ContractEvent, ...] = field(default=())
 
 
-class ContractError(Exception):
-    """The contract refused the call. ``code`` is the contract's error number (0 for a
-    panic with a message), ``name`` its symbolic name, ``reason`` the API error code
-    the backend reports (``bill_expired``, ``insufficient_collateral``, ...)."""
+TRAPPED = "WasmVm.InvalidAction"
+"""``ContractError.name`` of a trap: every panic, assertion or missing-storage unwrap."""
+AUTH_FAILED = "Auth.InvalidAction"
+"""``ContractError.name`` of a failed ``require_auth``."""
+INVALID_INPUT = "Value.UnexpectedType"
+"""``ContractError.name`` when the host refuses the arguments before the contract runs."""
 
-    def __init__(self, contract: str, code: int, name: str, message: str, reason: str) -> None:
+
+class ContractError(Exception):
+    """The chain refused the call, as a real network reports it (SOROBAN.md §3).
+
+    ``code`` is the contract's error number for a typed ``Error(Contract, code)``
+    (then ``name`` is the variant, e.g. ``MerchantAlreadyEnrolled``) and 0 for a
+    host error, whose ``name`` is its type and code (:data:`TRAPPED`,
+    :data:`AUTH_FAILED`, :data:`INVALID_INPUT`). ``message`` is for logs only: on a
+    real network a trap carries no reason, so the services decide their API error
+    codes from chain state read before the call, never from this.
+    """
+
+    def __init__(self, contract: str, code: int, name: str, message: str) -> None:
         super().__init__(message)
         self.contract = contract
         self.code = code
         self.name = name
         self.message = message
-        self.reason = reason
+
+    @property
+    def trapped(self) -> bool:
+        """Whether the contract trapped (``Error(WasmVm, InvalidAction)``)."""
+        return self.name == TRAPPED
+
+    def __repr__(self) -> str:
+        return f"ContractError({self.contract!r}, {self.code}, {self.name!r}, {self.message!r})"
 
 
 class ChainUnavailableError(Exception):

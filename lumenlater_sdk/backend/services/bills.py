@@ -17,6 +17,7 @@ from . import events
 from .context import RequestInfo, ServiceContext
 from .errors import Conflict, InvalidRequest, NotFound
 from .objects import bill_object, derived_bill_status
+from .preconditions import check_create_bill
 
 __all__ = [
     "BillFilters",
@@ -74,6 +75,7 @@ def issue_bill(
 ) -> Row:
     """Relay ``create_bill`` as the merchant and record the bill, inside *tx*."""
     signer = merchant_keypair(ctx, tx, merchant_id)
+    check_create_bill(ctx, tx, merchant_id, new.amount)
     record = ctx.chain.invoke(
         "bnpl_core",
         "create_bill",

@@ -2,6 +2,15 @@
 
 Services reach the chain only through :class:`ChainRelay` (``ctx.chain``), never the
 gateway behind it; the sandbox-only powers are ``ctx.sandbox``.
+
+This is the one place a :class:`ContractError` becomes a service error. A typed
+``Error(Contract, n)`` keeps its meaning (:data:`TYPED_REFUSALS`); a failed
+authorisation is ``unauthorized``; every trap is ``contract_trapped`` (400, kind
+``chain_refused``, like every chain refusal), because on a real network a trap says
+nothing about why. The reasons an API caller sees (``bill_expired``,
+``insufficient_collateral``...) are decided before the call from chain state
+(``services/preconditions.py``); a trap that still happens means the state changed
+in between.
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ from typing import Any, TypeVar
 from stellar_sdk import Keypair
 
 from ..chain import (
+    AUTH_FAILED,
+    INVALID_INPUT,
     ChainGateway,
     ChainUnavailableError,
     ContractError,
@@ -22,7 +33,37 @@ from ..chain import (
 from ..db import Tx
 from .errors import ChainRefused, ChainUnavailable
 
-__all__ = ["ChainObserver", "ChainRelay"]
+__all__ = ["TRAPPED_CODE", "TYPED_REFUSALS", "ChainObserver", "ChainRelay", "refusal"]
+
+TYPED_REFUSALS = {
+    11: "not_admin",
+    110: "merchant_already_enrolled",
+    111: "merchant_not_found",
+}
+"""The typed errors bnpl_core returns (SOROBAN.md §3), by code, as API error codes."""
+
+TRAPPED_CODE = "contract_trapped"
+"""The API code of a refusal the chain gives no reason for (``Error(WasmVm, InvalidAction)``)."""
+
+
+def refusal(exc: ContractError, function: str) -> ChainRefused:
+    """The service error for a refused call: decided by the code and kind only, never by
+    the message (a real network does not deliver a trap's message)."""
+    if exc.code:
+        code = TYPED_REFUSALS.get(exc.code, "contract_error")
+        return ChainRefused(exc.message, code=code)
+    if exc.name == AUTH_FAILED:
+        return ChainRefused(
+            f"{function}: the signer did not authorise the call.", code="unauthorized"
+        )
+    if exc.name == INVALID_INPUT:
+        return ChainRefused(f"{function}: the chain refused the arguments.", code="invalid_input")
+    return ChainRefused(
+        f"The {exc.contract} contract refused {function} (it trapped); "
+        "the state it depends on changed since it was read. Retrieve the object and retry.",
+        code=TRAPPED_CODE,
+    )
+
 
 ChainObserver = Callable[[str, str], None]
 """Called with (function, outcome) after each call; outcome is ok|refused|unavailable."""
@@ -51,7 +92,7 @@ class ChainRelay:
             result = call()
         except ContractError as exc:
             self._observe(function, "refused")
-            raise ChainRefused(exc.message, code=exc.reason or "contract_error") from exc
+            raise refusal(exc, function) from exc
         except ChainUnavailableError as exc:
             self._observe(function, "unavailable")
             raise ChainUnavailable(
@@ -71,6 +112,22 @@ class ChainRelay:
     def read(self, contract: str, function: str, args: Sequence[Any], *, tx: Tx) -> Any:
         """A read-only call."""
         return self._run(function, lambda: self._gateway.read(contract, function, args, tx=tx))
+
+    def read_optional(
+        self, contract: str, function: str, args: Sequence[Any], *, tx: Tx
+    ) -> Any | None:
+        """A read-only call of a record that may not exist: ``None`` when it traps (as
+        reading an unknown bill, merchant or config does on chain)."""
+
+        def call() -> Any | None:
+            try:
+                return self._gateway.read(contract, function, args, tx=tx)
+            except ContractError as exc:
+                if exc.trapped:
+                    return None
+                raise
+
+        return self._run(function, call)
 
     def now(self, tx: Tx) -> int:
         """Ledger time."""

@@ -19,7 +19,8 @@ from . import events
 from .bills import check_customer, require_payable
 from .context import RequestInfo, ServiceContext
 from .errors import InvalidRequest, NotFound
-from .objects import bill_object, late_fee
+from .objects import bill_object
+from .preconditions import check_liquidate, check_pay, check_repay
 
 __all__ = [
     "BUILT_IN",
@@ -115,9 +116,9 @@ def pay_with_wallet(
     require_payable(bill, ctx.chain.now(tx))
     check_customer(bill, wallet["address"])
     kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
-    record = ctx.chain.invoke(
-        "bnpl_core", "pay_bill_bnpl", [int(bill["bill_number"])], signer=kp, tx=tx
-    )
+    number = int(bill["bill_number"])
+    check_pay(ctx, tx, number)
+    record = ctx.chain.invoke("bnpl_core", "pay_bill_bnpl", [number], signer=kp, tx=tx)
     events.ingest(ctx, tx, record.events, request)
 
 
@@ -145,9 +146,7 @@ def act_on_bill(
             sandbox = ctx.require_sandbox("Repaying as a test wallet")
             wallet = _customer_wallet(tx, merchant_id, bill, wallet_ref)
             kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
-            now = ctx.chain.now(tx)
-            amount = int(bill["amount"])
-            owed = amount + late_fee(amount, int(bill["created"]), now, ctx.constants)
+            owed = check_repay(ctx, tx, number)
             # The customer spent nothing when paying (the pool did); give the sandbox
             # wallet what it owes so a repayment never fails for want of USDC.
             sandbox.fund_wallet(kp, usdc=owed, tx=tx)
@@ -160,6 +159,7 @@ def act_on_bill(
             else:
                 sandbox = ctx.require_sandbox("Liquidating as the liquidity provider")
                 liquidator = sandbox.genesis(tx=tx).liquidity_provider
+            check_liquidate(ctx, tx, number, liquidator.public_key)
             record = ctx.chain.invoke(
                 "bnpl_core",
                 "liquidate_bill",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._constants import SECONDS_PER_DAY
-from ._errors import contract_error, panic
+from ._errors import contract_error, missing, panic
 from ._host import Contract, Host, Signature
 from ._math import (
     BorrowingPower,
@@ -75,8 +75,8 @@ class BnplCore(Contract):
     def get_config(self, host: Host) -> dict[str, str]:
         """The configuration (contract addresses and accounts)."""
         config = host.get("config")
-        if config is None:
-            raise contract_error(self.NAME, "NotInitialized")
+        if config is None:  # as deployed: an unwrap of missing storage traps
+            raise missing(self.NAME, "Config")
         return dict(config)
 
     def is_admin(self, host: Host, address: str) -> bool:
@@ -129,10 +129,10 @@ class BnplCore(Contract):
         )
 
     def get_merchant(self, host: Host, merchant: str) -> dict[str, Any]:
-        """``{merchant, merchant_info_id, status}``; MerchantNotFound if never enrolled."""
+        """``{merchant, merchant_info_id, status}``; traps if never enrolled (as deployed)."""
         data = host.get(f"merchant:{merchant}")
         if data is None:
-            raise contract_error(self.NAME, "MerchantNotFound")
+            raise missing(self.NAME, "Merchant")
         return {"merchant": merchant, **data}
 
     # --- bills ------------------------------------------------------------------------
@@ -171,10 +171,10 @@ class BnplCore(Contract):
         return bill_id
 
     def get_bill(self, host: Host, bill_id: int) -> dict[str, Any]:
-        """The bill; BillNotFound if there is none."""
+        """The bill; traps if there is none (as deployed: no BillNotFound)."""
         bill = host.get(f"bill:{bill_id}")
         if bill is None:
-            raise contract_error(self.NAME, "BillNotFound")
+            raise missing(self.NAME, "Bill")
         return dict(bill)
 
     def get_user_bills(self, host: Host, user: str) -> list[int]:

@@ -1,83 +1,76 @@
-"""How the contracts refuse a call, as :class:`ContractError` values.
+"""How the contracts refuse a call, as :class:`ContractError` values (SOROBAN.md §3).
 
-Two kinds, as on chain: a typed contract error (``Err(Error::NotAdmin)``) carries
-the enum's number; a ``panic!("Bill expired")`` carries code 0 and its message.
-A failed ``require_auth`` is a host error, also code 0. ``name`` is the symbolic
-name either way and ``reason`` the API's snake_case code.
+As deployed, only ``enroll_merchant`` (110) and ``update_merchant_status`` (11,
+111) return a typed ``Error(Contract, n)``. Every other refusal (a ``panic!``, an
+``unwrap`` of missing storage) traps: code 0, name ``WasmVm.InvalidAction``. The
+panic string is kept as ``message`` so the sandbox's logs can show it, but a real
+network never lets it reach a caller, so nothing outside the engine may depend on
+it. A failed ``require_auth`` is ``Auth.InvalidAction`` (code 0).
 """
 
 from __future__ import annotations
 
-from .._gateway import ContractError
+from .._gateway import AUTH_FAILED, INVALID_INPUT, TRAPPED, ContractError
 
 __all__ = [
-    "ERROR_CODES",
     "PANICS",
+    "TYPED_ERRORS",
     "contract_error",
     "invalid_input",
+    "missing",
     "panic",
     "unauthorized",
 ]
 
-ERROR_CODES: dict[str, tuple[int, str, str]] = {
-    # name: (code, message, reason)
-    "AlreadyInitialized": (1, "Already initialized", "already_initialized"),
-    "NotInitialized": (2, "Not initialized", "not_initialized"),
-    "NotAdmin": (11, "Not admin", "not_admin"),
-    "BillNotFound": (20, "Bill not found", "bill_not_found"),
-    "InvalidInput": (100, "Invalid input", "invalid_input"),
-    "MerchantAlreadyEnrolled": (110, "Merchant already enrolled", "merchant_already_enrolled"),
-    "MerchantNotFound": (111, "Merchant not found", "merchant_not_found"),
+TYPED_ERRORS: dict[str, tuple[int, str]] = {
+    # The only variants of bnpl_core's Error enum the deployed contract ever returns.
+    "NotAdmin": (11, "Not admin"),
+    "MerchantAlreadyEnrolled": (110, "Merchant already enrolled"),
+    "MerchantNotFound": (111, "Merchant not found"),
 }
 
-PANICS: dict[str, tuple[str, str]] = {
-    # name: (message, reason). Messages are the contracts' panic strings.
-    "AlreadyInitialized": ("Already initialized", "already_initialized"),
-    "MerchantNotApproved": ("Merchant not approved", "merchant_not_approved"),
-    "InvalidAmount": ("Invalid amount", "invalid_amount"),
-    "BillNotPayable": ("Bill not payable", "bill_not_payable"),
-    "BillExpired": ("Bill expired", "bill_expired"),
-    "InsufficientCollateral": ("Insufficient collateral", "insufficient_collateral"),
-    "BillNotPaid": ("Bill not paid", "bill_not_paid"),
-    "NonLpTokenHolder": ("Not LP token holder", "not_lp_token_holder"),
-    "GracePeriodNotExpired": ("Grace period not expired", "grace_period_not_expired"),
-    "LiquidationNotPossible": ("Liquidation not possible", "liquidation_not_possible"),
-    "InsufficientAvailableBalance": ("insufficient available balance", "insufficient_balance"),
-    "InsufficientBalance": ("insufficient balance", "insufficient_balance"),
-    "InsufficientCollateralForLiquidation": (
-        "insufficient balance for liquidation",
-        "insufficient_balance",
-    ),
-    "AllowanceExceeded": ("allowance exceeded", "insufficient_balance"),
+PANICS: dict[str, str] = {
+    # name: the contracts' panic string (internal: a trap carries no message on chain).
+    "AlreadyInitialized": "Already initialized",
+    "MerchantNotApproved": "Merchant not approved",
+    "InvalidAmount": "Invalid amount",
+    "BillNotPayable": "Bill not payable",
+    "BillExpired": "Bill expired",
+    "InsufficientCollateral": "Insufficient collateral",
+    "BillNotPaid": "Bill not paid",
+    "NonLpTokenHolder": "Not LP token holder",
+    "GracePeriodNotExpired": "Grace period not expired",
+    "LiquidationNotPossible": "Liquidation not possible",
+    "InsufficientAvailableBalance": "insufficient available balance",
+    "InsufficientBalance": "insufficient balance",
+    "InsufficientCollateralForLiquidation": "insufficient balance for liquidation",
+    "AllowanceExceeded": "allowance exceeded",
 }
 
 
 def contract_error(contract: str, name: str) -> ContractError:
-    """A typed error of *contract*'s ``Error`` enum."""
-    code, message, reason = ERROR_CODES[name]
-    return ContractError(contract, code, name, message, reason)
+    """A typed error of bnpl_core's ``Error`` enum (only the three it returns)."""
+    code, message = TYPED_ERRORS[name]
+    return ContractError(contract, code, name, message)
 
 
 def panic(contract: str, name: str) -> ContractError:
-    """A ``panic!`` with the contract's message (code 0)."""
-    message, reason = PANICS[name]
-    return ContractError(contract, 0, name, message, reason)
+    """A ``panic!``: a trap; its message stays internal."""
+    return ContractError(contract, 0, TRAPPED, PANICS[name])
+
+
+def missing(contract: str, what: str) -> ContractError:
+    """An ``unwrap`` of storage that is not there (unknown bill, merchant, config): a trap."""
+    return ContractError(contract, 0, TRAPPED, f"{what} not found")
 
 
 def unauthorized(contract: str, address: str) -> ContractError:
     """``require_auth`` failed: *address* did not authorise this invocation."""
     return ContractError(
-        contract,
-        0,
-        "Auth",
-        f"Error(Auth, InvalidAction): {address} did not authorise",
-        "unauthorized",
+        contract, 0, AUTH_FAILED, f"Error(Auth, InvalidAction): {address} did not authorise"
     )
 
 
 def invalid_input(contract: str, detail: str) -> ContractError:
     """The arguments do not match the function's signature (the host refuses them)."""
-    code = ERROR_CODES["InvalidInput"][0]
-    return ContractError(
-        contract, code, "InvalidInput", f"Invalid input: {detail}", "invalid_input"
-    )
+    return ContractError(contract, 0, INVALID_INPUT, f"Invalid input: {detail}")

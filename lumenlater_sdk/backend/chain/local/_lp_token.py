@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._constants import INDEX_SCALE
-from ._errors import contract_error, panic
+from ._errors import missing, panic
 from ._host import Contract, Host, Signature
 from ._math import amount_for_shares, shares_for_amount, tdiv
 
@@ -237,13 +237,13 @@ class LpToken(Contract):
     def _admin(self, host: Host) -> str:
         admin = host.get("admin")
         if admin is None:
-            raise contract_error(self.NAME, "NotInitialized")
+            raise missing(self.NAME, "Admin")
         return str(admin)
 
     def _core(self, host: Host) -> str:
         core = host.get("bnpl_core")
         if core is None:
-            raise contract_error(self.NAME, "NotInitialized")
+            raise missing(self.NAME, "bnpl_core address")
         return str(core)
 
     def _add_shares(self, host: Host, user: str, delta: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import contract_error, panic
+from ._errors import missing, panic
 from ._host import Contract, Host, Signature
 
 __all__ = ["UsdcToken"]
@@ -42,7 +42,7 @@ class UsdcToken(Contract):
         """Create *amount* for *to* (admin only)."""
         admin = host.get("admin")
         if admin is None:
-            raise contract_error(self.NAME, "NotInitialized")
+            raise missing(self.NAME, "Admin")
         host.require_auth(admin)
         if amount < 0:
             raise panic(self.NAME, "InvalidAmount")
