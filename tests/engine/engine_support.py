@@ -10,8 +10,15 @@ import pytest
 from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend._crypto import SecretBox
-from lumenlater_sdk.backend.chain import AUTH_FAILED, INVALID_INPUT, TRAPPED, ContractError
+from lumenlater_sdk.backend.chain import (
+    AUTH_FAILED,
+    INVALID_INPUT,
+    TRAPPED,
+    ContractError,
+    TxRecord,
+)
 from lumenlater_sdk.backend.chain.local import USDC_UNIT, Genesis, LocalGateway
+from lumenlater_sdk.backend.chain.local._math import late_fee
 
 SEALER = SecretBox(bytes(range(32)))
 """Seals the engine tests' genesis seeds (one key, so a second gateway opens them)."""
@@ -110,6 +117,23 @@ class World:
 
     def pay(self, bill_id: int, user: Keypair) -> None:
         self.gw.invoke("bnpl_core", "pay_bill_bnpl", [bill_id], signer=user)
+
+    def allow(self, bill_id: int, user: Keypair) -> int:
+        """The user's earlier, separate USDC ``approve`` of bnpl_core for principal + late
+        fee (from created_at, now), which ``repay_bill`` spends with ``transfer_from``."""
+        bill = self.gw.read("bnpl_core", "get_bill", [bill_id])
+        principal = int(bill["principal"])
+        owed = principal + late_fee(
+            principal, int(bill["created_at"]), self.gw.now(), self.gw.constants()
+        )
+        core = self.gw.contract_id("bnpl_core")
+        self.gw.invoke("usdc", "approve", [user.public_key, core, owed, 0], signer=user)
+        return owed
+
+    def repay(self, bill_id: int, user: Keypair) -> TxRecord:
+        """Approve what is owed, then ``repay_bill`` (two calls, as on chain)."""
+        self.allow(bill_id, user)
+        return self.gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
 
     def usdc(self, address: str) -> int:
         return int(self.gw.read("usdc", "balance", [address]))

@@ -114,7 +114,7 @@ def test_repay_twenty_days_after_creation_charges_six_days(world: World) -> None
     )
     usdc_before = world.usdc(user.public_key)
     treasury_before = world.usdc(cfg["treasury"])
-    rec = gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+    rec = world.repay(bill_id, user)
     assert world.usdc(user.public_key) == usdc_before - BILL - 49_315_068
     assert world.usdc(cfg["treasury"]) - treasury_before == 9_863_013  # 49_315_068 * 20 %
     # Dust of the late-fee split stays in bnpl_core: 49_315_068 - 9_863_013 - 4_931_506 - 34_520_547
@@ -146,7 +146,7 @@ def test_late_fee_boundaries(world: World, elapsed: int, fee: int) -> None:
     world.pay(bill_id, user)
     gw.advance_clock(elapsed)
     before = world.usdc(user.public_key)
-    gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+    world.repay(bill_id, user)
     assert before - world.usdc(user.public_key) == BILL + fee
 
 
@@ -306,7 +306,7 @@ def test_repay_refusals(world: World) -> None:
     world.pay(bill_id, user)
     with refused("unauthorized"):
         gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=world.merchant)
-    gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+    world.repay(bill_id, user)
     with refused("bill_not_paid"):
         gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
 
@@ -317,10 +317,28 @@ def test_repay_without_usdc_is_refused_by_the_token(world: World) -> None:
     gw.fund_wallet(poor, lp_deposit=10_000 * USDC)  # collateral, but no spendable USDC
     bill_id = world.bill(poor, BILL)
     world.pay(bill_id, poor)
-    with refused_by("insufficient_balance", contract="usdc") as e:
+    world.allow(bill_id, poor)
+    with refused_by("insufficient_balance", "insufficient balance", contract="usdc") as e:
         gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=poor)
     assert (e.value.contract, reason_of(e.value)) == ("usdc", "insufficient_balance")
     assert world.bill_status(bill_id) == "Paid"
+
+
+def test_repay_pulls_with_transfer_from_and_needs_the_users_approval(world: World) -> None:
+    gw, user = world.gw, world.approve
+    bill_id = world.bill(user, BILL)
+    world.pay(bill_id, user)
+    with refused_by("insufficient_balance", "allowance exceeded", contract="usdc") as e:
+        gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)  # no approve first
+    assert (e.value.code, e.value.name) == (0, TRAPPED)
+    core = gw.contract_id("bnpl_core")
+    gw.invoke("usdc", "approve", [user.public_key, core, BILL - 1, 0], signer=user)
+    with refused_by("insufficient_balance", "allowance exceeded", contract="usdc"):
+        gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)  # one stroop short
+    assert world.bill_status(bill_id) == "Paid"
+    world.repay(bill_id, user)
+    assert gw.read("usdc", "allowance", [user.public_key, core]) == 0  # all spent
+    assert world.bill_status(bill_id) == "Repaid"
 
 
 def test_liquidate_refusals(world: World) -> None:
@@ -329,7 +347,7 @@ def test_liquidate_refusals(world: World) -> None:
     created = world.bill(user, BILL)
     repaid = world.bill(user, BILL)
     world.pay(repaid, user)
-    gw.invoke("bnpl_core", "repay_bill", [repaid], signer=user)
+    world.repay(repaid, user)
     with refused("not_lp_token_holder", "Not LP token holder") as e:
         gw.invoke("bnpl_core", "liquidate_bill", [repaid, nobody.public_key], signer=nobody)
     assert reason_of(e.value) == "not_lp_token_holder"

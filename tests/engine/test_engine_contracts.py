@@ -249,7 +249,7 @@ def test_withdraw_is_limited_to_the_available_balance(world: World) -> None:
     assert world.usdc(user.public_key) - usdc_before == rec.result
     assert rec.events[-1].topics == ("withdraw", user.public_key)
     assert world.lp(user.public_key) >= locked
-    gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+    world.repay(bill_id, user)
     rest = world.lp(user.public_key)
     shares = gw.read("lp_token", "shares", [user.public_key])
     index = gw.read("lp_token", "exchange_rate")
@@ -276,7 +276,7 @@ def test_transfer_is_limited_to_the_available_balance(world: World) -> None:
     rec = gw.invoke(
         "lp_token", "transfer", [limited.public_key, other.public_key, available], signer=limited
     )
-    assert rec.events[0].topics == ("transfer", limited.public_key, other.public_key)
+    assert rec.events == ()  # as deployed: lp_token emits no transfer event
     index = gw.read("lp_token", "exchange_rate")
     moved = available * 10**9 // index  # shares, truncated
     assert gw.read("lp_token", "shares", [other.public_key]) == moved

@@ -207,7 +207,7 @@ def test_repaying_late_charges_the_truncated_fee(world: World) -> None:
     world.pay(bill_id, user)
     gw.advance_clock(20 * DAY + 3_600)  # 6 whole days late, and an hour
     before = world.usdc(user.public_key)
-    gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+    world.repay(bill_id, user)
     assert before - world.usdc(user.public_key) == 12_345_679 + 60_882
 
 
@@ -216,7 +216,7 @@ def test_repay_approves_the_pool_as_deployed(world: World) -> None:
     bill_id = world.bill(user, 12_345_679)
     world.pay(bill_id, user)
     gw.advance_clock(20 * DAY)
-    rec = gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+    rec = world.repay(bill_id, user)
     (approve,) = [e for e in rec.events if (e.contract, e.name) == ("usdc", "approve")]
     # principal + late fee, expiration ledger 200: the deployed contract's literal.
     assert approve.data == [12_345_679 + 60_882, 200]
@@ -227,6 +227,6 @@ def test_closing_one_bill_keeps_the_users_other_open_bills(world: World) -> None
     first, second, third = (world.bill(user, 1_000_000 * (i + 1)) for i in range(3))
     for bill_id in (first, second, third):
         world.pay(bill_id, user)
-    gw.invoke("bnpl_core", "repay_bill", [second], signer=user)
+    world.repay(second, user)
     assert gw.read("bnpl_core", "get_user_bills", [user.public_key]) == [first, third]
     assert gw.read("bnpl_core", "get_user_total_debt", [user.public_key]) == (0, 4_000_000)

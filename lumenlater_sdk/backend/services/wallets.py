@@ -35,6 +35,9 @@ __all__ = [
 
 BUILT_IN = ("approve", "decline", "limited")
 _DEFAULT_COLLATERAL = 10_000 * 10_000_000
+_APPROVAL_EXPIRATION_LEDGER = 2**32 - 1
+"""``expiration_ledger`` of the repayment approval: the deployed USDC test token stores
+and checks none (SOROBAN.md §4), so any u32 will do; the largest says "no expiry"."""
 
 
 def install_builtin_wallets(ctx: ServiceContext, tx: Tx, wallets: dict[str, Keypair]) -> None:
@@ -150,6 +153,16 @@ def act_on_bill(
             # The customer spent nothing when paying (the pool did); give the sandbox
             # wallet what it owes so a repayment never fails for want of USDC.
             sandbox.fund_wallet(kp, usdc=owed, tx=tx)
+            # As deployed, repay_bill pulls principal + late fee with transfer_from: the
+            # wallet first approves bnpl_core for it, in a separate call it signs.
+            approval = ctx.chain.invoke(
+                "usdc",
+                "approve",
+                [kp.public_key, ctx.contract_id, owed, _APPROVAL_EXPIRATION_LEDGER],
+                signer=kp,
+                tx=tx,
+            )
+            events.ingest(ctx, tx, approval.events, request)
             record = ctx.chain.invoke("bnpl_core", "repay_bill", [number], signer=kp, tx=tx)
             events.ingest(ctx, tx, record.events, request)
         else:

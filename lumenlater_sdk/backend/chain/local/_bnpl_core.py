@@ -221,9 +221,9 @@ class BnplCore(Contract):
         principal = int(bill["principal"])
         fee = late_fee(principal, int(bill["created_at"]), host.timestamp, host.constants)
         config = self.get_config(host)
-        # The deployed contract pulls this with transfer_from after the user's approve;
-        # the user authorises this very call, so a direct transfer is equivalent here.
-        host.call("usdc", "transfer", user, host.address, principal + fee)
+        # As deployed: pulled with transfer_from against the allowance the user gave
+        # bnpl_core in an earlier, separate call (USDC approve); no allowance, no repayment.
+        host.call("usdc", "transfer_from", host.address, user, host.address, principal + fee)
         # As deployed: the pool pulls the principal with transfer_from, so bnpl_core
         # approves it first (for principal + late fee, expiration ledger 200).
         host.call("usdc", "approve", host.address, config["liquidity_pool"], principal + fee, 200)

@@ -195,8 +195,7 @@ class LpToken(Contract):
         if moved > self.shares(host, from_):
             raise panic(self.NAME, "InsufficientBalance")
         self._add_shares(host, from_, -moved)
-        self._add_shares(host, to, moved)
-        host.emit(("transfer", from_, to), amount)
+        self._add_shares(host, to, moved)  # as deployed: lp_token emits no transfer event
 
     def borrow(self, host: Host, to: str, amount: int) -> None:
         """Lend pool USDC to *to* (bnpl_core only, no interest)."""

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from stellar_sdk import xdr
 
 from ._engine_shapes import (
-    ENGINE_ONLY_EVENTS,
     ENGINE_ONLY_FUNCTIONS,
     ENGINE_SIGNATURES,
     RESULT_SHAPES,
@@ -162,7 +161,7 @@ def _arg_where(contract: str, fn: Function, i: int) -> str:
 
 
 def _event_schema(contract: str, name: str) -> Event:
-    return _lookup(EVENTS, ENGINE_ONLY_EVENTS, contract, name, "event")
+    return _lookup(EVENTS, {}, contract, name, "event")
 
 
 T = TypeVar("T")

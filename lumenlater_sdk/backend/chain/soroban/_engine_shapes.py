@@ -4,8 +4,8 @@ The codec speaks the engine's shapes on the Python side. Most already match
 SOROBAN.md; the few that do not are mapped here, one entry per difference, so
 that each entry can be deleted once the engine is changed to match the deployed
 contract. Differences that cannot be mapped without inventing or dropping data
-(an event the deployed contract never emits, a function it does not have, an
-``initialize`` with other arguments) are listed so the codec's refusal can say why.
+(a function the deployed contract does not have, an ``initialize`` with other
+arguments) are listed so the codec's refusal can say why.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 from ._scval import show
 
 __all__ = [
-    "ENGINE_ONLY_EVENTS",
     "ENGINE_ONLY_FUNCTIONS",
     "ENGINE_SIGNATURES",
     "PROTOCOL_CONSTANT_KEYS",
@@ -45,14 +44,6 @@ ENGINE_SIGNATURES: Mapping[tuple[str, str], str] = {
     ),
 }
 """Functions whose engine arguments differ from the deployed ones (name → note)."""
-
-ENGINE_ONLY_EVENTS: Mapping[tuple[str, str], str] = {
-    ("lp_token", "transfer"): (
-        "the deployed lp_token emits no event for transfer (SOROBAN.md §6); the engine's"
-        " (transfer, from, to) → amount has no wire form"
-    ),
-}
-"""Events the engine emits and the deployed contracts do not (contract, name → note)."""
 
 PROTOCOL_CONSTANT_KEYS = (
     "COLLATERAL_RATIO",
