@@ -26,6 +26,7 @@ from lumenlater_sdk.backend.app import Backend, create_app
 from lumenlater_sdk.backend.chain import (
     SCALE,
     ChainGateway,
+    ChainInfo,
     ContractEvent,
     ProtocolConstants,
     SandboxControls,
@@ -79,7 +80,10 @@ def test_constants_read_from_get_protocol_constants() -> None:
         liquidation_threshold_days=30,
     )
     assert c.fee_rate_bps == 250
-    assert ProtocolConstants.from_contract_map(c.as_contract_map()) == c
+    assert list(c.as_contract_map()) == sorted(deployed.keys() - {"SOMETHING_NEW"})
+    assert ProtocolConstants.from_contract_map(c.as_contract_map(), defaults=base) == c
+    # The 3 constants compiled into the contract are not read from the map, even if named.
+    assert ProtocolConstants.from_contract_map({"LIQUIDATION_PENALTY": 5}) == ProtocolConstants()
     with pytest.raises(ValueError, match="merchant_fee_rate must be a non-negative int"):
         ProtocolConstants.from_contract_map({"MERCHANT_FEE_RATE": -1})
 
@@ -215,6 +219,12 @@ class RealChain(ChainGateway):
     def now(self, *, tx: Tx | None = None) -> int:
         return self._inner.now(tx=tx)
 
+    def latest_ledger(self, *, tx: Tx | None = None) -> int:
+        return self._inner.latest_ledger(tx=tx)
+
+    def describe(self) -> ChainInfo:
+        return self._inner.describe()
+
     def constants(self) -> ProtocolConstants:
         return self._inner.constants()
 
@@ -285,8 +295,11 @@ def test_a_real_chain_backend_has_no_sandbox(real: Real) -> None:
 
 
 def test_a_real_chain_serves_what_a_chain_offers(real: Real) -> None:
-    client, _, bill_id = real
+    client, backend, bill_id = real
     assert client.get("/v1/account").json()["fee_rate_bps"] == 150
+    chain = client.get("/v1/chain").json()
+    assert chain["contracts"]["bnpl_core"] == backend.gateway.contract_id("bnpl_core")
+    assert chain["latest_ledger"] == backend.gateway.latest_ledger()
     assert client.get("/v1/test_helpers/clock").status_code == 200
     paid = client.post(f"/v1/test_helpers/bills/{bill_id}/pay", json={"wallet": "approve"})
     assert paid.status_code == 200 and paid.json()["status"] == "paid", paid.text

@@ -51,17 +51,28 @@ def test_bill_ids_count_from_one(world: World) -> None:
 def test_is_admin_and_constants(gw: LocalGateway, genesis: Genesis) -> None:
     assert gw.read("bnpl_core", "is_admin", [genesis.admin.public_key]) is True
     assert gw.read("bnpl_core", "is_admin", [genesis.treasury.public_key]) is False
-    constants = gw.read("bnpl_core", "get_protocol_constants")
-    assert constants["MERCHANT_FEE_RATE"] == 150_000
-    assert constants["LATE_INTEREST_APR"] == 3_000_000
-    assert constants["LIQUIDATION_PENALTY"] == 100_000
-    assert constants["COLLATERAL_RATIO"] == 11_100_000
-    assert constants["GRACE_PERIOD_DAYS"] == 14
-    assert (
-        constants["FEE_TO_LP_RATIO"],
-        constants["FEE_TO_TREASURY_RATIO"],
-        constants["FEE_TO_INSURANCE_RATIO"],
-    ) == (7_000_000, 2_000_000, 1_000_000)
+    # As deployed (SOROBAN.md §4): exactly 8 String keys, in map order.
+    assert gw.read("bnpl_core", "get_protocol_constants") == {
+        "COLLATERAL_RATIO": 11_100_000,
+        "FEE_TO_INSURANCE_RATIO": 1_000_000,
+        "FEE_TO_LP_RATIO": 7_000_000,
+        "FEE_TO_TREASURY_RATIO": 2_000_000,
+        "GRACE_PERIOD_DAYS": 14,
+        "LATE_INTEREST_APR": 3_000_000,
+        "MAX_LTV": 9_000_000,
+        "MERCHANT_FEE_RATE": 150_000,
+    }
+    assert list(gw.read("bnpl_core", "get_protocol_constants")) == sorted(
+        gw.read("bnpl_core", "get_protocol_constants")
+    )
+    # The penalty, bill duration and liquidation threshold are compiled in, named nowhere
+    # on chain: the gateway's ProtocolConstants carries them.
+    c = gw.constants()
+    assert (c.liquidation_penalty, c.bill_duration_days, c.liquidation_threshold_days) == (
+        100_000,
+        1,
+        28,
+    )
 
 
 def test_enroll_then_status_updates(gw: LocalGateway, genesis: Genesis) -> None:
@@ -368,4 +379,5 @@ def test_constants_are_configurable(db, clock) -> None:  # type: ignore[no-untyp
     rec = gw.invoke("bnpl_core", "liquidate_bill", [bill_id, liq.public_key], signer=liq)
     late_fee = BILL * 3_000_000 * 14 // 3_650_000_000
     assert rec.events[-1].data["total_liquidated"] == BILL + late_fee + BILL // 10  # 10 %
-    assert gw.read("bnpl_core", "get_protocol_constants")["LIQUIDATION_PENALTY"] == 1_000_000
+    assert gw.constants().liquidation_penalty == 1_000_000
+    assert "LIQUIDATION_PENALTY" not in gw.read("bnpl_core", "get_protocol_constants")

@@ -432,13 +432,7 @@ def test_every_function_round_trips(story: Story, contract: str, function: str) 
     assert bool(calls) != bool(made_up), "each function comes from the engine or by hand"
     for args, result in calls or [made_up]:
         assert round_trip_args(contract, function, args) == list(args)
-        if function == "get_protocol_constants":
-            # The engine carries three constants the deployed map does not.
-            assert round_trip_result(contract, function, args, result) == {
-                k: result[k] for k in CONSTANTS
-            }
-        else:
-            assert round_trip_result(contract, function, args, result) == result
+        assert round_trip_result(contract, function, args, result) == result
 
 
 def test_the_story_reaches_every_status_and_shape(story: Story) -> None:
@@ -942,14 +936,6 @@ DECODE_REFUSALS: list[tuple[str, str, xdr.SCVal, str]] = [
     ),
     (
         "bnpl_core",
-        "get_protocol_constants",
-        scval.to_map({scval.to_string("MAX_LTV"): scval.to_int128(1)}),
-        "bnpl_core.get_protocol_constants result: expected exactly the keys COLLATERAL_RATIO,"
-        " FEE_TO_INSURANCE_RATIO, FEE_TO_LP_RATIO, FEE_TO_TREASURY_RATIO, GRACE_PERIOD_DAYS,"
-        " LATE_INTEREST_APR, MAX_LTV, MERCHANT_FEE_RATE, got MAX_LTV",
-    ),
-    (
-        "bnpl_core",
         "get_user_total_debt",
         scval.to_vec([scval.to_int128(1)]),
         "bnpl_core.get_user_total_debt result: (i128, i128) has 2 elements, got 1",
@@ -1024,16 +1010,6 @@ def test_option_and_struct_refusals() -> None:
         "bnpl_core.get_user_bills result: Vec<u64> must be a list or tuple, got str '1'",
     ):
         encode_result("bnpl_core", "get_user_bills", "1")
-    with refused(
-        ValueError,
-        "bnpl_core.get_protocol_constants result: protocol constants do not match;"
-        " missing MAX_LTV; unknown EXTRA",
-    ):
-        encode_result(
-            "bnpl_core",
-            "get_protocol_constants",
-            {**{k: v for k, v in CONSTANTS.items() if k != "MAX_LTV"}, "EXTRA": 1},
-        )
 
 
 def test_event_refusals() -> None:

@@ -35,19 +35,18 @@ _BPS = 10_000
 """Basis points in 1."""
 
 _CONTRACT_NAMES = {
-    "MERCHANT_FEE_RATE": "merchant_fee_rate",
-    "LATE_INTEREST_APR": "late_interest_apr",
-    "LIQUIDATION_PENALTY": "liquidation_penalty",
-    "MAX_LTV": "max_ltv",
     "COLLATERAL_RATIO": "collateral_ratio",
-    "BILL_DURATION_DAYS": "bill_duration_days",
-    "GRACE_PERIOD_DAYS": "grace_period_days",
-    "LIQUIDATION_THRESHOLD_DAYS": "liquidation_threshold_days",
+    "FEE_TO_INSURANCE_RATIO": "fee_to_insurance",
     "FEE_TO_LP_RATIO": "fee_to_lp",
     "FEE_TO_TREASURY_RATIO": "fee_to_treasury",
-    "FEE_TO_INSURANCE_RATIO": "fee_to_insurance",
+    "GRACE_PERIOD_DAYS": "grace_period_days",
+    "LATE_INTEREST_APR": "late_interest_apr",
+    "MAX_LTV": "max_ltv",
+    "MERCHANT_FEE_RATE": "merchant_fee_rate",
 }
-"""The contract's upper-case names of the fields."""
+"""The 8 keys of the deployed ``get_protocol_constants`` map (SOROBAN.md §4), in map
+order, and the fields they set. Bill duration, liquidation threshold and penalty are
+compiled into the contract and named nowhere on chain."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class ProtocolConstants:
         return self.merchant_fee_rate * _BPS // SCALE
 
     def as_contract_map(self) -> dict[str, int]:
-        """What ``get_protocol_constants`` returns: the contract's names, upper case."""
+        """What ``get_protocol_constants`` returns: exactly its 8 keys, in map order."""
         values = asdict(self)
         return {key: values[name] for key, name in _CONTRACT_NAMES.items()}
 

@@ -19,7 +19,6 @@ from ._scval import show
 __all__ = [
     "ENGINE_ONLY_FUNCTIONS",
     "ENGINE_SIGNATURES",
-    "PROTOCOL_CONSTANT_KEYS",
     "RESULT_SHAPES",
     "ResultShape",
 ]
@@ -44,20 +43,6 @@ ENGINE_SIGNATURES: Mapping[tuple[str, str], str] = {
     ),
 }
 """Functions whose engine arguments differ from the deployed ones (name → note)."""
-
-PROTOCOL_CONSTANT_KEYS = (
-    "COLLATERAL_RATIO",
-    "FEE_TO_INSURANCE_RATIO",
-    "FEE_TO_LP_RATIO",
-    "FEE_TO_TREASURY_RATIO",
-    "GRACE_PERIOD_DAYS",
-    "LATE_INTEREST_APR",
-    "MAX_LTV",
-    "MERCHANT_FEE_RATE",
-)
-"""The 8 keys the deployed ``get_protocol_constants`` returns, in map order."""
-
-_ENGINE_ONLY_CONSTANTS = ("BILL_DURATION_DAYS", "LIQUIDATION_PENALTY", "LIQUIDATION_THRESHOLD_DAYS")
 
 _Adapter = Callable[[Any, Sequence[Any] | None, str], Any]
 
@@ -91,34 +76,7 @@ def _merchant_from_wire(value: Any, args: Sequence[Any] | None, where: str) -> A
     return {"merchant": args[0], **value}
 
 
-def _constants_to_wire(value: Any, args: Sequence[Any] | None, where: str) -> Any:
-    # The engine adds three constants the deployed map does not carry.
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{where}: Map<String, i128> must be a dict, got {show(value)}")
-    missing = [k for k in PROTOCOL_CONSTANT_KEYS if k not in value]
-    unknown = sorted(
-        str(k) for k in value if k not in PROTOCOL_CONSTANT_KEYS + _ENGINE_ONLY_CONSTANTS
-    )
-    if missing or unknown:
-        raise ValueError(
-            f"{where}: protocol constants do not match"
-            + (f"; missing {', '.join(missing)}" if missing else "")
-            + (f"; unknown {', '.join(unknown)}" if unknown else "")
-        )
-    return {k: value[k] for k in PROTOCOL_CONSTANT_KEYS}
-
-
-def _constants_from_wire(value: Any, args: Sequence[Any] | None, where: str) -> Any:
-    if set(value) != set(PROTOCOL_CONSTANT_KEYS):
-        raise ValueError(
-            f"{where}: expected exactly the keys {', '.join(PROTOCOL_CONSTANT_KEYS)},"
-            f" got {', '.join(sorted(value))}"
-        )
-    return value
-
-
 RESULT_SHAPES: Mapping[tuple[str, str], ResultShape] = {
     ("bnpl_core", "get_merchant"): ResultShape(_merchant_to_wire, _merchant_from_wire),
-    ("bnpl_core", "get_protocol_constants"): ResultShape(_constants_to_wire, _constants_from_wire),
 }
 """Results whose engine shape is not the deployed one."""
