@@ -12,6 +12,8 @@ included, and checked against three rules:
     entry     ``app``, ``bootstrap``, ``testing``, ``__main__``, the
               ``lumenlater_sdk.backend`` package itself, ``lumenlater_sdk.cli``
     http      ``routes``, ``web``, ``http``: parse, authenticate, serialise
+    rpc       ``soroban_rpc``: the sandbox's Soroban JSON-RPC endpoint, an HTTP
+              surface over the ledger: it uses ``chain`` and ``db``, no services
     services  ``services``: the rules; no HTTP, no SQL
     engines   ``store`` (SQL), ``chain`` (the gateway), ``delivery`` (outbox,
               worker, sender, attempts)
@@ -69,6 +71,7 @@ RANK = {
     "delivery": 2,
     "services": 3,
     "http": 4,
+    "rpc": 4,
     "entry": 5,
 }
 """Higher imports lower, never the other way round."""
@@ -81,6 +84,7 @@ LAYER_OF = {
     "routes": "http",
     "web": "http",
     "http": "http",
+    "soroban_rpc": "rpc",
     "services": "services",
     "store": "store",
     "chain": "chain",
@@ -99,6 +103,10 @@ FORBIDDEN = {
     ("http", "chain"): "the HTTP layer calls services, not the chain",
     ("http", "delivery"): "the HTTP layer calls services, not the delivery engine",
     ("http", "db"): "the HTTP layer calls services, not the database",
+    ("rpc", "services"): "the Soroban RPC endpoint speaks to the ledger, not the services",
+    ("rpc", "store"): "the Soroban RPC endpoint does not know the store",
+    ("rpc", "delivery"): "the Soroban RPC endpoint does not know the delivery engine",
+    ("rpc", "http"): "the Soroban RPC endpoint is its own HTTP surface",
     ("chain", "store"): "the chain gateway does not know the store",
     ("chain", "delivery"): "the chain gateway does not know the delivery engine",
     ("store", "chain"): "the store does not know the chain gateway",
@@ -119,6 +127,7 @@ SQL_HOMES = (
     f"{BACKEND}.chain.local._storage",  # contract storage
     f"{BACKEND}.chain.local._genesis",  # genesis accounts
     f"{BACKEND}.chain.local._local_gateway",  # ledger, transactions, contract events
+    f"{BACKEND}.chain.local._rpc_ledger",  # accounts, nonces, RPC transactions
 )
 """Where SQL may be written: these modules, and every module inside these packages."""
 

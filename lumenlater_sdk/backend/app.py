@@ -12,6 +12,7 @@ import anyio.to_thread
 from anyio.abc import TaskStatus
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
 from .._version import API_VERSION
 from ._crypto import SecretBox
@@ -39,6 +40,7 @@ from .services.merchants import MerchantCredentials, create_merchant
 from .services.relay import ChainRelay
 from .services.sealing import reseal_legacy
 from .services.wallets import install_builtin_wallets
+from .soroban_rpc import soroban_rpc_routes
 from .store import COMPONENT, MIGRATIONS
 
 __all__ = ["Backend", "BackendApp", "create_app"]
@@ -166,8 +168,13 @@ class BackendApp(Starlette):
             backend.config.rate_limit_burst,
             enabled=backend.config.rate_limit,
         )
+        routes: list[BaseRoute] = [*routes_for(self.specs, backend.ctx, Gate(backend.ctx, limiter))]
+        if backend.config.soroban_rpc:
+            if not isinstance(backend.gateway, LocalGateway):
+                raise ValueError("the Soroban RPC endpoint serves a sandbox (local) ledger only")
+            routes = [*soroban_rpc_routes(backend.gateway, backend.config.base_url), *routes]
         super().__init__(
-            routes=routes_for(self.specs, backend.ctx, Gate(backend.ctx, limiter)),
+            routes=routes,
             middleware=[
                 Middleware(
                     RequestContextMiddleware,

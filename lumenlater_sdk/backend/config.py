@@ -26,7 +26,9 @@ class BackendConfig:
     ``livemode`` is the live switch: webhook endpoint URLs must then reach public
     addresses only, checked when an endpoint is created or changed and again on
     every connection (loopback, private, link-local... hosts are refused; the
-    sandbox allows them). ``webhook_proxy`` (``http://[user:password@]host:port``)
+    sandbox allows them). ``soroban_rpc`` serves a Soroban JSON-RPC endpoint over the
+    sandbox ledger at ``/soroban/rpc`` (and ``/friendbot``); local chain only.
+    ``webhook_proxy`` (``http://[user:password@]host:port``)
     carries every webhook POST; unset, the ``HTTPS_PROXY`` / ``HTTP_PROXY`` /
     ``ALL_PROXY`` environment variables are used, and ``NO_PROXY`` is honoured
     either way.
@@ -48,6 +50,7 @@ class BackendConfig:
     livemode: bool = False
     webhook_proxy: str | None = None
     log_requests: bool = True
+    soroban_rpc: bool = False
 
     @property
     def base_url(self) -> str:
@@ -64,5 +67,7 @@ class BackendConfig:
             values["public_base_url"] = base
         if proxy := os.environ.get("LUMENLATER_WEBHOOK_PROXY"):
             values["webhook_proxy"] = proxy
+        if os.environ.get("LUMENLATER_SOROBAN_RPC", "").lower() in ("1", "true", "yes", "on"):
+            values["soroban_rpc"] = True
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -69,6 +69,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="deliver no webhooks in this process (leave it to `lumenlater worker` processes)",
     )
     parser.add_argument(
+        "--soroban-rpc",
+        action="store_true",
+        default=None,
+        help="also serve Soroban JSON-RPC at /soroban/rpc and /friendbot "
+        "(standalone network; env LUMENLATER_SOROBAN_RPC)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -127,7 +134,14 @@ def _api_config(args: argparse.Namespace) -> BackendConfig:
         rate_limit=not args.no_rate_limit,
         public_base_url=args.public_url,
         run_delivery=not args.no_delivery,
+        soroban_rpc=_soroban_rpc(args),
     )
+
+
+def _soroban_rpc(args: argparse.Namespace) -> bool:
+    if getattr(args, "soroban_rpc", None):
+        return True
+    return os.environ.get("LUMENLATER_SOROBAN_RPC", "").lower() in ("1", "true", "yes", "on")
 
 
 def worker_app() -> Any:

@@ -5,6 +5,7 @@ auth, integer formulas, error codes and messages, events) on a deterministic
 ledger kept in the backend's own database, so a sandbox behaves as testnet would.
 """
 
+from ._auth_host import AuthHost, AuthNode
 from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
 from ._genesis import (
     APPROVE_COLLATERAL,
@@ -15,6 +16,7 @@ from ._genesis import (
     Sealer,
 )
 from ._local_gateway import LocalGateway
+from ._rpc_ledger import Account, LedgerEvent, RpcLedger, StoredTransaction
 
 __all__ = [
     "APPROVE_COLLATERAL",
@@ -25,8 +27,14 @@ __all__ = [
     "SECONDS_PER_DAY",
     "USDC_UNIT",
     "WALLET_USDC",
+    "Account",
+    "AuthHost",
+    "AuthNode",
     "Genesis",
+    "LedgerEvent",
     "LocalGateway",
     "ProtocolConstants",
+    "RpcLedger",
     "Sealer",
+    "StoredTransaction",
 ]

@@ -53,4 +53,27 @@ MIGRATIONS = [
         " public_key TEXT NOT NULL,"
         " secret TEXT NOT NULL)",
     ),
+    Migration(
+        2,
+        "stellar accounts, auth nonces and transactions of the Soroban RPC endpoint",
+        "CREATE TABLE chain_stellar_accounts ("
+        " account_id TEXT PRIMARY KEY,"
+        " sequence BIGINT NOT NULL,"
+        " balance BIGINT NOT NULL,"
+        " last_modified BIGINT NOT NULL);\n"
+        "CREATE TABLE chain_auth_nonces ("
+        " address TEXT NOT NULL,"
+        " nonce BIGINT NOT NULL,"
+        " ledger BIGINT NOT NULL,"
+        " PRIMARY KEY (address, nonce));\n"
+        "CREATE TABLE chain_rpc_transactions ("
+        " hash TEXT PRIMARY KEY,"
+        " ledger BIGINT NOT NULL,"
+        " status TEXT NOT NULL,"
+        " envelope TEXT NOT NULL,"
+        " result TEXT NOT NULL,"
+        " meta TEXT NOT NULL,"
+        " events TEXT NOT NULL,"
+        " created_at BIGINT NOT NULL)",
+    ),
 ]

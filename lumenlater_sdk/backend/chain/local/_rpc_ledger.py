@@ -1,0 +1,333 @@
+"""What the sandbox's Soroban RPC endpoint needs from the local ledger.
+
+Stellar accounts (sequence number, native balance), the Soroban auth nonces used,
+the transactions submitted through the endpoint, contract calls run on an
+:class:`~._auth_host.AuthHost` (simulated: nothing written; applied: one ledger,
+recorded under the Stellar transaction hash) and the contract events with their
+ledger position. All of it lives in the ``chain_`` tables, next to the contracts'
+state, so a call and its account, nonce and transaction rows commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ...db import Row, Tx
+from .._gateway import ContractEvent, TxRecord
+from ._auth_host import AuthHost
+from ._local_gateway import LocalGateway
+from ._storage import Storage, dumps, loads
+
+__all__ = ["Account", "LedgerEvent", "RpcLedger", "StoredTransaction"]
+
+ACCOUNT_START_BALANCE = 10_000 * 10_000_000
+"""Native balance (stroops) of an account the sandbox made: 10,000 XLM."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A Stellar account on the sandbox ledger."""
+
+    account_id: str
+    sequence: int
+    balance: int
+    last_modified: int
+
+
+@dataclass(frozen=True)
+class StoredTransaction:
+    """A transaction the endpoint applied (successfully or not)."""
+
+    hash: str
+    ledger: int
+    status: str
+    envelope: str
+    result: str
+    meta: str
+    events: list[str]
+    created_at: int
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """A contract event with its place in the ledger (index within its transaction)."""
+
+    event: ContractEvent
+    index: int
+
+
+class RpcLedger:
+    """The Soroban RPC endpoint's view of a :class:`LocalGateway`'s ledger."""
+
+    def __init__(self, gateway: LocalGateway) -> None:
+        self.gateway = gateway
+        self._g = gateway
+        self.sync_accounts()
+
+    # --- ledger ------------------------------------------------------------------------
+    def latest(self, *, tx: Tx | None = None) -> tuple[int, int]:
+        """``(sequence, close time)`` of the latest ledger."""
+        with self._g._reading(tx) as t:
+            row = self._g._ledger(t)
+            return int(row["sequence"]), int(row["last_time"])
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction over the ledger tables."""
+        with self._g._db.transaction(write=True) as t:
+            yield t
+
+    def close_ledger(self, t: Tx) -> tuple[int, int]:
+        """Close a ledger holding no contract call (a failed transaction's)."""
+        row = self._g._ledger(t, lock=True)
+        timestamp = self._g._time(row)
+        sequence = int(row["sequence"]) + 1
+        t.send(
+            "UPDATE chain_ledger SET sequence = ?, last_time = ? WHERE id = 1",
+            (sequence, timestamp),
+        )
+        return sequence, timestamp
+
+    # --- accounts ------------------------------------------------------------------------
+    def sync_accounts(self) -> None:
+        """Every account the sandbox made (genesis, wallets, signers, merchants) exists."""
+        with self._g._db.transaction(write=True) as t:
+            known = {r["public_key"] for r in t.fetchall("SELECT public_key FROM chain_accounts")}
+            known |= {
+                r["signer"] for r in t.fetchall("SELECT DISTINCT signer FROM chain_transactions")
+            }
+            merchants = Storage(t).scan("bnpl_core", "merchant:")
+            known |= {key.split(":", 1)[1] for key in merchants}
+            have = {
+                r["account_id"] for r in t.fetchall("SELECT account_id FROM chain_stellar_accounts")
+            }
+            for account_id in sorted(k for k in known - have if k.startswith("G")):
+                self.create_account(t, account_id, ACCOUNT_START_BALANCE)
+
+    def account(self, account_id: str, *, tx: Tx | None = None) -> Account | None:
+        """The account, or ``None`` (a merchant enrolled since the last sync is made now)."""
+        with self._g._reading(tx) as t:
+            row = t.fetchone(
+                "SELECT account_id, sequence, balance, last_modified FROM chain_stellar_accounts"
+                " WHERE account_id = ?",
+                (account_id,),
+            )
+        if row is None and tx is None:
+            self.sync_accounts()
+            with self._g._reading(None) as t:
+                row = t.fetchone(
+                    "SELECT account_id, sequence, balance, last_modified"
+                    " FROM chain_stellar_accounts WHERE account_id = ?",
+                    (account_id,),
+                )
+        return None if row is None else _account(row)
+
+    def create_account(self, t: Tx, account_id: str, balance: int) -> Account:
+        """Create an account (sequence = ledger << 32, as Stellar starts one)."""
+        ledger = int(self._g._ledger(t)["sequence"])
+        t.execute(
+            "INSERT INTO chain_stellar_accounts (account_id, sequence, balance, last_modified)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING",
+            (account_id, ledger << 32, balance, ledger),
+        )
+        return Account(account_id, ledger << 32, balance, ledger)
+
+    def charge(self, t: Tx, account_id: str, sequence: int, fee: int, ledger: int) -> None:
+        """Consume *sequence* and take *fee* stroops from the account."""
+        t.execute(
+            "UPDATE chain_stellar_accounts SET sequence = ?, balance = balance - ?,"
+            " last_modified = ? WHERE account_id = ?",
+            (sequence, fee, ledger, account_id),
+        )
+
+    # --- nonces ---------------------------------------------------------------------------
+    def nonce_used(self, t: Tx, address: str, nonce: int) -> bool:
+        """Whether *address* already used *nonce* in an applied authorization."""
+        return (
+            t.scalar(
+                "SELECT 1 FROM chain_auth_nonces WHERE address = ? AND nonce = ?", (address, nonce)
+            )
+            is not None
+        )
+
+    def use_nonce(self, t: Tx, address: str, nonce: int, ledger: int) -> None:
+        """Record a consumed nonce."""
+        t.execute(
+            "INSERT INTO chain_auth_nonces (address, nonce, ledger) VALUES (?, ?, ?)",
+            (address, nonce, ledger),
+        )
+
+    # --- calls ---------------------------------------------------------------------------
+    def simulate(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        authorized: frozenset[str] | None,
+    ) -> tuple[Any, AuthHost, int]:
+        """Run a call at the next ledger, writing nothing: ``(result, host, ledger)``.
+
+        Raises the engine's ``ContractError`` on a refusal."""
+        with self._g._reading(None) as t:
+            row = self._g._ledger(t)
+            host = self._host(Storage(t), self._g._time(row), authorized)
+            typed = host.typed_args(contract, function, args, view=False)
+            return host.call(contract, function, *typed), host, int(row["sequence"]) + 1
+
+    def apply(
+        self,
+        t: Tx,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        authorized: frozenset[str],
+        tx_hash: str,
+        signer: str,
+        check: Any = None,
+    ) -> tuple[TxRecord, AuthHost]:
+        """Run a call in one new ledger, recorded under *tx_hash*; a refusal (the engine's
+        ``ContractError``, or whatever *check* raises when given the host after the call)
+        writes nothing. *signer* is the address recorded as the call's authoriser."""
+        g = self._g
+        with g._atomic(t):
+            row = g._ledger(t, lock=True)
+            timestamp = g._time(row)
+            sequence = int(row["sequence"]) + 1
+            storage = Storage(t)
+            host = self._host(storage, timestamp, authorized)
+            typed = host.typed_args(contract, function, args, view=False)
+            result = host.call(contract, function, *typed)
+            if check is not None:
+                check(host)
+            storage.flush()
+            event_id = int(row["event_id"])
+            events = []
+            for pending in host.events:
+                event_id += 1
+                events.append(
+                    ContractEvent(
+                        cursor=event_id,
+                        contract=pending.contract,
+                        contract_id=g._ids[pending.contract],
+                        topics=tuple(pending.topics),
+                        data=pending.data,
+                        ledger=sequence,
+                        timestamp=timestamp,
+                        tx_hash=tx_hash,
+                    )
+                )
+            g._insert_events(t, events)
+            t.send(
+                "INSERT INTO chain_transactions (ledger, hash, contract, function, args, signer,"
+                " timestamp, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sequence,
+                    tx_hash,
+                    contract,
+                    function,
+                    dumps(typed),
+                    signer,
+                    timestamp,
+                    dumps(result),
+                ),
+            )
+            t.send(
+                "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ? WHERE id = 1",
+                (sequence, event_id, timestamp),
+            )
+        return TxRecord(tx_hash, sequence, timestamp, result, tuple(events)), host
+
+    def _host(
+        self, storage: Storage, timestamp: int, authorized: frozenset[str] | None
+    ) -> AuthHost:
+        g = self._g
+        return AuthHost(
+            storage, g._contracts, g._ids, g._constants, timestamp, authorized=authorized
+        )
+
+    # --- state ---------------------------------------------------------------------------
+    def state(self, contract: str, prefix: str, *, tx: Tx | None = None) -> dict[str, Any]:
+        """A contract's stored values whose engine key starts with *prefix*."""
+        with self._g._reading(tx) as t:
+            return Storage(t).scan(contract, prefix)
+
+    # --- transactions ----------------------------------------------------------------------
+    def store_transaction(self, t: Tx, record: StoredTransaction) -> None:
+        """Keep an applied transaction for ``getTransaction``."""
+        t.execute(
+            "INSERT INTO chain_rpc_transactions (hash, ledger, status, envelope, result, meta,"
+            " events, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.hash,
+                record.ledger,
+                record.status,
+                record.envelope,
+                record.result,
+                record.meta,
+                dumps(record.events),
+                record.created_at,
+            ),
+        )
+
+    def transaction_record(self, tx_hash: str, *, tx: Tx | None = None) -> StoredTransaction | None:
+        """The applied transaction with this hash, or ``None``."""
+        with self._g._reading(tx) as t:
+            row = t.fetchone(
+                "SELECT hash, ledger, status, envelope, result, meta, events, created_at"
+                " FROM chain_rpc_transactions WHERE hash = ?",
+                (tx_hash,),
+            )
+        if row is None:
+            return None
+        return StoredTransaction(
+            row["hash"],
+            int(row["ledger"]),
+            row["status"],
+            row["envelope"],
+            row["result"],
+            row["meta"],
+            list(loads(row["events"])),
+            int(row["created_at"]),
+        )
+
+    # --- events ------------------------------------------------------------------------
+    def ledger_time(self, ledger: int, *, tx: Tx | None = None) -> int | None:
+        """Close time of a ledger that holds a contract call."""
+        with self._g._reading(tx) as t:
+            value = t.scalar("SELECT timestamp FROM chain_transactions WHERE ledger = ?", (ledger,))
+        return None if value is None else int(value)
+
+    def events_from(
+        self, ledger: int, index: int, *, batch: int = 200, tx: Tx | None = None
+    ) -> Iterator[LedgerEvent]:
+        """Events from position (*ledger*, *index*) on (index -1: the whole ledger), in order."""
+        with self._g._reading(tx) as t:
+            before = t.scalar("SELECT MAX(event_id) FROM chain_events WHERE ledger < ?", (ledger,))
+            after = int(before or 0) + (index + 1 if index >= 0 else 0)
+        while True:
+            found = self._g.events_after(after, limit=batch, tx=tx)
+            if not found:
+                return
+            with self._g._reading(tx) as t:
+                firsts = {
+                    int(r["ledger"]): int(r["first"])
+                    for r in t.fetchall(
+                        "SELECT ledger, MIN(event_id) AS first FROM chain_events"
+                        " WHERE ledger >= ? AND ledger <= ? GROUP BY ledger",
+                        (found[0].ledger, found[-1].ledger),
+                    )
+                }
+            for e in found:
+                yield LedgerEvent(e, e.cursor - firsts[e.ledger])
+            after = found[-1].cursor
+
+
+def _account(row: Row) -> Account:
+    return Account(
+        row["account_id"], int(row["sequence"]), int(row["balance"]), int(row["last_modified"])
+    )

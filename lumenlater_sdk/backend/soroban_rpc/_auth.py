@@ -1,0 +1,157 @@
+"""Soroban authorization entries (SOROBAN.md §8): recorded in simulation, checked on send."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from stellar_sdk import Address, Keypair, StrKey, scval, xdr
+from stellar_sdk.auth import build_authorization_preimage
+
+from ..chain import CONTRACTS
+from ..chain.local import AuthHost, AuthNode, RpcLedger
+from ..chain.soroban import encode_args
+from ..db import Tx
+from ._calls import PASSPHRASE
+
+__all__ = ["AuthFailure", "Authorization", "check_entries", "check_trees", "recorded_entries"]
+
+EXPIRATION_MARGIN = 100
+"""Ledgers a recorded address entry's ``signatureExpirationLedger`` is ahead of the latest."""
+
+
+class AuthFailure(Exception):
+    """An authorization entry the host refuses: the call fails with Error(Auth, ...)."""
+
+
+def invocation(node: AuthNode, ids: Mapping[str, str]) -> xdr.SorobanAuthorizedInvocation:
+    """An engine auth tree as the ``SorobanAuthorizedInvocation`` it stands for."""
+    return xdr.SorobanAuthorizedInvocation(
+        function=xdr.SorobanAuthorizedFunction(
+            xdr.SorobanAuthorizedFunctionType.SOROBAN_AUTHORIZED_FUNCTION_TYPE_CONTRACT_FN,
+            contract_fn=xdr.InvokeContractArgs(
+                Address(ids[node.contract]).to_xdr_sc_address(),
+                xdr.SCSymbol(node.function.encode()),
+                encode_args(node.contract, node.function, list(node.args)),
+            ),
+        ),
+        sub_invocations=[invocation(child, ids) for child in node.children],
+    )
+
+
+def _ids(ledger: RpcLedger) -> dict[str, str]:
+    return {name: ledger.gateway.contract_id(name) for name in CONTRACTS}
+
+
+def recorded_entries(
+    host: AuthHost, source: str, latest: int, ledger: RpcLedger
+) -> list[xdr.SorobanAuthorizationEntry]:
+    """The entries a recording simulation returns: source-account credentials for the
+    transaction's source, address credentials (fresh nonce, unsigned) for anyone else."""
+    ids = _ids(ledger)
+    entries = []
+    for address, roots in host.trees.items():
+        for root in roots:
+            if address == source:
+                credentials = xdr.SorobanCredentials(
+                    xdr.SorobanCredentialsType.SOROBAN_CREDENTIALS_SOURCE_ACCOUNT
+                )
+            else:
+                credentials = xdr.SorobanCredentials(
+                    xdr.SorobanCredentialsType.SOROBAN_CREDENTIALS_ADDRESS,
+                    address=xdr.SorobanAddressCredentials(
+                        Address(address).to_xdr_sc_address(),
+                        xdr.Int64(secrets.randbits(63)),
+                        xdr.Uint32(latest + EXPIRATION_MARGIN),
+                        xdr.SCVal(xdr.SCValType.SCV_VOID),
+                    ),
+                )
+            entries.append(xdr.SorobanAuthorizationEntry(credentials, invocation(root, ids)))
+    return entries
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """What a transaction's entries authorise: per address, its root invocations (XDR)
+    in order, and the nonces to consume if the call succeeds."""
+
+    trees: dict[str, list[bytes]]
+    nonces: list[tuple[str, int]]
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        return frozenset(self.trees)
+
+
+def _verify_signature(address: str, signature: xdr.SCVal, payload: bytes) -> None:
+    # An account's signature: Vec[Map{public_key: Bytes, signature: Bytes}] (ed25519).
+    if signature.type != xdr.SCValType.SCV_VEC or not signature.vec or not signature.vec.sc_vec:
+        raise AuthFailure(f"{address}: no signature")
+    key = StrKey.decode_ed25519_public_key(address)
+    for item in signature.vec.sc_vec:
+        try:
+            fields = scval.from_struct(item)
+            public_key = scval.from_bytes(fields["public_key"])
+            sig = scval.from_bytes(fields["signature"])
+        except Exception:
+            raise AuthFailure(f"{address}: malformed signature") from None
+        if public_key != key:
+            raise AuthFailure(f"{address}: signed by another key")
+        try:
+            Keypair.from_raw_ed25519_public_key(public_key).verify(payload, sig)
+        except Exception:
+            raise AuthFailure(f"{address}: bad signature") from None
+
+
+def check_entries(
+    t: Tx,
+    entries: Sequence[xdr.SorobanAuthorizationEntry],
+    source: str,
+    current_ledger: int,
+    ledger: RpcLedger,
+) -> Authorization:
+    """Check each entry as the host does before running the call (signature over the
+    ``ENVELOPE_TYPE_SOROBAN_AUTHORIZATION`` preimage, expiration, unused nonce)."""
+    trees: dict[str, list[bytes]] = {}
+    nonces: list[tuple[str, int]] = []
+    for entry in entries:
+        creds = entry.credentials
+        kind = creds.type
+        if kind == xdr.SorobanCredentialsType.SOROBAN_CREDENTIALS_SOURCE_ACCOUNT:
+            address = source
+        elif kind == xdr.SorobanCredentialsType.SOROBAN_CREDENTIALS_ADDRESS:
+            assert creds.address is not None
+            ac = creds.address
+            address = Address.from_xdr_sc_address(ac.address).address
+            if not address.startswith("G"):
+                raise AuthFailure(f"{address}: only account addresses can sign here")
+            if ledger.account(address, tx=t) is None:
+                raise AuthFailure(f"{address}: no such account")
+            expiration = ac.signature_expiration_ledger.uint32
+            if expiration < current_ledger:
+                raise AuthFailure(f"{address}: the authorization expired at ledger {expiration}")
+            nonce = ac.nonce.int64
+            if ledger.nonce_used(t, address, nonce) or (address, nonce) in nonces:
+                raise AuthFailure(f"{address}: nonce {nonce} was already used")
+            preimage = build_authorization_preimage(entry, expiration, PASSPHRASE)
+            payload = hashlib.sha256(preimage.to_xdr_bytes()).digest()
+            _verify_signature(address, ac.signature, payload)
+            nonces.append((address, nonce))
+        else:
+            raise AuthFailure(f"credentials {kind.name} are not supported by protocol 22")
+        trees.setdefault(address, []).append(entry.root_invocation.to_xdr_bytes())
+    return Authorization(trees, nonces)
+
+
+def check_trees(host: AuthHost, authorization: Authorization, ledger: RpcLedger) -> None:
+    """Every address the call needed authorised exactly the invocation tree it ran."""
+    ids = _ids(ledger)
+    needed = {
+        address: [invocation(root, ids).to_xdr_bytes() for root in roots]
+        for address, roots in host.trees.items()
+    }
+    for address, trees in needed.items():
+        if authorization.trees.get(address) != trees:
+            raise AuthFailure(f"{address}: the authorized invocation does not match the call")

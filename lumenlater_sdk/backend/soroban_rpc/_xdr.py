@@ -1,0 +1,174 @@
+"""XDR the endpoint answers with: events, transaction results and metas, ledger headers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from stellar_sdk import Address, xdr
+
+from ..chain import ContractEvent
+from ..chain.soroban import encode_event
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "b64",
+    "contract_event",
+    "diagnostic",
+    "failed_result",
+    "ledger_close_meta",
+    "ledger_hash",
+    "ledger_header",
+    "refused_result",
+    "success_meta",
+    "success_result",
+]
+
+PROTOCOL_VERSION = 22
+"""The protocol the endpoint speaks: transaction metas are v3 (v4 came with 23)."""
+
+BASE_FEE = 100
+BASE_RESERVE = 5_000_000
+
+
+def b64(value: Any) -> str:
+    """Base64 XDR of any stellar-sdk XDR value."""
+    return str(value.to_xdr())
+
+
+def contract_event(event: ContractEvent) -> xdr.ContractEvent:
+    """An engine event as the ``ContractEvent`` XDR the network emits."""
+    topics, data = encode_event(event.contract, event.topics, event.data)
+    contract = Address(event.contract_id).to_xdr_sc_address()
+    return xdr.ContractEvent(
+        ext=xdr.ExtensionPoint(0),
+        contract_id=contract.contract_id,
+        type=xdr.ContractEventType.CONTRACT,
+        body=xdr.ContractEventBody(0, v0=xdr.ContractEventV0(topics=topics, data=data)),
+    )
+
+
+def diagnostic(events: Sequence[xdr.ContractEvent], *, successful: bool = True) -> list[str]:
+    """Events wrapped as base64 ``DiagnosticEvent``s (what simulation returns)."""
+    return [b64(xdr.DiagnosticEvent(successful, e)) for e in events]
+
+
+def _op_result(
+    code: xdr.InvokeHostFunctionResultCode, success: bytes | None
+) -> xdr.OperationResult:
+    return xdr.OperationResult(
+        xdr.OperationResultCode.opINNER,
+        tr=xdr.OperationResultTr(
+            xdr.OperationType.INVOKE_HOST_FUNCTION,
+            invoke_host_function_result=xdr.InvokeHostFunctionResult(
+                code, success=None if success is None else xdr.Hash(success)
+            ),
+        ),
+    )
+
+
+def success_result(
+    fee: int, value: xdr.SCVal, events: Sequence[xdr.ContractEvent]
+) -> xdr.TransactionResult:
+    """``txSUCCESS`` whose op result hashes the return value and events, as core does."""
+    preimage = xdr.InvokeHostFunctionSuccessPreImage(value, list(events))
+    digest = hashlib.sha256(preimage.to_xdr_bytes()).digest()
+    return xdr.TransactionResult(
+        xdr.Int64(fee),
+        xdr.TransactionResultResult(
+            xdr.TransactionResultCode.txSUCCESS,
+            results=[
+                _op_result(xdr.InvokeHostFunctionResultCode.INVOKE_HOST_FUNCTION_SUCCESS, digest)
+            ],
+        ),
+        xdr.TransactionResultExt(0),
+    )
+
+
+def failed_result(fee: int, code: xdr.InvokeHostFunctionResultCode) -> xdr.TransactionResult:
+    """``txFAILED`` with the operation's code (``INVOKE_HOST_FUNCTION_TRAPPED``...)."""
+    return xdr.TransactionResult(
+        xdr.Int64(fee),
+        xdr.TransactionResultResult(
+            xdr.TransactionResultCode.txFAILED, results=[_op_result(code, None)]
+        ),
+        xdr.TransactionResultExt(0),
+    )
+
+
+def refused_result(code: xdr.TransactionResultCode, fee: int = 0) -> xdr.TransactionResult:
+    """A transaction refused before it was applied (``txBAD_SEQ``, ``txBAD_AUTH``...)."""
+    return xdr.TransactionResult(
+        xdr.Int64(fee), xdr.TransactionResultResult(code, results=[]), xdr.TransactionResultExt(0)
+    )
+
+
+def success_meta(
+    value: xdr.SCVal | None, events: Sequence[xdr.ContractEvent]
+) -> xdr.TransactionMeta:
+    """``TransactionMeta`` v3 with ``sorobanMeta`` (return value, contract events)."""
+    return xdr.TransactionMeta(
+        3,
+        v3=xdr.TransactionMetaV3(
+            ext=xdr.ExtensionPoint(0),
+            tx_changes_before=xdr.LedgerEntryChanges([]),
+            operations=[xdr.OperationMeta(xdr.LedgerEntryChanges([]))],
+            tx_changes_after=xdr.LedgerEntryChanges([]),
+            soroban_meta=xdr.SorobanTransactionMeta(
+                ext=xdr.SorobanTransactionMetaExt(0),
+                events=list(events),
+                return_value=value or xdr.SCVal(xdr.SCValType.SCV_VOID),
+                diagnostic_events=[],
+            ),
+        ),
+    )
+
+
+def ledger_hash(sequence: int) -> bytes:
+    """A stable 32-byte id for a ledger of this sandbox."""
+    return hashlib.sha256(f"lumenlater sandbox ledger {sequence}".encode()).digest()
+
+
+def ledger_header(sequence: int, close_time: int) -> xdr.LedgerHeaderHistoryEntry:
+    """The ledger's header (hash-chained by :func:`ledger_hash`; bucket hashes are zero)."""
+    zero = xdr.Hash(bytes(32))
+    header = xdr.LedgerHeader(
+        ledger_version=xdr.Uint32(PROTOCOL_VERSION),
+        previous_ledger_hash=xdr.Hash(ledger_hash(sequence - 1)),
+        scp_value=xdr.StellarValue(
+            tx_set_hash=zero,
+            close_time=xdr.TimePoint(xdr.Uint64(close_time)),
+            upgrades=[],
+            ext=xdr.StellarValueExt(xdr.StellarValueType.STELLAR_VALUE_BASIC),
+        ),
+        tx_set_result_hash=zero,
+        bucket_list_hash=zero,
+        ledger_seq=xdr.Uint32(sequence),
+        total_coins=xdr.Int64(1_000_000_000_000_000_000),
+        fee_pool=xdr.Int64(0),
+        inflation_seq=xdr.Uint32(0),
+        id_pool=xdr.Uint64(0),
+        base_fee=xdr.Uint32(BASE_FEE),
+        base_reserve=xdr.Uint32(BASE_RESERVE),
+        max_tx_set_size=xdr.Uint32(100),
+        skip_list=[zero, zero, zero, zero],
+        ext=xdr.LedgerHeaderExt(0),
+    )
+    return xdr.LedgerHeaderHistoryEntry(
+        xdr.Hash(ledger_hash(sequence)), header, xdr.LedgerHeaderHistoryEntryExt(0)
+    )
+
+
+def ledger_close_meta(sequence: int, close_time: int) -> xdr.LedgerCloseMeta:
+    """``LedgerCloseMeta`` v0 of the ledger: its header and an empty transaction set."""
+    return xdr.LedgerCloseMeta(
+        0,
+        v0=xdr.LedgerCloseMetaV0(
+            ledger_header=ledger_header(sequence, close_time),
+            tx_set=xdr.TransactionSet(xdr.Hash(ledger_hash(sequence - 1)), []),
+            tx_processing=[],
+            upgrades_processing=[],
+            scp_info=[],
+        ),
+    )
