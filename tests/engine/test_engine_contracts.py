@@ -84,8 +84,8 @@ def test_enroll_then_status_updates(gw: LocalGateway, genesis: Genesis) -> None:
         "merchant_info_id": "mi_9",
         "timestamp": T0,
     }
+    # As deployed: the MerchantData struct, without the queried address.
     assert gw.read("bnpl_core", "get_merchant", [m.public_key]) == {
-        "merchant": m.public_key,
         "merchant_info_id": "mi_9",
         "status": "Pending",
     }

@@ -129,11 +129,11 @@ class BnplCore(Contract):
         )
 
     def get_merchant(self, host: Host, merchant: str) -> dict[str, Any]:
-        """``{merchant, merchant_info_id, status}``; traps if never enrolled (as deployed)."""
+        """``MerchantData`` ``{merchant_info_id, status}``; traps if never enrolled, as deployed."""
         data = host.get(f"merchant:{merchant}")
         if data is None:
             raise missing(self.NAME, "Merchant")
-        return {"merchant": merchant, **data}
+        return {"merchant_info_id": data["merchant_info_id"], "status": data["status"]}
 
     # --- bills ------------------------------------------------------------------------
     def create_bill(self, host: Host, merchant: str, user: str, amount: int, order_id: str) -> int:

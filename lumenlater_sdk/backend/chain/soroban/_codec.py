@@ -14,11 +14,7 @@ from typing import Any, TypeVar
 
 from stellar_sdk import xdr
 
-from ._engine_shapes import (
-    ENGINE_ONLY_FUNCTIONS,
-    ENGINE_SIGNATURES,
-    RESULT_SHAPES,
-)
+from ._engine_shapes import ENGINE_ONLY_FUNCTIONS, ENGINE_SIGNATURES
 from ._schema import EVENTS, FUNCTIONS, Event, Function
 from ._scval import read_symbol, show, symbol
 from ._types import describe
@@ -70,36 +66,25 @@ def encode_result(
 ) -> xdr.SCVal:
     """What *contract*.*function* returns, as the deployed contract returns it.
 
-    *args* (the call's Python arguments) are checked against a result that repeats
-    one of them (the engine's ``get_merchant`` result carries the merchant).
+    *args*, the call's Python arguments, are only checked against the signature.
     """
     fn = function_schema(contract, function)
-    where = f"{contract}.{function} result"
     if args is not None:
         _arguments(contract, fn, args, "arguments")
-    shape = RESULT_SHAPES.get((contract, function))
-    if shape is not None:
-        value = shape.to_wire(value, args, where)
-    return encode_value(fn.returns, value, where)
+    return encode_value(fn.returns, value, f"{contract}.{function} result")
 
 
 def decode_result(
     contract: str, function: str, scval: Any, *, args: Sequence[Any] | None = None
 ) -> Any:
-    """The engine's Python value for the ScVal *contract*.*function* returned.
+    """The Python value for the ScVal *contract*.*function* returned.
 
-    Give *args* (the call's Python arguments) to get the engine's exact shape where
-    it repeats an argument: ``get_merchant`` then includes ``merchant``.
+    *args*, the call's Python arguments, are only checked against the signature.
     """
     fn = function_schema(contract, function)
-    where = f"{contract}.{function} result"
     if args is not None:
         _arguments(contract, fn, args, "arguments")
-    value = decode_value(fn.returns, scval, where)
-    shape = RESULT_SHAPES.get((contract, function))
-    if shape is not None:
-        value = shape.from_wire(value, args, where)
-    return value
+    return decode_value(fn.returns, scval, f"{contract}.{function} result")
 
 
 def encode_event(
