@@ -15,11 +15,13 @@ from .resources import (
     AsyncAccounts,
     AsyncAnalytics,
     AsyncBills,
+    AsyncChains,
     AsyncCheckout,
     AsyncEvents,
     AsyncTestHelpers,
     AsyncWebhookEndpoints,
     Bills,
+    Chains,
     Checkout,
     Events,
     TestHelpers,
@@ -51,6 +53,7 @@ class LumenLater:
     events: Events
     webhook_endpoints: WebhookEndpoints
     account: Accounts
+    chain: Chains
     test_helpers: TestHelpers
 
     def __init__(
@@ -77,6 +80,7 @@ class LumenLater:
         self.events = Events(core)
         self.webhook_endpoints = WebhookEndpoints(core)
         self.account = Accounts(core)
+        self.chain = Chains(core)
         self.test_helpers = TestHelpers(core)
 
     @property
@@ -146,6 +150,7 @@ class AsyncLumenLater:
     events: AsyncEvents
     webhook_endpoints: AsyncWebhookEndpoints
     account: AsyncAccounts
+    chain: AsyncChains
     test_helpers: AsyncTestHelpers
 
     def __init__(
@@ -171,6 +176,7 @@ class AsyncLumenLater:
         self.events = AsyncEvents(core)
         self.webhook_endpoints = AsyncWebhookEndpoints(core)
         self.account = AsyncAccounts(core)
+        self.chain = AsyncChains(core)
         self.test_helpers = AsyncTestHelpers(core)
 
     @property

@@ -72,6 +72,10 @@ def test_resource_commands_create_get_and_list(sandbox: SandboxHandle) -> None:
     assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [bill["id"]]
     account = _cli(sandbox, "account", "get")
     assert json.loads(account.stdout)["status"] == "approved"
+    chain = _cli(sandbox, "chain", "get")
+    assert chain.returncode == 0, chain.stderr
+    bill_contract = bill["chain"]["contract_id"]
+    assert json.loads(chain.stdout)["contracts"]["bnpl_core"] == bill_contract
 
 
 def test_resource_commands_report_errors_without_tracebacks(sandbox: SandboxHandle) -> None:

@@ -91,6 +91,25 @@ def test_design_names_of_webhooks_and_checkout() -> None:
         assert n in checkout.__all__, n
 
 
+def test_the_chain_names() -> None:
+    """``client.chain`` (issue 10): the resource pair, its models, the gateway's description."""
+    from lumenlater_sdk import AsyncLumenLater, LumenLater, resources, types
+    from lumenlater_sdk.backend import chain
+
+    assert {"Chain", "ChainContracts"} <= set(types.__all__)
+    assert {"Chains", "AsyncChains"} <= set(resources.__all__)
+    assert {"ChainGateway", "ChainInfo"} <= set(chain.__all__)
+    assert inspect.isabstract(chain.ChainGateway)
+    assert {"describe", "latest_ledger"} <= chain.ChainGateway.__abstractmethods__
+    with LumenLater(api_key="sk_test_x") as ll:
+        assert isinstance(ll.chain, resources.Chains)
+    assert isinstance(AsyncLumenLater(api_key="sk_test_x").chain, resources.AsyncChains)
+    sync_sig = inspect.signature(resources.Chains.retrieve)
+    assert sync_sig == inspect.signature(resources.AsyncChains.retrieve)
+    assert sync_sig.return_annotation == "Chain"
+    assert inspect.iscoroutinefunction(resources.AsyncChains.retrieve)
+
+
 def test_no_httpx_type_in_a_public_client_signature() -> None:
     import lumenlater_sdk
 

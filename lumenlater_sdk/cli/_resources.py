@@ -22,6 +22,7 @@ __all__ = ["COMMANDS", "register"]
 COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "account": ("account", ("get",)),
     "bills": ("bills", ("list", "get", "create", "cancel")),
+    "chain": ("chain", ("get",)),
     "checkout_sessions": ("checkout.sessions", ("list", "get", "create", "expire")),
     "events": ("events", ("list", "get", "resend")),
     "webhook_endpoints": (
@@ -34,7 +35,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 _NEEDS_ID = {"get", "cancel", "expire", "resend", "update", "delete", "rotate_secret", "deliveries"}
 _LISTS = {"list", "deliveries"}
-_SINGLETONS = {"account"}  # one per API key: ``get`` takes no id
+_SINGLETONS = {"account", "chain"}  # one per API key: ``get`` takes no id
 
 
 def register(subparsers: Any) -> None:

@@ -6,6 +6,7 @@ Each resource has a blocking class and an ``Async…`` twin with the same method
 from .account import Accounts, AsyncAccounts
 from .analytics import Analytics, AsyncAnalytics
 from .bills import AsyncBills, Bills
+from .chain import AsyncChains, Chains
 from .checkout import AsyncCheckout, AsyncCheckoutSessions, Checkout, CheckoutSessions
 from .events import AsyncEvents, Events
 from .test_helpers import (
@@ -28,6 +29,7 @@ __all__ = [
     "AsyncAccounts",
     "AsyncAnalytics",
     "AsyncBills",
+    "AsyncChains",
     "AsyncCheckout",
     "AsyncCheckoutSessions",
     "AsyncEvents",
@@ -38,6 +40,7 @@ __all__ = [
     "AsyncTestWallets",
     "AsyncWebhookEndpoints",
     "Bills",
+    "Chains",
     "Checkout",
     "CheckoutSessions",
     "Events",

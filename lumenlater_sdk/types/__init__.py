@@ -4,6 +4,7 @@ from ._base import DeletedObject, LumenLaterObject
 from .account import Account
 from .analytics import Metrics, MetricsPoint, Transaction
 from .bill import Bill, BillChain
+from .chain import Chain, ChainContracts
 from .checkout_session import CheckoutSession, LineItem
 from .event import (
     EVENT_CLASSES,
@@ -49,6 +50,8 @@ __all__ = [
     "BillOverdueEvent",
     "BillPaidEvent",
     "BillRepaidEvent",
+    "Chain",
+    "ChainContracts",
     "CheckoutSession",
     "CheckoutSessionCompletedEvent",
     "CheckoutSessionEvent",

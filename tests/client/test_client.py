@@ -158,7 +158,7 @@ def test_clients_expose_the_same_resources() -> None:
     sync = LumenLater(api_key="sk_test_x")
     asyn = AsyncLumenLater(api_key="sk_test_x")
     attrs = ["bills", "checkout", "analytics", "events", "webhook_endpoints", "account",
-             "test_helpers"]  # fmt: skip
+             "chain", "test_helpers"]  # fmt: skip
     for a in attrs:
         assert "Async" + type(getattr(sync, a)).__name__ == type(getattr(asyn, a)).__name__
     # Same constructor parameters (only the injected sleep's type differs).

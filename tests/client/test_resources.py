@@ -15,6 +15,7 @@ from lumenlater_sdk.types import (
     Account,
     Bill,
     BillPaidEvent,
+    Chain,
     CheckoutSession,
     DeletedObject,
     Event,
@@ -60,6 +61,7 @@ CALLS: list[tuple[str, Any, str, str, dict[str, Any], dict[str, Any] | None]] = 
     ("endpoints.rotate", lambda c: c.webhook_endpoints.rotate_secret("we_1", expire_old_after=60),
      "POST", "/v1/webhook_endpoints/we_1/rotate_secret", {}, {"expire_old_after": 60}),
     ("account.retrieve", lambda c: c.account.retrieve(), "GET", "/v1/account", {}, None),
+    ("chain.retrieve", lambda c: c.chain.retrieve(), "GET", "/v1/chain", {}, None),
     ("clock.retrieve", lambda c: c.test_helpers.clock.retrieve(),
      "GET", "/v1/test_helpers/clock", {}, None),
     ("clock.advance", lambda c: c.test_helpers.clock.advance(seconds=86400),
@@ -99,6 +101,12 @@ METRICS = {
     "default_rate": "0", "series": [{"start": 10, "volume": 1, "bills_paid": 1}],
 }  # fmt: skip
 
+CHAIN = {
+    "object": "chain", "gateway": "local",
+    "network_passphrase": "Standalone Network ; February 2017", "rpc_url": None,
+    "contracts": {"bnpl_core": "CB", "lp_token": "CL", "usdc": "CU"}, "latest_ledger": 12,
+}  # fmt: skip
+
 
 def canned(request: httpx.Request) -> httpx.Response:
     """A plausible answer for any route, by path."""
@@ -112,6 +120,7 @@ def canned(request: httpx.Request) -> httpx.Response:
         ("/v1/webhook_endpoints", ENDPOINT), ("/v1/test_helpers/wallets", WALLET),
         ("/v1/analytics/metrics", METRICS),
         ("/v1/account", {"object": "account", "id": "G1", "status": "approved"}),
+        ("/v1/chain", CHAIN),
         ("/v1/test_helpers/clock", {"object": "test_helpers.clock", "now": 5}),
     ]:  # fmt: skip
         if p.startswith(prefix):
@@ -122,7 +131,7 @@ def canned(request: httpx.Request) -> httpx.Response:
 RESULT_TYPES = {
     "bills": Bill, "tbills": Bill, "sessions": CheckoutSession, "events": BillPaidEvent,
     "endpoints": WebhookEndpoint, "account": Account, "clock": TestClock, "wallets": Wallet,
-    "analytics": Metrics,
+    "analytics": Metrics, "chain": Chain,
 }  # fmt: skip
 
 
@@ -188,6 +197,23 @@ async def test_unknown_fields_and_enum_values_are_kept(api: Api, server: Server)
     assert bill.status == "disputed"
     assert bill.model_extra == {"dispute": {"id": "dp_1"}}
     assert bill.to_dict()["dispute"] == {"id": "dp_1"}
+
+
+async def test_the_chain_keeps_other_gateways_and_unknown_fields(api: Api, server: Server) -> None:
+    soroban = {**CHAIN, "gateway": "soroban", "rpc_url": "https://rpc.example/soroban/rpc",
+               "network_passphrase": "Test SDF Network ; September 2015",
+               "contracts": {**CHAIN["contracts"], "oracle": "CO"},
+               "protocol_version": 22}  # fmt: skip
+    server.queue(httpx.Response(200, json=soroban))
+    chain = await api(lambda c: c.chain.retrieve())
+    assert isinstance(chain, Chain) and chain.object == "chain"
+    assert (chain.gateway, chain.rpc_url) == ("soroban", "https://rpc.example/soroban/rpc")
+    assert (chain.contracts.bnpl_core, chain.contracts.lp_token, chain.contracts.usdc) == (
+        "CB", "CL", "CU",
+    )  # fmt: skip
+    assert chain.contracts.model_extra == {"oracle": "CO"}
+    assert chain.model_extra == {"protocol_version": 22}
+    assert chain.latest_ledger == 12
 
 
 async def test_events_parse_into_typed_classes(api: Api, server: Server) -> None:

@@ -2,7 +2,8 @@
 
 :class:`ChainGateway` is what every chain offers; :class:`SandboxControls` what only
 a sandbox ledger adds; :class:`ProtocolConstants` the contract constants a gateway
-reports through :meth:`ChainGateway.constants`.
+reports through :meth:`ChainGateway.constants`, and :class:`ChainInfo` which chain it
+is on (:meth:`ChainGateway.describe`).
 """
 
 from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
@@ -12,6 +13,7 @@ from ._gateway import (
     INVALID_INPUT,
     TRAPPED,
     ChainGateway,
+    ChainInfo,
     ChainUnavailableError,
     ContractError,
     ContractEvent,
@@ -29,6 +31,7 @@ __all__ = [
     "TRAPPED",
     "USDC_UNIT",
     "ChainGateway",
+    "ChainInfo",
     "ChainUnavailableError",
     "ContractError",
     "ContractEvent",

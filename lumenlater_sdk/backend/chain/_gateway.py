@@ -2,9 +2,10 @@
 
 It is expressed in the contracts' own terms (PROTOCOL.md): invoke a contract
 function as an authorising account, read state, read contract events after a
-cursor, the ledger time and the protocol constants. That is all a real chain
-offers; the powers only a sandbox ledger has (moving its clock, funding wallets,
-approving merchants as the admin) are :class:`~._sandbox.SandboxControls`. The
+cursor, the ledger time and sequence, the protocol constants, and which network and
+contracts the gateway is on (:class:`ChainInfo`). That is all a real chain offers;
+the powers only a sandbox ledger has (moving its clock, funding wallets, approving
+merchants as the admin) are :class:`~._sandbox.SandboxControls`. The
 ``local`` gateway runs the contracts in-process on a deterministic ledger stored
 in the backend's database and implements both; a ``soroban`` gateway relays the
 same calls to a Soroban RPC endpoint.
@@ -13,8 +14,9 @@ same calls to a Soroban RPC endpoint.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from stellar_sdk import Keypair
@@ -24,6 +26,29 @@ from ._constants import ProtocolConstants
 
 CONTRACTS = ("bnpl_core", "lp_token", "usdc")
 """Logical contract names; :meth:`ChainGateway.contract_id` maps them to ``C…`` ids."""
+
+
+@dataclass(frozen=True)
+class ChainInfo:
+    """Which chain a gateway is on, as :meth:`ChainGateway.describe` reports it.
+
+    ``gateway_name`` names the implementation (``local``, ``soroban``);
+    ``network_passphrase`` is the network's passphrase (transactions are signed for
+    it); ``rpc_url`` is the Soroban RPC endpoint the gateway talks to, ``None`` for a
+    ledger running in-process; ``contracts`` maps each of :data:`CONTRACTS` (exactly
+    those, in that order) to its ``C…`` id, read-only.
+    """
+
+    gateway_name: str
+    network_passphrase: str
+    rpc_url: str | None
+    contracts: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        if set(self.contracts) != set(CONTRACTS):
+            raise ValueError(f"contracts must name exactly {', '.join(CONTRACTS)}")
+        ordered = {name: self.contracts[name] for name in CONTRACTS}
+        object.__setattr__(self, "contracts", MappingProxyType(ordered))
 
 
 @dataclass(frozen=True)
@@ -135,6 +160,18 @@ class ChainGateway(abc.ABC):
     @abc.abstractmethod
     def now(self, *, tx: Tx | None = None) -> int:
         """The ledger's current time (Unix seconds)."""
+
+    @abc.abstractmethod
+    def latest_ledger(self, *, tx: Tx | None = None) -> int:
+        """The sequence number of the latest closed ledger (each accepted state-changing
+        call closes at least one more)."""
+
+    @abc.abstractmethod
+    def describe(self) -> ChainInfo:
+        """Which chain this is: gateway name, network passphrase, RPC endpoint, contract ids.
+
+        Fixed for the gateway's life, like :meth:`constants`.
+        """
 
     @abc.abstractmethod
     def constants(self) -> ProtocolConstants:

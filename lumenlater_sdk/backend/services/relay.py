@@ -24,6 +24,7 @@ from ..chain import (
     AUTH_FAILED,
     INVALID_INPUT,
     ChainGateway,
+    ChainInfo,
     ChainUnavailableError,
     ContractError,
     ContractEvent,
@@ -74,13 +75,15 @@ T = TypeVar("T")
 class ChainRelay:
     """A :class:`ChainGateway` seen from the services.
 
-    The gateway's protocol constants are read once, here, when the backend starts.
+    The gateway's protocol constants and its description (:class:`ChainInfo`) are
+    read once, here, when the backend starts.
     """
 
     def __init__(self, gateway: ChainGateway, observer: ChainObserver | None = None) -> None:
         self._gateway = gateway
         self._observe = observer or (lambda function, outcome: None)
         self._constants = gateway.constants()
+        self._info = gateway.describe()
 
     @property
     def constants(self) -> ProtocolConstants:
@@ -132,6 +135,14 @@ class ChainRelay:
     def now(self, tx: Tx) -> int:
         """Ledger time."""
         return int(self._gateway.now(tx=tx))
+
+    def latest_ledger(self, tx: Tx) -> int:
+        """The sequence of the latest closed ledger."""
+        return self._run("latest_ledger", lambda: int(self._gateway.latest_ledger(tx=tx)))
+
+    def describe(self) -> ChainInfo:
+        """Which chain this is: gateway, network passphrase, RPC endpoint, contract ids."""
+        return self._info
 
     def events_after(self, cursor: int, *, limit: int, tx: Tx) -> list[ContractEvent]:
         """Contract events after *cursor*, oldest first."""

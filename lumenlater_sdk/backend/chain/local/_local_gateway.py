@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from stellar_sdk import Keypair
+from stellar_sdk import Keypair, Network
 
 from ...db import Database, Row, Tx, migrate
-from .._gateway import CONTRACTS, ChainGateway, ContractError, ContractEvent, TxRecord
+from .._gateway import CONTRACTS, ChainGateway, ChainInfo, ContractError, ContractEvent, TxRecord
 from .._sandbox import SandboxControls
 from ._bnpl_core import BnplCore
 from ._constants import ProtocolConstants
@@ -143,6 +143,15 @@ class LocalGateway(ChainGateway, SandboxControls):
     def constants(self) -> ProtocolConstants:
         """The constants the local contracts were built with."""
         return self._constants
+
+    def latest_ledger(self, *, tx: Tx | None = None) -> int:
+        """The ``chain_ledger`` sequence: the last ledger a state-changing call closed."""
+        with self._reading(tx) as t:
+            return int(self._ledger(t)["sequence"])
+
+    def describe(self) -> ChainInfo:
+        """Gateway ``local``: the standalone network's passphrase, no RPC endpoint."""
+        return ChainInfo("local", Network.STANDALONE_NETWORK_PASSPHRASE, None, self._ids)
 
     # --- SandboxControls -------------------------------------------------------------
     def advance_clock(self, seconds: int, *, tx: Tx | None = None) -> int:
