@@ -51,6 +51,7 @@ TRAP_MESSAGES = {
     "Bill not found": "missing_record",
     "Merchant not found": "missing_record",
     "Config not found": "missing_record",
+    "Metadata not found": "missing_record",
 }
 """The engine's internal panic strings, by the reason a test names them with."""
 

@@ -156,7 +156,7 @@ def test_liquidation_after_29_days(world: World) -> None:
     world.pay(bill_id, user)
     gw.advance_clock(29 * DAY)
     index = gw.read("lp_token", "exchange_rate")
-    shares_before = gw.read("lp_token", "shares", [user.public_key])
+    shares_before = gw.read("lp_token", "raw_shares", [user.public_key])
     liq_usdc_before = world.usdc(liquidator.public_key)
     rec = gw.invoke(
         "bnpl_core", "liquidate_bill", [bill_id, liquidator.public_key], signer=liquidator
@@ -172,7 +172,7 @@ def test_liquidation_after_29_days(world: World) -> None:
         "total_liquidated": total,
     }
     burned = total * 10**9 // index
-    assert gw.read("lp_token", "shares", [user.public_key]) == shares_before - burned
+    assert gw.read("lp_token", "raw_shares", [user.public_key]) == shares_before - burned
     assert world.usdc(liquidator.public_key) - liq_usdc_before == penalty // 2
     assert world.bill_status(bill_id) == "Liquidated"
     assert gw.read("lp_token", "total_borrowed") == 0

@@ -224,7 +224,7 @@ def test_deposit_mints_shares_at_the_index(world: World) -> None:
     index = gw.read("lp_token", "exchange_rate")
     assert index > 10**9
     gw.invoke("lp_token", "deposit", [user.public_key, 100 * USDC], signer=user)
-    shares = gw.read("lp_token", "shares", [user.public_key])
+    shares = gw.read("lp_token", "raw_shares", [user.public_key])
     assert shares == 200 * USDC + 100 * USDC * 10**9 // index
     assert world.lp(user.public_key) == shares * index // 10**9
 
@@ -262,12 +262,12 @@ def test_withdraw_is_limited_to_the_available_balance(world: World) -> None:
     assert world.lp(user.public_key) >= locked
     world.repay(bill_id, user)
     rest = world.lp(user.public_key)
-    shares = gw.read("lp_token", "shares", [user.public_key])
+    shares = gw.read("lp_token", "raw_shares", [user.public_key])
     index = gw.read("lp_token", "exchange_rate")
     gw.invoke("lp_token", "withdraw", [user.public_key, rest], signer=user)
     # Shares to burn truncate toward zero, as in the contract: at most dust stays behind.
     left = shares - rest * 10**9 // index
-    assert gw.read("lp_token", "shares", [user.public_key]) == left
+    assert gw.read("lp_token", "raw_shares", [user.public_key]) == left
     assert world.lp(user.public_key) == left * index // 10**9 <= 1
 
 
@@ -290,7 +290,7 @@ def test_transfer_is_limited_to_the_available_balance(world: World) -> None:
     assert rec.events == ()  # as deployed: lp_token emits no transfer event
     index = gw.read("lp_token", "exchange_rate")
     moved = available * 10**9 // index  # shares, truncated
-    assert gw.read("lp_token", "shares", [other.public_key]) == moved
+    assert gw.read("lp_token", "raw_shares", [other.public_key]) == moved
     assert world.lp(other.public_key) == moved * index // 10**9
 
 
@@ -308,7 +308,7 @@ def test_pool_functions_are_bnpl_core_only(world: World) -> None:
 def test_update_index_distributes_a_donation(world: World) -> None:
     gw, lp = world.gw, world.g.liquidity_provider
     pool = gw.contract_id("lp_token")
-    supply = gw.read("lp_token", "total_shares")
+    supply = gw.read("lp_token", "total_raw_shares")
     assets = world.usdc(pool) + gw.read("lp_token", "total_borrowed")
     gw.fund_wallet(lp, usdc=1_000 * USDC)
     gw.invoke("usdc", "transfer", [lp.public_key, pool, 1_000 * USDC], signer=lp)

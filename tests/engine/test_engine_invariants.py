@@ -211,7 +211,7 @@ class LedgerMachine(RuleBasedStateMachine):
             + bill["principal"] // 100
         )
         index = self.read("lp_token", "exchange_rate")
-        shares = self.read("lp_token", "shares", bill["user"])
+        shares = self.read("lp_token", "raw_shares", bill["user"])
         expected = (
             "not_lp_token_holder"
             if nobody
@@ -267,8 +267,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def shares_add_up_and_bill_events_match_statuses(self) -> None:
         users = [*self.users, *self.g.wallets.values(), self.g.liquidity_provider]
-        held = sum(self.read("lp_token", "shares", u.public_key) for u in users)
-        assert held == self.read("lp_token", "total_shares")
+        held = sum(self.read("lp_token", "raw_shares", u.public_key) for u in users)
+        assert held == self.read("lp_token", "total_raw_shares")
         statuses = Counter(self.read("bnpl_core", "get_bill", b)["status"] for b in self.bills)
         names = Counter(
             e.name for e in self.gw.events_after(0, limit=1_000_000) if e.contract == "bnpl_core"

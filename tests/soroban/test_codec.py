@@ -291,6 +291,8 @@ class Story:
             "utilization_ratio",
             "underlying_asset",
             "get_bnpl_core",
+            "total_raw_shares",
+            "metadata",
             "decimals",
             "name",
             "symbol",
@@ -316,8 +318,15 @@ class Story:
                 "get_user_borrowing_power",
             ):
                 self.read("bnpl_core", fn, [user])
-            for fn in ("balance", "available_balance", "get_locked_balance", "get_balance_info"):
+            for fn in (
+                "balance",
+                "raw_shares",
+                "available_balance",
+                "get_locked_balance",
+                "get_balance_info",
+            ):
                 self.read("lp_token", fn, [user])
+            self.read("lp_token", "allowance", [user, core])
             self.read("usdc", "balance", [user])
             self.read("usdc", "allowance", [user, core])
         for holder in (core, lp, usdc):
@@ -366,6 +375,11 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         s.invoke("lp_token", "deposit", [u, 50 * USDC], user)
         s.invoke("lp_token", "withdraw", [u, 20 * USDC], user)
         s.invoke("lp_token", "transfer", [u, m, 3 * USDC], user)
+        s.invoke("lp_token", "approve", [u, m, 5 * USDC, 2**32 - 1], user)
+        s.invoke("lp_token", "transfer_from", [m, u, m, USDC], merchant)
+        s.invoke("lp_token", "burn_from", [m, u, USDC], merchant)
+        s.invoke("lp_token", "burn", [u, USDC], user)
+        s.invoke("lp_token", "mint", [u, 5 * USDC], admin)
         s.invoke("lp_token", "update_index", [], admin)
         s.invoke("lp_token", "set_bnpl_core", [gw.contract_id("bnpl_core")], admin)
         s.invoke("usdc", "mint", [m, 7 * USDC], admin)
@@ -380,7 +394,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
 # bnpl_core's sub-calls, or (initialize) the engine takes other arguments. Their values
 # are built by hand in the engine's conventions.
 def synthetic(s: Story) -> dict[tuple[str, str], tuple[list[Any], Any]]:
-    core, lp, usdc = (s.gw.contract_id(c) for c in ("bnpl_core", "lp_token", "usdc"))
+    core, usdc = (s.gw.contract_id(c) for c in ("bnpl_core", "usdc"))
     cfg = s.gw.read("bnpl_core", "get_config")
     u, a = s.g.wallets["approve"].public_key, s.g.admin.public_key
     metadata = {"decimal": 7, "name": "BNPL LP Token", "symbol": "BNPLP"}
@@ -394,15 +408,6 @@ def synthetic(s: Story) -> dict[tuple[str, str], tuple[list[Any], Any]]:
         ("lp_token", "borrow"): ([core, 100 * USDC], None),
         ("lp_token", "repay"): ([core, 100 * USDC], None),
         ("lp_token", "repay_with_burn"): ([u, 100 * USDC, 2 * USDC], None),
-        ("lp_token", "mint"): ([u, 5], None),
-        ("lp_token", "raw_shares"): ([u], 10**27),
-        ("lp_token", "total_raw_shares"): ([], 2**128 - 1),
-        ("lp_token", "allowance"): ([u, core], 0),
-        ("lp_token", "approve"): ([u, core, 5, 2**32 - 1], None),
-        ("lp_token", "transfer_from"): ([core, u, lp, 5], None),
-        ("lp_token", "burn"): ([u, 5], None),
-        ("lp_token", "burn_from"): ([core, u, 5], None),
-        ("lp_token", "metadata"): ([], metadata),
         ("usdc", "initialize"): ([a, "USD Coin", "USDC", 7, 10_000_000_000_000], None),
         ("usdc", "burn"): ([u, 5], None),
         ("usdc", "burn_from"): ([core, u, 5], None),
@@ -457,15 +462,24 @@ def test_merchant_result_is_the_deployed_struct(story: Story) -> None:
 
 
 def test_engine_only_functions_are_refused_by_name(story: Story) -> None:
-    # The engine's shares / total_shares values fit the deployed raw_shares' u128.
-    u = story.g.wallets["approve"].public_key
-    for fn, args in (("shares", [u]), ("total_shares", [])):
-        value = story.gw.read("lp_token", fn, args)
-        assert round_trip_result("lp_token", "raw_shares", [u], value) == value
-        with pytest.raises(ValueError, match=rf"^lp_token has no function '{fn}': the engine"):
-            encode_args("lp_token", fn, args)
     with pytest.raises(ValueError, match=r"^usdc has no function 'admin': the deployed USDC"):
         decode_result("usdc", "admin", scval.to_address(ZERO))
+    with refused(ValueError, "lp_token has no function 'shares'"):  # raw_shares, as deployed
+        encode_args("lp_token", "shares", [ZERO])
+
+
+def test_lp_shares_and_metadata_as_deployed(story: Story) -> None:
+    raw = [r for c, f, _, r in story.reads if (c, f) == ("lp_token", "raw_shares")]
+    assert all(isinstance(v, int) and v >= 0 for v in raw) and any(raw)
+    encoded = encode_result("lp_token", "total_raw_shares", max(raw))
+    assert encoded.type == xdr.SCValType.SCV_U128
+    metadata = story.gw.read("lp_token", "metadata")
+    assert metadata == {"decimal": 7, "name": "BNPL LP Token", "symbol": "BNPLP"}
+    assert set(struct_entries(encode_result("lp_token", "metadata", metadata))) == {
+        "decimal",
+        "name",
+        "symbol",
+    }
 
 
 def test_engine_initialize_arguments_are_refused(story: Story) -> None:

@@ -15,6 +15,7 @@ __all__ = [
     "APPROVE_COLLATERAL",
     "DEFAULT_POOL_LIQUIDITY",
     "LIMITED_BORROWING",
+    "LP_METADATA",
     "ROLES",
     "WALLET_NAMES",
     "WALLET_USDC",
@@ -36,6 +37,9 @@ LIMITED_BORROWING = 100 * USDC_UNIT
 
 WALLET_USDC = 10_000 * USDC_UNIT
 """Spendable USDC given to the ``approve`` and ``limited`` wallets, for repayments."""
+
+LP_METADATA = {"decimal": 7, "name": "BNPL LP Token", "symbol": "BNPLP"}
+"""The lp_token's ``TokenMetadata``, as upstream initialises it (SOROBAN.md §1)."""
 
 ROLES = ("admin", "treasury", "insurance", "liquidity_provider")
 WALLET_NAMES = ("approve", "decline", "limited")

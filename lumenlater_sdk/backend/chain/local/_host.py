@@ -84,6 +84,19 @@ def _check_arg(contract: str, function: str, i: int, kind: str, value: Any) -> A
         ):
             return MERCHANT_STATUSES[value]
         raise invalid_input(contract, f"{where} must be a MerchantStatus, got {value!r}")
+    if kind == "token_metadata":
+        # TokenMetadata {decimal: u32, name: String, symbol: String}
+        if (
+            not isinstance(value, Mapping)
+            or set(value) != {"decimal", "name", "symbol"}
+            or not isinstance(value["name"], str)
+            or not isinstance(value["symbol"], str)
+        ):
+            raise invalid_input(
+                contract, f"{where} must be a TokenMetadata {{decimal, name, symbol}}"
+            )
+        decimal = _check_arg(contract, function, i, "u32", value["decimal"])
+        return {"decimal": decimal, "name": value["name"], "symbol": value["symbol"]}
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid_input(contract, f"{where} must be an integer ({kind}), got {value!r}")
     low, high = {"i128": (-_I128, _I128), "u64": (0, _U64), "u32": (0, _U32)}[kind]

@@ -19,6 +19,7 @@ from ._genesis import (
     APPROVE_COLLATERAL,
     DEFAULT_POOL_LIQUIDITY,
     LIMITED_BORROWING,
+    LP_METADATA,
     ROLES,
     WALLET_USDC,
     Genesis,
@@ -381,7 +382,9 @@ class LocalGateway(ChainGateway, SandboxControls):
         admin = keys["admin"]
         ids = self._ids
         self._execute(t, "usdc", "initialize", [admin.public_key], admin)
-        self._execute(t, "lp_token", "initialize", [admin.public_key, ids["usdc"]], admin)
+        self._execute(
+            t, "lp_token", "initialize", [admin.public_key, ids["usdc"], LP_METADATA], admin
+        )
         self._execute(t, "lp_token", "set_bnpl_core", [ids["bnpl_core"]], admin)
         self._execute(
             t,

@@ -22,44 +22,59 @@ class LpToken(Contract):
 
     NAME = "lp_token"
     FUNCTIONS = {
-        "initialize": Signature(("address", "address")),
+        "initialize": Signature(("address", "address", "token_metadata")),
         "set_bnpl_core": Signature(("address",)),
         "update_index": Signature(()),
         "deposit": Signature(("address", "i128")),
         "withdraw": Signature(("address", "i128")),
+        "mint": Signature(("address", "i128")),
+        "approve": Signature(("address", "address", "i128", "u32")),
         "transfer": Signature(("address", "address", "i128")),
+        "transfer_from": Signature(("address", "address", "address", "i128")),
+        "burn": Signature(("address", "i128")),
+        "burn_from": Signature(("address", "address", "i128")),
         "borrow": Signature(("address", "i128")),
         "repay": Signature(("address", "i128")),
         "repay_with_burn": Signature(("address", "i128", "i128")),
         "balance": Signature(("address",), view=True),
-        "shares": Signature(("address",), view=True),
+        "raw_shares": Signature(("address",), view=True),
+        "allowance": Signature(("address", "address"), view=True),
         "available_balance": Signature(("address",), view=True),
         "get_locked_balance": Signature(("address",), view=True),
         "get_balance_info": Signature(("address",), view=True),
         "total_supply": Signature((), view=True),
-        "total_shares": Signature((), view=True),
+        "total_raw_shares": Signature((), view=True),
         "total_borrowed": Signature((), view=True),
         "total_underlying": Signature((), view=True),
         "exchange_rate": Signature((), view=True),
         "utilization_ratio": Signature((), view=True),
         "underlying_asset": Signature((), view=True),
         "get_bnpl_core": Signature((), view=True),
+        "metadata": Signature((), view=True),
         "decimals": Signature((), view=True),
         "name": Signature((), view=True),
         "symbol": Signature((), view=True),
     }
 
     # --- setup ------------------------------------------------------------------------
-    def initialize(self, host: Host, admin: str, underlying_asset: str) -> None:
-        """Set the admin and the underlying token; index 1.0, no shares."""
+    def initialize(
+        self, host: Host, admin: str, underlying_asset: str, metadata: dict[str, Any]
+    ) -> None:
+        """Set the admin, the underlying token and the metadata; index 1.0, no shares.
+
+        As deployed there is no already-initialised guard: a second call (signed by the
+        admin it names) resets index, supply, balances, allowances and borrowed.
+        """
         host.require_auth(admin)
-        if host.get("admin") is not None:
-            raise panic(self.NAME, "AlreadyInitialized")
         host.set("admin", admin)
         host.set("asset", underlying_asset)
+        host.set("metadata", dict(metadata))
         host.set("index", INDEX_SCALE)
         host.set("supply", 0)
         host.set("borrowed", 0)
+        for prefix in ("shares:", "allowance:"):
+            for key in host.storage.scan(self.NAME, prefix):
+                host.set(key, 0)
 
     def set_bnpl_core(self, host: Host, bnpl_core: str) -> None:
         """Name the one contract allowed to borrow (admin only)."""
@@ -69,11 +84,15 @@ class LpToken(Contract):
     # --- reads ------------------------------------------------------------------------
     def balance(self, host: Host, id: str) -> int:
         """USDC value of *id*'s shares at the current index."""
-        return amount_for_shares(self.shares(host, id), self._index(host))
+        return amount_for_shares(self.raw_shares(host, id), self._index(host))
 
-    def shares(self, host: Host, id: str) -> int:
-        """Raw shares of *id*."""
+    def raw_shares(self, host: Host, id: str) -> int:
+        """Raw shares of *id* (u128)."""
         return int(host.get(f"shares:{id}", 0))
+
+    def allowance(self, host: Host, from_: str, spender: str) -> int:
+        """What *spender* may still move or burn of *from_*'s LP (USDC units)."""
+        return int(host.get(f"allowance:{from_}:{spender}", 0))
 
     def get_locked_balance(self, host: Host, user: str) -> int:
         """Collateral bnpl_core requires of *user* (0 before bnpl_core is set)."""
@@ -94,10 +113,10 @@ class LpToken(Contract):
 
     def total_supply(self, host: Host) -> int:
         """USDC value of all shares."""
-        return amount_for_shares(self.total_shares(host), self._index(host))
+        return amount_for_shares(self.total_raw_shares(host), self._index(host))
 
-    def total_shares(self, host: Host) -> int:
-        """All shares in existence."""
+    def total_raw_shares(self, host: Host) -> int:
+        """All shares in existence (u128)."""
         return int(host.get("supply", 0))
 
     def total_borrowed(self, host: Host) -> int:
@@ -126,22 +145,29 @@ class LpToken(Contract):
         """The bnpl_core contract id, or ``None``."""
         return host.get("bnpl_core")
 
+    def metadata(self, host: Host) -> dict[str, Any]:
+        """The ``TokenMetadata`` given to ``initialize``; traps before it."""
+        metadata = host.get("metadata")
+        if metadata is None:
+            raise missing(self.NAME, "Metadata")
+        return dict(metadata)
+
     def decimals(self, host: Host) -> int:
-        """What the deployed contract reports (9), although balances are in USDC units."""
-        return 9
+        """7, as deployed (USDC's decimals: balances are in USDC units)."""
+        return 7
 
     def name(self, host: Host) -> str:
-        """The token's name."""
-        return "LumenLater LP"
+        """The metadata's name (upstream: "BNPL LP Token")."""
+        return str(self.metadata(host)["name"])
 
     def symbol(self, host: Host) -> str:
-        """The token's symbol."""
-        return "LLP"
+        """The metadata's symbol (upstream: "BNPLP")."""
+        return str(self.metadata(host)["symbol"])
 
     # --- pool -------------------------------------------------------------------------
     def update_index(self, host: Host) -> None:
         """Raise the index when the pool holds more than its shares are worth (fee yield)."""
-        supply = self.total_shares(host)
+        supply = self.total_raw_shares(host)
         if supply == 0:
             return
         total_assets = self.total_underlying(host) + self.total_borrowed(host)
@@ -160,42 +186,68 @@ class LpToken(Contract):
         host.call("usdc", "transfer", from_, host.address, amount)
         minted = shares_for_amount(amount, self._index(host))
         self._add_shares(host, from_, minted)
-        host.set("supply", self.total_shares(host) + minted)
+        host.set("supply", self.total_raw_shares(host) + minted)
         host.emit(("deposit", from_), {"user": from_, "amount": amount, "shares_minted": minted})
         return amount
 
     def withdraw(self, host: Host, from_: str, amount: int) -> int:
-        """Burn shares worth *amount* (at most the available balance) and return the USDC."""
+        """Burn the shares worth *amount* (at most the available balance) and pay out
+        exactly *amount* USDC, as deployed."""
         host.require_auth(from_)
         if amount <= 0:
             raise panic(self.NAME, "InvalidAmount")
         if amount > self.available_balance(host, from_):
             raise panic(self.NAME, "InsufficientAvailableBalance")
-        index = self._index(host)
-        burned = shares_for_amount(amount, index)
-        if burned > self.shares(host, from_):
+        burned = shares_for_amount(amount, self._index(host))
+        if burned > self.raw_shares(host, from_):
             raise panic(self.NAME, "InsufficientBalance")
-        underlying = amount_for_shares(burned, index)
         self._add_shares(host, from_, -burned)
-        host.set("supply", self.total_shares(host) - burned)
-        host.call("usdc", "transfer", host.address, from_, underlying)
-        host.emit(
-            ("withdraw", from_), {"user": from_, "amount": underlying, "shares_burned": burned}
-        )
-        return underlying
+        host.set("supply", self.total_raw_shares(host) - burned)
+        host.call("usdc", "transfer", host.address, from_, amount)
+        host.emit(("withdraw", from_), {"user": from_, "amount": amount, "shares_burned": burned})
+        return amount
+
+    def mint(self, host: Host, to: str, amount: int) -> None:
+        """Mint shares worth *amount* at the index for *to* (stored admin; no USDC moves)."""
+        host.require_auth(self._admin(host))
+        if amount < 0:
+            raise panic(self.NAME, "InvalidAmount")
+        minted = shares_for_amount(amount, self._index(host))
+        self._add_shares(host, to, minted)
+        host.set("supply", self.total_raw_shares(host) + minted)  # as deployed: no event
+
+    def approve(
+        self, host: Host, from_: str, spender: str, amount: int, expiration_ledger: int
+    ) -> None:
+        """Let *spender* move or burn up to *amount* of *from_*'s LP (expiration ignored)."""
+        host.require_auth(from_)
+        if amount < 0:
+            raise panic(self.NAME, "InvalidAmount")
+        host.set(f"allowance:{from_}:{spender}", amount)  # as deployed: no event
 
     def transfer(self, host: Host, from_: str, to: str, amount: int) -> None:
         """Move LP worth *amount* (at most the available balance)."""
         host.require_auth(from_)
-        if amount < 0:
-            raise panic(self.NAME, "InvalidAmount")
-        if amount > self.available_balance(host, from_):
-            raise panic(self.NAME, "InsufficientAvailableBalance")
-        moved = shares_for_amount(amount, self._index(host))
-        if moved > self.shares(host, from_):
-            raise panic(self.NAME, "InsufficientBalance")
-        self._add_shares(host, from_, -moved)
-        self._add_shares(host, to, moved)  # as deployed: lp_token emits no transfer event
+        self._transfer(host, from_, to, amount)
+
+    def transfer_from(self, host: Host, spender: str, from_: str, to: str, amount: int) -> None:
+        """Move *from_*'s LP worth *amount* against *spender*'s allowance."""
+        host.require_auth(spender)
+        self._spend_allowance(host, from_, spender, amount)
+        self._transfer(host, from_, to, amount)
+
+    def burn(self, host: Host, from_: str, amount: int) -> None:
+        """Burn *from_*'s shares worth *amount* (at most the available balance)."""
+        host.require_auth(from_)
+        self._check_available(host, from_, amount)
+        self._burn(host, from_, amount)
+
+    def burn_from(self, host: Host, spender: str, from_: str, amount: int) -> None:
+        """Burn *from_*'s shares worth *amount* against *spender*'s allowance."""
+        host.require_auth(spender)
+        self._check_available(host, from_, amount)
+        self._spend_allowance(host, from_, spender, amount)
+        self._burn(host, from_, amount)
 
     def borrow(self, host: Host, to: str, amount: int) -> None:
         """Lend pool USDC to *to* (bnpl_core only, no interest)."""
@@ -220,10 +272,10 @@ class LpToken(Contract):
         host.require_auth(core)
         total = amount + fee
         burned = shares_for_amount(total, self._index(host))
-        if burned > self.shares(host, from_):
+        if burned > self.raw_shares(host, from_):
             raise panic(self.NAME, "InsufficientCollateralForLiquidation")
         self._add_shares(host, from_, -burned)
-        host.set("supply", self.total_shares(host) - burned)
+        host.set("supply", self.total_raw_shares(host) - burned)
         host.set("borrowed", max(self.total_borrowed(host) - amount, 0))
         if fee > 0:
             host.call("usdc", "transfer", host.address, core, fee)
@@ -245,5 +297,32 @@ class LpToken(Contract):
             raise missing(self.NAME, "bnpl_core address")
         return str(core)
 
+    def _check_available(self, host: Host, from_: str, amount: int) -> None:
+        if amount < 0:
+            raise panic(self.NAME, "InvalidAmount")
+        if amount > self.available_balance(host, from_):
+            raise panic(self.NAME, "InsufficientAvailableBalance")
+
+    def _spend_allowance(self, host: Host, from_: str, spender: str, amount: int) -> None:
+        current = self.allowance(host, from_, spender)
+        if current < amount:
+            raise panic(self.NAME, "AllowanceExceeded")
+        host.set(f"allowance:{from_}:{spender}", current - amount)
+
+    def _transfer(self, host: Host, from_: str, to: str, amount: int) -> None:
+        self._check_available(host, from_, amount)
+        moved = shares_for_amount(amount, self._index(host))
+        if moved > self.raw_shares(host, from_):
+            raise panic(self.NAME, "InsufficientBalance")
+        self._add_shares(host, from_, -moved)
+        self._add_shares(host, to, moved)  # as deployed: lp_token emits no transfer event
+
+    def _burn(self, host: Host, from_: str, amount: int) -> None:
+        burned = shares_for_amount(amount, self._index(host))
+        if burned > self.raw_shares(host, from_):
+            raise panic(self.NAME, "InsufficientBalance")
+        self._add_shares(host, from_, -burned)
+        host.set("supply", self.total_raw_shares(host) - burned)  # as deployed: no event
+
     def _add_shares(self, host: Host, user: str, delta: int) -> None:
-        host.set(f"shares:{user}", self.shares(host, user) + delta)
+        host.set(f"shares:{user}", self.raw_shares(host, user) + delta)

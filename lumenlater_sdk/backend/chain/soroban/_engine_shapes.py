@@ -16,10 +16,6 @@ __all__ = [
 ]
 
 ENGINE_ONLY_FUNCTIONS: Mapping[tuple[str, str], str] = {
-    ("lp_token", "shares"): "the engine's lp_token.shares is the deployed raw_shares (-> u128)",
-    ("lp_token", "total_shares"): (
-        "the engine's lp_token.total_shares is the deployed total_raw_shares (-> u128)"
-    ),
     ("usdc", "admin"): (
         "the deployed USDC has no admin() getter; its admin is in instance storage (DataKey Admin)"
     ),
@@ -27,9 +23,6 @@ ENGINE_ONLY_FUNCTIONS: Mapping[tuple[str, str], str] = {
 """Functions the engine has and the deployed contracts do not (name → note)."""
 
 ENGINE_SIGNATURES: Mapping[tuple[str, str], str] = {
-    ("lp_token", "initialize"): (
-        "the local engine's lp_token.initialize(admin, underlying_asset) takes no metadata"
-    ),
     ("usdc", "initialize"): (
         "the local engine's usdc.initialize(admin) takes no name, symbol, decimals or mint_limit"
     ),
