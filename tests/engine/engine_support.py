@@ -52,6 +52,10 @@ TRAP_MESSAGES = {
     "Merchant not found": "missing_record",
     "Config not found": "missing_record",
     "Metadata not found": "missing_record",
+    "Amount must be positive": "invalid_amount",
+    "Daily mint limit exceeded": "mint_limit",
+    "Insufficient allowance": "insufficient_balance",
+    "Insufficient balance": "insufficient_balance",
 }
 """The engine's internal panic strings, by the reason a test names them with."""
 

@@ -318,7 +318,7 @@ def test_repay_without_usdc_is_refused_by_the_token(world: World) -> None:
     bill_id = world.bill(poor, BILL)
     world.pay(bill_id, poor)
     world.allow(bill_id, poor)
-    with refused_by("insufficient_balance", "insufficient balance", contract="usdc") as e:
+    with refused_by("insufficient_balance", "Insufficient balance", contract="usdc") as e:
         gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=poor)
     assert (e.value.contract, reason_of(e.value)) == ("usdc", "insufficient_balance")
     assert world.bill_status(bill_id) == "Paid"
@@ -328,12 +328,12 @@ def test_repay_pulls_with_transfer_from_and_needs_the_users_approval(world: Worl
     gw, user = world.gw, world.approve
     bill_id = world.bill(user, BILL)
     world.pay(bill_id, user)
-    with refused_by("insufficient_balance", "allowance exceeded", contract="usdc") as e:
+    with refused_by("insufficient_balance", "Insufficient allowance", contract="usdc") as e:
         gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)  # no approve first
     assert (e.value.code, e.value.name) == (0, TRAPPED)
     core = gw.contract_id("bnpl_core")
     gw.invoke("usdc", "approve", [user.public_key, core, BILL - 1, 0], signer=user)
-    with refused_by("insufficient_balance", "allowance exceeded", contract="usdc"):
+    with refused_by("insufficient_balance", "Insufficient allowance", contract="usdc"):
         gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)  # one stroop short
     assert world.bill_status(bill_id) == "Paid"
     world.repay(bill_id, user)

@@ -333,17 +333,19 @@ def test_utilization_ratio_in_basis_points(world: World) -> None:
 # --- usdc ------------------------------------------------------------------------------
 def test_usdc_mint_transfer_and_allowance(gw: LocalGateway, genesis: Genesis) -> None:
     a, b, c = Keypair.random(), Keypair.random(), Keypair.random()
-    rec = gw.invoke("usdc", "mint", [a.public_key, 7 * USDC], signer=genesis.admin)
+    # The faucet: the recipient signs its own mint; the admin only appears in the topics.
+    with refused("unauthorized"):
+        gw.invoke("usdc", "mint", [a.public_key, USDC], signer=genesis.admin)
+    rec = gw.invoke("usdc", "mint", [a.public_key, 7 * USDC], signer=a)
     assert rec.events[0].topics == ("mint", genesis.admin.public_key, a.public_key)
     assert rec.events[0].data == 7 * USDC
-    with refused("unauthorized"):
-        gw.invoke("usdc", "mint", [a.public_key, USDC], signer=a)
     gw.invoke("usdc", "transfer", [a.public_key, b.public_key, 2 * USDC], signer=a)
     assert gw.read("usdc", "balance", [b.public_key]) == 2 * USDC
-    with refused("insufficient_balance"):
+    with refused("insufficient_balance", "Insufficient balance"):
         gw.invoke("usdc", "transfer", [a.public_key, b.public_key, 6 * USDC], signer=a)
-    with refused("invalid_amount"):
-        gw.invoke("usdc", "transfer", [a.public_key, b.public_key, -1], signer=a)
+    for amount in (0, -1):  # zero transfers fail too
+        with refused("invalid_amount", "Amount must be positive"):
+            gw.invoke("usdc", "transfer", [a.public_key, b.public_key, amount], signer=a)
     with refused("unauthorized"):
         gw.invoke("usdc", "transfer", [a.public_key, b.public_key, 1], signer=b)
     gw.invoke("usdc", "approve", [a.public_key, c.public_key, 3 * USDC, 1000], signer=a)
@@ -352,12 +354,95 @@ def test_usdc_mint_transfer_and_allowance(gw: LocalGateway, genesis: Genesis) ->
         "usdc", "transfer_from", [c.public_key, a.public_key, c.public_key, 2 * USDC], signer=c
     )
     assert gw.read("usdc", "allowance", [a.public_key, c.public_key]) == USDC
-    with refused("insufficient_balance", "allowance exceeded"):
+    with refused("invalid_amount", "Amount must be positive"):
+        gw.invoke("usdc", "transfer_from", [c.public_key, a.public_key, c.public_key, 0], signer=c)
+    with refused("insufficient_balance", "Insufficient allowance"):
         gw.invoke(
             "usdc", "transfer_from", [c.public_key, a.public_key, c.public_key, 2 * USDC], signer=c
         )
     assert gw.read("usdc", "balance", [a.public_key]) == 3 * USDC
     assert (gw.read("usdc", "decimals"), gw.read("usdc", "symbol")) == (7, "USDC")
+    assert gw.read("usdc", "name") == "USD Coin"
+
+
+def test_usdc_mint_is_limited_per_address_per_utc_day(gw: LocalGateway, genesis: Genesis) -> None:
+    a, b = Keypair.random(), Keypair.random()
+    limit = gw.read("usdc", "get_mint_limit")
+    assert limit == 10_000_000_000_000  # 1,000,000 USDC, as upstream initialises it
+    for amount in (0, -1):
+        with refused("invalid_amount", "Amount must be positive"):
+            gw.invoke("usdc", "mint", [a.public_key, amount], signer=a)
+    supply = gw.read("usdc", "total_supply")
+    gw.invoke("usdc", "mint", [a.public_key, limit - 1], signer=a)
+    assert gw.read("usdc", "get_daily_minted", [a.public_key]) == limit - 1
+    with refused("mint_limit", "Daily mint limit exceeded"):
+        gw.invoke("usdc", "mint", [a.public_key, 2], signer=a)
+    gw.invoke("usdc", "mint", [a.public_key, 1], signer=a)
+    gw.invoke("usdc", "mint", [b.public_key, limit], signer=b)  # per address
+    assert gw.read("usdc", "total_supply") == supply + 2 * limit
+    # A new UTC day (timestamp // 86400) starts a new allowance.
+    now = gw.now()
+    gw.advance_clock(DAY - now % DAY - 1)
+    with refused("mint_limit"):
+        gw.invoke("usdc", "mint", [a.public_key, 1], signer=a)
+    gw.advance_clock(1)
+    assert gw.read("usdc", "get_daily_minted", [a.public_key]) == 0
+    gw.invoke("usdc", "mint", [a.public_key, limit], signer=a)
+
+
+def test_usdc_burn_and_burn_from(gw: LocalGateway, genesis: Genesis) -> None:
+    a, s = Keypair.random(), Keypair.random()
+    gw.invoke("usdc", "mint", [a.public_key, 10 * USDC], signer=a)
+    supply = gw.read("usdc", "total_supply")
+    with refused("invalid_amount", "Amount must be positive"):
+        gw.invoke("usdc", "burn", [a.public_key, 0], signer=a)
+    with refused("insufficient_balance", "Insufficient balance"):
+        gw.invoke("usdc", "burn", [a.public_key, 11 * USDC], signer=a)
+    rec = gw.invoke("usdc", "burn", [a.public_key, 4 * USDC], signer=a)
+    assert [(e.topics, e.data) for e in rec.events] == [(("burn", a.public_key), 4 * USDC)]
+    gw.invoke("usdc", "approve", [a.public_key, s.public_key, 3 * USDC, 0], signer=a)
+    with refused("unauthorized"):
+        gw.invoke("usdc", "burn_from", [s.public_key, a.public_key, USDC], signer=a)
+    with refused("insufficient_balance", "Insufficient allowance"):
+        gw.invoke("usdc", "burn_from", [s.public_key, a.public_key, 4 * USDC], signer=s)
+    rec = gw.invoke("usdc", "burn_from", [s.public_key, a.public_key, 3 * USDC], signer=s)
+    assert [(e.topics, e.data) for e in rec.events] == [(("burn", a.public_key), 3 * USDC)]
+    assert gw.read("usdc", "balance", [a.public_key]) == 3 * USDC
+    assert gw.read("usdc", "total_supply") == supply - 7 * USDC
+
+
+def test_sandbox_funding_mints_with_the_recipients_authority(gw: LocalGateway) -> None:
+    g = gw.genesis()
+    limit = gw.read("usdc", "get_mint_limit")
+    lp = g.liquidity_provider.public_key
+    assert gw.read("lp_token", "balance", [lp]) == 10_000_000 * USDC  # 10 days' limit
+    assert gw.read("usdc", "get_daily_minted", [lp]) == limit
+    user = Keypair.random()
+    records = gw.fund_wallet(user, usdc=limit + 5)
+    mints = [e for r in records for e in r.events if e.name == "mint"]
+    assert mints[0].topics[2] == user.public_key != mints[1].topics[2]
+    assert [e.data for e in mints] == [limit, 5]  # the rest through a one-off faucet account
+    assert gw.read("usdc", "balance", [user.public_key]) == limit + 5
+    assert gw.read("usdc", "get_daily_minted", [user.public_key]) == limit
+
+
+def test_liquidating_a_principal_under_200_units_traps_on_the_zero_transfer(
+    world: World,
+) -> None:
+    # As deployed: the liquidator's half of the 1 % penalty rounds to 0 and the USDC
+    # refuses the zero transfer, so the whole call traps (the API says contract_trapped).
+    gw, lp = world.gw, world.g.liquidity_provider
+    bill_id = world.bill(world.approve, 199)
+    world.pay(bill_id, world.approve)
+    gw.advance_clock(28 * DAY)
+    with refused("invalid_amount", "Amount must be positive", contract="usdc"):
+        gw.invoke("bnpl_core", "liquidate_bill", [bill_id, lp.public_key], signer=lp)
+    assert world.bill_status(bill_id) == "Paid"
+    bill_id = world.bill(world.approve, 200)
+    world.pay(bill_id, world.approve)
+    gw.advance_clock(28 * DAY)
+    gw.invoke("bnpl_core", "liquidate_bill", [bill_id, lp.public_key], signer=lp)
+    assert world.bill_status(bill_id) == "Liquidated"
 
 
 # --- configurable constants ------------------------------------------------------------

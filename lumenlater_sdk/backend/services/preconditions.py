@@ -68,7 +68,11 @@ def check_repay(ctx: ServiceContext, tx: Tx, bill_number: int) -> int:
 def check_liquidate(ctx: ServiceContext, tx: Tx, bill_number: int, liquidator: str) -> None:
     """``liquidate_bill``: "Not LP token holder", "Grace period not expired",
     "Liquidation not possible", then the pool's "insufficient balance for liquidation"
-    (the customer's LP balance below principal + late fee + penalty)."""
+    (the customer's LP balance below principal + late fee + penalty).
+
+    Not decided here: a principal under 200 units, whose liquidator half of the 1 %
+    penalty rounds to 0, traps on USDC's refusal of the zero transfer, on both
+    gateways alike; the relay reports it as ``contract_trapped``."""
     if int(ctx.chain.read("lp_token", "balance", [liquidator], tx=tx)) == 0:
         raise ChainRefused("Not LP token holder", code="not_lp_token_holder")
     bill = _bill(ctx, tx, bill_number)

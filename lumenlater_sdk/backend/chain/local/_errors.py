@@ -45,6 +45,11 @@ PANICS: dict[str, str] = {
     "InsufficientBalance": "insufficient balance",
     "InsufficientCollateralForLiquidation": "insufficient balance for liquidation",
     "AllowanceExceeded": "allowance exceeded",
+    # The USDC test token's own strings (SOROBAN.md §4).
+    "AmountMustBePositive": "Amount must be positive",
+    "DailyMintLimitExceeded": "Daily mint limit exceeded",
+    "InsufficientAllowance": "Insufficient allowance",
+    "UsdcInsufficientBalance": "Insufficient balance",
 }
 
 

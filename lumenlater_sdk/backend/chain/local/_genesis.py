@@ -17,6 +17,7 @@ __all__ = [
     "LIMITED_BORROWING",
     "LP_METADATA",
     "ROLES",
+    "USDC_MINT_LIMIT",
     "WALLET_NAMES",
     "WALLET_USDC",
     "Genesis",
@@ -40,6 +41,9 @@ WALLET_USDC = 10_000 * USDC_UNIT
 
 LP_METADATA = {"decimal": 7, "name": "BNPL LP Token", "symbol": "BNPLP"}
 """The lp_token's ``TokenMetadata``, as upstream initialises it (SOROBAN.md §1)."""
+
+USDC_MINT_LIMIT = 1_000_000 * USDC_UNIT
+"""The USDC faucet's limit per address per UTC day, as upstream initialises it."""
 
 ROLES = ("admin", "treasury", "insurance", "liquidity_provider")
 WALLET_NAMES = ("approve", "decline", "limited")

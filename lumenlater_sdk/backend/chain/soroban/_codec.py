@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from stellar_sdk import xdr
 
-from ._engine_shapes import ENGINE_ONLY_FUNCTIONS, ENGINE_SIGNATURES
 from ._schema import EVENTS, FUNCTIONS, Event, Function
 from ._scval import read_symbol, show, symbol
 from ._types import describe
@@ -33,7 +32,7 @@ __all__ = [
 
 def function_schema(contract: str, function: str) -> Function:
     """The deployed signature of *contract*.*function*; ``ValueError`` if there is none."""
-    return _lookup(FUNCTIONS, ENGINE_ONLY_FUNCTIONS, contract, function, "function")
+    return _lookup(FUNCTIONS, contract, function, "function")
 
 
 def encode_args(contract: str, function: str, args: Sequence[Any]) -> list[xdr.SCVal]:
@@ -133,10 +132,8 @@ def _arguments(contract: str, fn: Function, args: Any, what: str) -> Sequence[An
         raise TypeError(f"{contract}.{fn.name}: {what} must be a list, got {show(args)}")
     if len(args) != len(fn.params):
         expected = ", ".join(f"{p.name}: {describe(p.type)}" for p in fn.params)
-        note = ENGINE_SIGNATURES.get((contract, fn.name))
         raise ValueError(
-            f"{contract}.{fn.name} takes {len(fn.params)} arguments ({expected}),"
-            f" got {len(args)}" + (f"; {note}" if note else "")
+            f"{contract}.{fn.name} takes {len(fn.params)} arguments ({expected}), got {len(args)}"
         )
     return args
 
@@ -146,27 +143,20 @@ def _arg_where(contract: str, fn: Function, i: int) -> str:
 
 
 def _event_schema(contract: str, name: str) -> Event:
-    return _lookup(EVENTS, {}, contract, name, "event")
+    return _lookup(EVENTS, contract, name, "event")
 
 
 T = TypeVar("T")
 
 
-def _lookup(
-    table: Mapping[str, Mapping[str, T]],
-    engine_only: Mapping[tuple[str, str], str],
-    contract: str,
-    name: str,
-    what: str,
-) -> T:
-    # One refusal text for functions and events; an engine-only name says why.
+def _lookup(table: Mapping[str, Mapping[str, T]], contract: str, name: str, what: str) -> T:
+    # One refusal text for functions and events.
     per_contract = table.get(contract)
     if per_contract is None:
         raise ValueError(f"unknown contract {contract!r} (expected one of {', '.join(table)})")
     found = per_contract.get(name)
     if found is None:
-        note = engine_only.get((contract, name))
-        raise ValueError(f"{contract} has no {what} {name!r}" + (f": {note}" if note else ""))
+        raise ValueError(f"{contract} has no {what} {name!r}")
     return found
 
 
