@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,12 +24,14 @@ def _fund(ledger: RpcLedger, address: str) -> tuple[int, str]:
         if ledger.account(address, tx=t) is not None:
             return 400, "account already exists"
         ledger.create_account(t, address, FRIENDBOT_XLM)
-        # The sandbox admin mints (the engine's USDC mint is admin-authorised).
+        # USDC's mint is the recipient's own faucet call (authorised by `to`); friendbot
+        # makes it on the new account's behalf, as Stellar's friendbot funds accounts
+        # without their signature.
         ledger.gateway.fund_wallet(Keypair.from_public_key(address), usdc=FRIENDBOT_USDC, tx=t)
     return 200, address
 
 
-def friendbot(ledger: RpcLedger):  # type: ignore[no-untyped-def]
+def friendbot(ledger: RpcLedger) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint."""
 
     async def serve(request: Request) -> Response:

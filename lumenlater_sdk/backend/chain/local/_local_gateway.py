@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from stellar_sdk import Keypair, Network
 
@@ -35,6 +35,8 @@ from ._lp_token import LpToken
 from ._schema import COMPONENT, MIGRATIONS
 from ._storage import Storage, dumps, loads
 from ._usdc import UsdcToken
+
+H = TypeVar("H", bound=Host)
 
 __all__ = ["LocalGateway"]
 
@@ -288,15 +290,43 @@ class LocalGateway(ChainGateway, SandboxControls):
     def _execute(
         self, t: Tx, contract: str, function: str, args: Sequence[Any], signer: Keypair
     ) -> TxRecord:
+        def make_host(storage: Storage, timestamp: int) -> Host:
+            return self._host(storage, timestamp, signer.public_key)
+
+        record, _ = self._apply(t, contract, function, args, make_host, signer.public_key)
+        return record
+
+    def _apply(
+        self,
+        t: Tx,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        make_host: Callable[[Storage, int], H],
+        signer: str,
+        *,
+        digest: str | None = None,
+        check: Callable[[H], None] | None = None,
+    ) -> tuple[TxRecord, H]:
+        """Run one call as a new ledger on *t* (which holds the ledger lock's transaction).
+
+        *make_host* builds the host the contract runs on (the RPC ledger's records its
+        auth trees and footprint); *digest* is the transaction hash to record (the
+        envelope's, for a Stellar transaction; else one derived from the call); *check*
+        may refuse the call after it ran, before anything is written.
+        """
         ledger = self._ledger(t, lock=True)
         timestamp = self._time(ledger)
         sequence = int(ledger["sequence"]) + 1
         storage = Storage(t)
-        host = self._host(storage, timestamp, signer.public_key)
+        host = make_host(storage, timestamp)
         typed = host.typed_args(contract, function, args, view=False)
         result = host.call(contract, function, *typed)
+        if check is not None:
+            check(host)
         # The contract accepted the call: only now does anything reach the database.
-        digest = tx_hash(self._ids[contract], function, typed, signer.public_key, sequence)
+        if digest is None:
+            digest = tx_hash(self._ids[contract], function, typed, signer, sequence)
         storage.flush()
         event_id = int(ledger["event_id"])
         events: list[ContractEvent] = []
@@ -324,7 +354,7 @@ class LocalGateway(ChainGateway, SandboxControls):
                 contract,
                 function,
                 dumps(typed),
-                signer.public_key,
+                signer,
                 timestamp,
                 dumps(result),
             ),
@@ -333,7 +363,7 @@ class LocalGateway(ChainGateway, SandboxControls):
             "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ? WHERE id = 1",
             (sequence, event_id, timestamp),
         )
-        return TxRecord(digest, sequence, timestamp, result, tuple(events))
+        return TxRecord(digest, sequence, timestamp, result, tuple(events)), host
 
     def _insert_events(self, t: Tx, events: Sequence[ContractEvent]) -> None:
         for start in range(0, len(events), _EVENT_BATCH):

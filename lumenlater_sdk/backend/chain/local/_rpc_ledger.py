@@ -10,7 +10,7 @@ state, so a call and its account, nonce and transaction rows commit together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -188,59 +188,19 @@ class RpcLedger:
         authorized: frozenset[str],
         tx_hash: str,
         signer: str,
-        check: Any = None,
+        check: Callable[[AuthHost], None] | None = None,
     ) -> tuple[TxRecord, AuthHost]:
         """Run a call in one new ledger, recorded under *tx_hash*; a refusal (the engine's
         ``ContractError``, or whatever *check* raises when given the host after the call)
         writes nothing. *signer* is the address recorded as the call's authoriser."""
-        g = self._g
-        with g._atomic(t):
-            row = g._ledger(t, lock=True)
-            timestamp = g._time(row)
-            sequence = int(row["sequence"]) + 1
-            storage = Storage(t)
-            host = self._host(storage, timestamp, authorized)
-            typed = host.typed_args(contract, function, args, view=False)
-            result = host.call(contract, function, *typed)
-            if check is not None:
-                check(host)
-            storage.flush()
-            event_id = int(row["event_id"])
-            events = []
-            for pending in host.events:
-                event_id += 1
-                events.append(
-                    ContractEvent(
-                        cursor=event_id,
-                        contract=pending.contract,
-                        contract_id=g._ids[pending.contract],
-                        topics=tuple(pending.topics),
-                        data=pending.data,
-                        ledger=sequence,
-                        timestamp=timestamp,
-                        tx_hash=tx_hash,
-                    )
-                )
-            g._insert_events(t, events)
-            t.send(
-                "INSERT INTO chain_transactions (ledger, hash, contract, function, args, signer,"
-                " timestamp, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sequence,
-                    tx_hash,
-                    contract,
-                    function,
-                    dumps(typed),
-                    signer,
-                    timestamp,
-                    dumps(result),
-                ),
+
+        def make_host(storage: Storage, timestamp: int) -> AuthHost:
+            return self._host(storage, timestamp, authorized)
+
+        with self._g._atomic(t):
+            return self._g._apply(
+                t, contract, function, args, make_host, signer, digest=tx_hash, check=check
             )
-            t.send(
-                "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ? WHERE id = 1",
-                (sequence, event_id, timestamp),
-            )
-        return TxRecord(tx_hash, sequence, timestamp, result, tuple(events)), host
 
     def _host(
         self, storage: Storage, timestamp: int, authorized: frozenset[str] | None
