@@ -10,7 +10,12 @@ from stellar_sdk import Keypair, SorobanServer, TransactionBuilder, scval, xdr
 from stellar_sdk.auth import authorize_entry
 from stellar_sdk.soroban_rpc import EventFilter, EventFilterType, GetTransactionStatus
 
-from lumenlater_sdk.backend.chain.soroban import data_key, decode_data_value, ledger_key
+from lumenlater_sdk.backend.chain.soroban import (
+    data_key,
+    decode_data_value,
+    instance_ledger_key,
+    ledger_key,
+)
 from lumenlater_sdk.backend.testing import SandboxHandle
 
 from .conftest import friend
@@ -173,3 +178,35 @@ def test_trapped_call_fails_without_events_last(
         build(server, user, core, "pay_bill_bnpl", [scval.to_uint64(rec.result)])
     )
     assert sim.error == "HostError: Error(WasmVm, InvalidAction)"
+
+
+def _instance_storage(server: SorobanServer, contract_id: str) -> dict[bytes, xdr.SCVal]:
+    entries = server.get_ledger_entries([instance_ledger_key(contract_id)])
+    data = xdr.LedgerEntryData.from_xdr(entries.entries[0].xdr).contract_data
+    storage = data.val.instance.storage.sc_map
+    return {entry.key.to_xdr_bytes(): entry.val for entry in storage}
+
+
+def test_token_instance_entries_hold_every_deployed_value(
+    sandbox: SandboxHandle, server: SorobanServer
+) -> None:
+    gw = sandbox.backend.gateway
+    holder = friend(sandbox)  # friendbot mints to it today: a LastMint and a DailyMinted
+    usdc = _instance_storage(server, gw.contract_id("usdc"))
+
+    def value(name: str, *key: object) -> object:
+        raw = usdc[data_key("usdc", name, *key).to_xdr_bytes()]
+        return decode_data_value("usdc", name, raw)
+
+    assert value("Metadata") == {"decimal": 7, "name": "USD Coin", "symbol": "USDC"}
+    assert value("MintLimit") == gw.read("usdc", "get_mint_limit")
+    assert value("TotalSupply") == gw.read("usdc", "total_supply")
+    assert value("Balance", holder.public_key) == gw.read("usdc", "balance", [holder.public_key])
+    assert value("DailyMinted", holder.public_key) == gw.read(
+        "usdc", "get_daily_minted", [holder.public_key]
+    )
+    assert value("LastMint", holder.public_key) == gw.now() // 86_400
+    lp = _instance_storage(server, gw.contract_id("lp_token"))
+    metadata = lp[data_key("lp_token", "metadata").to_xdr_bytes()]
+    assert decode_data_value("lp_token", "metadata", metadata) == gw.read("lp_token", "metadata")
+    assert data_key("lp_token", "allowance").to_xdr_bytes() in lp

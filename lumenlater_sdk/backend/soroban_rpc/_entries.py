@@ -113,22 +113,40 @@ def _instance_storage(ledger: RpcLedger, contract: str) -> list[tuple[xdr.SCVal,
         if "config" in state:
             put("Config", state["config"])
     elif contract == "lp_token":
-        for name in ("admin", "asset", "bnpl_core", "index", "supply", "borrowed"):
+        for name in ("admin", "asset", "bnpl_core", "metadata", "index", "supply", "borrowed"):
             if name in state:
                 put(name, state[name])
         balances = {k.split(":", 1)[1]: int(v) for k, v in state.items() if k.startswith("shares:")}
         put("balances", balances)
+        allowances = {
+            tuple(k.split(":", 1)[1].split(":", 1)): int(v)
+            for k, v in state.items()
+            if k.startswith("allowance:")
+        }
+        put("allowance", allowances)
     else:
-        if "admin" in state:
-            put("Admin", state["admin"])
+        # The engine keeps each USDC value under its own key; the deployed token keeps them
+        # as DataKey entries of its instance storage (SOROBAN.md §7).
+        for engine_key, name in _USDC_SINGLE.items():
+            if engine_key in state:
+                put(name, state[engine_key])
         for key, value in state.items():
             kind, _, rest = key.partition(":")
-            if kind == "balance":
-                put("Balance", int(value), rest)
+            if kind in _USDC_PER_ADDRESS:
+                put(_USDC_PER_ADDRESS[kind], value, rest)
             elif kind == "allowance":
                 owner, _, spender = rest.partition(":")
                 put("Allowance", int(value), owner, spender)
     return pairs
+
+
+_USDC_SINGLE = {
+    "admin": "Admin",
+    "metadata": "Metadata",
+    "total_supply": "TotalSupply",
+    "mint_limit": "MintLimit",
+}
+_USDC_PER_ADDRESS = {"balance": "Balance", "last_mint": "LastMint", "daily_minted": "DailyMinted"}
 
 
 def _contract_entry(
