@@ -128,6 +128,7 @@ SQL_HOMES = (
     f"{BACKEND}.chain.local._genesis",  # genesis accounts
     f"{BACKEND}.chain.local._local_gateway",  # ledger, transactions, contract events
     f"{BACKEND}.chain.local._rpc_ledger",  # accounts, nonces, RPC transactions
+    f"{BACKEND}.chain.soroban._journal",  # the soroban gateway's submissions and events
 )
 """Where SQL may be written: these modules, and every module inside these packages."""
 

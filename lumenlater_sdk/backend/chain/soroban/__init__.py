@@ -17,6 +17,8 @@ from ._codec import (
     function_schema,
 )
 from ._errors import decode_contract_error, encode_contract_error, encode_trap
+from ._failures import ChainOutcomeUnknownError
+from ._gateway import SorobanGateway
 from ._schema import EVENTS, FUNCTIONS
 from ._storage_keys import (
     data_key,
@@ -30,6 +32,8 @@ from ._storage_keys import (
 __all__ = [
     "EVENTS",
     "FUNCTIONS",
+    "ChainOutcomeUnknownError",
+    "SorobanGateway",
     "data_key",
     "decode_args",
     "decode_contract_error",

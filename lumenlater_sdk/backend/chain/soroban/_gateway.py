@@ -1,0 +1,313 @@
+"""SorobanGateway: the contracts on a Soroban network, through its JSON-RPC endpoint."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from stellar_sdk import Account, Address, InvokeHostFunction, Keypair, TransactionBuilder, xdr
+from stellar_sdk.auth import authorize_entry
+from stellar_sdk.soroban_rpc import (
+    GetTransactionStatus,
+    SendTransactionStatus,
+)
+
+from ...db import Database, Tx
+from .._constants import ProtocolConstants
+from .._gateway import (
+    AUTH_FAILED,
+    INVALID_INPUT,
+    ChainGateway,
+    ChainInfo,
+    ChainUnavailableError,
+    ContractError,
+    ContractEvent,
+    TxRecord,
+)
+from ._codec import decode_result, encode_args
+from ._events import EventFeed
+from ._failures import (
+    ChainOutcomeUnknownError,
+    result_code,
+    simulation_refusal,
+    submission_refusal,
+)
+from ._journal import SENT, Journal, Submission
+from ._rpc import Rpc, return_value
+
+__all__ = ["SorobanGateway"]
+
+
+_AUTH_LEDGERS = 100  # how long a signed auth entry stays valid (ledgers)
+
+
+class SorobanGateway(ChainGateway):
+    """The three contracts at *contracts* on the network behind *rpc_url*.
+
+    *source* pays the fees and signs every envelope; the *signer* of each call signs
+    only its own auth entries. Submissions from *source* are serialised (one lock
+    and a cached sequence number), each recorded in *db* before it is sent; see
+    :class:`~._journal.Journal`. Reads are simulations; events come from
+    ``getEvents`` with local cursors. Constants are read once, here, and in-flight
+    submissions of an earlier run are reconciled (:meth:`reconcile`).
+    """
+
+    def __init__(
+        self,
+        *,
+        rpc_url: str,
+        network_passphrase: str,
+        contracts: Mapping[str, str],
+        source: Keypair,
+        db: Database,
+        poll_timeout: float = 30.0,
+        poll_interval: float = 0.5,
+        send_attempts: int = 5,
+        tx_timeout: int = 300,
+        rpc_timeout: float = 10.0,
+    ) -> None:
+        self._info = ChainInfo("soroban", network_passphrase, rpc_url, contracts)
+        self._ids = dict(self._info.contracts)
+        self._names = {cid: name for name, cid in self._ids.items()}
+        self._source = source
+        self._rpc = Rpc(rpc_url, timeout=rpc_timeout)
+        self._server = self._rpc.server
+        self._journal = Journal(db)
+        self._feed = EventFeed(
+            self._journal, self._rpc, self._ids, lambda: self._latest_ledger(fresh=True)[0]
+        )
+        self.poll_timeout, self._poll_interval = poll_timeout, poll_interval
+        self._send_attempts, self._tx_timeout = send_attempts, tx_timeout
+        self._submit_lock = threading.Lock()
+        self._sequence: int | None = None  # the source's last used sequence number
+        self._latest: tuple[float, int, int] | None = None  # (fetched at, sequence, close)
+        network = self._rpc.call("getNetwork", self._server.get_network)
+        if network.passphrase != network_passphrase:
+            raise ValueError(
+                f"the RPC at {rpc_url} serves {network.passphrase!r}, not {network_passphrase!r}"
+            )
+        constants = self.read("bnpl_core", "get_protocol_constants")
+        self._constants = ProtocolConstants.from_contract_map(constants)
+        self.reconcile()
+        self.sync_events()  # the first run fixes where event paging starts
+
+    # --- ChainGateway -------------------------------------------------------------------
+    def contract_id(self, contract: str) -> str:
+        """The ``C…`` id configured for ``bnpl_core``, ``lp_token`` or ``usdc``."""
+        try:
+            return self._ids[contract]
+        except KeyError:
+            raise ValueError(f"unknown contract {contract!r}") from None
+
+    def invoke(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        signer: Keypair,
+        tx: Tx | None = None,
+    ) -> TxRecord:
+        """Simulate, sign, send once, wait: the call's record, or ContractError.
+
+        *tx* is not used: a chain call cannot join the caller's database transaction.
+        """
+        host_fn = self._encode(contract, function, args)
+        with self._submit_lock:
+            submission = self._send(contract, function, host_fn, signer)
+        return self._outcome(submission)
+
+    def read(
+        self, contract: str, function: str, args: Sequence[Any] = (), *, tx: Tx | None = None
+    ) -> Any:
+        """Simulate a read-only call and decode ``results[0].xdr``."""
+        host_fn = self._encode(contract, function, args)
+        envelope = self._build(Account(self._source.public_key, 0), contract, function, host_fn, 0)
+        sim = self._rpc.call("simulateTransaction", self._server.simulate_transaction, envelope)
+        if sim.error:
+            raise simulation_refusal(contract, sim.error)
+        if not sim.results:
+            raise ChainUnavailableError(f"simulating {contract}.{function} returned no result")
+        value = xdr.SCVal.from_xdr(sim.results[0].xdr)
+        return decode_result(contract, function, value)
+
+    def events_after(
+        self, cursor: int, *, limit: int = 100, tx: Tx | None = None
+    ) -> list[ContractEvent]:
+        """Catch up with ``getEvents``, then the stored events after *cursor*."""
+        if limit <= 0:
+            return []
+        self.sync_events()
+        self._feed.sync()
+        return [self._feed.event(e) for e in self._journal.events_after(cursor, limit)]
+
+    def now(self, *, tx: Tx | None = None) -> int:
+        """The latest ledger's close time (cached for a second)."""
+        return self._latest_ledger()[1]
+
+    def latest_ledger(self, *, tx: Tx | None = None) -> int:
+        """The latest ledger's sequence (cached for a second)."""
+        return self._latest_ledger()[0]
+
+    def describe(self) -> ChainInfo:
+        """Gateway ``soroban``: the configured passphrase, RPC URL and contract ids."""
+        return self._info
+
+    def constants(self) -> ProtocolConstants:
+        """``bnpl_core.get_protocol_constants()`` as read when the gateway started."""
+        return self._constants
+
+    # --- reconciliation and events -------------------------------------------------------
+    def reconcile(self) -> dict[str, str]:
+        """Settle every submission still ``sent``, by hash: SUCCESS → applied, FAILED →
+        failed, NOT_FOUND once the latest ledger closed after its time bounds → expired
+        (it can never apply); else it stays ``sent``. Returns ``{hash: status}``."""
+        found: dict[str, str] = {}
+        for s in self._journal.submissions(status=SENT):
+            got = self._rpc.call("getTransaction", self._server.get_transaction, s.hash)
+            if got.status == GetTransactionStatus.SUCCESS:
+                self._journal.settle(s.hash, "applied", ledger=int(got.ledger or 0))
+            elif got.status == GetTransactionStatus.FAILED:
+                code = result_code(got.result_xdr)
+                self._journal.settle(s.hash, "failed", detail=code, ledger=int(got.ledger or 0))
+            elif int(got.latest_ledger_close_time) > s.max_time:
+                self._journal.settle(s.hash, "expired", detail="past its time bounds")
+            found[s.hash] = self._status(s.hash)
+        return found
+
+    def submissions(self) -> list[Submission]:
+        """Every transaction this gateway sent (its journal), oldest first."""
+        return self._journal.submissions()
+
+    def sync_events(self) -> int:
+        """Read new contract events of the three contracts into the journal; how many."""
+        return self._feed.sync()
+
+    # --- internals ------------------------------------------------------------------------
+    def _encode(self, contract: str, function: str, args: Sequence[Any]) -> list[xdr.SCVal]:
+        self.contract_id(contract)
+        try:
+            return encode_args(contract, function, list(args))
+        except (TypeError, ValueError) as exc:  # as the host refuses ill-typed arguments
+            raise ContractError(contract, 0, INVALID_INPUT, f"Invalid input: {exc}") from exc
+
+    def _build(
+        self, account: Account, contract: str, function: str, args: list[xdr.SCVal], max_time: int
+    ) -> Any:
+        builder = TransactionBuilder(account, self._info.network_passphrase, base_fee=100)
+        builder.append_invoke_contract_function_op(self._ids[contract], function, args)
+        return builder.add_time_bounds(0, max_time).build()
+
+    def _send(
+        self, contract: str, function: str, args: list[xdr.SCVal], signer: Keypair
+    ) -> Submission:
+        """Build, simulate, sign, record and send one transaction (under the submit lock)."""
+        if self._sequence is None:
+            account = self._rpc.call(
+                "getLedgerEntries", self._server.load_account, self._source.public_key
+            )
+            self._sequence = account.sequence
+        sequence, close = self._latest_ledger(fresh=True)
+        max_time = close + self._tx_timeout
+        account = Account(self._source.public_key, self._sequence)
+        envelope = self._build(account, contract, function, args, max_time)
+        sim = self._rpc.call("simulateTransaction", self._server.simulate_transaction, envelope)
+        if sim.error:
+            raise simulation_refusal(contract, sim.error)
+        envelope = self._rpc.call(
+            "prepareTransaction", self._server.prepare_transaction, envelope, sim
+        )
+        op = envelope.transaction.operations[0]
+        assert isinstance(op, InvokeHostFunction)
+        op.auth = [self._authorize(contract, e, signer, sequence) for e in op.auth]
+        envelope.sign(self._source)
+        submission = Submission(
+            envelope.hash_hex(), contract, function, envelope.to_xdr(), max_time, SENT
+        )
+        self._journal.record_sent(submission)
+        for attempt in range(self._send_attempts):
+            try:
+                sent = self._rpc.call("sendTransaction", self._server.send_transaction, envelope)
+            except ChainUnavailableError as exc:
+                # It may have arrived: never rebuild it, let the poll or reconcile say.
+                self._sequence = None
+                raise ChainOutcomeUnknownError(submission.hash, str(exc)) from exc
+            if sent.status != SendTransactionStatus.TRY_AGAIN_LATER:
+                break
+            time.sleep(min(0.25 * 2**attempt, 4.0))
+        if sent.status in (SendTransactionStatus.PENDING, SendTransactionStatus.DUPLICATE):
+            self._sequence += 1
+            return submission
+        # ERROR, or TRY_AGAIN_LATER every time: not accepted, the sequence is not used.
+        self._sequence = None
+        code = result_code(sent.error_result_xdr)
+        self._journal.settle(submission.hash, "refused", detail=f"{sent.status.value} {code}")
+        refusal = submission_refusal(contract, sent.error_result_xdr)
+        if refusal is not None:
+            raise refusal
+        raise ChainUnavailableError(
+            f"sendTransaction refused {contract}.{function}: {sent.status.value} ({code})"
+        )
+
+    def _authorize(
+        self, contract: str, entry: xdr.SorobanAuthorizationEntry, signer: Keypair, latest: int
+    ) -> xdr.SorobanAuthorizationEntry:
+        creds = entry.credentials
+        if creds.type == xdr.SorobanCredentialsType.SOROBAN_CREDENTIALS_SOURCE_ACCOUNT:
+            return entry  # the source's envelope signature covers it
+        if creds.address is None:
+            raise ContractError(contract, 0, AUTH_FAILED, f"unknown credentials {creds.type}")
+        account = Address.from_xdr_sc_address(creds.address.address).address
+        if account != signer.public_key:
+            raise ContractError(
+                contract, 0, AUTH_FAILED, f"Error(Auth, InvalidAction): {account} did not authorise"
+            )
+        passphrase = self._info.network_passphrase
+        return authorize_entry(entry, signer, latest + _AUTH_LEDGERS, passphrase)
+
+    def _outcome(self, s: Submission) -> TxRecord:
+        """Poll until SUCCESS or FAILED, at most ``poll_timeout``; then reconcile once."""
+        deadline = time.monotonic() + self.poll_timeout
+        got = None
+        while time.monotonic() < deadline:
+            try:
+                got = self._server.get_transaction(s.hash)
+            except Exception:  # the endpoint may come back before the deadline
+                got = None
+            if got is not None and got.status != GetTransactionStatus.NOT_FOUND:
+                break
+            time.sleep(self._poll_interval)
+        if got is None or got.status == GetTransactionStatus.NOT_FOUND:
+            try:
+                got = self._server.get_transaction(s.hash)
+            except Exception as exc:
+                raise ChainOutcomeUnknownError(s.hash, f"{s.hash}: {exc}") from exc
+        if got.status == GetTransactionStatus.NOT_FOUND:
+            raise ChainOutcomeUnknownError(
+                s.hash, f"transaction {s.hash} not applied within {self.poll_timeout}s"
+            )
+        ledger = int(got.ledger or 0)
+        if got.status == GetTransactionStatus.FAILED:
+            self._journal.settle(
+                s.hash, "failed", detail=result_code(got.result_xdr), ledger=ledger
+            )
+            refusal = submission_refusal(s.contract, got.result_xdr)
+            raise refusal or ContractError(s.contract, 0, "txFAILED", "transaction failed")
+        self._journal.settle(s.hash, "applied", ledger=ledger)
+        result = decode_result(s.contract, s.function, return_value(got.result_meta_xdr))
+        per_op = (got.events.contract_events_xdr if got.events else None) or []
+        expected = sum(len(op) for op in per_op)
+        events = self._feed.events_of(s.hash, expected, self._poll_interval)
+        return TxRecord(s.hash, ledger, int(got.create_at or 0), result, tuple(events))
+
+    def _latest_ledger(self, *, fresh: bool = False) -> tuple[int, int]:
+        cached = self._latest
+        if fresh or cached is None or time.monotonic() - cached[0] > 1.0:
+            got = self._rpc.call("getLatestLedger", self._server.get_latest_ledger)
+            cached = self._latest = (time.monotonic(), int(got.sequence), int(got.close_time))
+        return cached[1], cached[2]
+
+    def _status(self, tx_hash: str) -> str:
+        return next(s.status for s in self._journal.submissions() if s.hash == tx_hash)
