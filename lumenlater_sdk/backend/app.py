@@ -13,11 +13,13 @@ from anyio.abc import TaskStatus
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from stellar_sdk import Keypair
 
 from .._version import API_VERSION
 from ._crypto import SecretBox
 from .chain import ChainGateway, Genesis, ProtocolConstants, SandboxControls
 from .chain.local import LocalGateway
+from .chain.soroban import SorobanGateway
 from .config import BackendConfig
 from .db import Database, connect, migrate
 from .delivery import install as install_delivery
@@ -71,7 +73,10 @@ class Backend:
         migrate(self.db, COMPONENT, MIGRATIONS)
         install_delivery(self.db)
         reseal_legacy(self.db, box)
-        if gateway is None:
+        self._chain_db: Database | None = None
+        if gateway is None and config.chain == "soroban":
+            gateway, self._chain_db = soroban_gateway(config)
+        elif gateway is None:
             constants = ProtocolConstants(**dict(config.chain_constants or {}))
             gateway = LocalGateway(self.db, clock=config.clock, constants=constants, sealer=box)
         self.gateway = gateway
@@ -141,6 +146,8 @@ class Backend:
     def close(self) -> None:
         """Close the database (after :meth:`serve` returned)."""
         self.db.close()
+        if self._chain_db is not None:
+            self._chain_db.close()
 
     async def _tick(self, stopping: anyio.Event) -> None:
         while True:
@@ -151,6 +158,53 @@ class Backend:
                 await anyio.to_thread.run_sync(self.run_time_triggers)
             except Exception:  # keep ticking; the next run catches up
                 log.exception("time triggers failed")
+
+
+def journal_url(database_url: str) -> str:
+    """Where the soroban gateway keeps its journal: the backend's own database on
+    PostgreSQL (through a pool of its own, so its commits never wait for a caller's
+    transaction), a file beside it on SQLite (whose single writer is held by the
+    caller's transaction while the gateway must commit)."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or database_url == prefix + ":memory:":
+        return database_url
+    return f"{database_url}.soroban"
+
+
+def soroban_gateway(config: BackendConfig) -> tuple[SorobanGateway, Database]:
+    """The ``soroban`` chain of *config*, and the database its journal is in.
+
+    The fee-paying account's seed is read from ``source_secret_file`` here and kept only
+    in memory. ``ValueError`` (missing options, unreadable key) and
+    :class:`~lumenlater_sdk.backend.chain.ChainUnavailableError` (the RPC does not
+    answer) say what is wrong.
+    """
+    settings = config.soroban()
+    try:
+        seed = settings.source_secret_file.read_text().strip()
+    except OSError as exc:
+        raise ValueError(
+            f"cannot read the source secret file {settings.source_secret_file}: {exc.strerror}"
+        ) from None
+    try:
+        source = Keypair.from_secret(seed)
+    except Exception:  # the message could echo the file's content: say only where
+        raise ValueError(
+            f"{settings.source_secret_file} does not hold a Stellar secret seed (S…)"
+        ) from None
+    db = connect(journal_url(config.database_url))
+    try:
+        gateway = SorobanGateway(
+            rpc_url=settings.rpc_url,
+            network_passphrase=settings.network_passphrase,
+            contracts=settings.contracts,
+            source=source,
+            db=db,
+        )
+    except BaseException:
+        db.close()
+        raise
+    return gateway, db
 
 
 class BackendApp(Starlette):

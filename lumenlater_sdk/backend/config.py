@@ -7,11 +7,51 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["DEFAULT_HOME", "BackendConfig"]
+__all__ = ["DEFAULT_HOME", "NETWORKS", "BackendConfig", "SorobanSettings", "parse_contracts"]
 
 DEFAULT_HOME = Path("~/.lumenlater")
+
+NETWORKS: Mapping[str, Mapping[str, Any]] = {
+    "testnet": {
+        "rpc_url": "https://soroban-testnet.stellar.org",
+        "network_passphrase": "Test SDF Network ; September 2015",
+        "contracts": {
+            "bnpl_core": "CB35QWU7M7IJCAP3L7HPACQRV23LI3SGF35DXTLOGWNFLZBNR4XPYH65",
+            "lp_token": "CAVNVTR65IGZTF4WBR24BYGK7CLRR26TXNXLNOBZXYPYRN4TV5FLMAQ4",
+            "usdc": "CCWP65JEXNKOUO6YGPDBDUFLNEUPXJEL75WESLEOPZAIWLPFXW5KUZBX",
+        },
+    },
+}
+"""Network presets (``--network testnet``): the upstream deployment's RPC URL, passphrase
+and contract ids (testnet is reset now and then: override ``contracts`` when it is)."""
+
+_CONTRACT_NAMES = ("bnpl_core", "lp_token", "usdc")
+
+
+def parse_contracts(text: str) -> dict[str, str]:
+    """``bnpl_core=C…,lp_token=C…,usdc=C…`` as a mapping; ``ValueError`` saying what is wrong."""
+    found: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, cid = part.partition("=")
+        name, cid = name.strip(), cid.strip()
+        if not sep or name not in _CONTRACT_NAMES or not cid.startswith("C") or len(cid) != 56:
+            raise ValueError(
+                f"contracts: {part!r} is not name=C… (names: {', '.join(_CONTRACT_NAMES)})"
+            )
+        found[name] = cid
+    return found
+
+
+@dataclass(frozen=True)
+class SorobanSettings:
+    """What the ``soroban`` chain needs, checked: see :meth:`BackendConfig.soroban`."""
+
+    rpc_url: str
+    network_passphrase: str
+    contracts: Mapping[str, str]
+    source_secret_file: Path
 
 
 @dataclass
@@ -28,6 +68,11 @@ class BackendConfig:
     every connection (loopback, private, link-local... hosts are refused; the
     sandbox allows them). ``soroban_rpc`` serves a Soroban JSON-RPC endpoint over the
     sandbox ledger at ``/soroban/rpc`` (and ``/friendbot``); local chain only.
+    ``chain`` picks the gateway: ``local`` (the contracts in-process, a sandbox) or
+    ``soroban`` (a Soroban RPC endpoint at ``rpc_url`` on ``network_passphrase``, the
+    contracts at ``contracts``; fees paid by the account whose secret seed is the only
+    content of ``source_secret_file``, read at start and never stored). ``network``
+    names a preset of :data:`NETWORKS` filling whichever of the three is unset.
     ``webhook_proxy`` (``http://[user:password@]host:port``)
     carries every webhook POST; unset, the ``HTTPS_PROXY`` / ``HTTP_PROXY`` /
     ``ALL_PROXY`` environment variables are used, and ``NO_PROXY`` is honoured
@@ -51,11 +96,52 @@ class BackendConfig:
     webhook_proxy: str | None = None
     log_requests: bool = True
     soroban_rpc: bool = False
+    chain: Literal["local", "soroban"] = "local"
+    network: str | None = None
+    rpc_url: str | None = None
+    network_passphrase: str | None = None
+    contracts: Mapping[str, str] | None = None
+    source_secret_file: str | None = None
 
     @property
     def base_url(self) -> str:
         """Where browsers reach this server (hosted checkout links)."""
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def soroban(self) -> SorobanSettings:
+        """The ``soroban`` chain's settings, preset applied; ``ValueError`` naming what is
+        missing or wrong (and the option or variable that sets it)."""
+        preset: Mapping[str, Any] = {}
+        if self.network is not None:
+            if self.network not in NETWORKS:
+                raise ValueError(
+                    f"unknown network {self.network!r} (presets: {', '.join(NETWORKS)})"
+                )
+            preset = NETWORKS[self.network]
+        rpc_url = self.rpc_url or preset.get("rpc_url")
+        passphrase = self.network_passphrase or preset.get("network_passphrase")
+        contracts = dict(self.contracts or preset.get("contracts") or {})
+        missing = [
+            option
+            for option, value in (
+                ("--rpc-url / LUMENLATER_RPC_URL", rpc_url),
+                ("--network-passphrase / LUMENLATER_NETWORK_PASSPHRASE", passphrase),
+                ("--source-secret-file / LUMENLATER_SOURCE_SECRET_FILE", self.source_secret_file),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError("the soroban chain needs " + ", ".join(missing))
+        absent = [name for name in _CONTRACT_NAMES if name not in contracts]
+        if absent or len(contracts) != len(_CONTRACT_NAMES):
+            raise ValueError(
+                "the soroban chain needs the ids of exactly bnpl_core, lp_token and usdc"
+                " (--contracts / LUMENLATER_CONTRACTS bnpl_core=C…,lp_token=C…,usdc=C…)"
+            )
+        assert rpc_url and passphrase and self.source_secret_file
+        return SorobanSettings(
+            str(rpc_url), str(passphrase), contracts, Path(self.source_secret_file).expanduser()
+        )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BackendConfig:
@@ -69,5 +155,18 @@ class BackendConfig:
             values["webhook_proxy"] = proxy
         if os.environ.get("LUMENLATER_SOROBAN_RPC", "").lower() in ("1", "true", "yes", "on"):
             values["soroban_rpc"] = True
+        for name, var in (
+            ("chain", "LUMENLATER_CHAIN"),
+            ("network", "LUMENLATER_NETWORK"),
+            ("rpc_url", "LUMENLATER_RPC_URL"),
+            ("network_passphrase", "LUMENLATER_NETWORK_PASSPHRASE"),
+            ("source_secret_file", "LUMENLATER_SOURCE_SECRET_FILE"),
+        ):
+            if value := os.environ.get(var):
+                values[name] = value
+        if contracts := os.environ.get("LUMENLATER_CONTRACTS"):
+            values["contracts"] = parse_contracts(contracts)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values.get("chain", "local") not in ("local", "soroban"):
+            raise ValueError(f"chain must be local or soroban, got {values['chain']!r}")
         return cls(**values)

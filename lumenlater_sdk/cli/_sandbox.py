@@ -75,6 +75,36 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also serve Soroban JSON-RPC at /soroban/rpc and /friendbot "
         "(standalone network; env LUMENLATER_SOROBAN_RPC)",
     )
+    chain = parser.add_argument_group("chain (default: the local sandbox ledger)")
+    chain.add_argument(
+        "--chain",
+        choices=["local", "soroban"],
+        default=None,
+        help="local: the contracts in-process; soroban: a Soroban RPC endpoint "
+        "(env LUMENLATER_CHAIN)",
+    )
+    chain.add_argument(
+        "--network",
+        choices=["testnet"],
+        default=None,
+        help="preset RPC URL, passphrase and contract ids (env LUMENLATER_NETWORK)",
+    )
+    chain.add_argument("--rpc-url", default=None, help="env LUMENLATER_RPC_URL")
+    chain.add_argument(
+        "--network-passphrase", default=None, help="env LUMENLATER_NETWORK_PASSPHRASE"
+    )
+    chain.add_argument(
+        "--contracts",
+        default=None,
+        metavar="bnpl_core=C…,lp_token=C…,usdc=C…",
+        help="env LUMENLATER_CONTRACTS",
+    )
+    chain.add_argument(
+        "--source-secret-file",
+        default=None,
+        help="file holding the fee-paying account's secret seed (env "
+        "LUMENLATER_SOURCE_SECRET_FILE)",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -135,7 +165,41 @@ def _api_config(args: argparse.Namespace) -> BackendConfig:
         public_base_url=args.public_url,
         run_delivery=not args.no_delivery,
         soroban_rpc=_soroban_rpc(args),
+        **_chain_options(args),
     )
+
+
+_CHAIN_ENV = {
+    "chain": "LUMENLATER_CHAIN",
+    "network": "LUMENLATER_NETWORK",
+    "rpc_url": "LUMENLATER_RPC_URL",
+    "network_passphrase": "LUMENLATER_NETWORK_PASSPHRASE",
+    "contracts": "LUMENLATER_CONTRACTS",
+    "source_secret_file": "LUMENLATER_SOURCE_SECRET_FILE",
+}
+
+
+def _chain_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The chain options: each from its flag, else its environment variable."""
+    from ..backend.config import parse_contracts
+
+    found: dict[str, Any] = {}
+    for name, var in _CHAIN_ENV.items():
+        value = getattr(args, name, None) or os.environ.get(var)
+        if value:
+            found[name] = value
+    if found.get("network") and "chain" not in found:
+        found["chain"] = "soroban"
+    if found.get("chain", "local") not in ("local", "soroban"):
+        raise SystemExit(
+            f"lumenlater sandbox: chain must be local or soroban, not {found['chain']!r}"
+        )
+    if "contracts" in found:
+        try:
+            found["contracts"] = parse_contracts(found["contracts"])
+        except ValueError as exc:
+            raise SystemExit(f"lumenlater sandbox: {exc}") from None
+    return found
 
 
 def _soroban_rpc(args: argparse.Namespace) -> bool:
@@ -159,12 +223,18 @@ def serve(args: argparse.Namespace) -> int:
 
     from ..backend.app import create_app
     from ..backend.bootstrap import ensure_sandbox_merchant
+    from ..backend.chain import ChainUnavailableError
 
     configure_logging(args)
     config = _api_config(args)
     url = config.database_url
-    app = create_app(config)
-    creds = ensure_sandbox_merchant(app.backend, webhook_url=args.webhook_url)
+    try:
+        app = create_app(config)
+    except (ValueError, ChainUnavailableError) as exc:  # a configuration to fix: no traceback
+        raise SystemExit(f"lumenlater sandbox: {exc}") from None
+    creds = None
+    if app.backend.sandbox is not None:  # a real chain's merchants are enrolled by their owners
+        creds = ensure_sandbox_merchant(app.backend, webhook_url=args.webhook_url)
     if creds is not None:
         print("LumenLater sandbox: created the test merchant (keys are shown only once)")
         print(f"  merchant         {creds.merchant_id}  (Sandbox Shop)")
