@@ -1,24 +1,46 @@
-"""Real servers for the whole test suite: a throwaway PostgreSQL cluster and Redis.
+"""Real servers for the whole test suite: a throwaway PostgreSQL cluster and Redis,
+and the system's headless Chromium for the browser tests (``browser``, ``screenshot``).
 
 Each is started once per session on a free loopback port and torn down at the end.
-A missing server binary is a test *failure*, never a skip: CI installs them.
+A missing server binary (or browser) is a test *failure*, never a skip: CI installs them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lumenlater_sdk._ports import free_port, wait_for_port
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
 __all__ = ["free_port"]
+
+ROOT = Path(__file__).resolve().parent
+# The browser tests drive Debian's Chromium, never one downloaded by playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
@@ -169,3 +191,119 @@ def sandbox_pg(pg_url: str) -> Iterator[object]:
 
     with run_sandbox(pg_url) as handle:
         yield handle
+
+
+# The event loop of playwright's sync API while the session's Chromium runs. After every
+# sync call playwright leaves it marked as the thread's running loop, which makes
+# asyncio.run() and pytest-asyncio's runner refuse to start ("cannot be called from a
+# running event loop"). So it is marked only during the phases of the tests that use
+# ``browser`` (the hooks below) and cleared for every other test. A fixture built on
+# ``browser`` (a module's shared page, say) may be torn down after a test that does
+# not use it: it takes ``browser`` as an argument, and its teardown gets the loop too.
+_playwright_loop: list[asyncio.AbstractEventLoop] = []
+
+
+@contextmanager
+def _playwright_loop_running(on: bool) -> Iterator[None]:
+    if _playwright_loop:
+        asyncio._set_running_loop(_playwright_loop[0] if on else None)
+    try:
+        yield
+    finally:
+        if _playwright_loop:
+            asyncio._set_running_loop(None)
+
+
+def _uses_browser(item: pytest.Item) -> bool:
+    return "browser" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    with _playwright_loop_running(_uses_browser(item)):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    with _playwright_loop_running(_uses_browser(item)):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    with _playwright_loop_running(_uses_browser(item)):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    value = yield
+    if "browser" in fixturedef.argnames:
+        # Finalizers run last-in first-out: this one runs before the fixture's own
+        # teardown; the teardown hook clears the loop again afterwards.
+        fixturedef.addfinalizer(_mark_playwright_loop_running)
+    return value
+
+
+def _mark_playwright_loop_running() -> None:
+    if _playwright_loop:
+        asyncio._set_running_loop(_playwright_loop[0])
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """The system Chromium (``/usr/bin/chromium``), headless, shared by the whole session.
+
+    Missing it is a failure (``scripts/test`` installs it). Each test opens its own
+    context or page and closes it.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    p = sync_playwright().start()
+    try:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _playwright_loop.append(asyncio.get_running_loop())
+        yield b
+    finally:
+        # Torn down by whichever test runs last, maybe one without ``browser``.
+        if _playwright_loop:
+            asyncio._set_running_loop(_playwright_loop.pop())
+        try:
+            p.stop()
+        finally:
+            asyncio._set_running_loop(None)
+
+
+def screenshot_dir() -> Path:
+    """Where screenshots go: ``$LUMENLATER_SCREENSHOTS``, else ``<repo>/screenshots``."""
+    return Path(os.environ.get("LUMENLATER_SCREENSHOTS") or ROOT / "screenshots")
+
+
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text).strip("_")
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """``screenshot(page, name)``: save a full-page PNG of *page*, return its path.
+
+    The file is ``<test id>--<name>.png`` in :func:`screenshot_dir` (the test id with
+    anything but letters, digits, ``.``, ``_`` and ``-`` turned into ``_``), so a
+    test's screenshots sort together and a rerun overwrites them. Open them before
+    you call a page done.
+    """
+    test_id = _file_safe(request.node.nodeid)
+
+    def take(page: Page, name: str) -> Path:
+        folder = screenshot_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{test_id}--{_file_safe(name)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

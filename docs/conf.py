@@ -133,6 +133,18 @@ def _signature(
     return None
 
 
+def _drop_modules_without_source(app: Any) -> list[Any]:
+    """viewcode lists every module it looked at in ``_modules/index``, also those it found
+    no source for (``time``, of ``BackendConfig.clock``'s default ``time.time``): a
+    link to a page it never writes. Forget those before it writes the index."""
+    modules = getattr(app.env, "_viewcode_modules", {})
+    for name in [name for name, entry in modules.items() if not entry]:
+        del modules[name]
+    return []
+
+
 def setup(app: Any) -> None:
     app.connect("autodoc-process-docstring", _markdown_fences)
     app.connect("autodoc-process-signature", _signature)
+    # Before viewcode's own handler (priority 500).
+    app.connect("html-collect-pages", _drop_modules_without_source, priority=400)
