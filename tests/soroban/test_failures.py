@@ -101,6 +101,10 @@ EVENTS = (
             "HostError: Error(Contract, #X110)",
             (CORE, 0, "Contract.#0", "HostError: Error(Contract, #X110)"),
         ),
+        (  # a digit that is no decimal digit: no code, not a crash
+            "HostError: Error(Contract, #²)",
+            (CORE, 0, "Contract.#0", "HostError: Error(Contract, #²)"),
+        ),
         (
             "HostError: Error(Contract, abc)",
             (CORE, 0, "Contract.#0", "HostError: Error(Contract, abc)"),

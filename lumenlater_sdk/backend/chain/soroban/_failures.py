@@ -34,7 +34,8 @@ def simulation_refusal(contract: str, error: str) -> ContractError:
         return ContractError(contract, 0, TRAPPED, message)
     kind, code = found.groups()
     if kind == "Contract":
-        number = int(code.lstrip("#")) if code.lstrip("#").isdigit() else 0
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        number = int(code.lstrip("#")) if code.lstrip("#").isdecimal() else 0
         try:
             number, name = decode_contract_error(encode_contract_error(number))
         except ValueError:
