@@ -123,9 +123,13 @@ class ChainUnavailableError(Exception):
 class ChainGateway(abc.ABC):
     """What the services need from a chain, and what every chain offers."""
 
-    @abc.abstractmethod
     def contract_id(self, contract: str) -> str:
-        """The ``C…`` id of a logical contract (``bnpl_core``, ``lp_token``, ``usdc``)."""
+        """The ``C…`` id of a logical contract (``bnpl_core``, ``lp_token``, ``usdc``),
+        from :meth:`describe`; ``ValueError`` for any other name."""
+        try:
+            return self.describe().contracts[contract]
+        except KeyError:
+            raise ValueError(f"unknown contract {contract!r}") from None
 
     @abc.abstractmethod
     def invoke(

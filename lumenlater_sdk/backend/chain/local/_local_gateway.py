@@ -75,6 +75,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         contracts: list[Contract] = [BnplCore(), LpToken(), UsdcToken()]
         self._contracts = {c.NAME: c for c in contracts}
         self._ids = {name: contract_id_for(name) for name in CONTRACTS}
+        self._info = ChainInfo("local", Network.STANDALONE_NETWORK_PASSPHRASE, None, self._ids)
         self._genesis: Genesis | None = None
         self._genesis_lock = threading.Lock()
         # Highest time this process has reported: now() must not go back even when the
@@ -84,13 +85,6 @@ class LocalGateway(ChainGateway, SandboxControls):
         migrate(db, COMPONENT, MIGRATIONS)
 
     # --- ChainGateway -----------------------------------------------------------------
-    def contract_id(self, contract: str) -> str:
-        """The ``C…`` id of ``bnpl_core``, ``lp_token`` or ``usdc``."""
-        try:
-            return self._ids[contract]
-        except KeyError:
-            raise ValueError(f"unknown contract {contract!r}") from None
-
     def invoke(
         self,
         contract: str,
@@ -155,7 +149,7 @@ class LocalGateway(ChainGateway, SandboxControls):
 
     def describe(self) -> ChainInfo:
         """Gateway ``local``: the standalone network's passphrase, no RPC endpoint."""
-        return ChainInfo("local", Network.STANDALONE_NETWORK_PASSPHRASE, None, self._ids)
+        return self._info
 
     # --- SandboxControls -------------------------------------------------------------
     def advance_clock(self, seconds: int, *, tx: Tx | None = None) -> int:

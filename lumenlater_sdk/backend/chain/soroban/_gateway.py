@@ -94,13 +94,6 @@ class SorobanGateway(ChainGateway):
         self.sync_events()  # the first run fixes where event paging starts
 
     # --- ChainGateway -------------------------------------------------------------------
-    def contract_id(self, contract: str) -> str:
-        """The ``C…`` id configured for ``bnpl_core``, ``lp_token`` or ``usdc``."""
-        try:
-            return self._ids[contract]
-        except KeyError:
-            raise ValueError(f"unknown contract {contract!r}") from None
-
     def invoke(
         self,
         contract: str,
