@@ -191,7 +191,7 @@ def cancel_bill(
         return obj
 
 
-def require_payable(row: Row, now: int) -> None:
+def require_payable(row: Row) -> None:
     """Refuse before relaying when the backend alone knows the bill is closed."""
     if row["status"] == "cancelled":
         raise Conflict("This bill was cancelled.", code="bill_cancelled")

@@ -116,7 +116,7 @@ def pay_with_wallet(
     ctx: ServiceContext, tx: Tx, bill: Row, wallet: Row, request: RequestInfo | None
 ) -> None:
     """Relay ``pay_bill_bnpl`` as the wallet, inside *tx*."""
-    require_payable(bill, ctx.chain.now(tx))
+    require_payable(bill)
     check_customer(bill, wallet["address"])
     kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
     number = int(bill["bill_number"])

@@ -382,6 +382,10 @@ class LocalGateway(ChainGateway, SandboxControls):
             )
 
     def _stored_genesis(self, t: Tx) -> Genesis:
+        # Once committed the genesis never changes: no reload (and unsealing of every
+        # seed) for each wallet funding or merchant approval.
+        if self._genesis is not None:
+            return self._genesis
         stored = load_accounts(t, self._ids, self._sealer)
         if stored is None:
             raise RuntimeError("the local ledger has no genesis yet: call genesis() first")

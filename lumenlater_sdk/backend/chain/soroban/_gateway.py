@@ -133,7 +133,6 @@ class SorobanGateway(ChainGateway):
         if limit <= 0:
             return []
         self.sync_events()
-        self._feed.sync()
         return [self._feed.event(e) for e in self._journal.events_after(cursor, limit)]
 
     def now(self, *, tx: Tx | None = None) -> int:
