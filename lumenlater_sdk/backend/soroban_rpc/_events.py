@@ -23,9 +23,13 @@ def _toid(ledger: int, tx_order: int, op: int) -> int:
     return (ledger << 32) | (tx_order << 12) | op
 
 
+def _paging_token(toid: int, index: int) -> str:
+    return f"{toid:019d}-{index:010d}"
+
+
 def event_id(ledger: int, index: int) -> str:
     """Stellar's event id: the operation's TOID, ``-``, the event's index, zero-padded."""
-    return f"{_toid(ledger, TX_ORDER, OP_INDEX):019d}-{index:010d}"
+    return _paging_token(_toid(ledger, TX_ORDER, OP_INDEX), index)
 
 
 def _parse_cursor(cursor: Any) -> tuple[int, int]:
@@ -146,7 +150,7 @@ def get_events(ledger: RpcLedger, params: dict[str, Any]) -> dict[str, Any]:
     stop = end if end is not None else latest + 1
     filters = _filters(params.get("filters"))
     events: list[dict[str, Any]] = []
-    last = f"{_toid(stop, 0, 0):019d}-{0:010d}"  # before every event of ledger *stop*
+    last = _paging_token(_toid(stop, 0, 0), 0)  # before every event of ledger *stop*
     for found in ledger.events_from(from_ledger, index):
         if found.event.ledger >= stop:
             break
