@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from codec_support import CORE_ID, ZERO
 from hypothesis import given
 from hypothesis import strategies as st
 from stellar_sdk import Keypair, StrKey, scval, xdr
@@ -46,8 +47,6 @@ SEALER = SecretBox(bytes(range(32)))
 T0 = 1_800_000_000
 DAY = 86_400
 USDC = 10_000_000  # 1 USDC in units (7 decimals)
-ZERO = "GAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAWHF"
-CORE_ID = "CB35QWU7M7IJCAP3L7HPACQRV23LI3SGF35DXTLOGWNFLZBNR4XPYH65"
 LP_ID = "CAVNVTR65IGZTF4WBR24BYGK7CLRR26TXNXLNOBZXYPYRN4TV5FLMAQ4"
 
 # --- SOROBAN.md §5 -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from codec_support import ZERO, refusal
 from stellar_sdk import scval
 
 from lumenlater_sdk.backend.chain.soroban import (
@@ -21,17 +22,6 @@ from lumenlater_sdk.backend.chain.soroban import (
     encode_event,
     encode_result,
 )
-
-ZERO = "GAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAWHF"
-
-
-def refusal(kind: type[Exception], call: Any) -> str:
-    """The message of the exception *call* raises, which must be exactly of *kind*."""
-    # Any exception, so that the assertion below shows the one raised if it is another.
-    with pytest.raises(Exception) as e:
-        call()
-    assert type(e.value) is kind, f"{type(e.value).__name__}: {e.value}"
-    return str(e.value)
 
 
 # --- argument lists -------------------------------------------------------------------------

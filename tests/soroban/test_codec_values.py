@@ -10,10 +10,10 @@ type and its message word for word, including *where* the bad part sits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from codec_support import CORE_ID, ZERO, X, refusal, sym
 from stellar_sdk import scval, xdr
 
 from lumenlater_sdk.backend.chain.soroban import (
@@ -24,22 +24,6 @@ from lumenlater_sdk.backend.chain.soroban import (
     encode_data_value,
     encode_result,
 )
-
-ZERO = "GAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAWHF"
-CORE_ID = "CB35QWU7M7IJCAP3L7HPACQRV23LI3SGF35DXTLOGWNFLZBNR4XPYH65"
-X = xdr.SCValType
-
-
-def refusal(kind: type[Exception], function: Callable[..., Any], *args: Any) -> str:
-    """The message of the exception ``function(*args)`` raises, exactly of type *kind*."""
-    with pytest.raises(Exception) as e:  # any, so a wrong type shows itself below
-        function(*args)
-    assert type(e.value) is kind, f"{type(e.value).__name__}: {e.value}"
-    return str(e.value)
-
-
-def sym(name: str) -> xdr.SCVal:
-    return xdr.SCVal(X.SCV_SYMBOL, sym=xdr.SCSymbol(name.encode()))
 
 
 def u32(n: int) -> xdr.SCVal:

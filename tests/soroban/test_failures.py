@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from codec_support import refusal
 from stellar_sdk import xdr
 
 from lumenlater_sdk.backend.chain._gateway import (
@@ -45,14 +46,6 @@ def fields(err: ContractError | None) -> tuple[Any, ...] | None:
     assert type(err) is ContractError
     assert str(err) == err.message
     return (err.contract, err.code, err.name, err.message)
-
-
-def refusal(kind: type[Exception], call: Any) -> str:
-    """The message of the exception *call* raises, which must be exactly of *kind*."""
-    with pytest.raises(Exception) as e:
-        call()
-    assert type(e.value) is kind, f"{type(e.value).__name__}: {e.value}"
-    return str(e.value)
 
 
 # --- simulation errors -------------------------------------------------------------------

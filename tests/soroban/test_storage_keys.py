@@ -15,14 +15,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from codec_support import CORE_ID, ZERO, X, refusal, sym
 from stellar_sdk import StrKey, xdr
 
 import lumenlater_sdk.backend.chain.soroban as soroban
 
-ZERO = "GAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAWHF"
-CORE_ID = "CB35QWU7M7IJCAP3L7HPACQRV23LI3SGF35DXTLOGWNFLZBNR4XPYH65"
 LP_ID = "CAVNVTR65IGZTF4WBR24BYGK7CLRR26TXNXLNOBZXYPYRN4TV5FLMAQ4"
-X = xdr.SCValType
 VOID = xdr.SCVal(X.SCV_VOID)
 
 
@@ -44,18 +42,6 @@ def reexecuted() -> ModuleType:
 @pytest.fixture(params=["package", "reexecuted"])
 def api(request: pytest.FixtureRequest) -> Any:
     return soroban if request.param == "package" else reexecuted()
-
-
-def refusal(kind: type[Exception], function: Callable[..., Any], *args: Any) -> str:
-    """The message of the exception ``function(*args)`` raises, exactly of type *kind*."""
-    with pytest.raises(Exception) as e:  # any, so a wrong type shows itself below
-        function(*args)
-    assert type(e.value) is kind, f"{type(e.value).__name__}: {e.value}"
-    return str(e.value)
-
-
-def sym(name: str) -> xdr.SCVal:
-    return xdr.SCVal(X.SCV_SYMBOL, sym=xdr.SCSymbol(name.encode()))
 
 
 def vec(*items: xdr.SCVal) -> xdr.SCVal:
