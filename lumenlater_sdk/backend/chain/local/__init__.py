@@ -5,8 +5,8 @@ auth, integer formulas, error codes and messages, events) on a deterministic
 ledger kept in the backend's own database, so a sandbox behaves as testnet would.
 """
 
+from .._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
 from ._auth_host import AuthHost, AuthNode
-from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
 from ._genesis import (
     APPROVE_COLLATERAL,
     DEFAULT_POOL_LIQUIDITY,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._constants import ProtocolConstants
+from .._constants import ProtocolConstants
 from ._errors import unauthorized
 from ._host import Contract, Host
 from ._storage import Storage

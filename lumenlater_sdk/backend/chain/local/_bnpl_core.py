@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._constants import SECONDS_PER_DAY
+from .._constants import SECONDS_PER_DAY
 from ._errors import contract_error, missing, panic
 from ._host import Contract, Host, Signature
 from ._math import (

@@ -8,8 +8,8 @@ from typing import Protocol
 from stellar_sdk import Keypair
 
 from ...db import Tx
+from .._constants import SCALE, USDC_UNIT, ProtocolConstants
 from .._sandbox import Genesis
-from ._constants import SCALE, USDC_UNIT, ProtocolConstants
 
 __all__ = [
     "APPROVE_COLLATERAL",

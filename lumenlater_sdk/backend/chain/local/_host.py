@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from stellar_sdk import StrKey
 
-from ._constants import ProtocolConstants
+from .._constants import ProtocolConstants
 from ._errors import invalid_input, unauthorized
 from ._storage import Storage
 

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 from stellar_sdk import Keypair, Network
 
 from ...db import Database, Row, Tx, migrate
+from .._constants import ProtocolConstants
 from .._gateway import CONTRACTS, ChainGateway, ChainInfo, ContractError, ContractEvent, TxRecord
 from .._sandbox import SandboxControls
 from ._bnpl_core import BnplCore
-from ._constants import ProtocolConstants
 from ._genesis import (
     APPROVE_COLLATERAL,
     DEFAULT_POOL_LIQUIDITY,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._constants import INDEX_SCALE
+from .._constants import INDEX_SCALE
 from ._errors import missing, panic
 from ._host import Contract, Host, Signature
 from ._math import amount_for_shares, shares_for_amount, tdiv

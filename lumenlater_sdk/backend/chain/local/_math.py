@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, ProtocolConstants
+from .._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, ProtocolConstants
 
 __all__ = [
     "BorrowingPower",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._constants import SECONDS_PER_DAY
+from .._constants import SECONDS_PER_DAY
 from ._errors import missing, panic
 from ._host import Contract, Host, Signature
 
