@@ -11,6 +11,7 @@ from ..chain.local import AuthHost, RpcLedger, StoredTransaction
 from ..chain.soroban import encode_result
 from ._auth import AuthFailure, check_entries, check_trees, recorded_entries
 from ._calls import Call, HostFailure, decode_call, decode_envelope
+from ._congestion import Held, congestion
 from ._entries import footprint_key
 from ._jsonrpc import INVALID_PARAMS, RpcError
 from ._xdr import (
@@ -156,42 +157,77 @@ def _signatures_ok(call: Call) -> xdr.TransactionResultCode | None:
     return None if valid == 1 else xdr.TransactionResultCode.txBAD_AUTH
 
 
+def _busy(call: Call, latest: int, close: int) -> dict[str, Any]:
+    return {
+        "status": "TRY_AGAIN_LATER",
+        "hash": call.envelope.hash_hex(),
+        "latestLedger": latest,
+        "latestLedgerCloseTime": str(close),
+    }
+
+
+def _admit(ledger: RpcLedger, call: Call) -> xdr.TransactionResultCode | None:
+    """Why the network refuses the envelope before running it, or ``None``."""
+    tx = call.envelope.transaction
+    _, close = ledger.latest()
+    account = ledger.account(call.source)
+    if account is None:
+        return xdr.TransactionResultCode.txNO_ACCOUNT
+    bad_auth = _signatures_ok(call)
+    if bad_auth is not None:
+        return bad_auth
+    if tx.sequence != account.sequence + 1:
+        return xdr.TransactionResultCode.txBAD_SEQ
+    bounds = tx.preconditions.time_bounds if tx.preconditions else None
+    if bounds is not None and bounds.min_time and close < bounds.min_time:
+        return xdr.TransactionResultCode.txTOO_EARLY
+    if bounds is not None and bounds.max_time and close > bounds.max_time:
+        return xdr.TransactionResultCode.txTOO_LATE
+    data = tx.soroban_data
+    if data is None:
+        return xdr.TransactionResultCode.txSOROBAN_INVALID
+    fp = data.resources.footprint
+    needed = min_resource_fee(len(fp.read_only), len(fp.read_write))
+    if data.resource_fee.int64 < needed or tx.fee < data.resource_fee.int64 + BASE_FEE:
+        return xdr.TransactionResultCode.txINSUFFICIENT_FEE
+    if account.balance < tx.fee:
+        return xdr.TransactionResultCode.txINSUFFICIENT_BALANCE
+    return None
+
+
 def send_transaction(ledger: RpcLedger, params: dict[str, Any]) -> dict[str, Any]:
-    """Check the envelope as the network does, then apply it in a new ledger."""
+    """Check the envelope as the network does, then apply it in a new ledger (or, when a
+    test congested the endpoint, answer ``TRY_AGAIN_LATER`` or queue it: see
+    :mod:`._congestion`)."""
     call = decode_call(decode_envelope(params.get("transaction")))
     tx_hash = call.envelope.hash_hex()
     latest, close = ledger.latest()
-    if ledger.transaction_record(tx_hash) is not None:
+    node = congestion(ledger.gateway)
+    if ledger.transaction_record(tx_hash) is not None or node.queued(tx_hash):
         return {
             "status": "DUPLICATE",
             "hash": tx_hash,
             "latestLedger": latest,
             "latestLedgerCloseTime": str(close),
         }
-    tx = call.envelope.transaction
-    account = ledger.account(call.source)
-    if account is None:
-        return _refuse(call, xdr.TransactionResultCode.txNO_ACCOUNT, latest, close)
-    bad_auth = _signatures_ok(call)
-    if bad_auth is not None:
-        return _refuse(call, bad_auth, latest, close)
-    if tx.sequence != account.sequence + 1:
-        return _refuse(call, xdr.TransactionResultCode.txBAD_SEQ, latest, close)
-    bounds = tx.preconditions.time_bounds if tx.preconditions else None
-    if bounds is not None and bounds.min_time and close < bounds.min_time:
-        return _refuse(call, xdr.TransactionResultCode.txTOO_EARLY, latest, close)
-    if bounds is not None and bounds.max_time and close > bounds.max_time:
-        return _refuse(call, xdr.TransactionResultCode.txTOO_LATE, latest, close)
-    data = tx.soroban_data
-    if data is None:
-        return _refuse(call, xdr.TransactionResultCode.txSOROBAN_INVALID, latest, close)
+    if node.take_busy() or node.source_queued(call.source):
+        return _busy(call, latest, close)
+    refused = _admit(ledger, call)
+    if refused is not None:
+        return _refuse(call, refused, latest, close)
+    data = call.envelope.transaction.soroban_data
+    assert data is not None  # _admit refuses an envelope without it
     fp = data.resources.footprint
-    needed = min_resource_fee(len(fp.read_only), len(fp.read_write))
-    if data.resource_fee.int64 < needed or tx.fee < data.resource_fee.int64 + BASE_FEE:
-        return _refuse(call, xdr.TransactionResultCode.txINSUFFICIENT_FEE, latest, close)
-    if account.balance < tx.fee:
-        return _refuse(call, xdr.TransactionResultCode.txINSUFFICIENT_BALANCE, latest, close)
-    _apply(ledger, call, tx_hash, fp)
+
+    def apply_later() -> bool:
+        # A queued transaction is checked again when its ledger closes, as core does.
+        if _admit(ledger, call) is not None:
+            return False
+        _apply(ledger, call, tx_hash, fp)
+        return True
+
+    if not node.offer(Held(tx_hash, call.source, apply_later)):
+        _apply(ledger, call, tx_hash, fp)
     latest, close = ledger.latest()
     return {
         "status": "PENDING",
