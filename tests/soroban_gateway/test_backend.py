@@ -2,97 +2,27 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from lumenlater_sdk._ports import free_port
-from lumenlater_sdk._serving import ThreadedServer
-from lumenlater_sdk.backend._crypto import hash_key
-from lumenlater_sdk.backend.app import Backend, create_app
+from lumenlater_sdk.backend.app import Backend
 from lumenlater_sdk.backend.config import NETWORKS, BackendConfig, parse_contracts
-from lumenlater_sdk.backend.store import merchants as merchant_store
 from lumenlater_sdk.backend.testing import SandboxHandle
 
+from .backend_support import serve_backend, soroban_config
 from .conftest import PASSPHRASE, contracts, friend
 from .test_gateway import USDC
-
-
-def soroban_config(chain: SandboxHandle, tmp: Path, **extra: object) -> BackendConfig:
-    secret_file = tmp / "source.secret"
-    secret_file.write_text(friend(chain).secret + "\n")
-    values: dict[str, object] = {
-        "database_url": f"sqlite:///{tmp / 'backend.db'}",
-        "secret_key": secrets.token_hex(32),
-        "port": free_port(),
-        "run_delivery": False,
-        "rate_limit": False,
-        "log_requests": False,
-        "tick_interval": 3600,
-        "chain": "soroban",
-        "rpc_url": f"{chain.base_url}/soroban/rpc",
-        "network_passphrase": PASSPHRASE,
-        "contracts": contracts(chain),
-        "source_secret_file": str(secret_file),
-    }
-    values.update(extra)
-    return BackendConfig(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
 def served(
     chain: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[httpx.Client, Backend]]:
-    cfg = soroban_config(chain, tmp_path_factory.mktemp("soroban-backend"))
-    backend = Backend(cfg)
-    # The merchant exists on the chain: enrolled by itself, approved by the genesis admin.
-    merchant = friend(chain)
-    backend.gateway.invoke(
-        "bnpl_core", "enroll_merchant", [merchant.public_key, "shop"], signer=merchant
-    )
-    genesis = chain.backend.genesis
-    assert genesis is not None
-    admin = genesis.admin
-    backend.gateway.invoke(
-        "bnpl_core",
-        "update_merchant_status",
-        [admin.public_key, merchant.public_key, "Approved"],
-        signer=admin,
-    )
-    key = "sk_test_" + secrets.token_hex(16)
-    with backend.db.transaction() as tx:
-        merchant_store.insert_merchant(
-            tx,
-            merchant_id=merchant.public_key,
-            business_name="Chain Shop",
-            status="approved",
-            seed_encrypted=backend.ctx.box.seal(merchant.secret),
-            livemode=False,
-            created=backend.gateway.now(),
-        )
-        merchant_store.insert_key(
-            tx,
-            key_id="key_chain",
-            merchant_id=merchant.public_key,
-            kind="secret",
-            livemode=False,
-            key_hash=hash_key(key),
-            hint=key[:8],
-            created=backend.gateway.now(),
-        )
-    server = ThreadedServer(create_app(cfg, backend=backend), cfg.port, lifespan="on").start()
-    client = httpx.Client(
-        base_url=cfg.base_url, timeout=30, headers={"Authorization": f"Bearer {key}"}
-    )
-    try:
-        yield client, backend
-    finally:
-        client.close()
-        server.stop()
-        backend.close()
+    with serve_backend(chain, tmp_path_factory.mktemp("soroban-backend")) as running:
+        yield running.client, running.backend
 
 
 def test_the_api_over_a_soroban_chain(

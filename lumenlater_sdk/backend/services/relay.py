@@ -98,9 +98,7 @@ class ChainRelay:
             raise refusal(exc, function) from exc
         except ChainUnavailableError as exc:
             self._observe(function, "unavailable")
-            raise ChainUnavailable(
-                f"The chain could not be reached: {exc}", code="chain_unavailable"
-            ) from exc
+            raise _unavailable(exc) from exc
         self._observe(function, "ok")
         return result
 
@@ -133,8 +131,11 @@ class ChainRelay:
         return self._run(function, call)
 
     def now(self, tx: Tx) -> int:
-        """Ledger time."""
-        return int(self._gateway.now(tx=tx))
+        """Ledger time (not counted as a chain call: most reads of it are cached)."""
+        try:
+            return int(self._gateway.now(tx=tx))
+        except ChainUnavailableError as exc:
+            raise _unavailable(exc) from exc
 
     def latest_ledger(self, tx: Tx) -> int:
         """The sequence of the latest closed ledger."""
@@ -146,4 +147,11 @@ class ChainRelay:
 
     def events_after(self, cursor: int, *, limit: int, tx: Tx) -> list[ContractEvent]:
         """Contract events after *cursor*, oldest first."""
-        return self._gateway.events_after(cursor, limit=limit, tx=tx)
+        try:
+            return self._gateway.events_after(cursor, limit=limit, tx=tx)
+        except ChainUnavailableError as exc:
+            raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: ChainUnavailableError) -> ChainUnavailable:
+    return ChainUnavailable(f"The chain could not be reached: {exc}", code="chain_unavailable")
