@@ -193,6 +193,29 @@ def sandbox_pg(pg_url: str) -> Iterator[object]:
         yield handle
 
 
+@pytest.fixture(scope="session")
+def soroban_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A sandbox serving its Soroban RPC endpoint (``--soroban-rpc``): the chain that
+    the ``sandbox_soroban`` backends relay to, shared by the session."""
+    from lumenlater_sdk.backend.testing import run_sandbox
+
+    db = tmp_path_factory.mktemp("soroban-chain") / "chain.db"
+    with run_sandbox(f"sqlite:///{db}", soroban_rpc=True, webhook_url=None) as chain:
+        yield chain
+
+
+@pytest.fixture
+def sandbox_soroban(tmp_path: Path, soroban_chain: Any) -> Iterator[object]:
+    """Like ``sandbox``, with the ``soroban`` chain gateway: every chain call is a real
+    transaction through ``soroban_chain``'s RPC endpoint, and the test helpers use that
+    chain's ``lumenlater_*`` methods."""
+    from lumenlater_sdk.backend.testing import run_sandbox, soroban_options
+
+    options = soroban_options(soroban_chain, tmp_path)
+    with run_sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", **options) as handle:
+        yield handle
+
+
 # The event loop of playwright's sync API while the session's Chromium runs. After every
 # sync call playwright leaves it marked as the thread's running loop, which makes
 # asyncio.run() and pytest-asyncio's runner refuse to start ("cannot be called from a

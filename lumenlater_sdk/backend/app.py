@@ -19,7 +19,7 @@ from .._version import API_VERSION
 from ._crypto import SecretBox
 from .chain import ChainGateway, Genesis, ProtocolConstants, SandboxControls
 from .chain.local import LocalGateway
-from .chain.soroban import SorobanGateway
+from .chain.soroban import SorobanGateway, rpc_sandbox
 from .config import BackendConfig
 from .db import Database, connect, migrate
 from .delivery import install as install_delivery
@@ -74,14 +74,22 @@ class Backend:
         install_delivery(self.db)
         reseal_legacy(self.db, box)
         self._chain_db: Database | None = None
+        sandbox: SandboxControls | None = None
+        if isinstance(gateway, SandboxControls):
+            sandbox = gateway
         if gateway is None and config.chain == "soroban":
             gateway, self._chain_db = soroban_gateway(config)
+            # A development chain's powers, never a live backend's.
+            if not config.livemode:
+                sandbox = rpc_sandbox(gateway, self._chain_db, box)
         elif gateway is None:
             constants = ProtocolConstants(**dict(config.chain_constants or {}))
-            gateway = LocalGateway(self.db, clock=config.clock, constants=constants, sealer=box)
+            gateway = sandbox = LocalGateway(
+                self.db, clock=config.clock, constants=constants, sealer=box
+            )
         self.gateway = gateway
-        self.sandbox = gateway if isinstance(gateway, SandboxControls) else None
-        self.genesis = self.sandbox.genesis() if self.sandbox is not None else None
+        self.sandbox = sandbox
+        self.genesis = gateway.genesis() if isinstance(gateway, LocalGateway) else None
         self.metrics = BackendMetrics()
         self.ctx = ServiceContext(
             config=config,
@@ -91,9 +99,10 @@ class Backend:
             contract_id=gateway.contract_id("bnpl_core"),
             sandbox=self.sandbox,
         )
-        if self.genesis is not None:
+        if self.sandbox is not None:
+            wallets = self.sandbox.builtin_wallets()
             with self.db.transaction() as tx:
-                install_builtin_wallets(self.ctx, tx, dict(self.genesis.wallets))
+                install_builtin_wallets(self.ctx, tx, wallets)
         # The backend owns its delivery worker; the database hands enqueue's wake-ups to it.
         self.worker = worker_for(self.db, config, self.metrics)
         self._stopping: anyio.Event | None = None

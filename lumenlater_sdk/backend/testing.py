@@ -6,6 +6,14 @@ fresh merchant whose keys (and a webhook secret) are on the handle::
     with run_sandbox(database_url="sqlite:///tmp/t.db") as sb:
         client = LumenLater(api_key=sb.secret_key, base_url=sb.base_url)
         other = sb.create_merchant("Other Shop")   # for isolation tests
+
+A backend whose chain is ``soroban`` runs the same way, pointed at another
+sandbox's Soroban RPC endpoint (whose ``lumenlater_*`` methods give it the sandbox
+powers)::
+
+    with run_sandbox(chain_url, soroban_rpc=True, webhook_url=None) as chain:
+        with run_sandbox(db_url, **soroban_options(chain, tmp_dir)) as sb:
+            ...
 """
 
 from __future__ import annotations
@@ -14,15 +22,20 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from stellar_sdk import Keypair
 
 from .._ports import free_port
 from .._serving import ThreadedServer
 from .app import Backend, BackendApp, create_app
+from .chain.soroban import Rpc
 from .config import BackendConfig
 from .services.merchants import MerchantCredentials
+from .soroban_rpc import PASSPHRASE
 
-__all__ = ["SandboxHandle", "run_sandbox"]
+__all__ = ["SandboxHandle", "run_sandbox", "soroban_options"]
 
 
 @dataclass
@@ -98,3 +111,24 @@ def run_sandbox(
     finally:
         server.stop()
         backend.close()
+
+
+def soroban_options(chain: SandboxHandle, directory: Path) -> dict[str, Any]:
+    """:class:`BackendConfig` fields for a backend on *chain*'s Soroban RPC endpoint
+    (started with ``soroban_rpc=True``): its URL, passphrase and contract ids, and a
+    fee-paying account made with ``lumenlater_fund``, its seed in a file in *directory*."""
+    url = f"{chain.base_url}/soroban/rpc"
+    source = Keypair.random()
+    if Rpc(url).extension("lumenlater_fund", {"address": source.public_key}) is None:
+        raise ValueError(f"{url} is not a sandbox's Soroban RPC endpoint")
+    secret_file = Path(directory) / "source.secret"
+    secret_file.write_text(source.secret + "\n")
+    secret_file.chmod(0o600)
+    info = chain.backend.gateway.describe()
+    return {
+        "chain": "soroban",
+        "rpc_url": url,
+        "network_passphrase": PASSPHRASE,
+        "contracts": dict(info.contracts),
+        "source_secret_file": str(secret_file),
+    }

@@ -1,8 +1,9 @@
 """Fixtures for the integration tests: the SDK clients against a real sandbox backend.
 
-Every test that takes ``sb`` (or a client built on it) runs twice: once against the
-SQLite sandbox and once against the PostgreSQL one (the repo-root ``sandbox`` and
-``sandbox_pg`` fixtures).
+Every test that takes ``sb`` (or a client built on it) runs three times: against the
+SQLite sandbox, the PostgreSQL one, and a SQLite one whose chain is ``soroban``,
+relaying every chain call through a second sandbox's Soroban RPC endpoint (the
+repo-root ``sandbox``, ``sandbox_pg`` and ``sandbox_soroban`` fixtures).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from lumenlater_sdk import AsyncLumenLater, LumenLater
 from lumenlater_sdk.backend.testing import SandboxHandle
 
 
-@pytest.fixture(params=["sandbox", "sandbox_pg"], ids=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=["sandbox", "sandbox_pg", "sandbox_soroban"], ids=["sqlite", "postgresql", "soroban"]
+)
 def sb(request: pytest.FixtureRequest) -> SandboxHandle:
-    """A running backend with a fresh merchant, on SQLite and on PostgreSQL."""
+    """A running backend with a fresh merchant: on SQLite and on PostgreSQL over the
+    local chain, and on SQLite over the soroban one."""
     handle: SandboxHandle = request.getfixturevalue(request.param)
     return handle
 

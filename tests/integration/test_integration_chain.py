@@ -13,13 +13,16 @@ from lumenlater_sdk.types import Chain, ChainContracts
 STANDALONE = "Standalone Network ; February 2017"
 
 
-def _expect_local(chain: Chain, sb: SandboxHandle) -> None:
+def _expect_chain(chain: Chain, sb: SandboxHandle) -> None:
     assert isinstance(chain, Chain) and isinstance(chain.contracts, ChainContracts)
+    # The soroban backend's chain is a second sandbox, reached through its RPC endpoint.
+    rpc_url = sb.config.rpc_url
+    assert (rpc_url is None) == (sb.config.chain == "local")
     assert (chain.object, chain.gateway, chain.network_passphrase, chain.rpc_url) == (
         "chain",
-        "local",
+        sb.config.chain,
         STANDALONE,
-        None,
+        rpc_url,
     )
     ids = {name: sb.backend.gateway.contract_id(name) for name in CONTRACTS}
     assert chain.contracts.model_dump() == ids
@@ -29,7 +32,7 @@ def _expect_local(chain: Chain, sb: SandboxHandle) -> None:
 
 def test_chain_retrieve(client: LumenLater, sb: SandboxHandle) -> None:
     chain = client.chain.retrieve()
-    _expect_local(chain, sb)
+    _expect_chain(chain, sb)
     bill = client.bills.create(customer=wallet(client, "approve").address, amount=usdc(10))
     later = client.chain.retrieve()
     assert bill.chain is not None and bill.chain.contract_id == chain.contracts.bnpl_core
@@ -49,7 +52,7 @@ def test_chain_retrieve_needs_a_secret_key(sb: SandboxHandle) -> None:
 
 async def test_async_chain_retrieve(aclient: AsyncLumenLater, sb: SandboxHandle) -> None:
     chain = await aclient.chain.retrieve()
-    _expect_local(chain, sb)
+    _expect_chain(chain, sb)
     wallets = [w async for w in aclient.test_helpers.wallets.list()]
     customer = next(w for w in wallets if w.name == "approve").address
     bill = await aclient.bills.create(customer=customer, amount=usdc(10))

@@ -19,7 +19,7 @@ from ._gateway import (
     ContractEvent,
     TxRecord,
 )
-from ._sandbox import Genesis, SandboxControls
+from ._sandbox import WALLET_NAMES, Genesis, SandboxControls, builtin_wallet_funds
 
 __all__ = [
     "AUTH_FAILED",
@@ -30,6 +30,7 @@ __all__ = [
     "SECONDS_PER_DAY",
     "TRAPPED",
     "USDC_UNIT",
+    "WALLET_NAMES",
     "ChainGateway",
     "ChainInfo",
     "ChainUnavailableError",
@@ -39,4 +40,5 @@ __all__ = [
     "ProtocolConstants",
     "SandboxControls",
     "TxRecord",
+    "builtin_wallet_funds",
 ]

@@ -23,7 +23,6 @@ from .objects import bill_object
 from .preconditions import check_liquidate, check_pay, check_repay
 
 __all__ = [
-    "BUILT_IN",
     "act_on_bill",
     "create_wallet",
     "install_builtin_wallets",
@@ -33,7 +32,6 @@ __all__ = [
     "retrieve_wallet",
 ]
 
-BUILT_IN = ("approve", "decline", "limited")
 _DEFAULT_COLLATERAL = 10_000 * 10_000_000
 _APPROVAL_EXPIRATION_LEDGER = 2**32 - 1
 """``expiration_ledger`` of the repayment approval: the deployed USDC test token stores
@@ -171,7 +169,7 @@ def act_on_bill(
                 liquidator = ctx.keypair(chosen["address"], chosen["seed_encrypted"])
             else:
                 sandbox = ctx.require_sandbox("Liquidating as the liquidity provider")
-                liquidator = sandbox.genesis(tx=tx).liquidity_provider
+                liquidator = sandbox.liquidator(tx=tx)
             check_liquidate(ctx, tx, number, liquidator.public_key)
             record = ctx.chain.invoke(
                 "bnpl_core",

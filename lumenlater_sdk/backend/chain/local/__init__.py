@@ -6,15 +6,9 @@ ledger kept in the backend's own database, so a sandbox behaves as testnet would
 """
 
 from .._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
+from .._sandbox import APPROVE_COLLATERAL, LIMITED_BORROWING, WALLET_USDC, Genesis, Sealer
 from ._auth_host import AuthHost, AuthNode
-from ._genesis import (
-    APPROVE_COLLATERAL,
-    DEFAULT_POOL_LIQUIDITY,
-    LIMITED_BORROWING,
-    WALLET_USDC,
-    Genesis,
-    Sealer,
-)
+from ._genesis import DEFAULT_POOL_LIQUIDITY
 from ._local_gateway import LocalGateway
 from ._rpc_ledger import Account, LedgerEvent, RpcLedger, StoredTransaction
 

@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
 from stellar_sdk import Keypair
 
 from ...db import Tx
-from .._constants import SCALE, USDC_UNIT, ProtocolConstants
-from .._sandbox import Genesis
+from .._constants import USDC_UNIT
+from .._sandbox import Genesis, Sealer
 
 __all__ = [
-    "APPROVE_COLLATERAL",
     "DEFAULT_POOL_LIQUIDITY",
-    "LIMITED_BORROWING",
     "LP_METADATA",
     "ROLES",
     "USDC_MINT_LIMIT",
-    "WALLET_NAMES",
-    "WALLET_USDC",
-    "Genesis",
-    "Sealer",
     "load_accounts",
-    "lp_for_borrowing",
     "save_account",
 ]
 
 DEFAULT_POOL_LIQUIDITY = 10_000_000 * USDC_UNIT
 """USDC the liquidity provider deposits into the pool at genesis."""
-
-APPROVE_COLLATERAL = 1_000_000 * USDC_UNIT
-"""LP deposit of the ``approve`` wallet: ample collateral."""
-
-LIMITED_BORROWING = 100 * USDC_UNIT
-"""Borrowing power of the ``limited`` wallet, exactly."""
-
-WALLET_USDC = 10_000 * USDC_UNIT
-"""Spendable USDC given to the ``approve`` and ``limited`` wallets, for repayments."""
 
 LP_METADATA = {"decimal": 7, "name": "BNPL LP Token", "symbol": "BNPLP"}
 """The lp_token's ``TokenMetadata``, as upstream initialises it (SOROBAN.md §1)."""
@@ -46,26 +29,6 @@ USDC_MINT_LIMIT = 1_000_000 * USDC_UNIT
 """The USDC faucet's limit per address per UTC day, as upstream initialises it."""
 
 ROLES = ("admin", "treasury", "insurance", "liquidity_provider")
-WALLET_NAMES = ("approve", "decline", "limited")
-
-
-def lp_for_borrowing(target: int, c: ProtocolConstants) -> int:
-    """The smallest LP balance whose borrowing power (* MAX_LTV, truncated) is *target*."""
-    if c.max_ltv <= 0:
-        raise ValueError("MAX_LTV is 0: no LP balance gives borrowing power")
-    return -(-target * SCALE // c.max_ltv)
-
-
-class Sealer(Protocol):
-    """Seals secrets at rest (the backend's ``SecretBox``): the genesis accounts' seeds."""
-
-    def seal(self, plaintext: str) -> str:
-        """The sealed text of *plaintext*."""
-        ...
-
-    def open(self, sealed: str) -> str:
-        """The plaintext of *sealed*; raises if it was tampered with."""
-        ...
 
 
 def save_account(tx: Tx, name: str, keypair: Keypair, sealer: Sealer) -> None:

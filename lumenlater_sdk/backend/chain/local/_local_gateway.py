@@ -13,20 +13,14 @@ from stellar_sdk import Keypair, Network
 from ...db import Database, Row, Tx, migrate
 from .._constants import ProtocolConstants
 from .._gateway import CONTRACTS, ChainGateway, ChainInfo, ContractError, ContractEvent, TxRecord
-from .._sandbox import SandboxControls
+from .._sandbox import Genesis, SandboxControls, Sealer, builtin_wallet_funds
 from ._bnpl_core import BnplCore
 from ._genesis import (
-    APPROVE_COLLATERAL,
     DEFAULT_POOL_LIQUIDITY,
-    LIMITED_BORROWING,
     LP_METADATA,
     ROLES,
     USDC_MINT_LIMIT,
-    WALLET_USDC,
-    Genesis,
-    Sealer,
     load_accounts,
-    lp_for_borrowing,
     save_account,
 )
 from ._host import Contract, Host
@@ -186,6 +180,14 @@ class LocalGateway(ChainGateway, SandboxControls):
             # Only once committed: a caller's transaction might still roll back.
             self._genesis = stored
         return stored
+
+    def builtin_wallets(self, *, tx: Tx | None = None) -> dict[str, Keypair]:
+        """The genesis wallets (made with the genesis)."""
+        return dict(self.genesis(tx=tx).wallets)
+
+    def liquidator(self, *, tx: Tx | None = None) -> Keypair:
+        """The genesis liquidity provider (it holds the pool's LP tokens)."""
+        return self.genesis(tx=tx).liquidity_provider
 
     def fund_wallet(
         self, keypair: Keypair, *, usdc: int = 0, lp_deposit: int = 0, tx: Tx | None = None
@@ -459,16 +461,12 @@ class LocalGateway(ChainGateway, SandboxControls):
         )
         if pool_liquidity > 0:
             self._fund(t, keys["liquidity_provider"], 0, pool_liquidity)
-        wallets = {name: Keypair.random() for name in ("approve", "decline", "limited")}
-        for name, kp in wallets.items():
+        wallets = {}
+        for name, (usdc, lp_deposit) in builtin_wallet_funds(self._constants).items():
+            wallets[name] = kp = Keypair.random()
             save_account(t, f"wallet:{name}", kp, self._sealer)
-        self._fund(t, wallets["approve"], WALLET_USDC, APPROVE_COLLATERAL)
-        self._fund(
-            t,
-            wallets["limited"],
-            WALLET_USDC,
-            lp_for_borrowing(LIMITED_BORROWING, self._constants),
-        )
+            if usdc or lp_deposit:
+                self._fund(t, kp, usdc, lp_deposit)
         return Genesis(
             admin=admin,
             treasury=keys["treasury"],

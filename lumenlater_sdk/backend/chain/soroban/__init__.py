@@ -19,6 +19,8 @@ from ._codec import (
 from ._errors import decode_contract_error, encode_contract_error, encode_trap
 from ._failures import ChainOutcomeUnknownError
 from ._gateway import SorobanGateway
+from ._rpc import Rpc
+from ._sandbox import RpcSandbox, rpc_sandbox
 from ._schema import EVENTS, FUNCTIONS
 from ._storage_keys import (
     data_key,
@@ -33,6 +35,8 @@ __all__ = [
     "EVENTS",
     "FUNCTIONS",
     "ChainOutcomeUnknownError",
+    "Rpc",
+    "RpcSandbox",
     "SorobanGateway",
     "data_key",
     "decode_args",
@@ -50,4 +54,5 @@ __all__ = [
     "function_schema",
     "instance_ledger_key",
     "ledger_key",
+    "rpc_sandbox",
 ]

@@ -140,8 +140,13 @@ class SorobanGateway(ChainGateway):
         return self._latest_ledger()[1]
 
     def latest_ledger(self, *, tx: Tx | None = None) -> int:
-        """The latest ledger's sequence (cached for a second)."""
-        return self._latest_ledger()[0]
+        """The latest ledger's sequence, asked of the RPC (``GET /v1/chain`` shows it)."""
+        return self._latest_ledger(fresh=True)[0]
+
+    def refresh(self) -> None:
+        """Forget the cached latest ledger: the next :meth:`now` asks the RPC (after a
+        development chain's clock was moved)."""
+        self._latest = None
 
     def describe(self) -> ChainInfo:
         """Gateway ``soroban``: the configured passphrase, RPC URL and contract ids."""

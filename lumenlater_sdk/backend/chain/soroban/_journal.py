@@ -6,7 +6,8 @@ never leads to a second submission and a restart reconciles what was in flight.
 ``soroban_events`` holds the contract events read from ``getEvents``, each given a
 local, strictly increasing ``cursor`` when first seen (the RPC's own ids are
 strings, unique per event, and kept to de-duplicate). ``soroban_sync`` is one row:
-where ``getEvents`` paging resumes.
+where ``getEvents`` paging resumes. ``soroban_sandbox_accounts`` keeps the sealed
+seeds of the accounts that sandbox powers over RPC made (``_sandbox.py``).
 
 The gateway writes these through its own transactions on its own
 :class:`~lumenlater_sdk.backend.db.Database`, never through a caller's: a chain
@@ -54,6 +55,14 @@ MIGRATIONS = [
         " rpc_cursor TEXT,"
         " start_ledger BIGINT NOT NULL)",
     ),
+    Migration(
+        2,
+        "the accounts of sandbox powers over RPC: built-in wallets and the liquidator",
+        "CREATE TABLE soroban_sandbox_accounts ("
+        " name TEXT PRIMARY KEY,"
+        " address TEXT NOT NULL,"
+        " seed_encrypted TEXT NOT NULL)",
+    ),
 ]
 
 SENT = "sent"
@@ -96,6 +105,25 @@ class Journal:
     def __init__(self, db: Database) -> None:
         self.db = db
         migrate(db, COMPONENT, MIGRATIONS)
+
+    # --- sandbox accounts ---------------------------------------------------------------
+    def sandbox_account(self, name: str) -> tuple[str, str] | None:
+        """``(address, sealed seed)`` of the sandbox account *name*, or ``None``."""
+        with self.db.transaction(write=False) as t:
+            row = t.fetchone(
+                "SELECT address, seed_encrypted FROM soroban_sandbox_accounts WHERE name = ?",
+                (name,),
+            )
+        return None if row is None else (row["address"], row["seed_encrypted"])
+
+    def add_sandbox_account(self, name: str, address: str, sealed_seed: str) -> None:
+        """Keep a sandbox account; if *name* is taken already, the first one stays."""
+        with self.db.transaction() as t:
+            t.execute(
+                "INSERT INTO soroban_sandbox_accounts (name, address, seed_encrypted)"
+                " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, address, sealed_seed),
+            )
 
     # --- submissions ---------------------------------------------------------------------
     def record_sent(self, s: Submission) -> None:

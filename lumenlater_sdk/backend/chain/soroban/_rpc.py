@@ -4,6 +4,7 @@ helpers that turn RPC answers into the engine's shapes."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -19,6 +20,8 @@ __all__ = ["Rpc", "return_value", "stored_event"]
 
 T = TypeVar("T")
 
+METHOD_NOT_FOUND = -32601
+
 
 class Rpc:
     """``SorobanServer`` at *url*, without the HTTP client's own retries (the gateway
@@ -29,7 +32,29 @@ class Rpc:
         client = RequestsClient(
             num_retries=0, request_timeout=int(max(timeout, 1)), post_timeout=timeout
         )
+        self._client = client
         self.server = SorobanServer(url, client=client)
+        self._ids = itertools.count(1)
+
+    def extension(self, method: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A method that is not Stellar's (the sandbox's ``lumenlater_*``): its result, or
+        ``None`` when the endpoint does not have it (JSON-RPC ``-32601``). Any other error
+        object is :class:`ChainUnavailableError` naming the endpoint's message."""
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": dict(params)}
+        answer = self.call(method, lambda: self._client.post(self.url, json_data=body).json())
+        if not isinstance(answer, dict):
+            raise ChainUnavailableError(f"Soroban RPC {self.url} answered {method} with no object")
+        error = answer.get("error")
+        if isinstance(error, dict):
+            if error.get("code") == METHOD_NOT_FOUND:
+                return None
+            raise ChainUnavailableError(
+                f"Soroban RPC {self.url} refused {method}: {error.get('message')}"
+            )
+        result = answer.get("result")
+        if not isinstance(result, dict):
+            raise ChainUnavailableError(f"Soroban RPC {self.url} answered {method} with no result")
+        return result
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)``; an unreachable endpoint, an HTTP error, a JSON-RPC error
