@@ -205,13 +205,13 @@ def soroban_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 @pytest.fixture
-def sandbox_soroban(tmp_path: Path, soroban_chain: Any) -> Iterator[object]:
+def sandbox_soroban(tmp_path: Path, soroban_chain: object) -> Iterator[object]:
     """Like ``sandbox``, with the ``soroban`` chain gateway: every chain call is a real
     transaction through ``soroban_chain``'s RPC endpoint, and the test helpers use that
     chain's ``lumenlater_*`` methods."""
     from lumenlater_sdk.backend.testing import run_sandbox, soroban_options
 
-    options = soroban_options(soroban_chain, tmp_path)
+    options = soroban_options(soroban_chain, tmp_path)  # type: ignore[arg-type]
     with run_sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", **options) as handle:
         yield handle
 

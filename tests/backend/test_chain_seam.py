@@ -203,8 +203,11 @@ class RealChain(ChainGateway):
         *,
         signer: Keypair,
         tx: Tx | None = None,
+        operation: str | None = None,
     ) -> TxRecord:
-        return self._inner.invoke(contract, function, args, signer=signer, tx=tx)
+        return self._inner.invoke(
+            contract, function, args, signer=signer, tx=tx, operation=operation
+        )
 
     def read(
         self, contract: str, function: str, args: Sequence[Any] = (), *, tx: Tx | None = None

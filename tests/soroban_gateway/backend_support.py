@@ -14,25 +14,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from stellar_sdk import Keypair
 
 from lumenlater_sdk._ports import free_port
 from lumenlater_sdk._serving import ThreadedServer
-from lumenlater_sdk.backend._crypto import hash_key
 from lumenlater_sdk.backend.app import Backend, create_app
 from lumenlater_sdk.backend.config import BackendConfig
-from lumenlater_sdk.backend.store import merchants as merchant_store
-from lumenlater_sdk.backend.testing import SandboxHandle
-
-from .conftest import PASSPHRASE, contracts, friend
+from lumenlater_sdk.backend.testing import SandboxHandle, soroban_options
 
 __all__ = ["Served", "TcpProxy", "serve_backend", "soroban_config", "tcp_proxy"]
 
 
 def soroban_config(chain: SandboxHandle, tmp: Path, **extra: object) -> BackendConfig:
-    """A soroban-chain backend's configuration on *chain*'s RPC, its source friendbot-funded."""
-    secret_file = tmp / "source.secret"
-    secret_file.write_text(friend(chain).secret + "\n")
+    """A soroban-chain backend's configuration on *chain*'s RPC (its fee payer funded by
+    ``lumenlater_fund``)."""
     values: dict[str, object] = {
         "database_url": f"sqlite:///{tmp / 'backend.db'}",
         "secret_key": secrets.token_hex(32),
@@ -41,11 +35,7 @@ def soroban_config(chain: SandboxHandle, tmp: Path, **extra: object) -> BackendC
         "rate_limit": False,
         "log_requests": False,
         "tick_interval": 3600,
-        "chain": "soroban",
-        "rpc_url": f"{chain.base_url}/soroban/rpc",
-        "network_passphrase": PASSPHRASE,
-        "contracts": contracts(chain),
-        "source_secret_file": str(secret_file),
+        **soroban_options(chain, tmp),
     }
     values.update(extra)
     return BackendConfig(**values)  # type: ignore[arg-type]
@@ -58,57 +48,26 @@ class Served:
 
     client: httpx.Client
     backend: Backend
-    merchant: Keypair
+    merchant_id: str
     api_key: str
     base_url: str
 
 
 @contextmanager
 def serve_backend(chain: SandboxHandle, tmp: Path, **extra: object) -> Iterator[Served]:
-    """Serve a soroban-chain backend whose one merchant exists on *chain*: enrolled by
-    itself, approved by the genesis admin, both through the backend's own gateway."""
+    """Serve a soroban-chain backend with one merchant, made as the sandbox makes one."""
     cfg = soroban_config(chain, tmp, **extra)
     backend = Backend(cfg)
-    merchant = friend(chain)
-    backend.gateway.invoke(
-        "bnpl_core", "enroll_merchant", [merchant.public_key, "shop"], signer=merchant
-    )
-    genesis = chain.backend.genesis
-    assert genesis is not None
-    admin = genesis.admin
-    backend.gateway.invoke(
-        "bnpl_core",
-        "update_merchant_status",
-        [admin.public_key, merchant.public_key, "Approved"],
-        signer=admin,
-    )
-    key = "sk_test_" + secrets.token_hex(16)
-    with backend.db.transaction() as tx:
-        merchant_store.insert_merchant(
-            tx,
-            merchant_id=merchant.public_key,
-            business_name="Chain Shop",
-            status="approved",
-            seed_encrypted=backend.ctx.box.seal(merchant.secret),
-            livemode=False,
-            created=backend.gateway.now(),
-        )
-        merchant_store.insert_key(
-            tx,
-            key_id="key_chain",
-            merchant_id=merchant.public_key,
-            kind="secret",
-            livemode=False,
-            key_hash=hash_key(key),
-            hint=key[:8],
-            created=backend.gateway.now(),
-        )
+    # Over the chain's lumenlater_* methods: the merchant enrolls itself (a transaction
+    # this backend sends) and the chain's admin approves it.
+    merchant = backend.create_merchant("Chain Shop")
+    key = merchant.secret_key
     server = ThreadedServer(create_app(cfg, backend=backend), cfg.port, lifespan="on").start()
     client = httpx.Client(
         base_url=cfg.base_url, timeout=60, headers={"Authorization": f"Bearer {key}"}
     )
     try:
-        yield Served(client, backend, merchant, key, cfg.base_url)
+        yield Served(client, backend, merchant.merchant_id, key, cfg.base_url)
     finally:
         client.close()
         server.stop()

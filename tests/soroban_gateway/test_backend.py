@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from lumenlater_sdk.backend.app import Backend
+from lumenlater_sdk.backend.chain.soroban import RpcSandbox
 from lumenlater_sdk.backend.config import NETWORKS, BackendConfig, parse_contracts
 from lumenlater_sdk.backend.testing import SandboxHandle
 
@@ -29,7 +30,8 @@ def test_the_api_over_a_soroban_chain(
     chain: SandboxHandle, served: tuple[httpx.Client, Backend]
 ) -> None:
     client, backend = served
-    assert backend.sandbox is None
+    # The chain is a sandbox's RPC endpoint, so the backend has its powers over RPC.
+    assert isinstance(backend.sandbox, RpcSandbox)
     info = client.get("/v1/chain").json()
     assert info["gateway"] == "soroban" and info["rpc_url"] == f"{chain.base_url}/soroban/rpc"
     assert info["network_passphrase"] == PASSPHRASE and info["contracts"] == contracts(chain)

@@ -145,3 +145,18 @@ def test_restart_reconciles_in_flight_submissions(chain: SandboxHandle, tmp_path
         assert settled == {sent.hash_hex(): "applied", lost.hash_hex(): "expired"}  # type: ignore[attr-defined]
     finally:
         db.close()
+
+
+def test_an_operation_is_sent_once(chain: SandboxHandle, gateway: SorobanGateway) -> None:
+    user = friend(chain)
+    balance = gateway.read("usdc", "balance", [user.public_key])
+    first = gateway.invoke("usdc", "mint", [user.public_key, USDC], signer=user, operation="op-1")
+    sent = len(gateway.submissions())
+    again = gateway.invoke("usdc", "mint", [user.public_key, USDC], signer=user, operation="op-1")
+    assert again == first and len(gateway.submissions()) == sent
+    assert gateway.read("usdc", "balance", [user.public_key]) == balance + USDC
+    other = gateway.invoke("usdc", "mint", [user.public_key, USDC], signer=user, operation="op-2")
+    assert other.hash != first.hash and len(gateway.submissions()) == sent + 1
+    plain = gateway.invoke("usdc", "mint", [user.public_key, USDC], signer=user)
+    assert plain.hash not in {first.hash, other.hash}
+    assert gateway.read("usdc", "balance", [user.public_key]) == balance + 3 * USDC

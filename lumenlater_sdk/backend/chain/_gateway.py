@@ -140,13 +140,17 @@ class ChainGateway(abc.ABC):
         *,
         signer: Keypair,
         tx: Tx | None = None,
+        operation: str | None = None,
     ) -> TxRecord:
         """Call a state-changing function authorised by *signer*.
 
         Raises :class:`ContractError` on a refusal (nothing changes) and
         :class:`ChainUnavailableError` when the chain cannot be reached. The local
         gateway writes its state through *tx* when given, so the caller's own rows
-        commit or roll back together with the ledger.
+        commit or roll back together with the ledger. *operation* names what the call
+        does for its caller (a request's idempotency key, say): a gateway whose calls
+        can outlive the caller's transaction returns the earlier call's record for the
+        same operation instead of calling again.
         """
 
     @abc.abstractmethod

@@ -76,12 +76,16 @@ def issue_bill(
     """Relay ``create_bill`` as the merchant and record the bill, inside *tx*."""
     signer = merchant_keypair(ctx, tx, merchant_id)
     check_create_bill(ctx, tx, merchant_id, new.amount)
+    # A retry of a request whose create_bill was sent but whose outcome was not known
+    # (503) must get that bill, not a second one: the key names the call on the chain.
+    key = request.idempotency_key if request is not None else None
     record = ctx.chain.invoke(
         "bnpl_core",
         "create_bill",
         [merchant_id, new.customer, new.amount, new.order_id or ""],
         signer=signer,
         tx=tx,
+        operation=f"{merchant_id}:{key}:create_bill" if key else None,
     )
     row: Row = {
         "id": new_id("bill"),

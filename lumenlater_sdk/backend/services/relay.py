@@ -103,11 +103,22 @@ class ChainRelay:
         return result
 
     def invoke(
-        self, contract: str, function: str, args: Sequence[Any], *, signer: Keypair, tx: Tx
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        signer: Keypair,
+        tx: Tx,
+        operation: str | None = None,
     ) -> TxRecord:
-        """Relay a state-changing call inside the caller's transaction."""
+        """Relay a state-changing call inside the caller's transaction (see
+        :meth:`ChainGateway.invoke` for *operation*)."""
         return self._run(
-            function, lambda: self._gateway.invoke(contract, function, args, signer=signer, tx=tx)
+            function,
+            lambda: self._gateway.invoke(
+                contract, function, args, signer=signer, tx=tx, operation=operation
+            ),
         )
 
     def read(self, contract: str, function: str, args: Sequence[Any], *, tx: Tx) -> Any:

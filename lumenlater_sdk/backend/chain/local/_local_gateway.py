@@ -87,8 +87,12 @@ class LocalGateway(ChainGateway, SandboxControls):
         *,
         signer: Keypair,
         tx: Tx | None = None,
+        operation: str | None = None,
     ) -> TxRecord:
-        """Run a state-changing function as *signer*: one ledger, or ContractError and no trace."""
+        """Run a state-changing function as *signer*: one ledger, or ContractError and no trace.
+
+        *operation* is not needed here: the call commits or rolls back with *tx*, so a
+        request that failed left no call behind to find."""
         with self._atomic(tx) as t:
             return self._execute(t, contract, function, args, signer)
 

@@ -37,10 +37,13 @@ from ._failures import (
 from ._journal import SENT, Journal, Submission
 from ._rpc import Rpc, return_value
 
-__all__ = ["SorobanGateway"]
+__all__ = ["OPERATION_WINDOW", "SorobanGateway"]
 
 
 _AUTH_LEDGERS = 100  # how long a signed auth entry stays valid (ledgers)
+
+OPERATION_WINDOW = 24 * 3600
+"""How long an operation name finds its transaction: as long as an Idempotency-Key lasts."""
 
 
 class SorobanGateway(ChainGateway):
@@ -102,14 +105,25 @@ class SorobanGateway(ChainGateway):
         *,
         signer: Keypair,
         tx: Tx | None = None,
+        operation: str | None = None,
     ) -> TxRecord:
         """Simulate, sign, send once, wait: the call's record, or ContractError.
 
         *tx* is not used: a chain call cannot join the caller's database transaction.
+        A call with an *operation* that this gateway sent in the last
+        :data:`OPERATION_WINDOW` seconds and that applied, or whose outcome is still
+        unknown, is not sent again: its record is returned (or, still unknown,
+        :class:`ChainOutcomeUnknownError` again). So a request retried after a 503 gets
+        the transaction its first attempt sent; one that failed or expired is sent anew.
         """
         host_fn = self._encode(contract, function, args)
+        if operation is not None:
+            since = self._latest_ledger()[1] - OPERATION_WINDOW
+            prior = self._journal.last_of(operation, since=since)
+            if prior is not None and self._settle(prior) in (SENT, "applied"):
+                return self._outcome(prior)
         with self._submit_lock:
-            submission = self._send(contract, function, host_fn, signer)
+            submission = self._send(contract, function, host_fn, signer, operation)
         return self._outcome(submission)
 
     def read(
@@ -161,18 +175,7 @@ class SorobanGateway(ChainGateway):
         """Settle every submission still ``sent``, by hash: SUCCESS → applied, FAILED →
         failed, NOT_FOUND once the latest ledger closed after its time bounds → expired
         (it can never apply); else it stays ``sent``. Returns ``{hash: status}``."""
-        found: dict[str, str] = {}
-        for s in self._journal.submissions(status=SENT):
-            got = self._rpc.call("getTransaction", self._server.get_transaction, s.hash)
-            if got.status == GetTransactionStatus.SUCCESS:
-                self._journal.settle(s.hash, "applied", ledger=int(got.ledger or 0))
-            elif got.status == GetTransactionStatus.FAILED:
-                code = result_code(got.result_xdr)
-                self._journal.settle(s.hash, "failed", detail=code, ledger=int(got.ledger or 0))
-            elif int(got.latest_ledger_close_time) > s.max_time:
-                self._journal.settle(s.hash, "expired", detail="past its time bounds")
-            found[s.hash] = self._status(s.hash)
-        return found
+        return {s.hash: self._settle(s) for s in self._journal.submissions(status=SENT)}
 
     def submissions(self) -> list[Submission]:
         """Every transaction this gateway sent (its journal), oldest first."""
@@ -198,7 +201,12 @@ class SorobanGateway(ChainGateway):
         return builder.add_time_bounds(0, max_time).build()
 
     def _send(
-        self, contract: str, function: str, args: list[xdr.SCVal], signer: Keypair
+        self,
+        contract: str,
+        function: str,
+        args: list[xdr.SCVal],
+        signer: Keypair,
+        operation: str | None,
     ) -> Submission:
         """Build, simulate, sign, record and send one transaction (under the submit lock)."""
         if self._sequence is None:
@@ -221,7 +229,7 @@ class SorobanGateway(ChainGateway):
         op.auth = [self._authorize(contract, e, signer, sequence) for e in op.auth]
         envelope.sign(self._source)
         submission = Submission(
-            envelope.hash_hex(), contract, function, envelope.to_xdr(), max_time, SENT
+            envelope.hash_hex(), contract, function, envelope.to_xdr(), max_time, SENT, operation
         )
         self._journal.record_sent(submission)
         for attempt in range(self._send_attempts):
@@ -306,5 +314,19 @@ class SorobanGateway(ChainGateway):
             cached = self._latest = (time.monotonic(), int(got.sequence), int(got.close_time))
         return cached[1], cached[2]
 
-    def _status(self, tx_hash: str) -> str:
-        return next(s.status for s in self._journal.submissions() if s.hash == tx_hash)
+    def _settle(self, s: Submission) -> str:
+        """Settle *s* by hash if it is still ``sent`` (see :meth:`reconcile`); its status."""
+        if s.status != SENT:
+            return s.status
+        got = self._rpc.call("getTransaction", self._server.get_transaction, s.hash)
+        if got.status == GetTransactionStatus.SUCCESS:
+            self._journal.settle(s.hash, "applied", ledger=int(got.ledger or 0))
+            return "applied"
+        if got.status == GetTransactionStatus.FAILED:
+            code = result_code(got.result_xdr)
+            self._journal.settle(s.hash, "failed", detail=code, ledger=int(got.ledger or 0))
+            return "failed"
+        if int(got.latest_ledger_close_time) > s.max_time:
+            self._journal.settle(s.hash, "expired", detail="past its time bounds")
+            return "expired"
+        return SENT

@@ -63,6 +63,13 @@ MIGRATIONS = [
         " address TEXT NOT NULL,"
         " seed_encrypted TEXT NOT NULL)",
     ),
+    Migration(
+        3,
+        "the operation a submission carries out (a retried request finds its transaction)",
+        "ALTER TABLE soroban_submissions ADD COLUMN operation TEXT;\n"
+        "CREATE INDEX soroban_submissions_operation ON soroban_submissions (operation)"
+        " WHERE operation IS NOT NULL",
+    ),
 ]
 
 SENT = "sent"
@@ -82,6 +89,8 @@ class Submission:
     envelope: str
     max_time: int
     status: str
+    operation: str | None = None
+    """The caller's name for what the transaction does (see ``SorobanGateway.invoke``)."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +140,17 @@ class Journal:
         with self.db.transaction() as t:
             t.send(
                 "INSERT INTO soroban_submissions (hash, contract, function, envelope, max_time,"
-                " status, detail, ledger) VALUES (?, ?, ?, ?, ?, ?, '', 0)",
-                (s.hash, s.contract, s.function, s.envelope, s.max_time, SENT),
+                " status, detail, ledger, operation) VALUES (?, ?, ?, ?, ?, ?, '', 0, ?)",
+                (s.hash, s.contract, s.function, s.envelope, s.max_time, SENT, s.operation),
             )
+
+    def last_of(self, operation: str, *, since: int) -> Submission | None:
+        """The latest submission recorded for *operation* that could apply at or after
+        ledger time *since* (its ``max_time``), or ``None``."""
+        found = self._submissions(
+            "WHERE operation = ? AND max_time >= ?", (operation, since), newest_first=True
+        )
+        return found[0] if found else None
 
     def settle(self, tx_hash: str, status: str, *, detail: str = "", ledger: int = 0) -> None:
         """Record how a submission ended (one of :data:`SETTLED`)."""
@@ -148,10 +165,16 @@ class Journal:
     def submissions(self, *, status: str | None = None) -> list[Submission]:
         """Every recorded submission (or those in *status*), oldest first."""
         where, params = ("WHERE status = ?", (status,)) if status else ("", ())
+        return self._submissions(where, params)
+
+    def _submissions(
+        self, where: str, params: Sequence[object], *, newest_first: bool = False
+    ) -> list[Submission]:
+        order = "max_time DESC, hash DESC" if newest_first else "max_time, hash"
         with self.db.transaction(write=False) as t:
             rows = t.fetchall(
-                "SELECT hash, contract, function, envelope, max_time, status"
-                f" FROM soroban_submissions {where} ORDER BY max_time, hash",
+                "SELECT hash, contract, function, envelope, max_time, status, operation"
+                f" FROM soroban_submissions {where} ORDER BY {order}",
                 params,
             )
         return [
@@ -162,6 +185,7 @@ class Journal:
                 r["envelope"],
                 int(r["max_time"]),
                 r["status"],
+                r["operation"],
             )
             for r in rows
         ]
