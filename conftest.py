@@ -211,8 +211,19 @@ def sandbox_soroban(tmp_path: Path, soroban_chain: object) -> Iterator[object]:
     chain's ``lumenlater_*`` methods."""
     from lumenlater_sdk.backend.testing import run_sandbox, soroban_options
 
-    options = soroban_options(soroban_chain, tmp_path)  # type: ignore[arg-type]
+    options = soroban_options(f"{soroban_chain.base_url}/soroban/rpc", tmp_path)  # type: ignore[attr-defined]
     with run_sandbox(f"sqlite:///{tmp_path / 'sandbox.db'}", **options) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox_soroban_pg(tmp_path: Path, pg_url: str, soroban_chain: object) -> Iterator[object]:
+    """Like ``sandbox_soroban``, on a fresh PostgreSQL database (the gateway's journal in
+    it too, through a pool of its own)."""
+    from lumenlater_sdk.backend.testing import run_sandbox, soroban_options
+
+    options = soroban_options(f"{soroban_chain.base_url}/soroban/rpc", tmp_path)  # type: ignore[attr-defined]
+    with run_sandbox(pg_url, **options) as handle:
         yield handle
 
 

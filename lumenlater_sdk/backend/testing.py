@@ -12,7 +12,8 @@ sandbox's Soroban RPC endpoint (whose ``lumenlater_*`` methods give it the sandb
 powers)::
 
     with run_sandbox(chain_url, soroban_rpc=True, webhook_url=None) as chain:
-        with run_sandbox(db_url, **soroban_options(chain, tmp_dir)) as sb:
+        rpc_url = f"{chain.base_url}/soroban/rpc"
+        with run_sandbox(db_url, **soroban_options(rpc_url, tmp_dir)) as sb:
             ...
 """
 
@@ -113,22 +114,24 @@ def run_sandbox(
         backend.close()
 
 
-def soroban_options(chain: SandboxHandle, directory: Path) -> dict[str, Any]:
-    """:class:`BackendConfig` fields for a backend on *chain*'s Soroban RPC endpoint
-    (started with ``soroban_rpc=True``): its URL, passphrase and contract ids, and a
-    fee-paying account made with ``lumenlater_fund``, its seed in a file in *directory*."""
-    url = f"{chain.base_url}/soroban/rpc"
+def soroban_options(rpc_url: str, directory: Path) -> dict[str, Any]:
+    """:class:`BackendConfig` fields for a backend on the sandbox chain whose Soroban RPC
+    endpoint is *rpc_url* (a sandbox started with ``soroban_rpc=True``): the URL, the
+    passphrase, the contract ids it lists in ``lumenlater_sandbox``, and a fee-paying
+    account made with ``lumenlater_fund``, its seed in a file in *directory*."""
+    rpc = Rpc(rpc_url)
+    found = rpc.extension("lumenlater_sandbox", {})
+    if found is None:
+        raise ValueError(f"{rpc_url} is not a sandbox's Soroban RPC endpoint")
     source = Keypair.random()
-    if Rpc(url).extension("lumenlater_fund", {"address": source.public_key}) is None:
-        raise ValueError(f"{url} is not a sandbox's Soroban RPC endpoint")
+    rpc.extension("lumenlater_fund", {"address": source.public_key})
     secret_file = Path(directory) / "source.secret"
     secret_file.write_text(source.secret + "\n")
     secret_file.chmod(0o600)
-    info = chain.backend.gateway.describe()
     return {
         "chain": "soroban",
-        "rpc_url": url,
+        "rpc_url": rpc_url,
         "network_passphrase": PASSPHRASE,
-        "contracts": dict(info.contracts),
+        "contracts": dict(found["contracts"]),
         "source_secret_file": str(secret_file),
     }

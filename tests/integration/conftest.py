@@ -1,9 +1,10 @@
 """Fixtures for the integration tests: the SDK clients against a real sandbox backend.
 
-Every test that takes ``sb`` (or a client built on it) runs three times: against the
-SQLite sandbox, the PostgreSQL one, and a SQLite one whose chain is ``soroban``,
-relaying every chain call through a second sandbox's Soroban RPC endpoint (the
-repo-root ``sandbox``, ``sandbox_pg`` and ``sandbox_soroban`` fixtures).
+Every test that takes ``sb`` (or a client built on it) runs four times: against the
+SQLite sandbox and the PostgreSQL one, and against both again with the ``soroban``
+chain, relaying every chain call through a second sandbox's Soroban RPC endpoint (the
+repo-root ``sandbox``, ``sandbox_pg``, ``sandbox_soroban`` and ``sandbox_soroban_pg``
+fixtures).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from lumenlater_sdk.backend.testing import SandboxHandle
 
 
 @pytest.fixture(
-    params=["sandbox", "sandbox_pg", "sandbox_soroban"], ids=["sqlite", "postgresql", "soroban"]
+    params=["sandbox", "sandbox_pg", "sandbox_soroban", "sandbox_soroban_pg"],
+    ids=["sqlite", "postgresql", "soroban-sqlite", "soroban-postgresql"],
 )
 def sb(request: pytest.FixtureRequest) -> SandboxHandle:
-    """A running backend with a fresh merchant: on SQLite and on PostgreSQL over the
-    local chain, and on SQLite over the soroban one."""
+    """A running backend with a fresh merchant: on SQLite and on PostgreSQL, over the
+    local chain and over the soroban one."""
     handle: SandboxHandle = request.getfixturevalue(request.param)
     return handle
 

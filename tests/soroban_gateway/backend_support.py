@@ -35,7 +35,7 @@ def soroban_config(chain: SandboxHandle, tmp: Path, **extra: object) -> BackendC
         "rate_limit": False,
         "log_requests": False,
         "tick_interval": 3600,
-        **soroban_options(chain, tmp),
+        **soroban_options(f"{chain.base_url}/soroban/rpc", tmp),
     }
     values.update(extra)
     return BackendConfig(**values)  # type: ignore[arg-type]

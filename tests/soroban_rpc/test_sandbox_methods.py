@@ -37,6 +37,7 @@ def error(sandbox: SandboxHandle, method: str, **params: Any) -> tuple[int, str]
 def test_the_methods_are_listed(sandbox: SandboxHandle, server: SorobanServer) -> None:
     got = call(sandbox, "lumenlater_sandbox")["result"]
     assert got["methods"] == list(SANDBOX_METHODS)
+    assert got["contracts"] == sandbox.backend.genesis.contract_ids  # type: ignore[union-attr]
     latest = server.get_latest_ledger()
     assert (got["latestLedger"], got["closeTime"]) == (latest.sequence, int(latest.close_time))
     # What a client of a network without them sees: method not found.

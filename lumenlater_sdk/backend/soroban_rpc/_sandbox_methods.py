@@ -62,7 +62,12 @@ def sandbox_methods(ledger: RpcLedger) -> Mapping[str, Method]:
 
     def describe(params: Mapping[str, Any]) -> dict[str, Any]:
         sequence, close = ledger.latest()
-        return {"methods": list(SANDBOX_METHODS), "latestLedger": sequence, "closeTime": close}
+        return {
+            "methods": list(SANDBOX_METHODS),
+            "contracts": dict(gateway.describe().contracts),
+            "latestLedger": sequence,
+            "closeTime": close,
+        }
 
     def advance_clock(params: Mapping[str, Any]) -> dict[str, Any]:
         seconds = _count(params, "seconds", limit=_MAX_ADVANCE)
