@@ -7,11 +7,12 @@ clock tick off, no webhook endpoint:
 
 * **chain**: a sandbox with its Soroban RPC endpoint on (``POST /soroban/rpc``,
   friendbot at ``GET /friendbot``), as the tests' ``tests/soroban_gateway`` start it.
-* **soroban backend**: a backend with ``chain="soroban"`` pointed at the chain's RPC.
-  Its ``SorobanGateway`` is built here with ``--poll-interval`` (default 0.02 s; the
-  backend's own default is 0.5 s and the config has no knob for it), its fee-paying
-  account and its merchant are friendbot-funded, the merchant enrolled by itself and
-  approved by the chain's genesis admin, its API key stored as the tests store it.
+* **soroban backend**: a sandbox with ``chain="soroban"`` pointed at the chain's RPC
+  (``run_sandbox(**soroban_options(rpc_url, ...))``, as the tests' ``sandbox_soroban``):
+  its merchant enrolls itself and is approved through the chain's ``lumenlater_*``
+  methods. The gateway's defaults are used (poll interval 0.5 s): the sandbox's RPC
+  applies a transaction when it is sent, so the first ``getTransaction`` already says
+  SUCCESS and no poll waits; a real network adds its ledger close time.
 * **local backend**: the same API on the embedded ``local`` gateway (``run_sandbox``).
 
 Measurements (fixed duration each, closed loop, ``--concurrency`` threads each with its
@@ -29,14 +30,13 @@ own connection; only figures from the same run compare, the machine is shared):
    (one simulate), sign, ``sendTransaction``, then ``getTransaction`` until
    SUCCESS. Ratios against the floor.
 
-    python bench/soroban.py [--duration 5] [--concurrency 8] [--poll-interval 0.02]
+    python bench/soroban.py [--duration 5] [--concurrency 8]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -75,13 +75,7 @@ def _serve_chain(tmp: Path) -> Iterator[dict[str, Any]]:
     with run_sandbox(
         url, webhook_url=None, soroban_rpc=True, run_delivery=False, tick_interval=3600
     ) as sb:
-        genesis = sb.backend.genesis
-        assert genesis is not None
-        yield {
-            "base_url": sb.base_url,
-            "contracts": dict(genesis.contract_ids),
-            "admin_secret": genesis.admin.secret,
-        }
+        yield {"base_url": sb.base_url, "contracts": dict(sb.backend.gateway.describe().contracts)}
 
 
 @contextmanager
@@ -97,88 +91,22 @@ def _serve_local(tmp: Path) -> Iterator[dict[str, Any]]:
 
 
 @contextmanager
-def _serve_soroban(
-    tmp: Path, chain: dict[str, Any], poll_interval: float
-) -> Iterator[dict[str, Any]]:
-    from lumenlater_sdk._ports import free_port
-    from lumenlater_sdk._serving import ThreadedServer
-    from lumenlater_sdk.backend._crypto import hash_key
-    from lumenlater_sdk.backend.app import Backend, create_app, journal_url
-    from lumenlater_sdk.backend.chain.soroban import SorobanGateway
-    from lumenlater_sdk.backend.config import BackendConfig
-    from lumenlater_sdk.backend.db import connect
-    from lumenlater_sdk.backend.store import merchants as merchant_store
+def _serve_soroban(tmp: Path, chain: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    from lumenlater_sdk.backend.testing import run_sandbox, soroban_options
 
-    base = chain["base_url"]
-    source = _friend(base)
-    secret_file = tmp / "source.secret"
-    secret_file.write_text(source.secret + "\n")
-    cfg = BackendConfig(
-        database_url=f"sqlite:///{tmp / 'soroban.db'}",
-        secret_key=secrets.token_hex(32),
-        host="127.0.0.1",
-        port=free_port(),
-        run_delivery=False,
-        rate_limit=False,
-        log_requests=False,
-        tick_interval=3600,
-        chain="soroban",
-        rpc_url=f"{base}/soroban/rpc",
-        network_passphrase=PASSPHRASE,
-        contracts=chain["contracts"],
-        source_secret_file=str(secret_file),
-    )
-    journal = connect(journal_url(cfg.database_url))
-    gateway = SorobanGateway(
-        rpc_url=f"{base}/soroban/rpc",
-        network_passphrase=PASSPHRASE,
-        contracts=chain["contracts"],
-        source=source,
-        db=journal,
-        poll_interval=poll_interval,
-    )
-    backend = Backend(cfg, gateway=gateway)
-    merchant, admin = _friend(base), Keypair.from_secret(chain["admin_secret"])
-    gateway.invoke("bnpl_core", "enroll_merchant", [merchant.public_key, "shop"], signer=merchant)
-    gateway.invoke(
-        "bnpl_core",
-        "update_merchant_status",
-        [admin.public_key, merchant.public_key, "Approved"],
-        signer=admin,
-    )
-    key = "sk_test_" + secrets.token_hex(16)
-    with backend.db.transaction() as tx:
-        merchant_store.insert_merchant(
-            tx,
-            merchant_id=merchant.public_key,
-            business_name="Bench Shop",
-            status="approved",
-            seed_encrypted=backend.ctx.box.seal(merchant.secret),
-            livemode=False,
-            created=gateway.now(),
-        )
-        merchant_store.insert_key(
-            tx,
-            key_id="key_bench",
-            merchant_id=merchant.public_key,
-            kind="secret",
-            livemode=False,
-            key_hash=hash_key(key),
-            hint=key[:8],
-            created=gateway.now(),
-        )
-    app = create_app(cfg, backend=backend)
-    server = ThreadedServer(app, cfg.port, name="soroban backend", lifespan="on", access_log=False)
-    server.start()
-    try:
-        yield {"base_url": cfg.base_url, "key": key, "customer": _friend(base).public_key}
-    finally:
-        server.stop()
-        backend.close()
-        journal.close()
+    options = soroban_options(f"{chain['base_url']}/soroban/rpc", tmp)
+    url = f"sqlite:///{tmp / 'soroban.db'}"
+    with run_sandbox(
+        url, webhook_url=None, run_delivery=False, tick_interval=3600, **options
+    ) as sb:
+        yield {
+            "base_url": sb.base_url,
+            "key": sb.secret_key,
+            "customer": _friend(chain["base_url"]).public_key,
+        }
 
 
-def _serve(kind: str, out: Path, chain_file: str | None, poll_interval: float) -> None:
+def _serve(kind: str, out: Path, chain_file: str | None) -> None:
     """Child process: start *kind*, write what the parent needs to *out*, serve until
     stdin closes."""
     tmp = out.parent
@@ -189,7 +117,7 @@ def _serve(kind: str, out: Path, chain_file: str | None, poll_interval: float) -
     else:
         assert chain_file is not None
         chain = json.loads(Path(chain_file).read_text())
-        servers = _serve_soroban(tmp, chain, poll_interval)
+        servers = _serve_soroban(tmp, chain)
     with servers as info:
         partial = out.with_suffix(".part")
         partial.write_text(json.dumps(info))
@@ -202,7 +130,6 @@ def _child(kind: str, args: argparse.Namespace, chain_file: Path | None = None) 
     tmp = Path(tempfile.mkdtemp(prefix=f"ll-bench-{kind}-"))
     out = tmp / "info.json"
     cmd = [sys.executable, __file__, "--serve", kind, str(out)]
-    cmd += ["--poll-interval", str(args.poll_interval)]
     if chain_file is not None:
         cmd += ["--chain-file", str(chain_file)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
@@ -412,21 +339,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
-    parser.add_argument(
-        "--poll-interval",
-        type=float,
-        default=0.02,
-        help="the soroban gateway's getTransaction poll interval (its default is 0.5 s)",
-    )
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--chain-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        _serve(args.serve[0], Path(args.serve[1]), args.chain_file, args.poll_interval)
+        _serve(args.serve[0], Path(args.serve[1]), args.chain_file)
         return
     print(
-        f"duration {args.duration:g} s per measurement, concurrency {args.concurrency}, "
-        f"soroban gateway poll interval {args.poll_interval:g} s",
+        f"duration {args.duration:g} s per measurement, concurrency {args.concurrency}",
         flush=True,
     )
     with _child("chain", args) as (chain, chain_file):
