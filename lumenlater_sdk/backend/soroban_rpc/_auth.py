@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from stellar_sdk import Address, Keypair, StrKey, scval, xdr
-from stellar_sdk.auth import build_authorization_preimage
+from stellar_sdk import Address, xdr
 
 from ..chain import CONTRACTS
 from ..chain.local import AuthHost, AuthNode, RpcLedger
-from ..chain.soroban import encode_args
+from ..chain.soroban import (
+    AuthorizationError,
+    contract_invocation,
+    signature_payload,
+    verify_signature,
+)
 from ..db import Tx
 from ._calls import PASSPHRASE
 
@@ -28,16 +31,9 @@ class AuthFailure(Exception):
 
 def invocation(node: AuthNode, ids: Mapping[str, str]) -> xdr.SorobanAuthorizedInvocation:
     """An engine auth tree as the ``SorobanAuthorizedInvocation`` it stands for."""
-    return xdr.SorobanAuthorizedInvocation(
-        function=xdr.SorobanAuthorizedFunction(
-            xdr.SorobanAuthorizedFunctionType.SOROBAN_AUTHORIZED_FUNCTION_TYPE_CONTRACT_FN,
-            contract_fn=xdr.InvokeContractArgs(
-                Address(ids[node.contract]).to_xdr_sc_address(),
-                xdr.SCSymbol(node.function.encode()),
-                encode_args(node.contract, node.function, list(node.args)),
-            ),
-        ),
-        sub_invocations=[invocation(child, ids) for child in node.children],
+    children = [invocation(child, ids) for child in node.children]
+    return contract_invocation(
+        ids[node.contract], node.contract, node.function, node.args, children
     )
 
 
@@ -85,26 +81,6 @@ class Authorization:
         return frozenset(self.trees)
 
 
-def _verify_signature(address: str, signature: xdr.SCVal, payload: bytes) -> None:
-    # An account's signature: Vec[Map{public_key: Bytes, signature: Bytes}] (ed25519).
-    if signature.type != xdr.SCValType.SCV_VEC or not signature.vec or not signature.vec.sc_vec:
-        raise AuthFailure(f"{address}: no signature")
-    key = StrKey.decode_ed25519_public_key(address)
-    for item in signature.vec.sc_vec:
-        try:
-            fields = scval.from_struct(item)
-            public_key = scval.from_bytes(fields["public_key"])
-            sig = scval.from_bytes(fields["signature"])
-        except Exception:
-            raise AuthFailure(f"{address}: malformed signature") from None
-        if public_key != key:
-            raise AuthFailure(f"{address}: signed by another key")
-        try:
-            Keypair.from_raw_ed25519_public_key(public_key).verify(payload, sig)
-        except Exception:
-            raise AuthFailure(f"{address}: bad signature") from None
-
-
 def check_entries(
     t: Tx,
     entries: Sequence[xdr.SorobanAuthorizationEntry],
@@ -135,9 +111,12 @@ def check_entries(
             nonce = ac.nonce.int64
             if ledger.nonce_used(t, address, nonce) or (address, nonce) in nonces:
                 raise AuthFailure(f"{address}: nonce {nonce} was already used")
-            preimage = build_authorization_preimage(entry, expiration, PASSPHRASE)
-            payload = hashlib.sha256(preimage.to_xdr_bytes()).digest()
-            _verify_signature(address, ac.signature, payload)
+            try:
+                verify_signature(
+                    address, ac.signature, signature_payload(entry, expiration, PASSPHRASE)
+                )
+            except AuthorizationError as exc:
+                raise AuthFailure(str(exc)) from None
             nonces.append((address, nonce))
         else:
             raise AuthFailure(f"credentials {kind.name} are not supported by protocol 22")

@@ -7,6 +7,17 @@ encodes results, events and storage. Reference: SOROBAN.md §2 (ScVal rules), §
 (functions), §5 (types), §6 (events), §7 (storage).
 """
 
+from ._authorization import (
+    AUTHORIZATION_LEDGERS,
+    AuthorizationError,
+    AuthorizationRequest,
+    check_signed_entry,
+    contract_invocation,
+    decode_entry,
+    request_authorization,
+    signature_payload,
+    verify_signature,
+)
 from ._codec import (
     decode_args,
     decode_event,
@@ -32,17 +43,23 @@ from ._storage_keys import (
 )
 
 __all__ = [
+    "AUTHORIZATION_LEDGERS",
     "EVENTS",
     "FUNCTIONS",
+    "AuthorizationError",
+    "AuthorizationRequest",
     "ChainOutcomeUnknownError",
     "Rpc",
     "RpcSandbox",
     "SorobanGateway",
+    "check_signed_entry",
+    "contract_invocation",
     "data_key",
     "decode_args",
     "decode_contract_error",
     "decode_data_key",
     "decode_data_value",
+    "decode_entry",
     "decode_event",
     "decode_result",
     "encode_args",
@@ -54,5 +71,8 @@ __all__ = [
     "function_schema",
     "instance_ledger_key",
     "ledger_key",
+    "request_authorization",
     "rpc_sandbox",
+    "signature_payload",
+    "verify_signature",
 ]
