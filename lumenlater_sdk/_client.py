@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._core import AsyncCore, AsyncSleep, SyncCore, SyncSleep
 from ._http import AsyncHTTP, SyncHTTP
 from ._options import ClientOptions
+from ._signing import make_signer
 from .resources import (
     Accounts,
     Analytics,
@@ -28,6 +29,9 @@ from .resources import (
     WebhookEndpoints,
 )
 
+if TYPE_CHECKING:
+    from stellar_sdk import Keypair
+
 __all__ = ["AsyncLumenLater", "LumenLater"]
 
 
@@ -45,6 +49,13 @@ class LumenLater:
             send through, e.g. with proxies or custom TLS. The SDK never closes an
             injected client.
         default_headers: extra headers sent on every request.
+        stellar_signer: the merchant's Stellar key, for a self-custody account (one whose
+            backend holds no key): a ``stellar_sdk.Keypair`` with its secret, or any
+            callable ``(payload: bytes) -> bytes`` that returns the 64-byte ed25519
+            signature of the 32-byte payload (a KMS or hardware signer). With it,
+            ``bills.create`` checks and signs the bill's ``create_bill`` authorization
+            itself; without it, such a bill raises ``AuthorizationRequiredError``. Needs
+            ``pip install 'lumenlater-sdk[stellar]'``. Never shown in a repr or log.
     """
 
     bills: Bills
@@ -65,10 +76,12 @@ class LumenLater:
         http_client: Any = None,
         *,
         default_headers: Mapping[str, str] | None = None,
+        stellar_signer: Keypair | Callable[[bytes], bytes] | None = None,
         _sleep: SyncSleep | None = None,
     ) -> None:
         opts = ClientOptions(api_key, base_url, timeout, max_retries, default_headers)
-        self._setup(SyncCore(opts, SyncHTTP(http_client), _sleep), owns_http=True)
+        signer = make_signer(stellar_signer)
+        self._setup(SyncCore(opts, SyncHTTP(http_client), _sleep, signer), owns_http=True)
 
     def _setup(self, core: SyncCore, *, owns_http: bool) -> None:
         self._core = core
@@ -105,7 +118,7 @@ class LumenLater:
         core = self._core
         new = LumenLater.__new__(LumenLater)
         opts = core.opts.replace(timeout=timeout, max_retries=max_retries)
-        new._setup(SyncCore(opts, core.http, core.sleep), owns_http=False)
+        new._setup(SyncCore(opts, core.http, core.sleep, core.signer), owns_http=False)
         return new
 
     def close(self) -> None:
@@ -142,6 +155,13 @@ class AsyncLumenLater:
             send through, e.g. with proxies or custom TLS. The SDK never closes an
             injected client.
         default_headers: extra headers sent on every request.
+        stellar_signer: the merchant's Stellar key, for a self-custody account (one whose
+            backend holds no key): a ``stellar_sdk.Keypair`` with its secret, or any
+            callable ``(payload: bytes) -> bytes`` that returns the 64-byte ed25519
+            signature of the 32-byte payload (a KMS or hardware signer). With it,
+            ``bills.create`` checks and signs the bill's ``create_bill`` authorization
+            itself; without it, such a bill raises ``AuthorizationRequiredError``. Needs
+            ``pip install 'lumenlater-sdk[stellar]'``. Never shown in a repr or log.
     """
 
     bills: AsyncBills
@@ -162,10 +182,12 @@ class AsyncLumenLater:
         http_client: Any = None,
         *,
         default_headers: Mapping[str, str] | None = None,
+        stellar_signer: Keypair | Callable[[bytes], bytes] | None = None,
         _sleep: AsyncSleep | None = None,
     ) -> None:
         opts = ClientOptions(api_key, base_url, timeout, max_retries, default_headers)
-        self._setup(AsyncCore(opts, AsyncHTTP(http_client), _sleep), owns_http=True)
+        signer = make_signer(stellar_signer)
+        self._setup(AsyncCore(opts, AsyncHTTP(http_client), _sleep, signer), owns_http=True)
 
     def _setup(self, core: AsyncCore, *, owns_http: bool) -> None:
         self._core = core
@@ -201,7 +223,7 @@ class AsyncLumenLater:
         core = self._core
         new = AsyncLumenLater.__new__(AsyncLumenLater)
         opts = core.opts.replace(timeout=timeout, max_retries=max_retries)
-        new._setup(AsyncCore(opts, core.http, core.sleep), owns_http=False)
+        new._setup(AsyncCore(opts, core.http, core.sleep, core.signer), owns_http=False)
         return new
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from ._http import AsyncHTTP, ChunkSink, SyncHTTP, TransportFailure
 from ._options import ClientOptions
 from ._pagination import AsyncPage, AsyncPaginator, Params, SyncPage, parse_page
+from ._signing import StellarSigner
 
 __all__ = ["AsyncCore", "AsyncSleep", "SyncCore", "SyncSleep"]
 
@@ -26,11 +27,19 @@ AsyncSleep = Callable[[float], Awaitable[Any]]
 class SyncCore:
     """Sends requests for :class:`~lumenlater_sdk.LumenLater` (thread-safe: no mutable state)."""
 
-    __slots__ = ("http", "opts", "sleep")
+    __slots__ = ("http", "opts", "signer", "sleep")
 
-    def __init__(self, opts: ClientOptions, http: SyncHTTP, sleep: SyncSleep | None) -> None:
+    def __init__(
+        self,
+        opts: ClientOptions,
+        http: SyncHTTP,
+        sleep: SyncSleep | None,
+        signer: StellarSigner | None = None,
+    ) -> None:
         self.opts = opts
         self.http = http
+        # The merchant's key (self-custody signing), per client; never in a repr or log.
+        self.signer = signer
         self.sleep = time.sleep if sleep is None else sleep
 
     def request(
@@ -96,11 +105,19 @@ class SyncCore:
 class AsyncCore:
     """Sends requests for :class:`~lumenlater_sdk.AsyncLumenLater`."""
 
-    __slots__ = ("http", "opts", "sleep")
+    __slots__ = ("http", "opts", "signer", "sleep")
 
-    def __init__(self, opts: ClientOptions, http: AsyncHTTP, sleep: AsyncSleep | None) -> None:
+    def __init__(
+        self,
+        opts: ClientOptions,
+        http: AsyncHTTP,
+        sleep: AsyncSleep | None,
+        signer: StellarSigner | None = None,
+    ) -> None:
         self.opts = opts
         self.http = http
+        # The merchant's key (self-custody signing), per client; never in a repr or log.
+        self.signer = signer
         self.sleep = asyncio.sleep if sleep is None else sleep
 
     async def request(

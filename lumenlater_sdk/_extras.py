@@ -4,6 +4,10 @@ A plain ``pip install lumenlater-sdk`` holds the client and webhook verification
 the backend, the framework adapters and the shared duplicate store need extras. When
 one of their imports fails, the user is told the one line that fixes it instead of a
 traceback. ``tests/test_packaging.py`` keeps this table equal to ``pyproject.toml``.
+
+stellar-sdk is in two extras: ``backend`` (which the table names, for the backend
+commands) and ``stellar``, the small one the client's self-custody signing needs
+(``lumenlater_sdk._signing`` names it in its own error).
 """
 
 from __future__ import annotations

@@ -3,26 +3,41 @@
 ``LumenLaterError`` is the root. HTTP failures are :class:`APIError` subclasses
 chosen from the status code and ``error.type``; network failures are
 :class:`APIConnectionError` (and :class:`APITimeoutError`).
+
+Self-custody signing (a merchant that keeps its own Stellar key) fails before any
+request with an :class:`AuthorizationError`: no signer was configured
+(:class:`AuthorizationRequiredError`), the entry the API asked to sign is not exactly
+this bill's ``create_bill`` (:class:`AuthorizationMismatchError`), or the signer is not
+the bill's merchant key (:class:`SignerMismatchError`). :class:`MissingExtraError` says
+which install extra an optional feature needs (signing needs ``lumenlater-sdk[stellar]``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .types import Bill
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "AuthorizationError",
+    "AuthorizationMismatchError",
+    "AuthorizationRequiredError",
     "BadRequestError",
     "ChainError",
     "ConflictError",
     "IdempotencyError",
     "InternalServerError",
     "LumenLaterError",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SignerMismatchError",
 ]
 
 
@@ -125,3 +140,55 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, message: str = "Request timed out", *, request_id: str | None = None):
         super().__init__(message, request_id=request_id)
+
+
+class MissingExtraError(LumenLaterError, ImportError):
+    """An optional feature needs a package from an install extra that is not installed.
+
+    ``extra`` names the extra (e.g. ``"stellar"``); the message holds the ``pip install``
+    line that fixes it.
+    """
+
+    def __init__(self, message: str, *, extra: str, name: str | None = None) -> None:
+        super().__init__(message)
+        self.msg = message
+        self.name = name
+        self.extra = extra
+
+
+class AuthorizationError(LumenLaterError):
+    """A self-custody bill could not be authorized on the client side (nothing was sent).
+
+    ``bill`` is the bill awaiting authorization (status ``requires_authorization``): it
+    exists in the API but not on chain until its merchant signs.
+    """
+
+    def __init__(self, message: str, *, bill: Bill | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.bill = bill
+
+
+class AuthorizationRequiredError(AuthorizationError):
+    """The bill needs the merchant's signature and the client has no ``stellar_signer``.
+
+    Complete it later with ``client.bills.authorize(error.bill)`` from a client created
+    with ``stellar_signer=``.
+    """
+
+
+class AuthorizationMismatchError(AuthorizationError):
+    """The authorization entry the API sent is not exactly this bill's ``create_bill``.
+
+    The SDK refused to sign it. ``field`` names the first part that differs (e.g.
+    ``"amount"``, ``"contract_id"``, ``"sub_invocations"``, ``"nonce"``).
+    """
+
+    def __init__(self, message: str, *, field: str, bill: Bill | None = None) -> None:
+        super().__init__(message, bill=bill)
+        self.field = field
+
+
+class SignerMismatchError(AuthorizationError):
+    """The ``stellar_signer`` is not the bill's merchant key, or what it returned is not a
+    valid ed25519 signature of the payload by that key. Nothing was sent."""

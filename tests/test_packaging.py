@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -118,8 +119,17 @@ def test_the_missing_extra_table_matches_pyproject() -> None:
     for module, extra in EXTRA_OF_MODULE.items():
         assert _distribution(module) in EXTRAS[extra], (module, extra)
     listed = {_distribution(module) for module in EXTRA_OF_MODULE}
-    for extra in ("backend", "flask", "django", "redis"):
+    for extra in ("backend", "stellar", "flask", "django", "redis"):
         assert EXTRAS[extra] <= listed, f"{extra}: {EXTRAS[extra] - listed} missing"
+
+
+def test_the_stellar_extra_is_what_signing_names() -> None:
+    # Self-custody signing needs stellar-sdk alone; the backend keeps its own copy.
+    from lumenlater_sdk._signing import SIGNING_EXTRA
+
+    assert EXTRAS[SIGNING_EXTRA] == {"stellar-sdk"}
+    assert "stellar-sdk" in EXTRAS["backend"]
+    assert "stellar-sdk" not in BASE
 
 
 def test_only_the_transport_module_imports_httpx() -> None:
@@ -219,6 +229,45 @@ def test_a_plain_install_runs_the_client_and_verifies_webhooks(
     done = _run(plain_install, python, "-c", _PLAIN_SCRIPT, sandbox.secret_key, sandbox.base_url)
     assert done.returncode == 0, done.stderr
     assert '"amount": 125000000' in done.stdout and '"event": "bill.paid"' in done.stdout
+
+
+_SIGNING_SCRIPT = """
+import json, sys
+from lumenlater_sdk import AuthorizationRequiredError, LumenLater, MissingExtraError
+from lumenlater_sdk._signing import authorization_body
+from lumenlater_sdk.types import Bill
+
+bill = Bill.model_validate(json.loads(sys.argv[1]))
+client = LumenLater(api_key="sk_test_plain", stellar_signer=lambda payload: bytes(64))
+try:
+    authorization_body(bill, client._core.signer)
+except MissingExtraError as exc:
+    print(exc)
+try:
+    authorization_body(bill, None)
+except AuthorizationRequiredError as exc:
+    print("required", exc.bill.id)
+"""
+
+
+def test_signing_on_a_plain_install_names_the_stellar_extra(
+    plain_install: dict[str, Any],
+) -> None:
+    bill = {
+        "id": "bill_plain", "created": 1, "customer": "G" + "A" * 55, "merchant": "G" + "B" * 55,
+        "amount": 1, "status": "requires_authorization", "expires_at": 2, "chain": None,
+        "authorization": {
+            "address": "G" + "B" * 55, "contract_id": "C" + "A" * 55, "function": "create_bill",
+            "entry_xdr": "AAAA", "nonce": "1", "signature_expiration_ledger": 9,
+            "network_passphrase": "Standalone Network ; February 2017",
+        },
+    }  # fmt: skip
+    python = str(plain_install["bin"] / "python")
+    done = _run(plain_install, python, "-c", _SIGNING_SCRIPT, json.dumps(bill))
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.strip().splitlines()
+    assert first.endswith(install_hint("stellar")), first
+    assert second == "required bill_plain"
 
 
 @pytest.mark.parametrize(

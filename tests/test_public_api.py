@@ -110,6 +110,35 @@ def test_the_chain_names() -> None:
     assert inspect.iscoroutinefunction(resources.AsyncChains.retrieve)
 
 
+def test_the_self_custody_names() -> None:
+    """Issue 11: the signer argument, ``bills.authorize``, the models and the error tree."""
+    import lumenlater_sdk
+    from lumenlater_sdk import errors, resources, types
+
+    tree = {
+        "AuthorizationError": "LumenLaterError",
+        "AuthorizationRequiredError": "AuthorizationError",
+        "AuthorizationMismatchError": "AuthorizationError",
+        "SignerMismatchError": "AuthorizationError",
+        "MissingExtraError": "LumenLaterError",
+    }
+    for child, parent in tree.items():
+        assert issubclass(getattr(errors, child), getattr(errors, parent)), child
+        assert getattr(lumenlater_sdk, child) is getattr(errors, child)
+    assert issubclass(errors.MissingExtraError, ImportError)
+    assert not issubclass(errors.AuthorizationError, errors.APIError)  # raised before sending
+    assert "ChainAuthorization" in types.__all__
+    assert types.Bill.model_fields["authorization"].default is None
+    assert types.Account.model_fields["custody"].default == "managed"
+    for cls in (lumenlater_sdk.LumenLater, lumenlater_sdk.AsyncLumenLater):
+        param = inspect.signature(cls).parameters["stellar_signer"]
+        assert param.kind is inspect.Parameter.KEYWORD_ONLY and param.default is None
+    sync_sig = inspect.signature(resources.Bills.authorize)
+    assert sync_sig == inspect.signature(resources.AsyncBills.authorize)
+    assert list(sync_sig.parameters) == ["self", "bill_or_id", "idempotency_key"]
+    assert inspect.iscoroutinefunction(resources.AsyncBills.authorize)
+
+
 def test_no_httpx_type_in_a_public_client_signature() -> None:
     import lumenlater_sdk
 

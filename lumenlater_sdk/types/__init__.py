@@ -3,7 +3,7 @@
 from ._base import DeletedObject, LumenLaterObject
 from .account import Account
 from .analytics import Metrics, MetricsPoint, Transaction
-from .bill import Bill, BillChain
+from .bill import Bill, BillChain, ChainAuthorization
 from .chain import Chain, ChainContracts
 from .checkout_session import CheckoutSession, LineItem
 from .event import (
@@ -51,6 +51,7 @@ __all__ = [
     "BillPaidEvent",
     "BillRepaidEvent",
     "Chain",
+    "ChainAuthorization",
     "ChainContracts",
     "CheckoutSession",
     "CheckoutSessionCompletedEvent",

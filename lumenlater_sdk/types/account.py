@@ -7,6 +7,7 @@ from typing import Literal
 from ._base import LumenLaterObject
 
 MerchantStatus = Literal["pending", "approved", "rejected", "suspended", "cancelled"] | str
+Custody = Literal["managed", "self"] | str
 
 
 class Account(LumenLaterObject):
@@ -14,6 +15,10 @@ class Account(LumenLaterObject):
 
     ``fee_rate_bps`` is the fee the contract takes from each payment, in basis points
     (``150`` = 1.5 % on the deployed contract), as the backend reports it.
+
+    ``custody`` says who holds the merchant's Stellar key: ``"managed"`` (the backend
+    keeps it sealed and signs for the merchant) or ``"self"`` (the backend knows only the
+    ``G…`` address; the SDK signs with the client's ``stellar_signer``).
     """
 
     id: str
@@ -24,3 +29,4 @@ class Account(LumenLaterObject):
     settlement_currency: str = "usdc"
     livemode: bool = False
     created: int | None = None
+    custody: Custody = "managed"

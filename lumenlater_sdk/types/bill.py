@@ -1,4 +1,4 @@
-"""The Bill model: one on-chain BNPL bill."""
+"""The Bill model: one on-chain BNPL bill, and the authorization a self-custody bill awaits."""
 
 from __future__ import annotations
 
@@ -9,8 +9,38 @@ from .._money import to_decimal
 from ._base import HasAmount, LumenLaterObject
 
 BillStatus = (
-    Literal["created", "paid", "repaid", "overdue", "liquidated", "expired", "cancelled"] | str
+    Literal[
+        "requires_authorization",
+        "created",
+        "paid",
+        "repaid",
+        "overdue",
+        "liquidated",
+        "expired",
+        "cancelled",
+    ]
+    | str
 )
+
+
+class ChainAuthorization(LumenLaterObject):
+    """The Soroban authorization a self-custody merchant must sign before its bill goes on chain.
+
+    Present while the bill's status is ``requires_authorization``. ``entry_xdr`` is the
+    unsigned ``SorobanAuthorizationEntry`` (base64) for ``function`` on ``contract_id``,
+    to be signed by ``address`` (the merchant) for ``network_passphrase``. ``nonce`` is the
+    entry's int64 nonce as a decimal string, as on the wire (JSON numbers are not exact
+    beyond 2**53). The SDK checks and signs it for you (``stellar_signer=``).
+    """
+
+    object: Literal["chain_authorization"] | str = "chain_authorization"
+    address: str
+    contract_id: str
+    function: str
+    entry_xdr: str
+    nonce: str
+    signature_expiration_ledger: int
+    network_passphrase: str
 
 
 class BillChain(LumenLaterObject):
@@ -45,6 +75,7 @@ class Bill(HasAmount):
     repaid_at: int | None = None
     liquidated_at: int | None = None
     chain: BillChain | None = None
+    authorization: ChainAuthorization | None = None
 
     @property
     def amount_due_decimal(self) -> Decimal:
