@@ -108,12 +108,19 @@ class Backend:
         self._stopping: anyio.Event | None = None
 
     def create_merchant(
-        self, business_name: str = "Sandbox Shop", *, livemode: bool = False
+        self,
+        business_name: str = "Sandbox Shop",
+        *,
+        livemode: bool = False,
+        self_custody_key: Keypair | None = None,
     ) -> MerchantCredentials:
         """A new merchant, enrolled and approved on chain, with fresh API keys (a
         sandbox power: :class:`~lumenlater_sdk.backend.services.errors.SandboxOnly`
-        on a real chain)."""
-        return create_merchant(self.ctx, business_name, livemode=livemode)
+        on a real chain). With *self_custody_key*, a ``self`` custody merchant with
+        that address, whose key the backend does not keep."""
+        return create_merchant(
+            self.ctx, business_name, livemode=livemode, self_custody_key=self_custody_key
+        )
 
     def create_webhook_endpoint(
         self, merchant_id: str, url: str, enabled_events: list[str] | None = None

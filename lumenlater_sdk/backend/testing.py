@@ -57,6 +57,13 @@ class SandboxHandle:
         """Another merchant on the same backend (``.secret_key``, ``.publishable_key``)."""
         return self.backend.create_merchant(business_name)
 
+    def create_self_custody_merchant(
+        self, keypair: Keypair, business_name: str = "Self Shop"
+    ) -> MerchantCredentials:
+        """A ``self`` custody merchant at *keypair*'s address: enrolled with that key's
+        signature and approved by the sandbox admin; the backend keeps no key for it."""
+        return self.backend.create_merchant(business_name, self_custody_key=keypair)
+
     def create_webhook_endpoint(
         self, url: str, enabled_events: list[str] | None = None, merchant_id: str | None = None
     ) -> dict[str, Any]:

@@ -135,6 +135,7 @@ def test_account_falls_back_to_the_stored_status_when_the_chain_cannot_answer(
         "id": sb.merchant_id,
         "business_name": "Sandbox Shop",
         "status": "approved",
+        "custody": "managed",
         "fee_rate_bps": 150,
         "settlement_currency": "usdc",
         "livemode": False,

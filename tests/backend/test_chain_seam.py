@@ -209,6 +209,20 @@ class RealChain(ChainGateway):
             contract, function, args, signer=signer, tx=tx, operation=operation
         )
 
+    def invoke_authorized(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        entry_xdr: str,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        return self._inner.invoke_authorized(
+            contract, function, args, entry_xdr=entry_xdr, tx=tx, operation=operation
+        )
+
     def read(
         self, contract: str, function: str, args: Sequence[Any] = (), *, tx: Tx | None = None
     ) -> Any:

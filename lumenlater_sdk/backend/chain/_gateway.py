@@ -154,6 +154,26 @@ class ChainGateway(abc.ABC):
         """
 
     @abc.abstractmethod
+    def invoke_authorized(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        entry_xdr: str,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Call a state-changing function whose authorising address signed *entry_xdr*
+        (a base64 ``SorobanAuthorizationEntry``) itself: the backend holds no key for it.
+
+        The entry must authorise exactly this call, with a valid signature, an unused
+        nonce and an expiration ledger not passed, as the network checks it; else
+        :class:`ContractError` with name :data:`AUTH_FAILED`. *tx* and *operation* as
+        for :meth:`invoke`.
+        """
+
+    @abc.abstractmethod
     def read(
         self, contract: str, function: str, args: Sequence[Any] = (), *, tx: Tx | None = None
     ) -> Any:

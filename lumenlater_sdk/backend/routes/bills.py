@@ -20,15 +20,24 @@ from ..http import (
     ShortText,
     StellarAddress,
 )
-from ..services import bills
+from ..services import bill_authorization, bills
 from ._lists import list_body, page_of
 
-__all__ = ["ROUTES", "BillCreate", "BillListQuery"]
+__all__ = ["ROUTES", "BillAuthorize", "BillCreate", "BillListQuery"]
 
 OrderId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 BillStatusFilter = Literal[
-    "created", "paid", "repaid", "overdue", "liquidated", "expired", "cancelled"
+    "requires_authorization",
+    "created",
+    "paid",
+    "repaid",
+    "overdue",
+    "liquidated",
+    "expired",
+    "cancelled",
 ]
+# A signed SorobanAuthorizationEntry of create_bill is about 400 base64 characters.
+SignedEntry = Annotated[str, StringConstraints(min_length=1, max_length=8_000)]
 
 
 class BillCreate(Body):
@@ -40,6 +49,12 @@ class BillCreate(Body):
     order_id: OrderId | None = None
     description: ShortText | None = None
     metadata: Metadata | None = None
+
+
+class BillAuthorize(Body):
+    """``POST /v1/bills/{id}/authorize``."""
+
+    signed_entry_xdr: SignedEntry
 
 
 class BillListQuery(ListQuery):
@@ -82,6 +97,13 @@ def _list(call: Call) -> dict[str, Any]:
     return list_body(data, more, "/v1/bills")
 
 
+def _authorize(call: Call) -> dict[str, Any]:
+    b: BillAuthorize = call.body
+    return bill_authorization.authorize_bill(
+        call.ctx, call.merchant_id, call.path["id"], b.signed_entry_xdr, call.request
+    )
+
+
 def _cancel(call: Call) -> dict[str, Any]:
     return bills.cancel_bill(call.ctx, call.merchant_id, call.path["id"], call.request)
 
@@ -117,6 +139,18 @@ ROUTES = [
         "bills",
         response=Bill,
         inline=True,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/bills/{id}/authorize",
+        _authorize,
+        "authorizeBill",
+        "Put a self-custody merchant's bill on chain with the merchant's own signature"
+        " over its create_bill authorization entry.",
+        "bills",
+        body=BillAuthorize,
+        response=Bill,
+        errors=CHAIN_ERRORS,
     ),
     RouteSpec(
         "POST",

@@ -26,6 +26,8 @@ __all__ = [
     "create_bill",
     "issue_bill",
     "list_bills",
+    "require_on_chain",
+    "require_payable",
     "retrieve_bill",
 ]
 
@@ -53,15 +55,28 @@ class BillFilters:
     created_lte: int | None = None
 
 
-def merchant_keypair(ctx: ServiceContext, tx: Tx, merchant_id: str) -> Keypair:
-    """The merchant's signing key (sealed at rest; opened once per process)."""
+def merchant_keypair(ctx: ServiceContext, tx: Tx, merchant_id: str) -> Keypair | None:
+    """The merchant's signing key (sealed at rest; opened once per process), or ``None``
+    for a self-custody merchant, who signs its own authorizations."""
     cached = ctx.cached_keypair(merchant_id)
     if cached is not None:  # merchants are never deleted: no need to read the row again
         return cached
+    if ctx.is_self_custody(merchant_id):
+        return None
     row = merchant_store.get_merchant(tx, merchant_id)
     if row is None:
         raise NotFound("No such merchant")
+    if row["custody"] == "self":
+        ctx.remember_self_custody(merchant_id)
+        return None
     return ctx.keypair(merchant_id, row["seed_encrypted"])
+
+
+def create_bill_args(
+    merchant_id: str, customer: str, amount: int, order_id: str | None
+) -> list[Any]:
+    """``bnpl_core.create_bill``'s arguments for a bill (no order id is ``""`` on chain)."""
+    return [merchant_id, customer, amount, order_id or ""]
 
 
 def issue_bill(
@@ -73,24 +88,74 @@ def issue_bill(
     *,
     session_id: str | None = None,
 ) -> Row:
-    """Relay ``create_bill`` as the merchant and record the bill, inside *tx*."""
+    """Relay ``create_bill`` as the merchant and record the bill, inside *tx*.
+
+    For a self-custody merchant nothing reaches the chain yet: the bill is recorded as
+    ``requires_authorization`` with the entry the merchant must sign (see
+    ``services/bill_authorization.py``)."""
     signer = merchant_keypair(ctx, tx, merchant_id)
     check_create_bill(ctx, tx, merchant_id, new.amount)
+    args = create_bill_args(merchant_id, new.customer, new.amount, new.order_id)
+    if signer is None:
+        return _pending_bill(ctx, tx, merchant_id, new, args, session_id)
     # A retry of a request whose create_bill was sent but whose outcome was not known
     # (503) must get that bill, not a second one: the key names the call on the chain.
     key = request.idempotency_key if request is not None else None
     record = ctx.chain.invoke(
         "bnpl_core",
         "create_bill",
-        [merchant_id, new.customer, new.amount, new.order_id or ""],
+        args,
         signer=signer,
         tx=tx,
         operation=f"{merchant_id}:{key}:create_bill" if key else None,
     )
-    row: Row = {
+    row = _bill_row(ctx, merchant_id, new, session_id)
+    row.update(
+        bill_number=int(record.result),
+        created=int(record.timestamp),
+        tx_hash=record.hash,
+        ledger=record.ledger,
+    )
+    bill_store.insert_bill(tx, row)
+    events.ingest(ctx, tx, record.events, request, known=row)
+    return row
+
+
+def _pending_bill(
+    ctx: ServiceContext,
+    tx: Tx,
+    merchant_id: str,
+    new: NewBill,
+    args: list[Any],
+    session_id: str | None,
+) -> Row:
+    request = ctx.chain.request_authorization(
+        "bnpl_core", "create_bill", args, address=merchant_id, tx=tx
+    )
+    row = _bill_row(ctx, merchant_id, new, session_id)
+    row.update(status="requires_authorization", created=ctx.chain.now(tx))
+    bill_store.insert_bill(tx, row)
+    bill_store.insert_authorization(
+        tx,
+        {
+            "bill_id": row["id"],
+            "address": request.address,
+            "contract_id": request.contract_id,
+            "function": request.function,
+            "entry_xdr": request.entry_xdr,
+            "nonce": str(request.nonce),
+            "expiration_ledger": request.signature_expiration_ledger,
+            "network_passphrase": request.network_passphrase,
+        },
+    )
+    return row
+
+
+def _bill_row(ctx: ServiceContext, merchant_id: str, new: NewBill, session_id: str | None) -> Row:
+    """A new bill's row, before the chain numbers it."""
+    return {
         "id": new_id("bill"),
         "merchant_id": merchant_id,
-        "bill_number": int(record.result),
         "customer": new.customer,
         "amount": new.amount,
         "currency": new.currency,
@@ -98,7 +163,7 @@ def issue_bill(
         "order_id": new.order_id,
         "description": new.description,
         "metadata": json.dumps(new.metadata or {}),
-        "created": int(record.timestamp),
+        "created": 0,
         "paid_at": None,
         "repaid_at": None,
         "liquidated_at": None,
@@ -107,13 +172,11 @@ def issue_bill(
         "overdue_notified": 0,
         "session_id": session_id,
         "contract_id": ctx.contract_id,
-        "tx_hash": record.hash,
-        "ledger": record.ledger,
+        "bill_number": None,
+        "tx_hash": None,
+        "ledger": None,
         "livemode": int(ctx.config.livemode),
     }
-    bill_store.insert_bill(tx, row)
-    events.ingest(ctx, tx, record.events, request, known=row)
-    return row
 
 
 def create_bill(
@@ -122,14 +185,21 @@ def create_bill(
     """``POST /v1/bills``."""
     with ctx.db.transaction() as tx:
         row = issue_bill(ctx, tx, merchant_id, new, request)
-        return bill_object(row, int(row["created"]), ctx.constants)
+        return shown_bill(ctx, tx, row, int(row["created"]))
+
+
+def shown_bill(ctx: ServiceContext, tx: Tx, row: Row, now: int) -> dict[str, Any]:
+    """The bill as the API shows it, with the entry it may wait on."""
+    pending = row["status"] == "requires_authorization"
+    authorization = bill_store.get_authorization(tx, row["id"]) if pending else None
+    return bill_object(row, now, ctx.constants, authorization)
 
 
 def _current(ctx: ServiceContext, tx: Tx, merchant_id: str, bill_id: str) -> dict[str, Any]:
     row = bill_store.get_bill(tx, merchant_id, bill_id)
     if row is None:
         raise NotFound(f"No such bill: '{bill_id}'", param="id")
-    return bill_object(row, ctx.chain.now(tx), ctx.constants)
+    return shown_bill(ctx, tx, row, ctx.chain.now(tx))
 
 
 def retrieve_bill(ctx: ServiceContext, merchant_id: str, bill_id: str) -> dict[str, Any]:
@@ -158,7 +228,7 @@ def list_bills(
             created_gte=filters.created_gte,
             created_lte=filters.created_lte,
         )
-        return [bill_object(r, now, c) for r in result.rows], result.has_more
+        return [shown_bill(ctx, tx, r, now) for r in result.rows], result.has_more
 
 
 def cancel_bill(
@@ -167,7 +237,8 @@ def cancel_bill(
     """``POST /v1/bills/{id}/cancel``: only an unpaid, unexpired bill.
 
     The contract has no cancel; the bill stays Created on chain and simply
-    expires, and this backend refuses to relay a payment for it.
+    expires, and this backend refuses to relay a payment for it. A bill still waiting
+    for its merchant's authorization never reaches the chain: its entry is dropped.
     """
     with ctx.db.transaction() as tx:
         row = bill_store.get_bill(tx, merchant_id, bill_id, lock=True)
@@ -175,12 +246,13 @@ def cancel_bill(
             raise NotFound(f"No such bill: '{bill_id}'", param="id")
         now = ctx.chain.now(tx)
         status = derived_bill_status(row, now, ctx.constants)
-        if status != "created":
+        if status not in ("created", "requires_authorization"):
             raise Conflict(
                 f"A bill can only be cancelled while created; it is {status}.",
                 code="bill_not_cancellable",
             )
         bill_store.update_bill(tx, bill_id, status="cancelled", cancelled_at=now)
+        bill_store.delete_authorization(tx, bill_id)
         obj = bill_object({**row, "status": "cancelled", "cancelled_at": now}, now, ctx.constants)
         events.emit(
             tx,
@@ -189,7 +261,7 @@ def cancel_bill(
             obj=obj,
             created=now,
             livemode=bool(row["livemode"]),
-            previous={"status": "created"},
+            previous={"status": status},
             request=request,
         )
         return obj
@@ -199,6 +271,17 @@ def require_payable(row: Row) -> None:
     """Refuse before relaying when the backend alone knows the bill is closed."""
     if row["status"] == "cancelled":
         raise Conflict("This bill was cancelled.", code="bill_cancelled")
+    require_on_chain(row)
+
+
+def require_on_chain(row: Row) -> int:
+    """The bill's number on chain; a bill its merchant has not authorized has none."""
+    if row["bill_number"] is None:
+        raise Conflict(
+            "This bill is not on chain yet: its merchant has not authorized it.",
+            code="bill_requires_authorization",
+        )
+    return int(row["bill_number"])
 
 
 def check_customer(row: Row, address: str) -> None:

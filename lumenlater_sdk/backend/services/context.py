@@ -59,6 +59,7 @@ class ServiceContext:
     contract_id: str
     sandbox: SandboxControls | None = None
     _keypairs: dict[str, Keypair] = field(default_factory=dict)
+    _self_custody: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -81,6 +82,15 @@ class ServiceContext:
     def cached_keypair(self, address: str) -> Keypair | None:
         """The keypair of *address* if this process already opened its seed."""
         return self._keypairs.get(address)
+
+    def is_self_custody(self, merchant_id: str) -> bool:
+        """Whether this process already saw that *merchant_id* keeps its own key."""
+        return merchant_id in self._self_custody
+
+    def remember_self_custody(self, merchant_id: str) -> None:
+        """Note a self-custody merchant (custody never changes once set)."""
+        with self._lock:
+            self._self_custody.add(merchant_id)
 
     def keypair(self, address: str, sealed_seed: str) -> Keypair:
         """The keypair of *address*, decrypting its sealed seed once per process."""

@@ -31,15 +31,24 @@ class MerchantCredentials:
 
 
 def create_merchant(
-    ctx: ServiceContext, business_name: str, *, livemode: bool
+    ctx: ServiceContext,
+    business_name: str,
+    *,
+    livemode: bool,
+    self_custody_key: Keypair | None = None,
 ) -> MerchantCredentials:
     """Make a merchant: a fresh Stellar keypair, enrolled and approved on chain, with keys.
 
     Approving is the protocol admin's act, so only a sandbox ledger (whose admin the
     backend holds) can do it here: on a real chain this is ``sandbox_only``.
+
+    With *self_custody_key* the merchant is ``self`` custody: that key signs its
+    enrollment here and is then forgotten; only its address is stored (tests use this;
+    a real self-custody merchant enrolls through the SDK with its own signature).
     """
     sandbox = ctx.require_sandbox("Enrolling and approving a merchant as the admin")
-    kp = Keypair.random()
+    kp = self_custody_key or Keypair.random()
+    custody = "managed" if self_custody_key is None else "self"
     mode = "live" if livemode else "test"
     secret = new_secret(f"sk_{mode}")
     publishable = new_secret(f"pk_{mode}")
@@ -51,9 +60,10 @@ def create_merchant(
             merchant_id=kp.public_key,
             business_name=business_name,
             status="approved",
-            seed_encrypted=ctx.box.seal(kp.secret),
+            seed_encrypted=ctx.box.seal(kp.secret) if custody == "managed" else "",
             livemode=livemode,
             created=now,
+            custody=custody,
         )
         for kind, key in (("secret", secret), ("publishable", publishable)):
             merchant_store.insert_key(
@@ -112,6 +122,7 @@ def account(ctx: ServiceContext, merchant_id: str) -> dict[str, Any]:
         "id": merchant_id,
         "business_name": row["business_name"],
         "status": status,
+        "custody": row["custody"],
         "fee_rate_bps": ctx.constants.fee_rate_bps,
         "settlement_currency": "usdc",
         "livemode": bool(row["livemode"]),

@@ -37,15 +37,18 @@ def derived_bill_status(row: Row, now: int, c: ProtocolConstants) -> str:
     """Stored status, with time applied: unpaid past the bill duration → expired, paid
     past the grace period → overdue."""
     status = str(row["status"])
-    if status == "created" and now > row["created"] + c.bill_duration:
+    if status in ("created", "requires_authorization") and now > row["created"] + c.bill_duration:
         return "expired"
     if status == "paid" and now > row["created"] + c.grace_period:
         return "overdue"
     return status
 
 
-def bill_object(row: Row, now: int, c: ProtocolConstants) -> dict[str, Any]:
-    """A bill as the API shows it at ledger time *now*, under the constants *c*.
+def bill_object(
+    row: Row, now: int, c: ProtocolConstants, authorization: Row | None = None
+) -> dict[str, Any]:
+    """A bill as the API shows it at ledger time *now*, under the constants *c*, with the
+    entry it waits on (*authorization*) while its status is ``requires_authorization``.
 
     The grace period and liquidation date count from ``created_at``, as the
     contract's ``repay_bill`` and ``liquidate_bill`` do, so ``amount_due`` is what
@@ -80,15 +83,37 @@ def bill_object(row: Row, now: int, c: ProtocolConstants) -> dict[str, Any]:
         "grace_period_ends_at": created + c.grace_period if paid else None,
         "liquidatable_at": created + c.liquidation_after if paid else None,
         "late_fee": fee,
-        "amount_due": amount + fee if owing else (amount if status == "created" else 0),
+        "amount_due": amount + fee
+        if owing
+        else (amount if status in ("created", "requires_authorization") else 0),
         "repaid_at": row["repaid_at"],
         "liquidated_at": row["liquidated_at"],
-        "chain": {
+        "chain": None
+        if row["bill_number"] is None
+        else {
             "contract_id": row["contract_id"],
             "bill_number": int(row["bill_number"]),
             "tx_hash": row["tx_hash"],
             "ledger": row["ledger"],
         },
+        "authorization": authorization_object(authorization)
+        if authorization is not None and status == "requires_authorization"
+        else None,
+    }
+
+
+def authorization_object(row: Row) -> dict[str, Any]:
+    """The entry a bill waits on, as the API shows it (the nonce, an int64, as a decimal
+    string, which JavaScript reads without loss)."""
+    return {
+        "object": "chain_authorization",
+        "address": row["address"],
+        "contract_id": row["contract_id"],
+        "function": row["function"],
+        "entry_xdr": row["entry_xdr"],
+        "nonce": str(row["nonce"]),
+        "signature_expiration_ledger": int(row["expiration_ledger"]),
+        "network_passphrase": row["network_passphrase"],
     }
 
 

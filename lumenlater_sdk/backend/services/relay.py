@@ -31,6 +31,13 @@ from ..chain import (
     ProtocolConstants,
     TxRecord,
 )
+from ..chain.soroban import (
+    AuthorizationRequest,
+    check_signed_entry,
+    contract_invocation,
+    decode_entry,
+    request_authorization,
+)
 from ..db import Tx
 from .errors import ChainRefused, ChainUnavailable
 
@@ -118,6 +125,53 @@ class ChainRelay:
             function,
             lambda: self._gateway.invoke(
                 contract, function, args, signer=signer, tx=tx, operation=operation
+            ),
+        )
+
+    def request_authorization(
+        self, contract: str, function: str, args: Sequence[Any], *, address: str, tx: Tx
+    ) -> AuthorizationRequest:
+        """The unsigned entry *address* must sign for ``contract.function(*args)``."""
+        contract_id = self._gateway.contract_id(contract)
+        return request_authorization(
+            address=address,
+            invocation=contract_invocation(contract_id, contract, function, args),
+            contract_id=contract_id,
+            function=function,
+            latest_ledger=self.latest_ledger(tx),
+            network_passphrase=self._info.network_passphrase,
+        )
+
+    def check_authorization(
+        self, contract: str, function: str, args: Sequence[Any], *, entry_xdr: object
+    ) -> tuple[str, int, int]:
+        """``(address, nonce, expiration)`` of a signed entry for exactly this call, or
+        :class:`AuthorizationError` saying why it cannot be (the ledger's own checks,
+        nonce and expiration, come when the call is made)."""
+        invocation = contract_invocation(
+            self._gateway.contract_id(contract), contract, function, args
+        )
+        return check_signed_entry(
+            decode_entry(entry_xdr),
+            network_passphrase=self._info.network_passphrase,
+            invocation=invocation,
+        )
+
+    def invoke_authorized(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        entry_xdr: str,
+        tx: Tx,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Relay a call authorised by an entry its address signed outside the backend."""
+        return self._run(
+            function,
+            lambda: self._gateway.invoke_authorized(
+                contract, function, args, entry_xdr=entry_xdr, tx=tx, operation=operation
             ),
         )
 

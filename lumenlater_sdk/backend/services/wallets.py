@@ -16,7 +16,7 @@ from ..db import Row, Tx
 from ..store import bills as bill_store
 from ..store import wallets as wallet_store
 from . import events
-from .bills import check_customer, require_payable
+from .bills import check_customer, require_on_chain, require_payable
 from .context import RequestInfo, ServiceContext
 from .errors import InvalidRequest, NotFound
 from .objects import bill_object
@@ -117,7 +117,7 @@ def pay_with_wallet(
     require_payable(bill)
     check_customer(bill, wallet["address"])
     kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
-    number = int(bill["bill_number"])
+    number = require_on_chain(bill)
     check_pay(ctx, tx, number)
     record = ctx.chain.invoke("bnpl_core", "pay_bill_bnpl", [number], signer=kp, tx=tx)
     events.ingest(ctx, tx, record.events, request)
@@ -136,7 +136,7 @@ def act_on_bill(
         bill = bill_store.get_bill(tx, merchant_id, bill_id, lock=True)
         if bill is None:
             raise NotFound(f"No such bill: '{bill_id}'", param="id")
-        number = int(bill["bill_number"])
+        number = require_on_chain(bill)
         if action == "pay":
             if wallet_ref is None:
                 raise InvalidRequest(

@@ -64,8 +64,51 @@ CREATE INDEX events_object ON events (object_id)
 # The claim's owner token fences completion: see store/idempotency.py.
 _V3 = "ALTER TABLE idempotency_keys ADD COLUMN owner TEXT"
 
+_BILL_COLUMNS = (
+    "id, merchant_id, bill_number, customer, amount, currency, status, order_id,"
+    " description, metadata, created, paid_at, repaid_at, liquidated_at, cancelled_at,"
+    " repaid_amount, overdue_notified, session_id, contract_id, tx_hash, ledger, livemode"
+)
+
+# Self custody: a merchant the backend holds no key for (seed_encrypted is empty), and
+# bills that wait for the merchant's own authorization before they exist on chain (no
+# bill_number yet). SQLite cannot drop NOT NULL, so there the bills table is rebuilt.
+_AUTHORIZATIONS = """
+CREATE TABLE bill_authorizations (
+  bill_id TEXT PRIMARY KEY, address TEXT NOT NULL, contract_id TEXT NOT NULL,
+  function TEXT NOT NULL, entry_xdr TEXT NOT NULL, nonce TEXT NOT NULL,
+  expiration_ledger BIGINT NOT NULL, network_passphrase TEXT NOT NULL)
+"""
+_V4_SQLITE = f"""
+ALTER TABLE merchants ADD COLUMN custody TEXT NOT NULL DEFAULT 'managed';
+CREATE TABLE bills_v4 (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, bill_number BIGINT,
+  customer TEXT NOT NULL, amount BIGINT NOT NULL, currency TEXT NOT NULL,
+  status TEXT NOT NULL, order_id TEXT, description TEXT, metadata TEXT NOT NULL,
+  created BIGINT NOT NULL, paid_at BIGINT, repaid_at BIGINT, liquidated_at BIGINT,
+  cancelled_at BIGINT, repaid_amount BIGINT, overdue_notified INTEGER NOT NULL DEFAULT 0,
+  session_id TEXT, contract_id TEXT NOT NULL, tx_hash TEXT, ledger BIGINT,
+  livemode INTEGER NOT NULL);
+INSERT INTO bills_v4 ({_BILL_COLUMNS}) SELECT {_BILL_COLUMNS} FROM bills;
+DROP TABLE bills;
+ALTER TABLE bills_v4 RENAME TO bills;
+CREATE UNIQUE INDEX bills_number ON bills (contract_id, bill_number);
+CREATE INDEX bills_merchant ON bills (merchant_id, id);
+CREATE INDEX bills_paid ON bills (merchant_id, paid_at);
+{_AUTHORIZATIONS}"""
+_V4_POSTGRESQL = f"""
+ALTER TABLE merchants ADD COLUMN custody TEXT NOT NULL DEFAULT 'managed';
+ALTER TABLE bills ALTER COLUMN bill_number DROP NOT NULL;
+{_AUTHORIZATIONS}"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
     Migration(3, "owner token of an idempotency claim", _V3),
+    Migration(
+        4,
+        "self custody: merchants without a key, bills awaiting authorization",
+        _V4_SQLITE,
+        _V4_POSTGRESQL,
+    ),
 ]

@@ -16,10 +16,13 @@ from ._pagination import fetch_page
 from ._rows import insert_row, update_row
 
 __all__ = [
+    "delete_authorization",
     "due_for_expiry",
     "due_for_overdue",
+    "get_authorization",
     "get_bill",
     "get_bill_by_number",
+    "insert_authorization",
     "insert_bill",
     "list_bills",
     "update_bill",
@@ -29,6 +32,21 @@ __all__ = [
 def insert_bill(tx: Tx, row: Row) -> None:
     """Insert a bill row (a dict of column → value)."""
     insert_row(tx, "bills", row)
+
+
+def insert_authorization(tx: Tx, row: Row) -> None:
+    """Keep the unsigned entry a ``requires_authorization`` bill waits on."""
+    insert_row(tx, "bill_authorizations", row)
+
+
+def get_authorization(tx: Tx, bill_id: str) -> Row | None:
+    """The entry bill *bill_id* waits on, or ``None``."""
+    return tx.fetchone("SELECT * FROM bill_authorizations WHERE bill_id = ?", (bill_id,))
+
+
+def delete_authorization(tx: Tx, bill_id: str) -> None:
+    """The bill was authorised: its entry is spent."""
+    tx.execute("DELETE FROM bill_authorizations WHERE bill_id = ?", (bill_id,))
 
 
 def update_bill(tx: Tx, bill_id: str, **changes: Any) -> None:
@@ -58,9 +76,12 @@ def _status_condition(
     """SQL for a *derived* status: time turns ``created`` into expired, ``paid`` into overdue."""
     if status == "created":
         return "status = 'created' AND created + ? >= ?", [bill_duration, now]
+    if status == "requires_authorization":
+        return "status = 'requires_authorization' AND created + ? >= ?", [bill_duration, now]
     if status == "expired":
         return (
-            "(status = 'expired' OR (status = 'created' AND created + ? < ?))",
+            "(status = 'expired' OR (status IN ('created', 'requires_authorization')"
+            " AND created + ? < ?))",
             [bill_duration, now],
         )
     if status == "paid":

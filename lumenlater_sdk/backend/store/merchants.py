@@ -21,12 +21,14 @@ def insert_merchant(
     seed_encrypted: str,
     livemode: bool,
     created: int,
+    custody: str = "managed",
 ) -> None:
-    """Record a merchant (its id is its Stellar address)."""
+    """Record a merchant (its id is its Stellar address). A ``self`` custody merchant's
+    *seed_encrypted* is empty: the backend never has its key."""
     tx.execute(
-        "INSERT INTO merchants (id, business_name, status, seed_encrypted, livemode, created)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (merchant_id, business_name, status, seed_encrypted, int(livemode), created),
+        "INSERT INTO merchants (id, business_name, status, seed_encrypted, livemode, created,"
+        " custody) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (merchant_id, business_name, status, seed_encrypted, int(livemode), created, custody),
     )
 
 

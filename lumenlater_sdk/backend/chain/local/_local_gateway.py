@@ -12,8 +12,17 @@ from stellar_sdk import Keypair, Network
 
 from ...db import Database, Row, Tx, migrate
 from .._constants import ProtocolConstants
-from .._gateway import CONTRACTS, ChainGateway, ChainInfo, ContractError, ContractEvent, TxRecord
+from .._gateway import (
+    AUTH_FAILED,
+    CONTRACTS,
+    ChainGateway,
+    ChainInfo,
+    ContractError,
+    ContractEvent,
+    TxRecord,
+)
 from .._sandbox import Genesis, SandboxControls, Sealer, builtin_wallet_funds
+from ..soroban import AuthorizationError, check_signed_entry, contract_invocation, decode_entry
 from ._bnpl_core import BnplCore
 from ._genesis import (
     DEFAULT_POOL_LIQUIDITY,
@@ -95,6 +104,60 @@ class LocalGateway(ChainGateway, SandboxControls):
         request that failed left no call behind to find."""
         with self._atomic(tx) as t:
             return self._execute(t, contract, function, args, signer)
+
+    def invoke_authorized(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        entry_xdr: str,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Run a call authorised by an entry its address signed elsewhere.
+
+        The entry is checked as the network checks it (signature over the standalone
+        network's preimage, exactly this invocation, the nonce unused, the expiration
+        ledger not passed) and its nonce is consumed with the call. The invocation is
+        compared at its root: the calls this serves (``create_bill``,
+        ``enroll_merchant``, ``pay_bill_bnpl``, ``repay_bill``) authorise no
+        sub-invocations (SOROBAN.md §8)."""
+        invocation = contract_invocation(self.contract_id(contract), contract, function, args)
+        try:
+            entry = decode_entry(entry_xdr)
+            address, nonce, expiration = check_signed_entry(
+                entry, network_passphrase=self._info.network_passphrase, invocation=invocation
+            )
+        except AuthorizationError as exc:
+            message = f"Error(Auth, InvalidAction): {exc}"
+            raise ContractError(contract, 0, AUTH_FAILED, message) from None
+        with self._atomic(tx) as t:
+            current = int(self._ledger(t, lock=True)["sequence"]) + 1
+            if expiration < current:
+                raise ContractError(
+                    contract, 0, AUTH_FAILED, f"the authorization expired at ledger {expiration}"
+                )
+            if self.nonce_used(t, address, nonce):
+                raise ContractError(contract, 0, AUTH_FAILED, f"nonce {nonce} was already used")
+            record = self._execute(t, contract, function, args, Keypair.from_public_key(address))
+            self.use_nonce(t, address, nonce, record.ledger)
+            return record
+
+    # --- authorization nonces ---------------------------------------------------------
+    def nonce_used(self, t: Tx, address: str, nonce: int) -> bool:
+        """Whether *address* already used *nonce* in an applied authorization."""
+        found = t.scalar(
+            "SELECT 1 FROM chain_auth_nonces WHERE address = ? AND nonce = ?", (address, nonce)
+        )
+        return found is not None
+
+    def use_nonce(self, t: Tx, address: str, nonce: int, ledger: int) -> None:
+        """Record a consumed nonce."""
+        t.execute(
+            "INSERT INTO chain_auth_nonces (address, nonce, ledger) VALUES (?, ?, ?)",
+            (address, nonce, ledger),
+        )
 
     def read(
         self, contract: str, function: str, args: Sequence[Any] = (), *, tx: Tx | None = None

@@ -145,20 +145,12 @@ class RpcLedger:
 
     # --- nonces ---------------------------------------------------------------------------
     def nonce_used(self, t: Tx, address: str, nonce: int) -> bool:
-        """Whether *address* already used *nonce* in an applied authorization."""
-        return (
-            t.scalar(
-                "SELECT 1 FROM chain_auth_nonces WHERE address = ? AND nonce = ?", (address, nonce)
-            )
-            is not None
-        )
+        """Whether *address* already used *nonce* (the gateway's record of them)."""
+        return self._g.nonce_used(t, address, nonce)
 
     def use_nonce(self, t: Tx, address: str, nonce: int, ledger: int) -> None:
         """Record a consumed nonce."""
-        t.execute(
-            "INSERT INTO chain_auth_nonces (address, nonce, ledger) VALUES (?, ?, ?)",
-            (address, nonce, ledger),
-        )
+        self._g.use_nonce(t, address, nonce, ledger)
 
     # --- calls ---------------------------------------------------------------------------
     def simulate(

@@ -26,6 +26,7 @@ from .._gateway import (
     ContractEvent,
     TxRecord,
 )
+from ._authorization import AuthorizationError, decode_entry
 from ._codec import decode_result, encode_args
 from ._events import EventFeed
 from ._failures import (
@@ -117,13 +118,36 @@ class SorobanGateway(ChainGateway):
         the transaction its first attempt sent; one that failed or expired is sent anew.
         """
         host_fn = self._encode(contract, function, args)
-        if operation is not None:
-            since = self._latest_ledger()[1] - OPERATION_WINDOW
-            prior = self._journal.last_of(operation, since=since)
-            if prior is not None and self._settle(prior) in (SENT, "applied"):
-                return self._outcome(prior)
+        prior = self._prior(operation)
+        if prior is not None:
+            return self._outcome(prior)
         with self._submit_lock:
             submission = self._send(contract, function, host_fn, signer, operation)
+        return self._outcome(submission)
+
+    def invoke_authorized(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        entry_xdr: str,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Send the call with the signed entry as its authorization: the RPC simulates it
+        in enforcing mode and the network checks the entry (signature, nonce,
+        expiration). The source account only pays and signs the envelope."""
+        host_fn = self._encode(contract, function, args)
+        try:
+            entry = decode_entry(entry_xdr)
+        except AuthorizationError as exc:
+            raise ContractError(contract, 0, AUTH_FAILED, str(exc)) from None
+        prior = self._prior(operation)
+        if prior is not None:
+            return self._outcome(prior)
+        with self._submit_lock:
+            submission = self._send(contract, function, host_fn, [entry], operation)
         return self._outcome(submission)
 
     def read(
@@ -194,21 +218,43 @@ class SorobanGateway(ChainGateway):
             raise ContractError(contract, 0, INVALID_INPUT, f"Invalid input: {exc}") from exc
 
     def _build(
-        self, account: Account, contract: str, function: str, args: list[xdr.SCVal], max_time: int
+        self,
+        account: Account,
+        contract: str,
+        function: str,
+        args: list[xdr.SCVal],
+        max_time: int,
+        auth: list[xdr.SorobanAuthorizationEntry] = [],  # noqa: B006 (read, never changed)
     ) -> Any:
         builder = TransactionBuilder(account, self._info.network_passphrase, base_fee=100)
-        builder.append_invoke_contract_function_op(self._ids[contract], function, args)
+        builder.append_invoke_contract_function_op(
+            self._ids[contract], function, args, auth=list(auth)
+        )
         return builder.add_time_bounds(0, max_time).build()
+
+    def _prior(self, operation: str | None) -> Submission | None:
+        """The submission already made for *operation* whose outcome is (or may become)
+        success: applied, or sent and not yet settled."""
+        if operation is None:
+            return None
+        since = self._latest_ledger()[1] - OPERATION_WINDOW
+        prior = self._journal.last_of(operation, since=since)
+        if prior is not None and self._settle(prior) in (SENT, "applied"):
+            return prior
+        return None
 
     def _send(
         self,
         contract: str,
         function: str,
         args: list[xdr.SCVal],
-        signer: Keypair,
+        signer: Keypair | list[xdr.SorobanAuthorizationEntry],
         operation: str | None,
     ) -> Submission:
-        """Build, simulate, sign, record and send one transaction (under the submit lock)."""
+        """Build, simulate, sign, record and send one transaction (under the submit lock).
+
+        *signer* signs the call's address entries here, or *signer* is the entries,
+        signed already (sent with the transaction, so the simulation enforces them)."""
         if self._sequence is None:
             account = self._rpc.call(
                 "getLedgerEntries", self._server.load_account, self._source.public_key
@@ -217,7 +263,8 @@ class SorobanGateway(ChainGateway):
         sequence, close = self._latest_ledger(fresh=True)
         max_time = close + self._tx_timeout
         account = Account(self._source.public_key, self._sequence)
-        envelope = self._build(account, contract, function, args, max_time)
+        signed = signer if isinstance(signer, list) else None
+        envelope = self._build(account, contract, function, args, max_time, signed or [])
         sim = self._rpc.call("simulateTransaction", self._server.simulate_transaction, envelope)
         if sim.error:
             raise simulation_refusal(contract, sim.error)
@@ -226,7 +273,8 @@ class SorobanGateway(ChainGateway):
         )
         op = envelope.transaction.operations[0]
         assert isinstance(op, InvokeHostFunction)
-        op.auth = [self._authorize(contract, e, signer, sequence) for e in op.auth]
+        if isinstance(signer, Keypair):
+            op.auth = [self._authorize(contract, e, signer, sequence) for e in op.auth]
         envelope.sign(self._source)
         submission = Submission(
             envelope.hash_hex(), contract, function, envelope.to_xdr(), max_time, SENT, operation
