@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine_support import DAY, USDC, World
 from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend.chain import TxRecord
+
+from .parity_support import DAY, USDC, Chain
 
 BILL = 1_000 * USDC
 
@@ -18,12 +19,12 @@ def shape(rec: TxRecord) -> list[tuple[Any, ...]]:
     return [(e.contract, *e.topics) for e in rec.events]
 
 
-def test_pay_bill_bnpl(world: World) -> None:
-    gw, user = world.gw, world.approve
-    cfg = gw.read("bnpl_core", "get_config")
-    core, lp, m = gw.contract_id("bnpl_core"), gw.contract_id("lp_token"), world.merchant
-    bill_id = world.bill(user, BILL)
-    rec = gw.invoke("bnpl_core", "pay_bill_bnpl", [bill_id], signer=user)
+def test_pay_bill_bnpl(chain: Chain) -> None:
+    user, m = chain.borrower(), chain.merchant
+    cfg = chain.config()
+    core, lp = chain.id("bnpl_core"), chain.id("lp_token")
+    bill_id = chain.bill(user, BILL)
+    rec = chain.pay(bill_id, user)
     assert shape(rec) == [
         ("usdc", "transfer", lp, core),
         ("lp_token", "borrow", core),
@@ -41,15 +42,16 @@ def test_pay_bill_bnpl(world: World) -> None:
     ]
 
 
-def test_repay_bill(world: World) -> None:
-    gw, user = world.gw, world.approve
-    cfg = gw.read("bnpl_core", "get_config")
-    core, lp = gw.contract_id("bnpl_core"), gw.contract_id("lp_token")
-    bill_id = world.bill(user, BILL)
-    world.pay(bill_id, user)
-    gw.advance_clock(20 * DAY)
-    owed = world.allow(bill_id, user)
-    rec = gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
+def test_repay_bill(chain: Chain) -> None:
+    user = chain.borrower()
+    cfg = chain.config()
+    core, lp = chain.id("bnpl_core"), chain.id("lp_token")
+    created = chain.create(user, BILL)
+    bill_id = int(created.result)
+    chain.pay(bill_id, user)
+    chain.at(created.timestamp + 20 * DAY)
+    owed = chain.allow(bill_id, user)
+    rec = chain.gw.invoke("bnpl_core", "repay_bill", [bill_id], signer=user)
     assert shape(rec) == [
         ("usdc", "transfer", user.public_key, core),
         ("usdc", "approve", core, lp),
@@ -68,12 +70,12 @@ def test_repay_bill(world: World) -> None:
     ]
 
 
-def test_repay_on_time_has_no_fee_split(world: World) -> None:
-    gw, user = world.gw, world.approve
-    core, lp = gw.contract_id("bnpl_core"), gw.contract_id("lp_token")
-    bill_id = world.bill(user, BILL)
-    world.pay(bill_id, user)
-    rec = world.repay(bill_id, user)
+def test_repay_on_time_has_no_fee_split(chain: Chain) -> None:
+    user = chain.borrower()
+    core, lp = chain.id("bnpl_core"), chain.id("lp_token")
+    bill_id = chain.bill(user, BILL)
+    chain.pay(bill_id, user)
+    rec = chain.repay(bill_id, user)
     assert [(e.contract, e.name) for e in rec.events] == [
         ("usdc", "transfer"),
         ("usdc", "approve"),
@@ -84,14 +86,15 @@ def test_repay_on_time_has_no_fee_split(world: World) -> None:
     assert rec.events[1].topics == ("approve", core, lp)
 
 
-def test_liquidate_bill(world: World) -> None:
-    gw, user, liq = world.gw, world.approve, world.g.liquidity_provider
-    cfg = gw.read("bnpl_core", "get_config")
-    core, lp = gw.contract_id("bnpl_core"), gw.contract_id("lp_token")
-    bill_id = world.bill(user, BILL)
-    world.pay(bill_id, user)
-    gw.advance_clock(30 * DAY)
-    rec = gw.invoke("bnpl_core", "liquidate_bill", [bill_id, liq.public_key], signer=liq)
+def test_liquidate_bill(chain: Chain) -> None:
+    user, liq = chain.borrower(), chain.sandbox.liquidator()
+    cfg = chain.config()
+    core, lp = chain.id("bnpl_core"), chain.id("lp_token")
+    created = chain.create(user, BILL)
+    bill_id = int(created.result)
+    chain.pay(bill_id, user)
+    chain.at(created.timestamp + 30 * DAY)
+    rec = chain.liquidate(bill_id, liq)
     assert shape(rec) == [
         ("usdc", "transfer", lp, core),
         ("lp_token", "liq_burn", user.public_key),
@@ -103,13 +106,13 @@ def test_liquidate_bill(world: World) -> None:
     ]
 
 
-def test_deposit_withdraw_and_silent_lp_transfers(world: World) -> None:
-    gw, user, other = world.gw, world.approve, Keypair.random()
-    lp = gw.contract_id("lp_token")
+def test_deposit_withdraw_and_silent_lp_transfers(chain: Chain) -> None:
+    user, other = chain.borrower(lp_deposit=0), Keypair.random()
+    lp = chain.id("lp_token")
     u = user.public_key
-    rec = gw.invoke("lp_token", "deposit", [u, 5 * USDC], signer=user)
+    rec = chain.gw.invoke("lp_token", "deposit", [u, 5 * USDC], signer=user)
     assert shape(rec) == [("usdc", "transfer", u, lp), ("lp_token", "deposit", u)]
-    rec = gw.invoke("lp_token", "withdraw", [u, 2 * USDC], signer=user)
+    rec = chain.gw.invoke("lp_token", "withdraw", [u, 2 * USDC], signer=user)
     assert shape(rec) == [("usdc", "transfer", lp, u), ("lp_token", "withdraw", u)]
-    rec = gw.invoke("lp_token", "transfer", [u, other.public_key, USDC], signer=user)
+    rec = chain.gw.invoke("lp_token", "transfer", [u, other.public_key, USDC], signer=user)
     assert rec.events == ()
