@@ -528,6 +528,15 @@ async def test_an_authorization_already_done_returns_the_bill_on_chain(
     assert [r.method for r in server.requests] == ["POST", "GET"]
 
 
+async def test_the_already_authorized_code_is_matched_whatever_the_status(
+    make_api: Callable[..., Api], server: Server
+) -> None:
+    api = make_api(stellar_signer=MERCHANT_KP)
+    conflict = error_json("invalid_request_error", "bill_not_awaiting_authorization")
+    answers(server, (400, conflict), (200, created_json()))
+    assert (await api(lambda c: c.bills.authorize(pending()))).status == "created"
+
+
 async def test_other_conflicts_are_raised(make_api: Callable[..., Api], server: Server) -> None:
     api = make_api(stellar_signer=MERCHANT_KP)
     conflict = error_json("invalid_request_error", "bill_not_awaiting_authorization")
