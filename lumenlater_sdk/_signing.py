@@ -34,10 +34,11 @@ from .errors import (
 if TYPE_CHECKING:
     from stellar_sdk import Keypair
 
-    from .types import Bill
+    from .types import Account, Bill, ChainAuthorization
 
 __all__ = [
     "AUTHORIZATION_STATUS",
+    "ENROLL_MERCHANT",
     "SIGNING_EXTRA",
     "AuthorizationPlan",
     "StellarSigner",
@@ -45,6 +46,8 @@ __all__ = [
     "authorize_key",
     "awaits_authorization",
     "check_authorization",
+    "check_enrollment",
+    "enrollment_body",
     "make_signer",
     "signed_entry_xdr",
 ]
@@ -334,6 +337,172 @@ def signed_entry_xdr(plan: AuthorizationPlan, signer: StellarSigner, bill: Bill)
             scval.to_map(
                 {
                     scval.to_symbol("public_key"): scval.to_bytes(merchant.raw_public_key()),
+                    scval.to_symbol("signature"): scval.to_bytes(signature),
+                }
+            )
+        ]
+    )
+    return str(signed.to_xdr())
+
+
+# --- enrolling a self-custody merchant ------------------------------------------------
+#
+# ``POST /v1/account/enroll`` with ``{}`` answers the account with an ``authorization``
+# for ``bnpl_core.enroll_merchant(merchant, merchant_info_id)``; the same checks as a
+# bill's (address credentials for the merchant, exactly this call, no sub-invocations, the
+# announced nonce and expiration) decide whether the SDK signs it.
+
+ENROLL_MERCHANT = "enroll_merchant"
+
+
+def enrollment_body(account: Account, signer: StellarSigner | None) -> dict[str, str]:
+    """The body of ``POST /v1/account/enroll`` that enrolls *account*: its pending
+    ``enroll_merchant`` entry, checked (:func:`check_enrollment`) and signed.
+
+    Raises :class:`AuthorizationRequiredError` without a signer (before needing
+    stellar-sdk), :class:`MissingExtraError`, :class:`AuthorizationMismatchError` or
+    :class:`SignerMismatchError`; nothing is sent then.
+    """
+    if signer is None:
+        raise AuthorizationRequiredError(
+            f"Enrolling merchant {account.id} (self-custody account) needs its own "
+            "signature: create the client with stellar_signer=Keypair.from_secret(...) or a "
+            "signing callable (payload: bytes) -> bytes."
+        )
+    plan = check_enrollment(account)
+    return {"signed_entry_xdr": _sign_plan(plan, signer, f"merchant {account.id}")}
+
+
+def check_enrollment(account: Account) -> AuthorizationPlan:
+    """Decode and check *account*'s pending enrollment entry; refuse anything but exactly
+    ``enroll_merchant(account.id, authorization.merchant_info_id)`` with address
+    credentials for the account, as :func:`check_authorization` does for a bill.
+    Raises :class:`AuthorizationMismatchError` naming the first difference.
+    """
+    auth = account.authorization
+
+    def refuse(field: str, detail: str) -> AuthorizationMismatchError:
+        return AuthorizationMismatchError(
+            f"Refused to sign the enrollment of merchant {account.id}: {detail}. The SDK "
+            "signs only enroll_merchant(merchant, merchant_info_id) for this account.",
+            field=field,
+        )
+
+    if auth is None:
+        raise refuse("authorization", "the account carries no pending authorization")
+    if auth.function != ENROLL_MERCHANT:
+        raise refuse("function", f"function is {auth.function!r}")
+    if auth.address != account.id:
+        raise refuse("address", "the signer it asks for is not this merchant")
+    info_id = auth.merchant_info_id
+    if not isinstance(info_id, str):
+        raise refuse("merchant_info_id", "the authorization does not name merchant_info_id")
+    sdk = _stellar()
+    try:
+        expected = [sdk.scval.to_address(account.id), sdk.scval.to_string(info_id)]
+    except Exception as exc:  # an id that is not a G… strkey
+        raise refuse("args", "the account's fields are not enroll_merchant arguments") from exc
+    return _check_entry(sdk, auth, ("merchant", "merchant_info_id"), expected, refuse)
+
+
+def _check_entry(
+    sdk: Any,
+    auth: ChainAuthorization,
+    names: tuple[str, ...],
+    expected: list[Any],
+    refuse: Callable[[str, str], AuthorizationMismatchError],
+) -> AuthorizationPlan:
+    """The checks every entry gets, whatever it authorizes: ``auth.address`` signs with
+    ADDRESS credentials, unsigned, with the JSON's nonce and expiration; the root
+    invocation is ``auth.function`` on ``auth.contract_id`` with exactly *expected*
+    (ScVals, named *names*) and no sub-invocations. The payload to sign, or *refuse*."""
+    xdr = sdk.xdr
+    nonce = _parse_int64(auth.nonce)
+    if nonce is None:
+        raise refuse("nonce", f"nonce {auth.nonce!r} is not an int64 decimal string")
+    if not 0 <= auth.signature_expiration_ledger < 2**32:
+        raise refuse("signature_expiration_ledger", "the expiration is not a uint32")
+    try:
+        entry = xdr.SorobanAuthorizationEntry.from_xdr(auth.entry_xdr)
+    except Exception as exc:  # binascii.Error, ValueError, struct/XDR errors of any version
+        raise refuse("entry_xdr", "entry_xdr is not a SorobanAuthorizationEntry") from exc
+    creds = entry.credentials
+    if creds.type != xdr.SorobanCredentialsType.SOROBAN_CREDENTIALS_ADDRESS:
+        raise refuse("credentials", f"credentials are {creds.type.name}, not ADDRESS")
+    address_creds = creds.address
+    if _address_of(sdk, address_creds.address) != auth.address:
+        raise refuse("credentials", "the credentials are for another address")
+    if address_creds.nonce.int64 != nonce:
+        raise refuse("nonce", "the entry's nonce differs from the announced one")
+    expiration = address_creds.signature_expiration_ledger.uint32
+    if expiration != auth.signature_expiration_ledger:
+        raise refuse("signature_expiration_ledger", "the entry's expiration differs")
+    if address_creds.signature.type != xdr.SCValType.SCV_VOID:
+        raise refuse("signature", "the entry already carries a signature")
+    invocation = entry.root_invocation
+    if invocation.sub_invocations:
+        raise refuse("sub_invocations", "the invocation has sub-invocations")
+    function = invocation.function
+    if (
+        function.type
+        != xdr.SorobanAuthorizedFunctionType.SOROBAN_AUTHORIZED_FUNCTION_TYPE_CONTRACT_FN
+    ):
+        raise refuse("function", "the entry does not authorize a contract call")
+    call = function.contract_fn
+    if _address_of(sdk, call.contract_address) != auth.contract_id or not (
+        auth.contract_id.startswith("C")
+    ):
+        raise refuse("contract_id", "the contract is not the announced contract_id")
+    if call.function_name.sc_symbol != auth.function.encode():
+        raise refuse("function", f"the invoked function is not {auth.function}")
+    if len(call.args) != len(expected):
+        raise refuse("args", f"{auth.function} has {len(call.args)} arguments, not {len(expected)}")
+    for name, got, want in zip(names, call.args, expected, strict=True):
+        if got.to_xdr_bytes() != want.to_xdr_bytes():
+            raise refuse(name, f"the {name} argument differs")
+    preimage = xdr.HashIDPreimage(
+        type=xdr.EnvelopeType.ENVELOPE_TYPE_SOROBAN_AUTHORIZATION,
+        soroban_authorization=xdr.HashIDPreimageSorobanAuthorization(
+            network_id=xdr.Hash(hashlib.sha256(auth.network_passphrase.encode()).digest()),
+            nonce=xdr.Int64(nonce),
+            signature_expiration_ledger=xdr.Uint32(expiration),
+            invocation=invocation,
+        ),
+    )
+    payload = hashlib.sha256(preimage.to_xdr_bytes()).digest()
+    return AuthorizationPlan(entry, payload, auth.address)
+
+
+def _sign_plan(plan: AuthorizationPlan, signer: StellarSigner, owner: str) -> str:
+    """:func:`signed_entry_xdr` for an entry that is not a bill's (*owner* names whose it
+    is in errors): the signer must be ``plan.address``'s key, its signature must verify."""
+    sdk = _stellar()
+    if signer.address is not None and signer.address != plan.address:
+        raise SignerMismatchError(
+            f"stellar_signer is the key of {signer.address}, but the entry is {owner}'s "
+            f"({plan.address})"
+        )
+    raw = signer.sign(plan.payload)
+    if not isinstance(raw, (bytes, bytearray, memoryview)) or len(bytes(raw)) != 64:
+        raise SignerMismatchError(
+            "stellar_signer returned something other than a 64-byte ed25519 signature"
+        )
+    signature = bytes(raw)
+    key = sdk.Keypair.from_public_key(plan.address)
+    try:
+        key.verify(plan.payload, signature)
+    except sdk.exceptions.BadSignatureError:
+        raise SignerMismatchError(
+            f"stellar_signer's signature does not verify with {plan.address}'s key "
+            "(it signs with another key, or not the payload it was given)"
+        ) from None
+    scval = sdk.scval
+    signed = copy.deepcopy(plan.entry)
+    signed.credentials.address.signature = scval.to_vec(
+        [
+            scval.to_map(
+                {
+                    scval.to_symbol("public_key"): scval.to_bytes(key.raw_public_key()),
                     scval.to_symbol("signature"): scval.to_bytes(signature),
                 }
             )

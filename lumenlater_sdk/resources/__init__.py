@@ -14,11 +14,13 @@ from .test_helpers import (
     AsyncTestClocks,
     AsyncTestEvents,
     AsyncTestHelpers,
+    AsyncTestMerchants,
     AsyncTestWallets,
     TestBills,
     TestClocks,
     TestEvents,
     TestHelpers,
+    TestMerchants,
     TestWallets,
 )
 from .webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
@@ -37,6 +39,7 @@ __all__ = [
     "AsyncTestClocks",
     "AsyncTestEvents",
     "AsyncTestHelpers",
+    "AsyncTestMerchants",
     "AsyncTestWallets",
     "AsyncWebhookEndpoints",
     "Bills",
@@ -48,6 +51,7 @@ __all__ = [
     "TestClocks",
     "TestEvents",
     "TestHelpers",
+    "TestMerchants",
     "TestWallets",
     "WebhookEndpoints",
 ]

@@ -1,4 +1,5 @@
-"""``client.test_helpers``: drive the sandbox (clock, wallets, customer actions, events).
+"""``client.test_helpers``: drive the sandbox (clock, wallets, merchants, customer actions,
+events).
 
 Test mode only: the API answers 404 to live keys.
 """
@@ -10,7 +11,7 @@ import json
 from .._core import AsyncCore, SyncCore
 from .._money import check_amount
 from .._pagination import AsyncPaginator, SyncPage
-from ..types import Bill, LumenLaterObject, TestClock, Wallet, parse_event
+from ..types import Account, Bill, LumenLaterObject, TestClock, TestMerchant, Wallet, parse_event
 from ._base import AsyncAPIResource, SyncAPIResource, compact, path_id
 
 __all__ = [
@@ -18,11 +19,13 @@ __all__ = [
     "AsyncTestClocks",
     "AsyncTestEvents",
     "AsyncTestHelpers",
+    "AsyncTestMerchants",
     "AsyncTestWallets",
     "TestBills",
     "TestClocks",
     "TestEvents",
     "TestHelpers",
+    "TestMerchants",
     "TestWallets",
 ]
 
@@ -38,6 +41,12 @@ def _seconds(seconds: int) -> dict[str, int]:
 def _wallet_body(name: str | None, collateral: int | None) -> dict[str, object]:
     check_amount("collateral", collateral, optional=True)
     return compact(name=name, collateral=collateral)
+
+
+def _merchant_body(
+    business_name: str, custody: str | None, stellar_address: str | None
+) -> dict[str, object]:
+    return compact(business_name=business_name, custody=custody, stellar_address=stellar_address)
 
 
 def _triggered(content: bytes) -> LumenLaterObject:
@@ -158,16 +167,59 @@ class TestEvents(SyncAPIResource):
         )
 
 
-class TestHelpers(SyncAPIResource):
-    """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`bills`, :attr:`events`."""
+class TestMerchants(SyncAPIResource):
+    """More sandbox merchants, and the protocol admin's approval of a self-custody one."""
 
     __test__ = False
-    __slots__ = ("bills", "clock", "events", "wallets")
+    __slots__ = ()
+
+    def create(
+        self,
+        *,
+        business_name: str,
+        custody: str | None = None,
+        stellar_address: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TestMerchant:
+        """A new sandbox merchant with its API keys (shown this once).
+
+        ``custody="managed"`` (the default): the backend makes and keeps its key and it is
+        approved at once. ``custody="self"`` with *stellar_address* (the ``G…`` address of
+        a key you keep): status ``pending``; it enrolls with
+        ``LumenLater(api_key=merchant.secret_key, stellar_signer=...).account.enroll()``
+        and is then approved with :meth:`approve`.
+        """
+        return self._core.request(
+            "POST",
+            f"{_P}/merchants",
+            TestMerchant.model_validate_json,
+            body=_merchant_body(business_name, custody, stellar_address),
+            idempotency_key=idempotency_key,
+        )
+
+    def approve(self, id: str, *, idempotency_key: str | None = None) -> Account:
+        """Approve the enrolled merchant *id* (its ``G…`` address) as the protocol admin;
+        its account then (``merchant.approved`` reaches that merchant)."""
+        return self._core.request(
+            "POST",
+            f"{_P}/merchants/{path_id(id)}/approve",
+            Account.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
+
+class TestHelpers(SyncAPIResource):
+    """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`merchants`,
+    :attr:`bills`, :attr:`events`."""
+
+    __test__ = False
+    __slots__ = ("bills", "clock", "events", "merchants", "wallets")
 
     def __init__(self, core: SyncCore) -> None:
         super().__init__(core)
         self.clock = TestClocks(core)
         self.wallets = TestWallets(core)
+        self.merchants = TestMerchants(core)
         self.bills = TestBills(core)
         self.events = TestEvents(core)
 
@@ -280,14 +332,56 @@ class AsyncTestEvents(AsyncAPIResource):
         )
 
 
-class AsyncTestHelpers(AsyncAPIResource):
-    """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`bills`, :attr:`events`."""
+class AsyncTestMerchants(AsyncAPIResource):
+    """More sandbox merchants, and the protocol admin's approval of a self-custody one."""
 
-    __slots__ = ("bills", "clock", "events", "wallets")
+    __slots__ = ()
+
+    async def create(
+        self,
+        *,
+        business_name: str,
+        custody: str | None = None,
+        stellar_address: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TestMerchant:
+        """A new sandbox merchant with its API keys (shown this once).
+
+        ``custody="managed"`` (the default): the backend makes and keeps its key and it is
+        approved at once. ``custody="self"`` with *stellar_address* (the ``G…`` address of
+        a key you keep): status ``pending``; it enrolls with
+        ``AsyncLumenLater(api_key=merchant.secret_key, stellar_signer=...).account.enroll()``
+        and is then approved with :meth:`approve`.
+        """
+        return await self._core.request(
+            "POST",
+            f"{_P}/merchants",
+            TestMerchant.model_validate_json,
+            body=_merchant_body(business_name, custody, stellar_address),
+            idempotency_key=idempotency_key,
+        )
+
+    async def approve(self, id: str, *, idempotency_key: str | None = None) -> Account:
+        """Approve the enrolled merchant *id* (its ``G…`` address) as the protocol admin;
+        its account then (``merchant.approved`` reaches that merchant)."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/merchants/{path_id(id)}/approve",
+            Account.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
+
+class AsyncTestHelpers(AsyncAPIResource):
+    """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`merchants`,
+    :attr:`bills`, :attr:`events`."""
+
+    __slots__ = ("bills", "clock", "events", "merchants", "wallets")
 
     def __init__(self, core: AsyncCore) -> None:
         super().__init__(core)
         self.clock = AsyncTestClocks(core)
         self.wallets = AsyncTestWallets(core)
+        self.merchants = AsyncTestMerchants(core)
         self.bills = AsyncTestBills(core)
         self.events = AsyncTestEvents(core)

@@ -26,12 +26,16 @@ from .event import (
     EventChain,
     EventData,
     EventRequest,
+    MerchantApprovedEvent,
+    MerchantEvent,
+    MerchantRejectedEvent,
+    MerchantSuspendedEvent,
     TypedEvent,
     WebhookEndpointEvent,
     WebhookEndpointPingEvent,
     parse_event,
 )
-from .test_helpers import TestClock, Wallet
+from .test_helpers import TestClock, TestMerchant, Wallet
 from .webhook_endpoint import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -64,9 +68,14 @@ __all__ = [
     "EventRequest",
     "LineItem",
     "LumenLaterObject",
+    "MerchantApprovedEvent",
+    "MerchantEvent",
+    "MerchantRejectedEvent",
+    "MerchantSuspendedEvent",
     "Metrics",
     "MetricsPoint",
     "TestClock",
+    "TestMerchant",
     "Transaction",
     "TypedEvent",
     "Wallet",

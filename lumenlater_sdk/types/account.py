@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ._base import LumenLaterObject
+from .bill import ChainAuthorization
 
 MerchantStatus = Literal["pending", "approved", "rejected", "suspended", "cancelled"] | str
 Custody = Literal["managed", "self"] | str
@@ -19,6 +20,10 @@ class Account(LumenLaterObject):
     ``custody`` says who holds the merchant's Stellar key: ``"managed"`` (the backend
     keeps it sealed and signs for the merchant) or ``"self"`` (the backend knows only the
     ``G…`` address; the SDK signs with the client's ``stellar_signer``).
+
+    ``authorization`` is the ``enroll_merchant`` entry a self-custody merchant was handed
+    by ``POST /v1/account/enroll`` and has not signed yet (``client.account.enroll()``
+    does both steps), else ``None``.
     """
 
     id: str
@@ -30,3 +35,4 @@ class Account(LumenLaterObject):
     livemode: bool = False
     created: int | None = None
     custody: Custody = "managed"
+    authorization: ChainAuthorization | None = None

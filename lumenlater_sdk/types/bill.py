@@ -31,6 +31,10 @@ class ChainAuthorization(LumenLaterObject):
     to be signed by ``address`` (the merchant) for ``network_passphrase``. ``nonce`` is the
     entry's int64 nonce as a decimal string, as on the wire (JSON numbers are not exact
     beyond 2**53). The SDK checks and signs it for you (``stellar_signer=``).
+
+    A self-custody merchant's enrollment (``Account.authorization``) is the same object for
+    ``enroll_merchant``, with ``merchant_info_id``, the call's second argument (``None``
+    for a bill's ``create_bill``).
     """
 
     object: Literal["chain_authorization"] | str = "chain_authorization"
@@ -41,6 +45,7 @@ class ChainAuthorization(LumenLaterObject):
     nonce: str
     signature_expiration_ledger: int
     network_passphrase: str
+    merchant_info_id: str | None = None
 
 
 class BillChain(LumenLaterObject):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Generic, Literal, TypeVar
 
 from ._base import LumenLaterObject
+from .account import Account
 from .bill import Bill
 from .checkout_session import CheckoutSession
 from .webhook_endpoint import WebhookEndpoint
@@ -77,6 +78,12 @@ class WebhookEndpointEvent(BaseEvent):
     data: EventData[WebhookEndpoint]
 
 
+class MerchantEvent(BaseEvent):
+    """An event about a merchant account (its status, set by the protocol admin)."""
+
+    data: EventData[Account]
+
+
 class BillCreatedEvent(BillEvent):
     """``bill.created``: the contract recorded a new bill."""
 
@@ -138,6 +145,24 @@ class WebhookEndpointPingEvent(WebhookEndpointEvent):
     type: Literal["webhook_endpoint.ping"] = "webhook_endpoint.ping"
 
 
+class MerchantApprovedEvent(MerchantEvent):
+    """``merchant.approved``: the protocol admin approved the merchant; it can bill."""
+
+    type: Literal["merchant.approved"] = "merchant.approved"
+
+
+class MerchantSuspendedEvent(MerchantEvent):
+    """``merchant.suspended``: the protocol admin suspended the merchant."""
+
+    type: Literal["merchant.suspended"] = "merchant.suspended"
+
+
+class MerchantRejectedEvent(MerchantEvent):
+    """``merchant.rejected``: the protocol admin rejected the merchant's enrollment."""
+
+    type: Literal["merchant.rejected"] = "merchant.rejected"
+
+
 TypedEvent = (
     BillCreatedEvent
     | BillPaidEvent
@@ -149,6 +174,9 @@ TypedEvent = (
     | CheckoutSessionCompletedEvent
     | CheckoutSessionExpiredEvent
     | WebhookEndpointPingEvent
+    | MerchantApprovedEvent
+    | MerchantSuspendedEvent
+    | MerchantRejectedEvent
 )
 AnyEvent = TypedEvent | Event
 
@@ -165,6 +193,9 @@ EVENT_CLASSES: dict[str, type[BaseEvent]] = {
         CheckoutSessionCompletedEvent,
         CheckoutSessionExpiredEvent,
         WebhookEndpointPingEvent,
+        MerchantApprovedEvent,
+        MerchantSuspendedEvent,
+        MerchantRejectedEvent,
     )
 }
 """Event type string → typed event class."""

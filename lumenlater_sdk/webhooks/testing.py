@@ -31,6 +31,7 @@ __all__ = [
     "make_event",
     "random_address",
     "random_contract_id",
+    "sample_account",
     "sample_bill",
     "sample_checkout_session",
     "sample_webhook_endpoint",
@@ -175,6 +176,27 @@ def sample_webhook_endpoint(*, now: int | None = None, **overrides: Any) -> dict
     return endpoint
 
 
+def sample_account(
+    status: str = "approved", *, now: int | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """A realistic merchant account (``merchant.*`` events carry one) in *status*."""
+    now = int(time.time()) if now is None else now
+    account: dict[str, Any] = {
+        "object": "account",
+        "id": random_address(),
+        "business_name": "Sample Shop",
+        "status": status,
+        "custody": "self",
+        "fee_rate_bps": 150,
+        "settlement_currency": "usdc",
+        "livemode": False,
+        "created": now - 86_400,
+        "authorization": None,
+    }
+    account.update(overrides)
+    return account
+
+
 def _sample_object(event_type: str, now: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if event_type.startswith("bill."):
         status = event_type.split(".", 1)[1]
@@ -186,6 +208,10 @@ def _sample_object(event_type: str, now: int) -> tuple[dict[str, Any], dict[str,
         return sample_checkout_session(status, now=now), {"status": "open"}
     if event_type.startswith("webhook_endpoint."):
         return sample_webhook_endpoint(now=now), None
+    if event_type.startswith("merchant."):
+        status = event_type.split(".", 1)[1]
+        before = "approved" if status == "suspended" else "pending"
+        return sample_account(status, now=now), {"status": before}
     return {"id": _id("obj_"), "object": event_type.rsplit(".", 1)[0]}, None
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from webhook_support import SECRET
 
-from lumenlater_sdk.types import Bill, CheckoutSession, WebhookEndpoint
+from lumenlater_sdk.types import Account, Bill, CheckoutSession, WebhookEndpoint
 from lumenlater_sdk.webhooks import (
     EVENT_CLASSES,
     EVENT_TYPES,
@@ -21,7 +21,12 @@ from lumenlater_sdk.webhooks import (
 from lumenlater_sdk.webhooks.testing import make_event
 
 NOW = 1_800_000_000
-OBJECT_CLASSES = {"bill": Bill, "checkout": CheckoutSession, "webhook_endpoint": WebhookEndpoint}
+OBJECT_CLASSES = {
+    "bill": Bill,
+    "checkout": CheckoutSession,
+    "webhook_endpoint": WebhookEndpoint,
+    "merchant": Account,
+}
 
 
 def signed(data: object) -> tuple[bytes, str]:

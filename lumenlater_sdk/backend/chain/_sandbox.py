@@ -131,3 +131,12 @@ class SandboxControls(abc.ABC):
         self, merchant: Keypair, merchant_info_id: str, tx: Tx | None = None
     ) -> list[TxRecord]:
         """Enroll *merchant* (signed by it) and approve it as the admin."""
+
+    @abc.abstractmethod
+    def approve_merchant(self, address: str, *, tx: Tx | None = None) -> list[TxRecord]:
+        """Approve the enrolled merchant *address* as the protocol admin
+        (``update_merchant_status(admin, merchant, Approved)``); nothing if it is approved
+        already. A merchant that never enrolled is the contract's ``MerchantNotFound``
+        (:class:`ContractError` code 111). The records are those of calls whose events
+        the caller can ingest (a chain reached through RPC may return none: its events
+        then arrive through ``events_after``)."""

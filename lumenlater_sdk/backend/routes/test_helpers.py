@@ -1,4 +1,5 @@
-"""Sandbox test helpers (404 with live keys): clock, wallets, bill actions, event triggers.
+"""Sandbox test helpers (404 with live keys): clock, wallets, merchants, bill actions,
+event triggers.
 
 Those that use a sandbox power (moving the clock, funding a wallet, the genesis
 liquidity provider) answer 403 ``sandbox_only`` when the backend runs on a real chain.
@@ -6,13 +7,21 @@ liquidity provider) answer 403 ``sandbox_only`` when the backend runs on a real 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, StringConstraints
 
-from ...types import Bill, Event, TestClock, Wallet
-from ..http import CHAIN_ERRORS, SANDBOX_ERRORS, Body, Call, RouteSpec
-from ..services import clock, events_api, wallets
+from ...types import Account, Bill, Event, TestClock, TestMerchant, Wallet
+from ..http import (
+    CHAIN_ERRORS,
+    SANDBOX_ERRORS,
+    Body,
+    Call,
+    EmptyBody,
+    RouteSpec,
+    StellarAddress,
+)
+from ..services import clock, events_api, merchant_enrollment, merchants, wallets
 from ._lists import list_body
 
 __all__ = ["ROUTES"]
@@ -43,6 +52,15 @@ class OptionalWallet(Body):
     """Optionally, the wallet acting (defaults to the bill's customer)."""
 
     wallet: WalletRef | None = None
+
+
+class MerchantCreate(Body):
+    """A new sandbox merchant: ``managed`` (a key the backend keeps) or ``self`` custody
+    (only its ``stellar_address``)."""
+
+    business_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    custody: Literal["managed", "self"] = "managed"
+    stellar_address: StellarAddress | None = None
 
 
 class Trigger(Body):
@@ -80,6 +98,15 @@ def _bill_action(action: str) -> Any:
         )
 
     return handler
+
+
+def _create_merchant(call: Call) -> dict[str, Any]:
+    b: MerchantCreate = call.body
+    return merchants.create_test_merchant(call.ctx, b.business_name, b.custody, b.stellar_address)
+
+
+def _approve_merchant(call: Call) -> dict[str, Any]:
+    return merchant_enrollment.approve_merchant(call.ctx, call.path["id"], call.request)
 
 
 def _trigger(call: Call) -> dict[str, Any]:
@@ -142,6 +169,31 @@ ROUTES = [
         _TAG,
         response=Wallet,
         test_only=True,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/merchants",
+        _create_merchant,
+        "createTestMerchant",
+        "Another sandbox merchant (managed, or self custody at a given address); its API"
+        " keys are shown this once.",
+        _TAG,
+        body=MerchantCreate,
+        response=TestMerchant,
+        test_only=True,
+        errors=SANDBOX_ERRORS,
+    ),
+    RouteSpec(
+        "POST",
+        "/v1/test_helpers/merchants/{id}/approve",
+        _approve_merchant,
+        "approveTestMerchant",
+        "Approve an enrolled merchant as the protocol admin (update_merchant_status).",
+        _TAG,
+        body=EmptyBody,
+        response=Account,
+        test_only=True,
+        errors=SANDBOX_ERRORS,
     ),
     RouteSpec(
         "POST",

@@ -25,7 +25,7 @@ from .errors import Conflict, InvalidRequest, NotFound
 from .objects import derived_bill_status
 from .preconditions import check_create_bill
 
-__all__ = ["authorize_bill"]
+__all__ = ["PARAM", "authorize_bill", "check_signed"]
 
 PARAM = "signed_entry_xdr"
 
@@ -51,7 +51,16 @@ def authorize_bill(
                 code="bill_not_awaiting_authorization",
             )
         args = create_bill_args(merchant_id, bill["customer"], bill["amount"], bill["order_id"])
-        _check(ctx, tx, args, signed_entry_xdr, pending)
+        check_signed(
+            ctx,
+            tx,
+            "create_bill",
+            args,
+            signed_entry_xdr,
+            pending,
+            subject="bill",
+            renew="create a new bill",
+        )
         check_create_bill(ctx, tx, merchant_id, int(bill["amount"]))
         record = ctx.chain.invoke_authorized(
             "bnpl_core",
@@ -76,29 +85,41 @@ def authorize_bill(
         return shown_bill(ctx, tx, row, int(record.timestamp))
 
 
-def _check(ctx: ServiceContext, tx: Tx, args: list[Any], signed: str, pending: Row) -> None:
-    """The entry is the one handed out for this bill, signed; else a 400 that says why."""
+def check_signed(
+    ctx: ServiceContext,
+    tx: Tx,
+    function: str,
+    args: list[Any],
+    signed: str,
+    pending: Row,
+    *,
+    subject: str,
+    renew: str,
+) -> None:
+    """The signed entry is the one handed out (*pending*) for ``bnpl_core.function(*args)``,
+    signed; else a 400 that says why, naming the *subject* it was for and what to ask
+    anew (*renew*, a phrase) once it expired. Shared by bills and merchant enrollment."""
     try:
         address, nonce, expiration = ctx.chain.check_authorization(
-            "bnpl_core", "create_bill", args, entry_xdr=signed
+            "bnpl_core", function, args, entry_xdr=signed
         )
     except AuthorizationError as exc:
         raise InvalidRequest(
-            f"The signed entry does not authorize this bill: {exc}",
+            f"The signed entry does not authorize this {subject}: {exc}",
             code="authorization_invalid",
             param=PARAM,
         ) from None
     issued = (pending["address"], int(pending["nonce"]), int(pending["expiration_ledger"]))
     if (address, nonce, expiration) != issued:
         raise InvalidRequest(
-            "The signed entry is not the one this bill waits on (address, nonce or"
-            " expiration ledger differ): sign the bill's authorization.entry_xdr.",
+            f"The signed entry is not the one this {subject} waits on (address, nonce or"
+            f" expiration ledger differ): sign the {subject}'s authorization.entry_xdr.",
             code="authorization_invalid",
             param=PARAM,
         )
     if expiration < ctx.chain.latest_ledger(tx) + 1:
         raise InvalidRequest(
-            f"The authorization expired at ledger {expiration}; create a new bill.",
+            f"The authorization expired at ledger {expiration}; {renew}.",
             code="authorization_expired",
             param=PARAM,
         )

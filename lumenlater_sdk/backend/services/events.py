@@ -1,8 +1,9 @@
 """API events: stored with the change that caused them, queued for webhooks in the same tx.
 
 Chain-driven events (``bill.created``, ``bill.paid``, ``bill.repaid``,
-``bill.liquidated``, ``checkout.session.completed``) are derived one for one from
-the contracts' own events, whether they arrive in the :class:`TxRecord` of a call
+``bill.liquidated``, ``checkout.session.completed``, and ``merchant.approved``,
+``merchant.suspended``, ``merchant.rejected`` from bnpl_core's ``m_status``) are derived
+one for one from the contracts' own events, whether they arrive in the :class:`TxRecord` of a call
 the backend relayed or later through the relay's ``events_after``.
 """
 
@@ -20,13 +21,21 @@ from ..delivery import enqueue
 from ..store import bills as bill_store
 from ..store import events as event_store
 from ..store import ledger as ledger_store
+from ..store import merchants as merchant_store
 from ..store import sessions as session_store
 from .context import RequestInfo, ServiceContext
-from .objects import bill_object, late_fee, session_object
+from .objects import MERCHANT_STATUS, account_object, bill_object, late_fee, session_object
 
 __all__ = ["emit", "ingest", "sweep_chain_events"]
 
 _CURSOR_KEY = "chain_event_cursor"
+
+MERCHANT_EVENTS = {
+    "Approved": "merchant.approved",
+    "Suspended": "merchant.suspended",
+    "Rejected": "merchant.rejected",
+}
+"""The ``m_status`` new statuses that are API events, and their types."""
 
 
 def emit(
@@ -91,6 +100,9 @@ def _apply(
     ctx: ServiceContext, tx: Tx, ev: ContractEvent, request: RequestInfo | None, known: Row | None
 ) -> None:
     """Turn one bnpl_core event into the state change and API event(s) it stands for."""
+    if ev.contract == "bnpl_core" and ev.name == "m_status":
+        _merchant_status(ctx, tx, ev, request)
+        return
     if ev.contract != "bnpl_core" or ev.name not in (
         "bill_new",
         "payment",
@@ -135,6 +147,38 @@ def _apply(
     after = bill_object({**row, **changes}, now, c)
     previous = {"status": before["status"], "amount_due": before["amount_due"]}
     emit(tx, event_type=event_type, obj=after, previous=previous, **common)
+
+
+def _merchant_status(
+    ctx: ServiceContext, tx: Tx, ev: ContractEvent, request: RequestInfo | None
+) -> None:
+    """``m_status``: the admin changed a merchant's status. A merchant of this backend
+    whose recorded status differs gets it, and ``merchant.approved`` / ``.suspended`` /
+    ``.rejected`` says so (a merchant made approved at once hears nothing: no change)."""
+    data = ev.data if isinstance(ev.data, dict) else {}
+    merchant = data.get("merchant", ev.topics[1] if len(ev.topics) > 1 else None)
+    variant = str(data.get("new_status"))
+    status = MERCHANT_STATUS.get(variant)
+    if not isinstance(merchant, str) or status is None:
+        return
+    row = merchant_store.get_merchant(tx, merchant, lock=True)
+    if row is None or row["status"] == status:
+        return  # not this backend's merchant, or nothing changed
+    merchant_store.set_status(tx, merchant, status)
+    event_type = MERCHANT_EVENTS.get(variant)
+    if event_type is None:
+        return
+    emit(
+        tx,
+        merchant_id=merchant,
+        event_type=event_type,
+        obj=account_object(row, status, ctx.constants.fee_rate_bps),
+        created=ev.timestamp,
+        livemode=bool(row["livemode"]),
+        previous={"status": row["status"]},
+        request=request,
+        chain=_chain_field(ev),
+    )
 
 
 def _paid(ctx: ServiceContext, tx: Tx, row: Row, ev: ContractEvent, common: dict[str, Any]) -> None:

@@ -10,11 +10,19 @@ from stellar_sdk import Keypair
 
 from .._crypto import hash_key
 from .._ids import new_id, new_secret
+from ..db import Tx
 from ..store import merchants as merchant_store
 from .context import Principal, ServiceContext
-from .errors import NotFound
+from .errors import InvalidRequest, NotFound
+from .objects import MERCHANT_STATUS, account_object
 
-__all__ = ["MerchantCredentials", "account", "authenticate", "create_merchant"]
+__all__ = [
+    "MerchantCredentials",
+    "account",
+    "authenticate",
+    "create_merchant",
+    "create_test_merchant",
+]
 
 
 @dataclass(frozen=True)
@@ -65,18 +73,103 @@ def create_merchant(
             created=now,
             custody=custody,
         )
-        for kind, key in (("secret", secret), ("publishable", publishable)):
-            merchant_store.insert_key(
-                tx,
-                key_id=new_id("key"),
-                merchant_id=kp.public_key,
-                kind=kind,
-                livemode=livemode,
-                key_hash=hash_key(key),
-                hint=key[:8] + "…" + key[-4:],
-                created=now,
-            )
+        _insert_keys(tx, kp.public_key, livemode, now, secret, publishable)
     return MerchantCredentials(kp.public_key, business_name, secret, publishable)
+
+
+def _insert_keys(
+    tx: Tx, merchant_id: str, livemode: bool, now: int, secret: str, publishable: str
+) -> None:
+    for kind, key in (("secret", secret), ("publishable", publishable)):
+        merchant_store.insert_key(
+            tx,
+            key_id=new_id("key"),
+            merchant_id=merchant_id,
+            kind=kind,
+            livemode=livemode,
+            key_hash=hash_key(key),
+            hint=key[:8] + "…" + key[-4:],
+            created=now,
+        )
+
+
+def create_test_merchant(
+    ctx: ServiceContext, business_name: str, custody: str, stellar_address: str | None
+) -> dict[str, Any]:
+    """``POST /v1/test_helpers/merchants``: another sandbox merchant, with its keys shown
+    this once.
+
+    ``managed``: a fresh keypair the backend keeps, enrolled and approved at once, as
+    :func:`create_merchant` does. ``self``: only recorded at *stellar_address* (status
+    ``pending``, nothing on chain; the backend never sees its key): the merchant enrolls
+    with its own signature (``POST /v1/account/enroll``) and the sandbox admin approves
+    it (``POST /v1/test_helpers/merchants/{id}/approve``). On a chain reached through RPC
+    its account is opened there (with no funds), as any Stellar account must exist
+    before its signature can be checked.
+    """
+    if custody == "managed":
+        if stellar_address is not None:
+            raise InvalidRequest(
+                "stellar_address is only for custody 'self': a managed merchant gets a new"
+                " key that the backend keeps.",
+                code="parameter_invalid",
+                param="stellar_address",
+            )
+        creds = create_merchant(ctx, business_name, livemode=False)
+    else:
+        if stellar_address is None:
+            raise InvalidRequest(
+                "A self-custody merchant needs stellar_address: the G… address of the key"
+                " it keeps (the backend never receives the key).",
+                code="parameter_missing",
+                param="stellar_address",
+            )
+        creds = _record_self_custody(ctx, business_name, stellar_address)
+    with ctx.db.transaction(write=False) as tx:
+        row = merchant_store.get_merchant(tx, creds.merchant_id)
+    assert row is not None
+    return {
+        "object": "test_helpers.merchant",
+        "id": creds.merchant_id,
+        "business_name": business_name,
+        "custody": row["custody"],
+        "status": row["status"],
+        "livemode": False,
+        "created": int(row["created"]),
+        "secret_key": creds.secret_key,
+        "publishable_key": creds.publishable_key,
+    }
+
+
+def _record_self_custody(
+    ctx: ServiceContext, business_name: str, address: str
+) -> MerchantCredentials:
+    sandbox = ctx.require_sandbox("Creating a sandbox merchant")
+    secret = new_secret("sk_test")
+    publishable = new_secret("pk_test")
+    with ctx.db.transaction() as tx:
+        if merchant_store.get_merchant(tx, address) is not None:
+            raise InvalidRequest(
+                f"A merchant at {address} exists already.",
+                code="merchant_exists",
+                param="stellar_address",
+            )
+        # No funds, no signature: this only creates the account where the chain is
+        # reached through RPC (the local ledger needs no account).
+        sandbox.fund_wallet(Keypair.from_public_key(address), tx=tx)
+        now = ctx.chain.now(tx)
+        merchant_store.insert_merchant(
+            tx,
+            merchant_id=address,
+            business_name=business_name,
+            status="pending",
+            seed_encrypted="",
+            livemode=False,
+            created=now,
+            custody="self",
+        )
+        _insert_keys(tx, address, False, now, secret, publishable)
+    return MerchantCredentials(address, business_name, secret, publishable)
 
 
 def authenticate(ctx: ServiceContext, api_key: str) -> Principal | None:
@@ -95,18 +188,9 @@ def authenticate(ctx: ServiceContext, api_key: str) -> Principal | None:
     )
 
 
-_STATUS = {
-    "None": "pending",
-    "Pending": "pending",
-    "Approved": "approved",
-    "Rejected": "rejected",
-    "Suspended": "suspended",
-    "Cancelled": "cancelled",
-}
-
-
 def account(ctx: ServiceContext, merchant_id: str) -> dict[str, Any]:
-    """The merchant's account, its status read from the contract."""
+    """The merchant's account, its status read from the contract, with the enrollment
+    entry a self-custody merchant was handed and has not signed yet."""
     with ctx.db.transaction(write=False) as tx:
         row = merchant_store.get_merchant(tx, merchant_id)
         if row is None:
@@ -114,17 +198,10 @@ def account(ctx: ServiceContext, merchant_id: str) -> dict[str, Any]:
         status = str(row["status"])
         try:
             info = ctx.chain.read("bnpl_core", "get_merchant", [merchant_id], tx=tx)
-            status = _STATUS.get(str(info.get("status")), status)
+            status = MERCHANT_STATUS.get(str(info.get("status")), status)
         except Exception:  # the local mirror is good enough if the chain cannot answer
             pass
-    return {
-        "object": "account",
-        "id": merchant_id,
-        "business_name": row["business_name"],
-        "status": status,
-        "custody": row["custody"],
-        "fee_rate_bps": ctx.constants.fee_rate_bps,
-        "settlement_currency": "usdc",
-        "livemode": bool(row["livemode"]),
-        "created": int(row["created"]),
-    }
+        pending = None
+        if row["custody"] == "self":
+            pending = merchant_store.get_authorization(tx, merchant_id)
+    return account_object(row, status, ctx.constants.fee_rate_bps, pending)

@@ -13,6 +13,9 @@ from ..chain import SCALE, SECONDS_PER_DAY, ProtocolConstants
 from ..db import Row
 
 __all__ = [
+    "MERCHANT_STATUS",
+    "account_object",
+    "authorization_object",
     "bill_object",
     "delivery_object",
     "derived_bill_status",
@@ -103,9 +106,12 @@ def bill_object(
 
 
 def authorization_object(row: Row) -> dict[str, Any]:
-    """The entry a bill waits on, as the API shows it (the nonce, an int64, as a decimal
-    string, which JavaScript reads without loss)."""
-    return {
+    """The entry a bill (or a self-custody merchant's enrollment) waits on, as the API
+    shows it (the nonce, an int64, as a decimal string, which JavaScript reads without
+    loss). An ``enroll_merchant`` entry also names its ``merchant_info_id``, the call's
+    second argument, so the signer can check the entry exactly; a bill's has no such
+    field."""
+    obj: dict[str, Any] = {
         "object": "chain_authorization",
         "address": row["address"],
         "contract_id": row["contract_id"],
@@ -114,6 +120,39 @@ def authorization_object(row: Row) -> dict[str, Any]:
         "nonce": str(row["nonce"]),
         "signature_expiration_ledger": int(row["expiration_ledger"]),
         "network_passphrase": row["network_passphrase"],
+    }
+    if row.get("merchant_info_id") is not None:
+        obj["merchant_info_id"] = row["merchant_info_id"]
+    return obj
+
+
+MERCHANT_STATUS = {
+    "None": "pending",
+    "Pending": "pending",
+    "Approved": "approved",
+    "Rejected": "rejected",
+    "Suspended": "suspended",
+    "Cancelled": "cancelled",
+}
+"""bnpl_core's ``MerchantStatus`` variants as the API's account ``status``."""
+
+
+def account_object(
+    row: Row, status: str, fee_rate_bps: int, authorization: Row | None = None
+) -> dict[str, Any]:
+    """A merchant account in *status* (as the chain reports it), with the enrollment
+    entry a self-custody merchant was handed and has not signed yet."""
+    return {
+        "object": "account",
+        "id": row["id"],
+        "business_name": row["business_name"],
+        "status": status,
+        "custody": row["custody"],
+        "fee_rate_bps": fee_rate_bps,
+        "settlement_currency": "usdc",
+        "livemode": bool(row["livemode"]),
+        "created": int(row["created"]),
+        "authorization": None if authorization is None else authorization_object(authorization),
     }
 
 

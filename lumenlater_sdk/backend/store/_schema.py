@@ -101,6 +101,16 @@ ALTER TABLE merchants ADD COLUMN custody TEXT NOT NULL DEFAULT 'managed';
 ALTER TABLE bills ALTER COLUMN bill_number DROP NOT NULL;
 {_AUTHORIZATIONS}"""
 
+# A self-custody merchant's enrollment: the unsigned enroll_merchant entry it was handed
+# (one per merchant, replaced when it asks again), until its signed entry is relayed.
+_V5 = """
+CREATE TABLE merchant_authorizations (
+  merchant_id TEXT PRIMARY KEY, address TEXT NOT NULL, contract_id TEXT NOT NULL,
+  function TEXT NOT NULL, entry_xdr TEXT NOT NULL, nonce TEXT NOT NULL,
+  expiration_ledger BIGINT NOT NULL, network_passphrase TEXT NOT NULL,
+  merchant_info_id TEXT NOT NULL)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -111,4 +121,5 @@ MIGRATIONS = [
         _V4_SQLITE,
         _V4_POSTGRESQL,
     ),
+    Migration(5, "self custody: a merchant's pending enrollment", _V5),
 ]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from ..db import Row, Tx
+from ._rows import insert_row, update_row
 
 __all__ = [
+    "delete_authorization",
     "find_key",
+    "get_authorization",
     "get_merchant",
     "insert_key",
     "insert_merchant",
+    "put_authorization",
+    "set_status",
 ]
 
 
@@ -32,9 +37,35 @@ def insert_merchant(
     )
 
 
-def get_merchant(tx: Tx, merchant_id: str) -> Row | None:
+def get_merchant(tx: Tx, merchant_id: str, *, lock: bool = False) -> Row | None:
     """The merchant row, or ``None``."""
-    return tx.fetchone("SELECT * FROM merchants WHERE id = ?", (merchant_id,))
+    return tx.fetchone(
+        "SELECT * FROM merchants WHERE id = ?" + (tx.for_update if lock else ""), (merchant_id,)
+    )
+
+
+def set_status(tx: Tx, merchant_id: str, status: str) -> None:
+    """Record the merchant's status as the chain last reported it."""
+    update_row(tx, "merchants", merchant_id, {"status": status})
+
+
+def put_authorization(tx: Tx, row: Row) -> None:
+    """Keep the unsigned ``enroll_merchant`` entry a merchant was handed (replacing an
+    earlier one)."""
+    delete_authorization(tx, row["merchant_id"])
+    insert_row(tx, "merchant_authorizations", row)
+
+
+def get_authorization(tx: Tx, merchant_id: str) -> Row | None:
+    """The enrollment entry *merchant_id* was handed, or ``None``."""
+    return tx.fetchone(
+        "SELECT * FROM merchant_authorizations WHERE merchant_id = ?", (merchant_id,)
+    )
+
+
+def delete_authorization(tx: Tx, merchant_id: str) -> None:
+    """The merchant enrolled (or asked for a new entry): the entry is spent."""
+    tx.execute("DELETE FROM merchant_authorizations WHERE merchant_id = ?", (merchant_id,))
 
 
 def insert_key(

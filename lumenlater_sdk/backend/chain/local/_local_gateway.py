@@ -306,6 +306,22 @@ class LocalGateway(ChainGateway, SandboxControls):
                 )
             return records
 
+    def approve_merchant(self, address: str, *, tx: Tx | None = None) -> list[TxRecord]:
+        """``update_merchant_status(admin, address, Approved)`` signed by the genesis admin,
+        unless the merchant is approved already (an unknown one: ``MerchantNotFound``)."""
+        with self._atomic(tx) as t:
+            admin = self._stored_genesis(t).admin
+            try:
+                status = self.read("bnpl_core", "get_merchant", [address], tx=t)["status"]
+            except ContractError as e:
+                if not e.trapped:
+                    raise
+                status = None  # the contract's own update refuses it: MerchantNotFound
+            if status == "Approved":
+                return []
+            args = [admin.public_key, address, "Approved"]
+            return [self._execute(t, "bnpl_core", "update_merchant_status", args, admin)]
+
     # --- internals --------------------------------------------------------------------
     @contextmanager
     def _atomic(self, tx: Tx | None) -> Iterator[Tx]:

@@ -114,6 +114,22 @@ class RpcSandbox(SandboxControls):
         self._call("lumenlater_approveMerchant", {"merchant": address})
         return records
 
+    def approve_merchant(self, address: str, *, tx: Tx | None = None) -> list[TxRecord]:
+        """``lumenlater_approveMerchant``: the chain's admin approves the enrolled merchant
+        (a real transaction there, whose ``m_status`` event comes back through
+        ``events_after``: nothing is returned). A merchant that never enrolled is
+        ``MerchantNotFound``, as the contract reports it."""
+        try:
+            self._gateway.read("bnpl_core", "get_merchant", [address])
+        except ContractError as exc:
+            if not exc.trapped:
+                raise
+            raise ContractError(
+                "bnpl_core", 111, "MerchantNotFound", f"merchant {address} is not enrolled"
+            ) from None
+        self._call("lumenlater_approveMerchant", {"merchant": address})
+        return []
+
     # --- internals ------------------------------------------------------------------------
     def _call(self, method: str, params: dict[str, object]) -> dict[str, Any]:
         result = self._rpc.extension(method, params)
