@@ -86,3 +86,19 @@ def test_resource_commands_report_errors_without_tracebacks(sandbox: SandboxHand
     assert no_id.returncode == 2
     float_amount = _cli(sandbox, "bills", "create", "-d", "customer=GABC", "-d", "amount=1.5")
     assert float_amount.returncode == 1 and "Traceback" not in float_amount.stderr
+
+
+def test_merchants_create_and_approve(sandbox: SandboxHandle) -> None:
+    from stellar_sdk import Keypair
+
+    address = Keypair.random().public_key
+    made = _cli(sandbox, "merchants", "create", "-d", "business_name=CLI Shop", "-d",
+                "custody=self", "-d", f"stellar_address={address}")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    merchant = json.loads(made.stdout)
+    assert (merchant["id"], merchant["status"]) == (address, "pending")
+    assert merchant["secret_key"].startswith("sk_test_")
+    # Not enrolled yet: the admin cannot approve it, and says why.
+    refused = _cli(sandbox, "merchants", "approve", address)
+    assert refused.returncode == 1 and "merchant_not_enrolled" in refused.stderr
+    assert _cli(sandbox, "merchants", "approve").returncode == 2

@@ -30,10 +30,21 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("list", "get", "create", "update", "delete", "rotate_secret", "deliveries"),
     ),
     "wallets": ("test_helpers.wallets", ("list", "get", "create")),
+    "merchants": ("test_helpers.merchants", ("create", "approve")),
 }
 """CLI resource name → (client attribute path, actions)."""
 
-_NEEDS_ID = {"get", "cancel", "expire", "resend", "update", "delete", "rotate_secret", "deliveries"}
+_NEEDS_ID = {
+    "get",
+    "cancel",
+    "expire",
+    "resend",
+    "update",
+    "delete",
+    "rotate_secret",
+    "deliveries",
+    "approve",
+}
 _LISTS = {"list", "deliveries"}
 _SINGLETONS = {"account", "chain"}  # one per API key: ``get`` takes no id
 
