@@ -54,7 +54,9 @@ def test_in_flight_key_is_409_in_use(api: Api, sb: SandboxHandle) -> None:
     body = new_bill_body(api)
     raw = json.dumps(body).encode()
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
-    claim = idempotency.begin(sb.backend.db, sb.merchant_id, "k-busy", fp, time.time())
+    claim = idempotency.begin(
+        sb.backend.db, sb.merchant_id, "k-busy", fp, time.time(), box=sb.backend.ctx.box
+    )
     assert isinstance(claim, idempotency.Claimed)
     r = api.http.post(
         "/v1/bills",
@@ -62,7 +64,7 @@ def test_in_flight_key_is_409_in_use(api: Api, sb: SandboxHandle) -> None:
         headers={"Idempotency-Key": "k-busy", "Content-Type": "application/json"},
     )
     assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"
-    idempotency.finish(sb.backend.db, claim, 500, b"", store_it=False)
+    idempotency.finish(sb.backend.db, claim, 500, b"", store_it=False, box=sb.backend.ctx.box)
     r = api.http.post(
         "/v1/bills",
         content=raw,
@@ -99,21 +101,53 @@ def test_a_claim_taken_over_as_stale_cannot_commit_its_writes(api: Api, sb: Sand
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
     db = sb.backend.db
     now = time.time()
-    first = idempotency.begin(db, sb.merchant_id, "k-stale", fp, now - idempotency.STALE_AFTER - 1)
-    second = idempotency.begin(db, sb.merchant_id, "k-stale", fp, now)
+    box = sb.backend.ctx.box
+    stale = now - idempotency.STALE_AFTER - 1
+    first = idempotency.begin(db, sb.merchant_id, "k-stale", fp, stale, box=box)
+    second = idempotency.begin(db, sb.merchant_id, "k-stale", fp, now, box=box)
     assert isinstance(first, idempotency.Claimed) and isinstance(second, idempotency.Claimed)
     new = bills.NewBill(customer=body["customer"], amount=body["amount"])
     with pytest.raises(idempotency.IdempotencyConflict), db.transaction() as tx:
-        unit = idempotency.Unit(tx, db, first)
+        unit = idempotency.Unit(tx, db, first, box)
         created = bills.create_bill(
             sb.backend.ctx.with_db(unit.db), sb.merchant_id, new, RequestInfo("req_1", "k-stale")
         )
         unit.complete(200, json.dumps(created).encode())
     assert api.ok("GET", "/v1/bills")["data"] == []
-    idempotency.finish(db, first, 500, b"", store_it=False)  # not the owner: a no-op
+    idempotency.finish(db, first, 500, b"", store_it=False, box=box)  # not the owner: a no-op
     r = api.http.post(
         "/v1/bills",
         content=raw,
         headers={"Idempotency-Key": "k-stale", "Content-Type": "application/json"},
     )
     assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"
+
+
+def test_stored_answers_are_sealed(api: Api, sb: SandboxHandle) -> None:
+    """An answer that carries a secret (a webhook endpoint's signing secret, a new
+    merchant's API keys) is stored for replay, and must not sit in the clear."""
+    made = api.http.post(
+        "/v1/webhook_endpoints",
+        json={"url": "https://shop.example/hooks", "enabled_events": ["*"]},
+        headers={"Idempotency-Key": "k-secret-1"},
+    )
+    assert made.status_code == 200, made.text
+    merchant = api.http.post(
+        "/v1/test_helpers/merchants",
+        json={"business_name": "Second Shop"},
+        headers={"Idempotency-Key": "k-secret-2"},
+    )
+    assert merchant.status_code == 200, merchant.text
+    secrets = [made.json()["secret"], merchant.json()["secret_key"]]
+    with sb.backend.db.transaction(write=False) as tx:
+        stored = [r["response"] for r in tx.fetchall("SELECT response FROM idempotency_keys")]
+    assert len(stored) >= 2
+    assert not any(s in text for s in secrets for text in stored)
+    assert all(not text.startswith("{") for text in stored)
+    # The replay is the answer itself, byte for byte.
+    again = api.http.post(
+        "/v1/webhook_endpoints",
+        json={"url": "https://shop.example/hooks", "enabled_events": ["*"]},
+        headers={"Idempotency-Key": "k-secret-1"},
+    )
+    assert again.content == made.content

@@ -139,7 +139,9 @@ def test_a_running_claim_is_in_use_until_it_is_stale(
     raw = json.dumps(body).encode()
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
     # A request that claimed the key and whose process then died.
-    idempotency.begin(csb.backend.db, csb.merchant_id, "dead-k", fp, clock())
+    idempotency.begin(
+        csb.backend.db, csb.merchant_id, "dead-k", fp, clock(), box=csb.backend.ctx.box
+    )
     headers = {"Idempotency-Key": "dead-k", "Content-Type": "application/json"}
     clock.advance(idempotency.STALE_AFTER)
     r = capi.http.post("/v1/bills", content=raw, headers=headers)
@@ -161,7 +163,9 @@ def test_concurrent_takeovers_of_a_stale_claim_run_the_request_once(
     body = new_bill_body(capi)
     raw = json.dumps(body).encode()
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
-    idempotency.begin(csb.backend.db, csb.merchant_id, "stale-race", fp, clock())
+    idempotency.begin(
+        csb.backend.db, csb.merchant_id, "stale-race", fp, clock(), box=csb.backend.ctx.box
+    )
     clock.advance(idempotency.STALE_AFTER + 1)
     calls_before = create_bill_calls(csb)
     results = post_at_once(csb.base_url, csb.secret_key, 6, "/v1/bills", raw, "stale-race")

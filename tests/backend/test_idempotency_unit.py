@@ -11,10 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from lumenlater_sdk.backend._crypto import SecretBox
 from lumenlater_sdk.backend.db import Database, connect, migrate
 from lumenlater_sdk.backend.services import idempotency
 from lumenlater_sdk.backend.store import COMPONENT, MIGRATIONS
 
+BOX = SecretBox(bytes(range(32)))
 MERCHANT = "GMERCHANT"
 NOW = 1_800_000_000.0
 
@@ -41,7 +43,7 @@ def test_a_unit_left_without_its_answer_commits_nothing(db: Database) -> None:
         pytest.raises(
             RuntimeError, match=r"^the request's writes would commit without its response$"
         ),
-        idempotency.unit(db, MERCHANT, "k1", fp, NOW) as unit,
+        idempotency.unit(db, MERCHANT, "k1", fp, NOW, box=BOX) as unit,
     ):
         assert unit.replay is None and unit.claim is not None
         with unit.db.transaction() as tx:
@@ -53,7 +55,7 @@ def test_a_failed_step_stops_the_commit_even_if_swallowed(db: Database) -> None:
     fp = idempotency.fingerprint("POST", "/v1/bills", b"{}")
     with (
         pytest.raises(RuntimeError, match="without its response"),
-        idempotency.unit(db, MERCHANT, "k2", fp, NOW) as unit,
+        idempotency.unit(db, MERCHANT, "k2", fp, NOW, box=BOX) as unit,
     ):
         with unit.db.transaction() as tx:
             tx.execute("INSERT INTO unit_probe (n) VALUES (1)")
@@ -72,25 +74,25 @@ def test_a_failed_step_stops_the_commit_even_if_swallowed(db: Database) -> None:
 def test_after_a_failed_unit_the_key_can_be_freed_and_runs_again(db: Database) -> None:
     fp = idempotency.fingerprint("POST", "/v1/bills", b"{}")
     claim = None
-    with pytest.raises(ValueError), idempotency.unit(db, MERCHANT, "k3", fp, NOW) as unit:
+    with pytest.raises(ValueError), idempotency.unit(db, MERCHANT, "k3", fp, NOW, box=BOX) as unit:
         claim = unit.claim
         with unit.db.transaction() as tx:
             tx.execute("INSERT INTO unit_probe (n) VALUES (1)")
         raise ValueError("boom")
     assert claim is not None and _probes(db) == 0
-    idempotency.finish(db, claim, 500, b"", store_it=False)
-    again = idempotency.begin(db, MERCHANT, "k3", fp, NOW + 1)
+    idempotency.finish(db, claim, 500, b"", store_it=False, box=BOX)
+    again = idempotency.begin(db, MERCHANT, "k3", fp, NOW + 1, box=BOX)
     assert isinstance(again, idempotency.Claimed) and again.owner != claim.owner
 
 
 def test_a_completed_unit_replays_with_no_claim_and_no_transaction(db: Database) -> None:
     fp = idempotency.fingerprint("POST", "/v1/bills", b'{"a":1}')
-    with idempotency.unit(db, MERCHANT, "k4", fp, NOW) as unit:
+    with idempotency.unit(db, MERCHANT, "k4", fp, NOW, box=BOX) as unit:
         with unit.db.transaction() as tx:
             tx.execute("INSERT INTO unit_probe (n) VALUES (1)")
         unit.complete(200, b'{"id":"bill_1"}')
     assert _probes(db) == 1
-    with idempotency.unit(db, MERCHANT, "k4", fp, NOW + 60) as replayed:
+    with idempotency.unit(db, MERCHANT, "k4", fp, NOW + 60, box=BOX) as replayed:
         assert replayed.claim is None
         assert replayed.replay == idempotency.Replay(200, b'{"id":"bill_1"}')
         assert replayed.db is db

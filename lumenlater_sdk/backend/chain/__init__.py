@@ -19,7 +19,7 @@ from ._gateway import (
     ContractEvent,
     TxRecord,
 )
-from ._sandbox import WALLET_NAMES, Genesis, SandboxControls, builtin_wallet_funds
+from ._sandbox import WALLET_NAMES, Genesis, SandboxControls, Sealer, builtin_wallet_funds
 
 __all__ = [
     "AUTH_FAILED",
@@ -39,6 +39,7 @@ __all__ = [
     "Genesis",
     "ProtocolConstants",
     "SandboxControls",
+    "Sealer",
     "TxRecord",
     "builtin_wallet_funds",
 ]

@@ -98,7 +98,7 @@ class SpecEndpoint:
         unit: idempotency.Unit | None = None
         try:
             now = self.ctx.config.clock()
-            with idempotency.unit(self.ctx.db, merchant_id, key, fp, now) as unit:
+            with idempotency.unit(self.ctx.db, merchant_id, key, fp, now, box=self.ctx.box) as unit:
                 if unit.replay is not None:
                     return unit.replay.status_code, unit.replay.body, True
                 result = self.spec.handler(dataclasses.replace(call, ctx=self.ctx.with_db(unit.db)))
@@ -115,12 +115,16 @@ class SpecEndpoint:
             status, body = internal_error(request_id)
         except BaseException:
             if unit is not None and unit.claim is not None:
-                idempotency.finish(self.ctx.db, unit.claim, 500, b"", store_it=False)
+                idempotency.finish(
+                    self.ctx.db, unit.claim, 500, b"", store_it=False, box=self.ctx.box
+                )
             raise
         assert unit.claim is not None
         # Everything the request wrote was rolled back. A refusal is its answer for good;
         # after a 5xx (a chain outage, a bug) the key is freed so a retry can succeed.
-        idempotency.finish(self.ctx.db, unit.claim, status, body, store_it=status < 500)
+        idempotency.finish(
+            self.ctx.db, unit.claim, status, body, store_it=status < 500, box=self.ctx.box
+        )
         return status, body, False
 
 
