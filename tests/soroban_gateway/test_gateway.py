@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from stellar_sdk import Keypair
 
-from lumenlater_sdk.backend.chain import ContractError
+from lumenlater_sdk.backend.chain import ContractError, TxRecord
 from lumenlater_sdk.backend.chain.soroban import SorobanGateway
+from lumenlater_sdk.backend.soroban_rpc._congestion import congestion
 from lumenlater_sdk.backend.testing import SandboxHandle
 
 from .conftest import friend
@@ -95,3 +99,34 @@ def test_refusals_map_like_local(chain: SandboxHandle, gateway: SorobanGateway) 
         assert e.trapped and e.code == 0
     else:
         raise AssertionError("reading an unknown bill did not trap")
+
+
+def test_now_is_never_before_the_gateways_own_last_call(
+    chain: SandboxHandle, gateway: SorobanGateway, source: Keypair
+) -> None:
+    """A call applied in a ledger later than the gateway's cached one (here: held by the
+    node while the chain's clock moved on) moves the gateway's clock with it."""
+    user = friend(chain)
+    node = congestion(chain.backend.gateway)  # type: ignore[arg-type]
+    assert chain.backend.sandbox is not None
+    node.hold()
+    done: list[TxRecord] = []
+    call = threading.Thread(
+        target=lambda: done.append(
+            gateway.invoke("usdc", "mint", [user.public_key, USDC], signer=user)
+        )
+    )
+    call.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not node.source_queued(source.public_key):
+            assert time.monotonic() < deadline, "the call never reached the node"
+            time.sleep(0.01)
+        before = gateway.now()
+        chain.backend.sandbox.advance_clock(100)
+    finally:
+        node.release()
+        call.join(30)
+    (record,) = done
+    assert record.timestamp >= before + 100
+    assert gateway.now() >= record.timestamp

@@ -353,7 +353,16 @@ class SorobanGateway(ChainGateway):
         per_op = (got.events.contract_events_xdr if got.events else None) or []
         expected = sum(len(op) for op in per_op)
         events = self._feed.events_of(s.hash, expected, self._poll_interval)
-        return TxRecord(s.hash, ledger, int(got.create_at or 0), result, tuple(events))
+        timestamp = int(got.create_at or 0)
+        self._saw_ledger(ledger, timestamp)
+        return TxRecord(s.hash, ledger, timestamp, result, tuple(events))
+
+    def _saw_ledger(self, sequence: int, close_time: int) -> None:
+        """A ledger this gateway's own transaction closed in: :meth:`now` is never earlier
+        (else a read just after the call could place the call in the future)."""
+        cached = self._latest
+        if cached is None or (cached[1], cached[2]) < (sequence, close_time):
+            self._latest = (time.monotonic(), sequence, close_time)
 
     def _latest_ledger(self, *, fresh: bool = False) -> tuple[int, int]:
         cached = self._latest
