@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .types import Bill
+    from .types import Bill, CheckoutSession
 
 __all__ = [
     "APIConnectionError",
@@ -160,13 +160,18 @@ class AuthorizationError(LumenLaterError):
     """A self-custody bill could not be authorized on the client side (nothing was sent).
 
     ``bill`` is the bill awaiting authorization (status ``requires_authorization``): it
-    exists in the API but not on chain until its merchant signs.
+    exists in the API but not on chain until its merchant signs. ``session`` is the
+    checkout session that bill pays, when the error comes from
+    ``client.checkout.sessions.create(..., customer=...)``.
     """
 
-    def __init__(self, message: str, *, bill: Bill | None = None) -> None:
+    def __init__(
+        self, message: str, *, bill: Bill | None = None, session: CheckoutSession | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.bill = bill
+        self.session = session
 
 
 class AuthorizationRequiredError(AuthorizationError):

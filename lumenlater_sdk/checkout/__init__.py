@@ -4,8 +4,25 @@
 - :func:`confirm_return` — on the ``success_url`` page, fetch the session and get it back
   only if it is paid; otherwise :class:`CheckoutNotPaidError`.
 - :func:`widget_html` — the ``<script>`` and container that embed the payment widget.
+- :func:`authorize_pending` — a self-custody merchant's webhook handler for
+  ``checkout.session.authorization_required``: sign the bill the session waits on
+  (:class:`SessionNotAwaitingAuthorizationError` when there is none).
 """
 
-from ._helpers import CheckoutNotPaidError, confirm_return, redirect_url, widget_html
+from ._helpers import (
+    CheckoutNotPaidError,
+    SessionNotAwaitingAuthorizationError,
+    authorize_pending,
+    confirm_return,
+    redirect_url,
+    widget_html,
+)
 
-__all__ = ["CheckoutNotPaidError", "confirm_return", "redirect_url", "widget_html"]
+__all__ = [
+    "CheckoutNotPaidError",
+    "SessionNotAwaitingAuthorizationError",
+    "authorize_pending",
+    "confirm_return",
+    "redirect_url",
+    "widget_html",
+]

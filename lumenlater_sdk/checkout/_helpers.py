@@ -1,17 +1,26 @@
-"""The checkout helpers: redirect, return confirmation, embeddable widget markup."""
+"""The checkout helpers: redirect, return confirmation, embeddable widget markup, and a
+self-custody merchant's answer to ``checkout.session.authorization_required``."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from html import escape
-from typing import overload
+from typing import Literal, overload
 from urllib.parse import urlsplit
 
 from .._client import AsyncLumenLater, LumenLater
 from ..errors import LumenLaterError
-from ..types import CheckoutSession
+from ..resources.checkout import awaits_authorization
+from ..types import Account, BaseEvent, CheckoutSession
 
-__all__ = ["CheckoutNotPaidError", "confirm_return", "redirect_url", "widget_html"]
+__all__ = [
+    "CheckoutNotPaidError",
+    "SessionNotAwaitingAuthorizationError",
+    "authorize_pending",
+    "confirm_return",
+    "redirect_url",
+    "widget_html",
+]
 
 WIDGET_CONTAINER_ID = "lumenlater-checkout"
 
@@ -106,3 +115,117 @@ def widget_html(
         f' data-client-secret="{escape(session.client_secret)}"'
         f' data-publishable-key="{escape(publishable_key)}"></div>'
     )
+
+
+NotAwaitingReason = Literal["managed_custody", "no_bill", "session_closed"]
+
+
+class SessionNotAwaitingAuthorizationError(LumenLaterError):
+    """:func:`authorize_pending` was given a session with no bill waiting for the merchant's
+    signature; nothing was signed or sent.
+
+    ``reason`` says why: ``"managed_custody"`` (the account is managed: the backend signs
+    its bills, there is nothing to authorize), ``"no_bill"`` (an open session whose shopper
+    has not connected a wallet yet, so it has no bill) or ``"session_closed"`` (the session
+    expired before its bill was authorized; that bill was cancelled). ``session`` is the
+    session as retrieved.
+    """
+
+    def __init__(self, message: str, *, reason: NotAwaitingReason, session: CheckoutSession):
+        super().__init__(message)
+        self.message = message
+        self.reason: NotAwaitingReason = reason
+        self.session = session
+
+
+SessionRef = CheckoutSession | BaseEvent | str
+"""What :func:`authorize_pending` takes: a session, an event about one, or a session id."""
+
+
+def _session_id(ref: SessionRef) -> str:
+    if isinstance(ref, CheckoutSession):
+        return ref.id
+    if isinstance(ref, BaseEvent):
+        obj = getattr(getattr(ref, "data", None), "object", None)
+        if isinstance(obj, CheckoutSession):
+            return obj.id
+        raise TypeError(f"event {ref.id} ({ref.type}) is not about a checkout session")
+    if isinstance(ref, str):
+        return _check_session_id(ref)
+    raise TypeError(
+        "authorize_pending takes a CheckoutSession, a checkout.session.* event or a session "
+        f"id, not a {type(ref).__name__}"
+    )
+
+
+def _not_awaiting(session: CheckoutSession, account: Account) -> CheckoutSession:
+    """The session if its bill was authorized already (a redelivered event: nothing to do),
+    else the error that says why there is nothing to authorize."""
+    if account.custody != "self":
+        raise SessionNotAwaitingAuthorizationError(
+            f"checkout session {session.id} belongs to a managed account ({account.id}): the "
+            "backend signs its bills, there is nothing to authorize",
+            reason="managed_custody",
+            session=session,
+        )
+    if session.status == "expired" or (session.bill is None and session.status != "open"):
+        raise SessionNotAwaitingAuthorizationError(
+            f"checkout session {session.id} is {session.status}: its bill can no longer be "
+            "authorized",
+            reason="session_closed",
+            session=session,
+        )
+    if session.bill is None:
+        raise SessionNotAwaitingAuthorizationError(
+            f"checkout session {session.id} has no bill yet: no shopper has connected a "
+            "wallet (wait for checkout.session.authorization_required), or create the "
+            "session with customer=...",
+            reason="no_bill",
+            session=session,
+        )
+    return session
+
+
+async def _authorize_async(client: AsyncLumenLater, ref: SessionRef) -> CheckoutSession:
+    sessions = client.checkout.sessions
+    session = await sessions.retrieve(_session_id(ref))
+    if awaits_authorization(session):
+        return await sessions._authorize(session)
+    return _not_awaiting(session, await client.account.retrieve())
+
+
+@overload
+def authorize_pending(client: LumenLater, event_or_session: SessionRef) -> CheckoutSession: ...
+@overload
+def authorize_pending(
+    client: AsyncLumenLater, event_or_session: SessionRef
+) -> Awaitable[CheckoutSession]: ...
+def authorize_pending(
+    client: LumenLater | AsyncLumenLater, event_or_session: SessionRef
+) -> CheckoutSession | Awaitable[CheckoutSession]:
+    """Authorize the bill a self-custody merchant's checkout session waits on; return the
+    session, now ready to pay (the hosted page continues by itself).
+
+    Call it from the ``checkout.session.authorization_required`` webhook handler::
+
+        @hooks.on("checkout.session.authorization_required")
+        def confirm(event: CheckoutSessionAuthorizationRequiredEvent) -> None:
+            authorize_pending(client, event)   # client made with stellar_signer=...
+
+    *event_or_session* is that event, a :class:`~lumenlater_sdk.types.CheckoutSession` or a
+    session id. The session is retrieved fresh (the event is only a pointer), its bill
+    is checked and signed exactly as ``client.bills.authorize`` does it
+    (``AuthorizationMismatchError`` / ``SignerMismatchError`` / ``AuthorizationRequiredError``
+    without a ``stellar_signer``), and sent. A session whose bill was authorized already (a
+    redelivered event) is returned as it is, nothing sent. A session with nothing to
+    authorize raises :class:`SessionNotAwaitingAuthorizationError` (``reason``:
+    ``managed_custody``, ``no_bill``, ``session_closed``). With an
+    :class:`~lumenlater_sdk.AsyncLumenLater` the result is awaitable.
+    """
+    if isinstance(client, AsyncLumenLater):
+        return _authorize_async(client, event_or_session)
+    sessions = client.checkout.sessions
+    session = sessions.retrieve(_session_id(event_or_session))
+    if awaits_authorization(session):
+        return sessions._authorize(session)
+    return _not_awaiting(session, client.account.retrieve())

@@ -1,4 +1,12 @@
-"""``client.checkout.sessions``: hosted checkout sessions for one order each."""
+"""``client.checkout.sessions``: hosted checkout sessions for one order each.
+
+A self-custody merchant's session created with ``customer`` gets its bill at once, waiting
+for the merchant's signature (``session.authorization``); ``create`` then authorizes that
+bill exactly as ``client.bills.authorize`` does (the same checks and signer, key
+``idempotency_key + ":authorize"``) and returns the session ready to pay. Calling
+``create`` again with the same key after a crash between the two completes the same
+session.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,13 @@ from typing import Any
 
 from .._core import AsyncCore, SyncCore
 from .._money import check_amount
+from .._options import new_idempotency_key
 from .._pagination import AsyncPaginator, SyncPage
+from .._signing import authorize_key
+from ..errors import AuthorizationError, AuthorizationRequiredError
 from ..types import CheckoutSession, LineItem
 from ._base import AsyncAPIResource, SyncAPIResource, check_customer, compact, path_id
+from .bills import AsyncBills, Bills
 
 __all__ = [
     "AsyncCheckout",
@@ -69,6 +81,30 @@ def _list_params(**kw: Any) -> dict[str, Any]:
     return compact(**kw)
 
 
+def awaits_authorization(session: CheckoutSession) -> bool:
+    """Whether *session*'s bill waits for its (self-custody) merchant's signature."""
+    return session.authorization is not None and session.bill is not None
+
+
+def _for_session(exc: AuthorizationError, session: CheckoutSession) -> AuthorizationError:
+    """*exc* (raised while authorizing *session*'s bill) with the session on it; without a
+    signer, a message in the session's terms."""
+    if isinstance(exc, AuthorizationRequiredError):
+        exc = AuthorizationRequiredError(
+            f"Checkout session {session.id} was created, but its bill {session.bill} waits "
+            "for the merchant's signature (self-custody account): create the client with "
+            "stellar_signer=Keypair.from_secret(...) or a signing callable "
+            "(payload: bytes) -> bytes, or call "
+            "lumenlater_sdk.checkout.authorize_pending(client, error.session) later from a "
+            "client that has one. The session and its bill are on this error as .session "
+            "and .bill.",
+            bill=exc.bill,
+            session=session,
+        )
+    exc.session = session
+    return exc
+
+
 class CheckoutSessions(SyncAPIResource):
     """Checkout sessions (``cs_…``)."""
 
@@ -92,6 +128,11 @@ class CheckoutSessions(SyncAPIResource):
         """Open a session; send the customer to its ``url`` (see :mod:`lumenlater_sdk.checkout`).
 
         *amount* may be omitted when *line_items* are given (it must equal their sum).
+        A self-custody merchant's session with *customer* comes with its bill, which this
+        call authorizes with the client's ``stellar_signer`` (as ``client.bills.create``
+        does) so the hosted page goes straight to payment. Without a signer:
+        ``AuthorizationRequiredError`` with ``.session`` and ``.bill`` (the session exists;
+        ``lumenlater_sdk.checkout.authorize_pending`` completes it later).
         """
         body = _create_body(
             amount,
@@ -105,13 +146,33 @@ class CheckoutSessions(SyncAPIResource):
             expires_in,
             metadata,
         )
-        return self._core.request(
+        key = new_idempotency_key() if idempotency_key is None else idempotency_key
+        session = self._core.request(
             "POST",
             "/v1/checkout/sessions",
             CheckoutSession.model_validate_json,
             body=body,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
         )
+        if not awaits_authorization(session):
+            return session
+        return self._authorize(session, idempotency_key=authorize_key(key))
+
+    def _authorize(
+        self, session: CheckoutSession, *, idempotency_key: str | None = None
+    ) -> CheckoutSession:
+        """Authorize the bill *session* waits on (``client.bills.authorize``), then return
+        the session as it is now (a session that waits on nothing: retrieved fresh). Used by
+        ``create`` and :func:`lumenlater_sdk.checkout.authorize_pending`, which checks the
+        session first."""
+        if awaits_authorization(session):
+            assert session.bill is not None
+            bills = Bills(self._core)
+            try:
+                bills.authorize(bills.retrieve(session.bill), idempotency_key=idempotency_key)
+            except AuthorizationError as exc:
+                raise _for_session(exc, session) from None
+        return self.retrieve(session.id)
 
     def retrieve(self, id: str) -> CheckoutSession:
         """Fetch one session by id."""
@@ -175,6 +236,11 @@ class AsyncCheckoutSessions(AsyncAPIResource):
         """Open a session; send the customer to its ``url`` (see :mod:`lumenlater_sdk.checkout`).
 
         *amount* may be omitted when *line_items* are given (it must equal their sum).
+        A self-custody merchant's session with *customer* comes with its bill, which this
+        call authorizes with the client's ``stellar_signer`` (as ``client.bills.create``
+        does) so the hosted page goes straight to payment. Without a signer:
+        ``AuthorizationRequiredError`` with ``.session`` and ``.bill`` (the session exists;
+        ``lumenlater_sdk.checkout.authorize_pending`` completes it later).
         """
         body = _create_body(
             amount,
@@ -188,13 +254,34 @@ class AsyncCheckoutSessions(AsyncAPIResource):
             expires_in,
             metadata,
         )
-        return await self._core.request(
+        key = new_idempotency_key() if idempotency_key is None else idempotency_key
+        session = await self._core.request(
             "POST",
             "/v1/checkout/sessions",
             CheckoutSession.model_validate_json,
             body=body,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
         )
+        if not awaits_authorization(session):
+            return session
+        return await self._authorize(session, idempotency_key=authorize_key(key))
+
+    async def _authorize(
+        self, session: CheckoutSession, *, idempotency_key: str | None = None
+    ) -> CheckoutSession:
+        """Authorize the bill *session* waits on (``client.bills.authorize``), then return
+        the session as it is now (a session that waits on nothing: retrieved fresh). Used by
+        ``create`` and :func:`lumenlater_sdk.checkout.authorize_pending`, which checks the
+        session first."""
+        if awaits_authorization(session):
+            assert session.bill is not None
+            bills = AsyncBills(self._core)
+            try:
+                bill = await bills.retrieve(session.bill)
+                await bills.authorize(bill, idempotency_key=idempotency_key)
+            except AuthorizationError as exc:
+                raise _for_session(exc, session) from None
+        return await self.retrieve(session.id)
 
     async def retrieve(self, id: str) -> CheckoutSession:
         """Fetch one session by id."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ._base import HasAmount, LumenLaterObject
+from .bill import ChainAuthorization
 
 SessionStatus = Literal["open", "complete", "expired"] | str
 PaymentStatus = Literal["unpaid", "paid"] | str
@@ -40,3 +41,7 @@ class CheckoutSession(HasAmount):
     cancel_url: str
     expires_at: int
     completed_at: int | None = None
+    authorization: ChainAuthorization | None = None
+    """A self-custody merchant's open session whose bill waits for the merchant's
+    signature: that bill's ``create_bill`` entry (as ``Bill.authorization``), else ``None``.
+    ``lumenlater_sdk.checkout.authorize_pending`` signs it."""

@@ -139,6 +139,17 @@ class CheckoutSessionExpiredEvent(CheckoutSessionEvent):
     type: Literal["checkout.session.expired"] = "checkout.session.expired"
 
 
+class CheckoutSessionAuthorizationRequiredEvent(CheckoutSessionEvent):
+    """``checkout.session.authorization_required``: a shopper connected a wallet on a
+    self-custody merchant's hosted page; the session's ``bill`` (for that ``customer``)
+    waits for the merchant's signature, whose entry is the session's ``authorization``.
+    Answer it with ``lumenlater_sdk.checkout.authorize_pending(client, event)``."""
+
+    type: Literal["checkout.session.authorization_required"] = (
+        "checkout.session.authorization_required"
+    )
+
+
 class WebhookEndpointPingEvent(WebhookEndpointEvent):
     """``webhook_endpoint.ping``: a test delivery."""
 
@@ -173,6 +184,7 @@ TypedEvent = (
     | BillCancelledEvent
     | CheckoutSessionCompletedEvent
     | CheckoutSessionExpiredEvent
+    | CheckoutSessionAuthorizationRequiredEvent
     | WebhookEndpointPingEvent
     | MerchantApprovedEvent
     | MerchantSuspendedEvent
@@ -192,6 +204,7 @@ EVENT_CLASSES: dict[str, type[BaseEvent]] = {
         BillCancelledEvent,
         CheckoutSessionCompletedEvent,
         CheckoutSessionExpiredEvent,
+        CheckoutSessionAuthorizationRequiredEvent,
         WebhookEndpointPingEvent,
         MerchantApprovedEvent,
         MerchantSuspendedEvent,

@@ -203,6 +203,24 @@ def _sample_object(event_type: str, now: int) -> tuple[dict[str, Any], dict[str,
         previous = {"created": None, "paid": "created", "repaid": "paid", "overdue": "paid"}
         before = previous.get(status, "paid" if status == "liquidated" else "created")
         return sample_bill(status, now=now), (None if before is None else {"status": before})
+    if event_type == "checkout.session.authorization_required":
+        session = sample_checkout_session("open", now=now)
+        customer = random_address()
+        session.update(
+            customer=customer,
+            bill=_id("bill_"),
+            authorization={
+                "object": "chain_authorization",
+                "address": random_address(),
+                "contract_id": random_contract_id(),
+                "function": "create_bill",
+                "entry_xdr": "AAAAAQ==",
+                "nonce": str(secrets.randbelow(2**62)),
+                "signature_expiration_ledger": 1_000,
+                "network_passphrase": "Test SDF Network ; September 2015",
+            },
+        )
+        return session, {"customer": None, "bill": None}
     if event_type.startswith("checkout.session."):
         status = "complete" if event_type.endswith("completed") else "expired"
         return sample_checkout_session(status, now=now), {"status": "open"}

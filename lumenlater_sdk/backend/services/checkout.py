@@ -1,4 +1,18 @@
-"""Checkout sessions: a hosted page that issues and pays one bill for one order."""
+"""Checkout sessions: a hosted page that issues and pays one bill for one order.
+
+A managed merchant's session issues and pays its bill in one step when the shopper
+confirms. A self-custody merchant signs every ``create_bill`` itself, so its session's
+bill is made before the shopper pays and waits for that signature
+(``requires_authorization``):
+
+- customer known: ``POST /v1/checkout/sessions`` with ``customer`` creates the bill at
+  once; the session answers with the bill's ``authorization`` entry, which the SDK signs
+  as part of ``create``;
+- customer unknown: the hosted page asks the shopper for a wallet first
+  (:func:`connect_wallet`), then makes the bill and emits
+  ``checkout.session.authorization_required``; the merchant's webhook handler signs it
+  and the page, polling :func:`page_state`, continues to the payment.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +23,39 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._ids import new_id
-from ..db import Row
+from ..db import Row, Tx
 from ..paging import PageRequest
+from ..store import bills as bill_store
+from ..store import merchants as merchant_store
 from ..store import sessions as session_store
 from ..store import wallets as wallet_store
 from . import events
 from .bills import NewBill, issue_bill
 from .context import RequestInfo, ServiceContext
-from .errors import Conflict, InvalidRequest, NotFound, PermissionDenied
-from .objects import session_object
+from .errors import ChainRefused, Conflict, InvalidRequest, NotFound, PermissionDenied
+from .objects import bill_object, session_object
 from .wallets import pay_with_wallet, resolve_wallet
 
 __all__ = [
+    "AUTHORIZATION_REQUIRED",
     "NewSession",
+    "PageView",
     "Row",  # the row type session_for_page returns, for the hosted page
+    "connect_wallet",
     "create_session",
     "expire_session",
     "form_token",
     "list_sessions",
+    "page_state",
+    "page_view",
     "pay_session",
     "retrieve_session",
     "session_for_page",
 ]
+
+AUTHORIZATION_REQUIRED = "checkout.session.authorization_required"
+"""The event a self-custody merchant hears when a shopper connected a wallet on the hosted
+page and the session's bill waits for the merchant's signature."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +119,15 @@ def create_session(
             "livemode": int(ctx.config.livemode),
         }
         session_store.insert_session(tx, row)
-        return session_object(row, ctx.config.base_url)
+        if new.customer is not None and _self_custody(tx, merchant_id):
+            # The deployed create_bill needs the shopper: the bill exists from the start,
+            # waiting for the merchant's own signature (the SDK signs it within create).
+            bill = issue_bill(
+                ctx, tx, merchant_id, _new_bill(row, new.customer), request, session_id=row["id"]
+            )
+            session_store.update_session(tx, row["id"], bill_id=bill["id"])
+            row["bill_id"] = bill["id"]
+        return _shown(ctx, tx, row)
 
 
 def retrieve_session(
@@ -103,13 +136,13 @@ def retrieve_session(
     """``GET /v1/checkout/sessions/{id}``; with *client_secret*, it must match (widget reads)."""
     with ctx.db.reads() as tx:
         row = session_store.get_session(tx, merchant_id, session_id)
-    if row is None:
-        raise NotFound(f"No such checkout session: '{session_id}'", param="id")
-    if client_secret is not None and not hmac.compare_digest(
-        client_secret.encode(), str(row["client_secret"]).encode()
-    ):
-        raise NotFound(f"No such checkout session: '{session_id}'", param="id")
-    return session_object(row, ctx.config.base_url)
+        if row is None:
+            raise NotFound(f"No such checkout session: '{session_id}'", param="id")
+        if client_secret is not None and not hmac.compare_digest(
+            client_secret.encode(), str(row["client_secret"]).encode()
+        ):
+            raise NotFound(f"No such checkout session: '{session_id}'", param="id")
+        return _shown(ctx, tx, row)
 
 
 def list_sessions(
@@ -125,7 +158,7 @@ def list_sessions(
         result = session_store.list_sessions(
             tx, merchant_id, page, status=status, order_id=order_id
         )
-    return [session_object(r, ctx.config.base_url) for r in result.rows], result.has_more
+        return [_shown(ctx, tx, r) for r in result.rows], result.has_more
 
 
 def expire_session(
@@ -148,6 +181,7 @@ def expire_session(
 def _expire(
     ctx: ServiceContext, tx: Any, row: Row, now: int, request: RequestInfo | None
 ) -> dict[str, Any]:
+    _drop_pending_bill(ctx, tx, row, now, request)
     session_store.update_session(tx, row["id"], status="expired")
     obj = session_object({**row, "status": "expired"}, ctx.config.base_url)
     events.emit(
@@ -163,6 +197,30 @@ def _expire(
     return obj
 
 
+def _drop_pending_bill(
+    ctx: ServiceContext, tx: Tx, row: Row, now: int, request: RequestInfo | None
+) -> None:
+    """A session that closes unpaid cancels its bill still waiting for the merchant's
+    signature, so that bill can never be authorized (and go on chain) for nobody."""
+    if not row["bill_id"]:
+        return
+    bill = bill_store.get_bill(tx, row["merchant_id"], row["bill_id"], lock=True)
+    if bill is None or bill["status"] != "requires_authorization":
+        return
+    bill_store.update_bill(tx, bill["id"], status="cancelled", cancelled_at=now)
+    bill_store.delete_authorization(tx, bill["id"])
+    events.emit(
+        tx,
+        merchant_id=row["merchant_id"],
+        event_type="bill.cancelled",
+        obj=bill_object({**bill, "status": "cancelled", "cancelled_at": now}, now, ctx.constants),
+        created=now,
+        livemode=bool(row["livemode"]),
+        previous={"status": "requires_authorization"},
+        request=request,
+    )
+
+
 def expire_due(ctx: ServiceContext, tx: Any, now: int) -> int:
     """Expire every open session whose time is up; return how many."""
     due = session_store.due_for_expiry(tx, now)
@@ -176,14 +234,173 @@ def form_token(ctx: ServiceContext, session_id: str) -> str:
     return ctx.box.mac("pay:" + session_id)
 
 
-def session_for_page(ctx: ServiceContext, session_id: str) -> tuple[Row, list[Row], int]:
-    """The session, the wallets its page offers, and ledger time."""
+def _check_token(ctx: ServiceContext, session_id: str, token: str) -> None:
+    if not hmac.compare_digest(token.encode(), form_token(ctx, session_id).encode()):
+        raise PermissionDenied("The form has expired; reload the page.", code="invalid_token")
+
+
+def _self_custody(tx: Tx, merchant_id: str) -> bool:
+    merchant = merchant_store.get_merchant(tx, merchant_id)
+    return merchant is not None and merchant["custody"] == "self"
+
+
+def _new_bill(row: Row, customer: str) -> NewBill:
+    """The bill that pays session *row* for *customer*."""
+    return NewBill(
+        customer=customer,
+        amount=int(row["amount"]),
+        currency=row["currency"],
+        order_id=row["order_id"],
+        description=row["description"],
+        metadata=json.loads(row["metadata"]),
+    )
+
+
+def _pending_authorization(tx: Tx, row: Row) -> Row | None:
+    """The entry the open session's bill waits on (its merchant's signature), or ``None``."""
+    if row["status"] != "open" or not row["bill_id"]:
+        return None
+    return bill_store.get_authorization(tx, row["bill_id"])
+
+
+def _shown(ctx: ServiceContext, tx: Tx, row: Row) -> dict[str, Any]:
+    """The session as the API shows it, with the entry its bill waits on, if any."""
+    return session_object(row, ctx.config.base_url, _pending_authorization(tx, row))
+
+
+@dataclass(frozen=True)
+class PageView:
+    """What the hosted page shows: the session, where it stands, and the wallets."""
+
+    row: Row
+    wallets: list[Row]
+    now: int
+    self_custody: bool
+    step: str
+    """``pay`` (a managed merchant's page: pick a wallet and pay), ``connect`` (a
+    self-custody merchant's page without a shopper yet), ``awaiting_authorization`` (the
+    bill waits for the merchant's signature), ``pay_bill`` (the bill is on chain: pay it as
+    its customer), ``complete`` or ``expired``."""
+    customer_wallet: Row | None
+    """The sandbox wallet that is the session bill's customer (self custody), if any."""
+    business_name: str
+
+
+def _step(tx: Tx, row: Row, now: int, self_custody: bool) -> str:
+    if row["status"] == "complete":
+        return "complete"
+    if row["status"] != "open" or now >= int(row["expires_at"]):
+        return "expired"
+    if not self_custody:
+        return "pay"
+    if not row["bill_id"]:
+        return "connect"
+    if bill_store.get_authorization(tx, row["bill_id"]) is not None:
+        return "awaiting_authorization"
+    return "pay_bill"
+
+
+def page_view(ctx: ServiceContext, session_id: str) -> PageView:
+    """The hosted page's view of a session (reached without an API key)."""
     with ctx.db.transaction(write=False) as tx:
         row = session_store.get_session_any(tx, session_id)
         if row is None:
             raise NotFound("No such checkout session.", param="id")
-        wallets = wallet_store.list_wallets(tx, row["merchant_id"])
-        return row, wallets, ctx.chain.now(tx)
+        merchant = merchant_store.get_merchant(tx, row["merchant_id"])
+        self_custody = merchant is not None and merchant["custody"] == "self"
+        now = ctx.chain.now(tx)
+        customer = row["customer"]
+        return PageView(
+            row=row,
+            wallets=wallet_store.list_wallets(tx, row["merchant_id"]),
+            now=now,
+            self_custody=self_custody,
+            step=_step(tx, row, now, self_custody),
+            customer_wallet=wallet_store.customer_wallet(tx, row["merchant_id"], customer)
+            if self_custody and customer
+            else None,
+            business_name=str(merchant["business_name"]) if merchant is not None else "",
+        )
+
+
+def page_state(ctx: ServiceContext, session_id: str) -> dict[str, Any]:
+    """``GET /pay/{id}/state``: where the hosted page stands, for its own polling. Only what
+    the page itself shows (no client secret, no addresses)."""
+    view = page_view(ctx, session_id)
+    return {
+        "object": "checkout.page_state",
+        "session": view.row["id"],
+        "status": view.row["status"],
+        "payment_status": view.row["payment_status"],
+        "step": view.step,
+    }
+
+
+def session_for_page(ctx: ServiceContext, session_id: str) -> tuple[Row, list[Row], int]:
+    """The session, the wallets its page offers, and ledger time."""
+    view = page_view(ctx, session_id)
+    return view.row, view.wallets, view.now
+
+
+def _open_session(ctx: ServiceContext, tx: Tx, session_id: str) -> tuple[Row, int]:
+    row = session_store.get_session_any(tx, session_id, lock=True)
+    if row is None:
+        raise NotFound("No such checkout session.", param="id")
+    now = ctx.chain.now(tx)
+    if row["status"] != "open" or now >= int(row["expires_at"]):
+        raise Conflict("This checkout session is no longer open.", code="session_not_open")
+    return row, now
+
+
+def connect_wallet(ctx: ServiceContext, session_id: str, wallet_ref: str, token: str) -> Row:
+    """The hosted page's "connect": the shopper of a self-custody merchant's session chose
+    a wallet. Creates the session's bill for that address (``requires_authorization``) and
+    emits ``checkout.session.authorization_required`` so the merchant's server signs it.
+
+    A wallet that could not pay the bill is refused now (``insufficient_collateral``), before
+    the merchant is asked to sign anything. Connecting again with the same wallet changes
+    nothing (a double submit); another wallet is refused (``wallet_already_connected``).
+    """
+    _check_token(ctx, session_id, token)
+    with ctx.db.transaction() as tx:
+        row, now = _open_session(ctx, tx, session_id)
+        if not _self_custody(tx, row["merchant_id"]):
+            raise Conflict(
+                "This merchant's checkout needs no wallet connection; pay directly.",
+                code="connection_not_needed",
+            )
+        wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
+        if row["bill_id"]:
+            if row["customer"] == wallet["address"]:
+                return row
+            raise Conflict(
+                "A wallet is already connected to this checkout.",
+                code="wallet_already_connected",
+            )
+        power = ctx.chain.read("bnpl_core", "get_user_borrowing_power", [wallet["address"]], tx=tx)
+        if int(dict(power).get("available_borrowing", 0)) < int(row["amount"]):
+            raise ChainRefused("Insufficient collateral", code="insufficient_collateral")
+        bill = issue_bill(
+            ctx,
+            tx,
+            row["merchant_id"],
+            _new_bill(row, wallet["address"]),
+            None,
+            session_id=session_id,
+        )
+        changes = {"customer": wallet["address"], "bill_id": bill["id"]}
+        session_store.update_session(tx, session_id, **changes)
+        done = {**row, **changes}
+        events.emit(
+            tx,
+            merchant_id=row["merchant_id"],
+            event_type=AUTHORIZATION_REQUIRED,
+            obj=_shown(ctx, tx, done),
+            created=now,
+            livemode=bool(row["livemode"]),
+            previous={"customer": row["customer"], "bill": None},
+        )
+        return done
 
 
 def pay_session(ctx: ServiceContext, session_id: str, wallet_ref: str, token: str) -> Row:
@@ -191,27 +408,46 @@ def pay_session(ctx: ServiceContext, session_id: str, wallet_ref: str, token: st
 
     Both relayed calls and every row they cause share one transaction, so a
     refusal (say, insufficient collateral) leaves the session open and no bill behind.
+    A self-custody merchant's session pays the bill it already has (authorized by the
+    merchant) as that bill's customer; *wallet_ref* is then not needed.
     """
-    if not hmac.compare_digest(token.encode(), form_token(ctx, session_id).encode()):
-        raise PermissionDenied("The form has expired; reload the page.", code="invalid_token")
+    _check_token(ctx, session_id, token)
     with ctx.db.transaction() as tx:
-        row = session_store.get_session_any(tx, session_id, lock=True)
-        if row is None:
-            raise NotFound("No such checkout session.", param="id")
-        now = ctx.chain.now(tx)
-        if row["status"] != "open" or now >= int(row["expires_at"]):
-            raise Conflict("This checkout session is no longer open.", code="session_not_open")
-        wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
-        new = NewBill(
-            customer=wallet["address"],
-            amount=int(row["amount"]),
-            currency=row["currency"],
-            order_id=row["order_id"],
-            description=row["description"],
-            metadata=json.loads(row["metadata"]),
-        )
-        bill = issue_bill(ctx, tx, row["merchant_id"], new, None, session_id=session_id)
-        pay_with_wallet(ctx, tx, bill, wallet, None)
+        row, _now = _open_session(ctx, tx, session_id)
+        if _self_custody(tx, row["merchant_id"]):
+            _pay_own_bill(ctx, tx, row)
+        else:
+            wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
+            bill = issue_bill(
+                ctx,
+                tx,
+                row["merchant_id"],
+                _new_bill(row, wallet["address"]),
+                None,
+                session_id=session_id,
+            )
+            pay_with_wallet(ctx, tx, bill, wallet, None)
         done = session_store.get_session_any(tx, session_id)
         assert done is not None
         return done
+
+
+def _pay_own_bill(ctx: ServiceContext, tx: Tx, row: Row) -> None:
+    """Pay a self-custody session's bill as its customer's sandbox wallet."""
+    if not row["bill_id"]:
+        raise Conflict("Connect a wallet first.", code="wallet_not_connected")
+    bill = bill_store.get_bill(tx, row["merchant_id"], row["bill_id"], lock=True)
+    assert bill is not None
+    if bill["status"] == "requires_authorization":
+        raise Conflict(
+            "The merchant has not confirmed this order yet; wait a moment and try again.",
+            code="bill_requires_authorization",
+        )
+    wallet = wallet_store.customer_wallet(tx, row["merchant_id"], bill["customer"])
+    if wallet is None:
+        raise InvalidRequest(
+            "This order's wallet is not a sandbox wallet: pay it from that wallet.",
+            code="wallet_not_customer",
+            param="wallet",
+        )
+    pay_with_wallet(ctx, tx, bill, wallet, None)

@@ -156,8 +156,10 @@ def account_object(
     }
 
 
-def session_object(row: Row, base_url: str) -> dict[str, Any]:
-    """A checkout session as the API shows it."""
+def session_object(row: Row, base_url: str, authorization: Row | None = None) -> dict[str, Any]:
+    """A checkout session as the API shows it, with the entry its bill waits on
+    (*authorization*: a self-custody merchant's ``create_bill``, not signed yet) while the
+    session is open."""
     return {
         "id": row["id"],
         "object": "checkout.session",
@@ -179,6 +181,9 @@ def session_object(row: Row, base_url: str) -> dict[str, Any]:
         "cancel_url": row["cancel_url"],
         "expires_at": int(row["expires_at"]),
         "completed_at": row["completed_at"],
+        "authorization": authorization_object(authorization)
+        if authorization is not None and row["status"] == "open"
+        else None,
     }
 
 
