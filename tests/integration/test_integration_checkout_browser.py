@@ -171,3 +171,56 @@ def test_embed_script_on_a_merchant_page(
     link = widget.get_by_role("button", name="Pay later with LumenLater")
     expect(link).to_have_attribute("href", session.url)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_self_custody_page_connects_waits_and_continues_by_itself(
+    page: Page, sandbox: SandboxHandle, screenshot: Shot
+) -> None:
+    """Flow (b) of a self-custody merchant: connect a wallet, wait for the merchant's
+    signature (given here from the test, as its webhook handler would), then the page
+    continues on its own, with no click, to the payment; paid, it shows the completed state."""
+    from stellar_sdk import Keypair
+
+    from lumenlater_sdk.checkout import authorize_pending
+
+    key = Keypair.random()
+    creds = sandbox.create_self_custody_merchant(key, "Own Keys Shop")
+    with LumenLater(api_key=creds.secret_key, base_url=sandbox.base_url) as merchant:
+        s = merchant.checkout.sessions.create(
+            line_items=LINE_ITEMS,
+            # Back to the hosted page itself, so the completed state is on screen.
+            success_url=f"{sandbox.base_url}/pay/{{SESSION_ID}}",
+            cancel_url="https://shop.test/cart",
+            order_id="ord-self-1",
+        )
+    page.goto(s.url)
+    expect(page.get_by_role("group", name="Connect a sandbox wallet")).to_be_visible()
+    page.get_by_role("radio", name=re.compile(r"^approve\b")).check()
+    screenshot(page, "self-custody-connect")
+    page.get_by_role("button", name="Connect wallet").click()
+
+    waiting = page.get_by_role("status")
+    expect(waiting).to_contain_text("Waiting for Own Keys Shop to confirm your order")
+    expect(page.get_by_text(re.compile(r"^Wallet: approve"))).to_be_visible()
+    expect(page.get_by_role("link", name="Cancel and return to the shop")).to_have_attribute(
+        "href", "https://shop.test/cart"
+    )
+    expect(page.get_by_role("button", name=re.compile("Confirm and pay"))).to_have_count(0)
+    screenshot(page, "self-custody-waiting")
+
+    with LumenLater(
+        api_key=creds.secret_key, base_url=sandbox.base_url, stellar_signer=key
+    ) as merchant:
+        assert authorize_pending(merchant, s.id).authorization is None
+        pay = page.get_by_role("button", name="Confirm and pay 40.25 USDC")
+        expect(pay).to_be_visible(timeout=15_000)  # the page polled and moved on
+        expect(page.get_by_text("Own Keys Shop has confirmed your order.")).to_be_visible()
+        screenshot(page, "self-custody-ready-to-pay")
+        pay.click()
+        expect(page.get_by_role("status")).to_have_text(
+            "This checkout session has paid; it cannot be paid."
+        )
+        screenshot(page, "self-custody-completed")
+        done = merchant.checkout.sessions.retrieve(s.id)
+        assert (done.status, done.payment_status) == ("complete", "paid")
+    assert page.errors == []  # type: ignore[attr-defined]
