@@ -54,7 +54,8 @@ def test_pay_with_approve_redirects_and_completes(api: Api, sb: SandboxHandle) -
     # A completed session cannot be paid again.
     with httpx.Client(base_url=sb.base_url) as browser:
         page = browser.get(f"/pay/{s['id']}").text
-        assert "cannot be paid" in page and "<form" not in page
+        assert "Payment complete" in page and "cannot be paid again" in page
+        assert "<form" not in page and "Return to the shop" in page
 
 
 def test_decline_shows_error_and_session_stays_open(api: Api, sb: SandboxHandle) -> None:
@@ -79,7 +80,7 @@ def test_bad_token_and_expired_session(api1: Api, sb_sqlite: SandboxHandle) -> N
         assert api1.ok("GET", f"/v1/checkout/sessions/{s['id']}")["status"] == "expired"
         assert api1.ok("GET", "/v1/events")["data"][0]["type"] == "checkout.session.expired"
         r = browser.post(f"/pay/{s['id']}", data={**_form(html), "wallet": "approve"})
-        assert r.status_code == 409 and "cannot be paid" in r.text
+        assert r.status_code == 409 and "has expired and cannot be paid" in r.text
         assert browser.get("/pay/cs_nope").status_code == 404
     assert api1.ok("GET", "/v1/bills")["data"] == []
 

@@ -218,7 +218,7 @@ def test_self_custody_page_connects_waits_and_continues_by_itself(
         screenshot(page, "self-custody-ready-to-pay")
         pay.click()
         expect(page.get_by_role("status")).to_have_text(
-            "This checkout session has paid; it cannot be paid."
+            "Payment complete: this order is paid and cannot be paid again."
         )
         screenshot(page, "self-custody-completed")
         done = merchant.checkout.sessions.retrieve(s.id)

@@ -152,11 +152,17 @@ def _render(
     )
     cancel = f'<p><a href="{esc(row["cancel_url"])}">Cancel and return to the shop</a></p>'
     if view.step in ("complete", "expired"):
-        state = "paid" if view.step == "complete" else "expired"
-        msg = f'<p role="status">This checkout session has {state}; it cannot be paid.</p>'
+        # A closed session: say what happened and lead back to the shop, never to a
+        # "cancel" of something already paid.
+        if view.step == "complete":
+            msg = "Payment complete: this order is paid and cannot be paid again."
+            back = f'<p><a href="{esc(row["success_url"])}">Return to the shop</a></p>'
+        else:
+            msg = "This checkout has expired and cannot be paid; start again from the shop."
+            back = f'<p><a href="{esc(row["cancel_url"])}">Return to the shop</a></p>'
         return _page(
             "Checkout closed",
-            f"<h1>Pay later with LumenLater</h1>{summary}{msg}{cancel}",
+            f'<h1>Pay later with LumenLater</h1>{summary}<p role="status">{msg}</p>{back}',
             200 if status == 200 else status,
         )
     alert = f'<div class="error" role="alert"><p>{esc(error)}</p></div>' if error else ""
