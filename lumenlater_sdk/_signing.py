@@ -307,42 +307,7 @@ def signed_entry_xdr(plan: AuthorizationPlan, signer: StellarSigner, bill: Bill)
     bill's merchant; a callable's answer must be a valid ed25519 signature of the payload
     by the merchant's key. Otherwise :class:`SignerMismatchError`, and nothing is sent.
     """
-    sdk = _stellar()
-    if signer.address is not None and signer.address != plan.address:
-        raise SignerMismatchError(
-            f"stellar_signer is the key of {signer.address}, but bill {bill.id} belongs to "
-            f"merchant {plan.address}",
-            bill=bill,
-        )
-    raw = signer.sign(plan.payload)
-    if not isinstance(raw, (bytes, bytearray, memoryview)) or len(bytes(raw)) != 64:
-        raise SignerMismatchError(
-            "stellar_signer returned something other than a 64-byte ed25519 signature",
-            bill=bill,
-        )
-    signature = bytes(raw)
-    merchant = sdk.Keypair.from_public_key(plan.address)
-    try:
-        merchant.verify(plan.payload, signature)
-    except sdk.exceptions.BadSignatureError:
-        raise SignerMismatchError(
-            f"stellar_signer's signature does not verify with merchant {plan.address}'s key "
-            "(it signs with another key, or not the payload it was given)",
-            bill=bill,
-        ) from None
-    scval = sdk.scval
-    signed = copy.deepcopy(plan.entry)
-    signed.credentials.address.signature = scval.to_vec(
-        [
-            scval.to_map(
-                {
-                    scval.to_symbol("public_key"): scval.to_bytes(merchant.raw_public_key()),
-                    scval.to_symbol("signature"): scval.to_bytes(signature),
-                }
-            )
-        ]
-    )
-    return str(signed.to_xdr())
+    return _sign_plan(plan, signer, f"bill {bill.id}'s merchant", bill=bill)
 
 
 # --- enrolling a self-custody merchant ------------------------------------------------
@@ -473,19 +438,23 @@ def _check_entry(
     return AuthorizationPlan(entry, payload, auth.address)
 
 
-def _sign_plan(plan: AuthorizationPlan, signer: StellarSigner, owner: str) -> str:
-    """:func:`signed_entry_xdr` for an entry that is not a bill's (*owner* names whose it
-    is in errors): the signer must be ``plan.address``'s key, its signature must verify."""
+def _sign_plan(
+    plan: AuthorizationPlan, signer: StellarSigner, owner: str, *, bill: Bill | None = None
+) -> str:
+    """Sign *plan* (*owner* names whose entry it is in errors, *bill* goes with them): the
+    signer must be ``plan.address``'s key and its signature must verify with it."""
     sdk = _stellar()
     if signer.address is not None and signer.address != plan.address:
         raise SignerMismatchError(
             f"stellar_signer is the key of {signer.address}, but the entry is {owner}'s "
-            f"({plan.address})"
+            f"({plan.address})",
+            bill=bill,
         )
     raw = signer.sign(plan.payload)
     if not isinstance(raw, (bytes, bytearray, memoryview)) or len(bytes(raw)) != 64:
         raise SignerMismatchError(
-            "stellar_signer returned something other than a 64-byte ed25519 signature"
+            "stellar_signer returned something other than a 64-byte ed25519 signature",
+            bill=bill,
         )
     signature = bytes(raw)
     key = sdk.Keypair.from_public_key(plan.address)
@@ -494,7 +463,8 @@ def _sign_plan(plan: AuthorizationPlan, signer: StellarSigner, owner: str) -> st
     except sdk.exceptions.BadSignatureError:
         raise SignerMismatchError(
             f"stellar_signer's signature does not verify with {plan.address}'s key "
-            "(it signs with another key, or not the payload it was given)"
+            "(it signs with another key, or not the payload it was given)",
+            bill=bill,
         ) from None
     scval = sdk.scval
     signed = copy.deepcopy(plan.entry)

@@ -16,7 +16,7 @@ from ..store import merchants as merchant_store
 from . import events
 from .context import RequestInfo, ServiceContext
 from .errors import Conflict, InvalidRequest, NotFound
-from .objects import bill_object, derived_bill_status
+from .objects import authorization_row, bill_object, derived_bill_status
 from .preconditions import check_create_bill
 
 __all__ = [
@@ -135,19 +135,7 @@ def _pending_bill(
     row = _bill_row(ctx, merchant_id, new, session_id)
     row.update(status="requires_authorization", created=ctx.chain.now(tx))
     bill_store.insert_bill(tx, row)
-    bill_store.insert_authorization(
-        tx,
-        {
-            "bill_id": row["id"],
-            "address": request.address,
-            "contract_id": request.contract_id,
-            "function": request.function,
-            "entry_xdr": request.entry_xdr,
-            "nonce": str(request.nonce),
-            "expiration_ledger": request.signature_expiration_ledger,
-            "network_passphrase": request.network_passphrase,
-        },
-    )
+    bill_store.insert_authorization(tx, {"bill_id": row["id"], **authorization_row(request)})
     return row
 
 

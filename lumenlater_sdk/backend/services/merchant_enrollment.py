@@ -25,7 +25,7 @@ from .bill_authorization import check_signed
 from .context import RequestInfo, ServiceContext
 from .errors import Conflict, NotFound
 from .merchants import account
-from .objects import account_object
+from .objects import account_object, authorization_row
 
 __all__ = ["approve_merchant", "enroll"]
 
@@ -102,13 +102,7 @@ def _issue(ctx: ServiceContext, tx: Tx, merchant_id: str) -> Row:
     )
     row: Row = {
         "merchant_id": merchant_id,
-        "address": request.address,
-        "contract_id": request.contract_id,
-        "function": request.function,
-        "entry_xdr": request.entry_xdr,
-        "nonce": str(request.nonce),
-        "expiration_ledger": request.signature_expiration_ledger,
-        "network_passphrase": request.network_passphrase,
+        **authorization_row(request),
         "merchant_info_id": info_id,
     }
     merchant_store.put_authorization(tx, row)

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from ..chain import SCALE, SECONDS_PER_DAY, ProtocolConstants
+from ..chain.soroban import AuthorizationRequest
 from ..db import Row
 
 __all__ = [
@@ -102,6 +103,19 @@ def bill_object(
         "authorization": authorization_object(authorization)
         if authorization is not None and status == "requires_authorization"
         else None,
+    }
+
+
+def authorization_row(request: AuthorizationRequest) -> Row:
+    """The stored columns of an unsigned entry handed out (a bill's or an enrollment's)."""
+    return {
+        "address": request.address,
+        "contract_id": request.contract_id,
+        "function": request.function,
+        "entry_xdr": request.entry_xdr,
+        "nonce": str(request.nonce),
+        "expiration_ledger": request.signature_expiration_ledger,
+        "network_passphrase": request.network_passphrase,
     }
 
 
