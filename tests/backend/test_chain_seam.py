@@ -28,6 +28,7 @@ from lumenlater_sdk.backend.chain import (
     ChainGateway,
     ChainInfo,
     ContractEvent,
+    PreparedTransaction,
     ProtocolConstants,
     SandboxControls,
     TxRecord,
@@ -221,6 +222,29 @@ class RealChain(ChainGateway):
     ) -> TxRecord:
         return self._inner.invoke_authorized(
             contract, function, args, entry_xdr=entry_xdr, tx=tx, operation=operation
+        )
+
+    def prepare_transaction(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        source: str,
+        tx: Tx | None = None,
+    ) -> PreparedTransaction:
+        return self._inner.prepare_transaction(contract, function, args, source=source, tx=tx)
+
+    def submit_transaction(
+        self,
+        signed_xdr: str,
+        *,
+        expected: PreparedTransaction | None = None,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        return self._inner.submit_transaction(
+            signed_xdr, expected=expected, tx=tx, operation=operation
         )
 
     def read(

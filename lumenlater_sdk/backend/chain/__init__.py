@@ -3,7 +3,8 @@
 :class:`ChainGateway` is what every chain offers; :class:`SandboxControls` what only
 a sandbox ledger adds; :class:`ProtocolConstants` the contract constants a gateway
 reports through :meth:`ChainGateway.constants`, and :class:`ChainInfo` which chain it
-is on (:meth:`ChainGateway.describe`).
+is on (:meth:`ChainGateway.describe`); :class:`PreparedTransaction` a transaction
+for its source account to sign in its own wallet (:meth:`ChainGateway.prepare_transaction`).
 """
 
 from ._constants import INDEX_SCALE, SCALE, SECONDS_PER_DAY, USDC_UNIT, ProtocolConstants
@@ -20,10 +21,28 @@ from ._gateway import (
     TxRecord,
 )
 from ._sandbox import WALLET_NAMES, Genesis, SandboxControls, Sealer, builtin_wallet_funds
+from ._transactions import (
+    ENVELOPE_DUPLICATE,
+    ENVELOPE_MALFORMED,
+    ENVELOPE_NOT_PREPARED,
+    Call,
+    EnvelopeInvalid,
+    EnvelopeRefusedError,
+    PreparedTransaction,
+    assemble,
+    check_signed,
+    decode_call,
+    decode_envelope,
+    prepared,
+    signature_problem,
+)
 
 __all__ = [
     "AUTH_FAILED",
     "CONTRACTS",
+    "ENVELOPE_DUPLICATE",
+    "ENVELOPE_MALFORMED",
+    "ENVELOPE_NOT_PREPARED",
     "INDEX_SCALE",
     "INVALID_INPUT",
     "SCALE",
@@ -31,15 +50,25 @@ __all__ = [
     "TRAPPED",
     "USDC_UNIT",
     "WALLET_NAMES",
+    "Call",
     "ChainGateway",
     "ChainInfo",
     "ChainUnavailableError",
     "ContractError",
     "ContractEvent",
+    "EnvelopeInvalid",
+    "EnvelopeRefusedError",
     "Genesis",
+    "PreparedTransaction",
     "ProtocolConstants",
     "SandboxControls",
     "Sealer",
     "TxRecord",
+    "assemble",
     "builtin_wallet_funds",
+    "check_signed",
+    "decode_call",
+    "decode_envelope",
+    "prepared",
+    "signature_problem",
 ]

@@ -17,12 +17,15 @@ import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stellar_sdk import Keypair
 
 from ..db import Tx
 from ._constants import ProtocolConstants
+
+if TYPE_CHECKING:
+    from ._transactions import PreparedTransaction
 
 CONTRACTS = ("bnpl_core", "lp_token", "usdc")
 """Logical contract names; :meth:`ChainGateway.contract_id` maps them to ``C…`` ids."""
@@ -171,6 +174,53 @@ class ChainGateway(abc.ABC):
         nonce and an expiration ledger not passed, as the network checks it; else
         :class:`ContractError` with name :data:`AUTH_FAILED`. *tx* and *operation* as
         for :meth:`invoke`.
+        """
+
+    @abc.abstractmethod
+    def prepare_transaction(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        source: str,
+        tx: Tx | None = None,
+    ) -> PreparedTransaction:
+        """The unsigned transaction that makes the call with the account *source* as its
+        source, for *source* to sign in its own wallet (the backend holds no key for it).
+
+        Built with the source's next sequence number, simulated and assembled
+        (footprint, resource fee, the call's auth entries with ``SOURCE_ACCOUNT``
+        credentials: the envelope's signature covers them), valid for a few minutes
+        (``max_time``). A refusal in simulation raises :class:`ContractError` as
+        :meth:`invoke` does; a call that needs another account's authorization than
+        *source*'s is ``Auth.InvalidAction``; a source that is no account on the chain
+        is :class:`~._transactions.EnvelopeRefusedError` ``txNO_ACCOUNT``. Nothing is
+        written.
+        """
+
+    @abc.abstractmethod
+    def submit_transaction(
+        self,
+        signed_xdr: str,
+        *,
+        expected: PreparedTransaction | None = None,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Submit an envelope its source signed (base64 ``TransactionEnvelope``): the
+        call's record, with its result and events, as :meth:`invoke` returns it.
+
+        Refused before anything is sent, with
+        :class:`~._transactions.EnvelopeRefusedError`: an envelope that is not one call
+        of this chain's contracts, not *expected* when given (another transaction hash:
+        the hash covers everything but the signatures), not signed by its source alone,
+        or submitted already (a replay); the network refuses it the same way for a bad
+        sequence number, fee or time bounds (``name`` the result code). A call that
+        fails when it is applied (the sequence and fee are spent then) is
+        :class:`ContractError`. *tx* and *operation* as for :meth:`invoke`: the same
+        *operation* again returns the first submission's record instead of refusing it
+        as a replay (and on a chain whose outcome may be unknown, waits for that one).
         """
 
     @abc.abstractmethod

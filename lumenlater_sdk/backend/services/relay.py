@@ -22,12 +22,16 @@ from stellar_sdk import Keypair
 
 from ..chain import (
     AUTH_FAILED,
+    ENVELOPE_DUPLICATE,
+    ENVELOPE_NOT_PREPARED,
     INVALID_INPUT,
     ChainGateway,
     ChainInfo,
     ChainUnavailableError,
     ContractError,
     ContractEvent,
+    EnvelopeRefusedError,
+    PreparedTransaction,
     ProtocolConstants,
     TxRecord,
 )
@@ -41,7 +45,14 @@ from ..chain.soroban import (
 from ..db import Tx
 from .errors import ChainRefused, ChainUnavailable
 
-__all__ = ["TRAPPED_CODE", "TYPED_REFUSALS", "ChainObserver", "ChainRelay", "refusal"]
+__all__ = [
+    "ENVELOPE_REFUSALS",
+    "TRAPPED_CODE",
+    "TYPED_REFUSALS",
+    "ChainObserver",
+    "ChainRelay",
+    "refusal",
+]
 
 TYPED_REFUSALS = {
     11: "not_admin",
@@ -54,9 +65,26 @@ TRAPPED_CODE = "contract_trapped"
 """The API code of a refusal the chain gives no reason for (``Error(WasmVm, InvalidAction)``)."""
 
 
+ENVELOPE_REFUSALS = {
+    ENVELOPE_NOT_PREPARED: "transaction_mismatch",
+    ENVELOPE_DUPLICATE: "transaction_duplicate",
+    "txBAD_AUTH": "invalid_signature",
+    "txBAD_AUTH_EXTRA": "invalid_signature",
+    "txBAD_SEQ": "transaction_stale",
+    "txTOO_LATE": "transaction_expired",
+    "txTOO_EARLY": "transaction_refused",
+    "txNO_ACCOUNT": "account_not_found",
+}
+"""API codes of a signed envelope refused before it ran (``EnvelopeRefusedError.name``);
+any other name is ``transaction_refused``."""
+
+
 def refusal(exc: ContractError, function: str) -> ChainRefused:
     """The service error for a refused call: decided by the code and kind only, never by
     the message (a real network does not deliver a trap's message)."""
+    if isinstance(exc, EnvelopeRefusedError):
+        code = ENVELOPE_REFUSALS.get(exc.name, "transaction_refused")
+        return ChainRefused(f"{function}: {exc.message}.", code=code)
     if exc.code:
         code = TYPED_REFUSALS.get(exc.code, "contract_error")
         return ChainRefused(exc.message, code=code)
@@ -172,6 +200,37 @@ class ChainRelay:
             function,
             lambda: self._gateway.invoke_authorized(
                 contract, function, args, entry_xdr=entry_xdr, tx=tx, operation=operation
+            ),
+        )
+
+    def prepare_transaction(
+        self, contract: str, function: str, args: Sequence[Any], *, source: str, tx: Tx
+    ) -> PreparedTransaction:
+        """The unsigned transaction for *source* to sign in its own wallet (see
+        :meth:`ChainGateway.prepare_transaction`); a refusal as :meth:`invoke` maps it."""
+        return self._run(
+            function,
+            lambda: self._gateway.prepare_transaction(
+                contract, function, args, source=source, tx=tx
+            ),
+        )
+
+    def submit_transaction(
+        self,
+        signed_xdr: str,
+        *,
+        expected: PreparedTransaction | None = None,
+        tx: Tx,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Submit an envelope its source signed (see
+        :meth:`ChainGateway.submit_transaction`): refusals of the envelope itself are
+        :data:`ENVELOPE_REFUSALS` codes, those of the call as for :meth:`invoke`."""
+        function = expected.function if expected is not None else "submit_transaction"
+        return self._run(
+            function,
+            lambda: self._gateway.submit_transaction(
+                signed_xdr, expected=expected, tx=tx, operation=operation
             ),
         )
 

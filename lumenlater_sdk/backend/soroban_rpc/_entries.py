@@ -16,47 +16,17 @@ from stellar_sdk import Address, Keypair, StrKey, xdr
 
 from ..chain import CONTRACTS
 from ..chain.local import RpcLedger
-from ..chain.soroban import data_key, decode_data_key, encode_data_value, instance_ledger_key
+from ..chain.soroban import data_key, decode_data_key, encode_data_value
 from ._jsonrpc import INVALID_PARAMS, RpcError
 
-__all__ = ["footprint_key", "get_ledger_entries"]
+__all__ = ["get_ledger_entries"]
 
-_BNPL_PERSISTENT = {
-    "bill_counter": "BillCounter",
-    "bill": "Bill",
-    "user_bills": "UserBills",
-    "merchant": "MerchantData",
-}
 _ENGINE_KEY = {
     "BillCounter": "bill_counter",
     "Bill": "bill",
     "UserBills": "user_bills",
     "MerchantData": "merchant",
 }
-
-
-def _persistent(contract_id: str, key: xdr.SCVal) -> xdr.LedgerKey:
-    return xdr.LedgerKey(
-        xdr.LedgerEntryType.CONTRACT_DATA,
-        contract_data=xdr.LedgerKeyContractData(
-            Address(contract_id).to_xdr_sc_address(), key, xdr.ContractDataDurability.PERSISTENT
-        ),
-    )
-
-
-def footprint_key(ledger: RpcLedger, contract: str, engine_key: str) -> xdr.LedgerKey:
-    """The ledger key of the entry that holds an engine storage key."""
-    contract_id = ledger.gateway.contract_id(contract)
-    if contract == "bnpl_core":
-        kind, _, rest = engine_key.partition(":")
-        name = _BNPL_PERSISTENT.get(kind)
-        if name == "BillCounter":
-            return _persistent(contract_id, data_key(contract, name))
-        if name == "Bill":
-            return _persistent(contract_id, data_key(contract, name, int(rest)))
-        if name is not None:
-            return _persistent(contract_id, data_key(contract, name, rest))
-    return instance_ledger_key(contract_id)
 
 
 def _account_entry(ledger: RpcLedger, account_id: str) -> tuple[xdr.LedgerEntryData, int] | None:

@@ -6,15 +6,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from stellar_sdk import Keypair, Network
+from stellar_sdk import Account, Keypair, Network, TransactionBuilder
 
 from ...db import Database, Row, Tx, migrate
 from .._constants import ProtocolConstants
 from .._gateway import (
     AUTH_FAILED,
     CONTRACTS,
+    INVALID_INPUT,
+    TRAPPED,
     ChainGateway,
     ChainInfo,
     ContractError,
@@ -22,7 +24,22 @@ from .._gateway import (
     TxRecord,
 )
 from .._sandbox import Genesis, SandboxControls, Sealer, builtin_wallet_funds
-from ..soroban import AuthorizationError, check_signed_entry, contract_invocation, decode_entry
+from .._transactions import (
+    ENVELOPE_DUPLICATE,
+    EnvelopeRefusedError,
+    PreparedTransaction,
+    assemble,
+    check_signed,
+    decode_call,
+    prepared,
+)
+from ..soroban import (
+    AuthorizationError,
+    check_signed_entry,
+    contract_invocation,
+    decode_entry,
+    encode_args,
+)
 from ._bnpl_core import BnplCore
 from ._genesis import (
     DEFAULT_POOL_LIQUIDITY,
@@ -39,11 +56,20 @@ from ._schema import COMPONENT, MIGRATIONS
 from ._storage import Storage, dumps, loads
 from ._usdc import UsdcToken
 
+if TYPE_CHECKING:
+    from ._rpc_ledger import RpcLedger
+
 H = TypeVar("H", bound=Host)
 
-__all__ = ["LocalGateway"]
+__all__ = ["ACCOUNT_START_BALANCE", "TX_TIMEOUT", "LocalGateway"]
 
 _EVENT_BATCH = 100  # events per multi-row INSERT
+
+ACCOUNT_START_BALANCE = 10_000 * 10_000_000
+"""Native balance (stroops) of an account the sandbox made: 10,000 XLM."""
+
+TX_TIMEOUT = 300
+"""Seconds a prepared transaction stays valid (its ``max_time`` after the ledger's time)."""
 
 
 class LocalGateway(ChainGateway, SandboxControls):
@@ -85,6 +111,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         # wall clock does and nothing was persisted since (reads never write).
         self._high_water = 0
         self._time_lock = threading.Lock()
+        self._rpc_view: RpcLedger | None = None  # made on first use
         migrate(db, COMPONENT, MIGRATIONS)
 
     # --- ChainGateway -----------------------------------------------------------------
@@ -143,6 +170,110 @@ class LocalGateway(ChainGateway, SandboxControls):
             record = self._execute(t, contract, function, args, Keypair.from_public_key(address))
             self.use_nonce(t, address, nonce, record.ledger)
             return record
+
+    def prepare_transaction(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        source: str,
+        tx: Tx | None = None,
+    ) -> PreparedTransaction:
+        """Build the call with *source*'s next sequence number, simulate it on this ledger
+        (recording its auth) and assemble it, as the sandbox's RPC endpoint would for
+        ``prepareTransaction``. Valid for :data:`TX_TIMEOUT` seconds."""
+        from ._envelopes import HostFailure, simulate
+
+        contract_id = self.contract_id(contract)
+        try:
+            scargs = encode_args(contract, function, list(args))
+        except (TypeError, ValueError) as exc:  # as the host refuses ill-typed arguments
+            raise ContractError(contract, 0, INVALID_INPUT, f"Invalid input: {exc}") from exc
+        ledger = self._rpc_ledger()
+        account = ledger.account(source, tx=tx)
+        if account is None:
+            raise EnvelopeRefusedError(contract, "txNO_ACCOUNT", f"{source} has no account")
+        max_time = self.now(tx=tx) + TX_TIMEOUT
+        builder = TransactionBuilder(
+            Account(source, account.sequence), self._info.network_passphrase, base_fee=100
+        )
+        builder.append_invoke_contract_function_op(contract_id, function, scargs)
+        envelope = builder.add_time_bounds(0, max_time).build()
+        try:
+            sim = simulate(ledger, decode_call(envelope), enforce=False, tx=tx)
+        except HostFailure as exc:
+            raise ContractError(contract, 0, INVALID_INPUT, str(exc)) from None
+        assemble(envelope, sim.data, sim.fee, sim.auth)
+        return prepared(envelope, contract=contract, function=function, max_time=max_time)
+
+    def submit_transaction(
+        self,
+        signed_xdr: str,
+        *,
+        expected: PreparedTransaction | None = None,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Check the envelope, then apply it in a new ledger as the sandbox's RPC endpoint
+        applies a ``sendTransaction`` (the ledger's own checks: account, sequence, time
+        bounds, fee; then the call, or a FAILED transaction whose fee and sequence are
+        spent). With *tx* the ledger change commits with the caller's rows. An
+        *operation* whose transaction applied already returns that transaction's record
+        (as the soroban gateway does); else the same envelope again is refused
+        (:data:`ENVELOPE_DUPLICATE`)."""
+        from ._envelopes import admit, apply
+
+        call, contract = check_signed(
+            signed_xdr,
+            network_passphrase=self._info.network_passphrase,
+            contracts={cid: name for name, cid in self._ids.items()},
+            expected=expected,
+        )
+        ledger = self._rpc_ledger()
+        tx_hash = call.envelope.hash_hex()
+        with self._atomic(tx) as t:
+            self._ledger(t, lock=True)
+            done = ledger.operation_record(operation, tx=t) if operation is not None else None
+            record = ledger.call_record(done.hash, tx=t) if done is not None else None
+            if record is not None:
+                return record
+            if ledger.transaction_record(tx_hash, tx=t) is not None:
+                raise EnvelopeRefusedError(
+                    contract, ENVELOPE_DUPLICATE, f"transaction {tx_hash} was submitted already"
+                )
+            refused = admit(ledger, call, tx=t)
+            if refused is not None:
+                raise EnvelopeRefusedError(
+                    contract, refused.name, f"the ledger refused transaction {tx_hash}"
+                )
+            applied = apply(ledger, t, call, operation=operation)
+        if applied.record is None:
+            raise ContractError(
+                contract, 0, TRAPPED, "transaction failed: INVOKE_HOST_FUNCTION_TRAPPED"
+            )
+        return applied.record
+
+    def _rpc_ledger(self) -> RpcLedger:
+        """This ledger as the Soroban RPC endpoint sees it (accounts, transactions)."""
+        from ._rpc_ledger import RpcLedger
+
+        if self._rpc_view is None:
+            # No account sync here: the caller may hold the database's write lock.
+            self._rpc_view = RpcLedger(self, sync=False)
+        return self._rpc_view
+
+    # --- stellar accounts ---------------------------------------------------------------
+    def create_account(self, t: Tx, account_id: str, balance: int) -> int:
+        """Create the Stellar account *account_id* with *balance* stroops unless it exists
+        (sequence = ledger << 32, as Stellar starts one); the current ledger's number."""
+        ledger = int(self._ledger(t)["sequence"])
+        t.execute(
+            "INSERT INTO chain_stellar_accounts (account_id, sequence, balance, last_modified)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING",
+            (account_id, ledger << 32, balance, ledger),
+        )
+        return ledger
 
     # --- authorization nonces ---------------------------------------------------------
     def nonce_used(self, t: Tx, address: str, nonce: int) -> bool:
@@ -477,6 +608,8 @@ class LocalGateway(ChainGateway, SandboxControls):
         return stored
 
     def _fund(self, t: Tx, keypair: Keypair, usdc: int, lp_deposit: int) -> list[TxRecord]:
+        # A funded wallet is a Stellar account too: it can sign its own transactions.
+        self.create_account(t, keypair.public_key, ACCOUNT_START_BALANCE)
         records = self._mint(t, keypair, usdc + lp_deposit)
         if lp_deposit > 0:
             records.append(

@@ -18,13 +18,10 @@ from typing import Any
 from ...db import Row, Tx
 from .._gateway import ContractEvent, TxRecord
 from ._auth_host import AuthHost
-from ._local_gateway import LocalGateway
+from ._local_gateway import ACCOUNT_START_BALANCE, LocalGateway
 from ._storage import Storage, dumps, loads
 
 __all__ = ["Account", "LedgerEvent", "RpcLedger", "StoredTransaction"]
-
-ACCOUNT_START_BALANCE = 10_000 * 10_000_000
-"""Native balance (stroops) of an account the sandbox made: 10,000 XLM."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,8 @@ class StoredTransaction:
     meta: str
     events: list[str]
     created_at: int
+    operation: str | None = None
+    """The caller's name for what it does (``LocalGateway.submit_transaction``)."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,11 @@ class LedgerEvent:
 class RpcLedger:
     """The Soroban RPC endpoint's view of a :class:`LocalGateway`'s ledger."""
 
-    def __init__(self, gateway: LocalGateway) -> None:
+    def __init__(self, gateway: LocalGateway, *, sync: bool = True) -> None:
         self.gateway = gateway
         self._g = gateway
-        self.sync_accounts()
+        if sync:
+            self.sync_accounts()
 
     # --- ledger ------------------------------------------------------------------------
     def latest(self, *, tx: Tx | None = None) -> tuple[int, int]:
@@ -126,13 +126,9 @@ class RpcLedger:
         return None if row is None else _account(row)
 
     def create_account(self, t: Tx, account_id: str, balance: int) -> Account:
-        """Create an account (sequence = ledger << 32, as Stellar starts one)."""
-        ledger = int(self._g._ledger(t)["sequence"])
-        t.execute(
-            "INSERT INTO chain_stellar_accounts (account_id, sequence, balance, last_modified)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING",
-            (account_id, ledger << 32, balance, ledger),
-        )
+        """Create an account (sequence = ledger << 32, as Stellar starts one); one that
+        exists already is left as it is."""
+        ledger = self._g.create_account(t, account_id, balance)
         return Account(account_id, ledger << 32, balance, ledger)
 
     def charge(self, t: Tx, account_id: str, sequence: int, fee: int, ledger: int) -> None:
@@ -160,11 +156,12 @@ class RpcLedger:
         args: Sequence[Any],
         *,
         authorized: frozenset[str] | None,
+        tx: Tx | None = None,
     ) -> tuple[Any, AuthHost, int]:
         """Run a call at the next ledger, writing nothing: ``(result, host, ledger)``.
 
         Raises the engine's ``ContractError`` on a refusal."""
-        with self._g._reading(None) as t:
+        with self._g._reading(tx) as t:
             row = self._g._ledger(t)
             host = self._host(Storage(t), self._g._time(row), authorized)
             typed = host.typed_args(contract, function, args, view=False)
@@ -213,7 +210,7 @@ class RpcLedger:
         """Keep an applied transaction for ``getTransaction``."""
         t.execute(
             "INSERT INTO chain_rpc_transactions (hash, ledger, status, envelope, result, meta,"
-            " events, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " events, created_at, operation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.hash,
                 record.ledger,
@@ -223,16 +220,24 @@ class RpcLedger:
                 record.meta,
                 dumps(record.events),
                 record.created_at,
+                record.operation,
             ),
         )
 
     def transaction_record(self, tx_hash: str, *, tx: Tx | None = None) -> StoredTransaction | None:
         """The applied transaction with this hash, or ``None``."""
+        return self._stored("hash = ?", tx_hash, tx)
+
+    def operation_record(self, operation: str, *, tx: Tx | None = None) -> StoredTransaction | None:
+        """The last transaction applied for *operation* that succeeded, or ``None``."""
+        return self._stored("operation = ? AND status = 'SUCCESS'", operation, tx)
+
+    def _stored(self, where: str, value: str, tx: Tx | None) -> StoredTransaction | None:
         with self._g._reading(tx) as t:
             row = t.fetchone(
-                "SELECT hash, ledger, status, envelope, result, meta, events, created_at"
-                " FROM chain_rpc_transactions WHERE hash = ?",
-                (tx_hash,),
+                "SELECT hash, ledger, status, envelope, result, meta, events, created_at,"
+                f" operation FROM chain_rpc_transactions WHERE {where} ORDER BY ledger DESC",
+                (value,),
             )
         if row is None:
             return None
@@ -245,6 +250,24 @@ class RpcLedger:
             row["meta"],
             list(loads(row["events"])),
             int(row["created_at"]),
+            row["operation"],
+        )
+
+    def call_record(self, tx_hash: str, *, tx: Tx | None = None) -> TxRecord | None:
+        """The record of the contract call applied under *tx_hash* (result and events, as
+        :meth:`apply` returned it), or ``None``."""
+        with self._g._reading(tx) as t:
+            row = t.fetchone(
+                "SELECT ledger, timestamp, result FROM chain_transactions WHERE hash = ?",
+                (tx_hash,),
+            )
+            if row is None:
+                return None
+            rows = t.fetchall("SELECT event_id FROM chain_events WHERE tx_hash = ?", (tx_hash,))
+        cursors = sorted(int(r["event_id"]) for r in rows)
+        events = self._g.events_after(cursors[0] - 1, limit=len(cursors), tx=tx) if cursors else []
+        return TxRecord(
+            tx_hash, int(row["ledger"]), int(row["timestamp"]), loads(row["result"]), tuple(events)
         )
 
     # --- events ------------------------------------------------------------------------

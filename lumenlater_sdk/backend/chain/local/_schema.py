@@ -76,4 +76,11 @@ MIGRATIONS = [
         " events TEXT NOT NULL,"
         " created_at BIGINT NOT NULL)",
     ),
+    Migration(
+        3,
+        "the operation a wallet-signed transaction carries out (a retry finds its record)",
+        "ALTER TABLE chain_rpc_transactions ADD COLUMN operation TEXT;\n"
+        "CREATE INDEX chain_rpc_transactions_operation ON chain_rpc_transactions (operation)"
+        " WHERE operation IS NOT NULL",
+    ),
 ]

@@ -7,8 +7,17 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stellar_sdk import Account, Address, InvokeHostFunction, Keypair, TransactionBuilder, xdr
+from stellar_sdk import (
+    Account,
+    Address,
+    InvokeHostFunction,
+    Keypair,
+    TransactionBuilder,
+    TransactionEnvelope,
+    xdr,
+)
 from stellar_sdk.auth import authorize_entry
+from stellar_sdk.exceptions import AccountNotFoundException
 from stellar_sdk.soroban_rpc import (
     GetTransactionStatus,
     SendTransactionStatus,
@@ -25,6 +34,13 @@ from .._gateway import (
     ContractError,
     ContractEvent,
     TxRecord,
+)
+from .._transactions import (
+    ENVELOPE_DUPLICATE,
+    EnvelopeRefusedError,
+    PreparedTransaction,
+    check_signed,
+    prepared,
 )
 from ._authorization import AuthorizationError, decode_entry
 from ._codec import decode_result, encode_args
@@ -148,6 +164,79 @@ class SorobanGateway(ChainGateway):
             return self._outcome(prior)
         with self._submit_lock:
             submission = self._send(contract, function, host_fn, [entry], operation)
+        return self._outcome(submission)
+
+    def prepare_transaction(
+        self,
+        contract: str,
+        function: str,
+        args: Sequence[Any],
+        *,
+        source: str,
+        tx: Tx | None = None,
+    ) -> PreparedTransaction:
+        """Load *source*'s sequence number (``getLedgerEntries``), build the call with it,
+        simulate and assemble it (``prepareTransaction``): valid for ``tx_timeout``
+        seconds after the latest ledger's close time. Nothing is sent."""
+        host_fn = self._encode(contract, function, args)
+        account = self._rpc.call("getLedgerEntries", self._load_account, source)
+        if account is None:
+            raise EnvelopeRefusedError(contract, "txNO_ACCOUNT", f"{source} has no account")
+        _, close = self._latest_ledger(fresh=True)
+        max_time = close + self._tx_timeout
+        envelope = self._build(account, contract, function, host_fn, max_time)
+        sim = self._rpc.call("simulateTransaction", self._server.simulate_transaction, envelope)
+        if sim.error:
+            raise simulation_refusal(contract, sim.error)
+        envelope = self._rpc.call(
+            "prepareTransaction", self._server.prepare_transaction, envelope, sim
+        )
+        return prepared(envelope, contract=contract, function=function, max_time=max_time)
+
+    def submit_transaction(
+        self,
+        signed_xdr: str,
+        *,
+        expected: PreparedTransaction | None = None,
+        tx: Tx | None = None,
+        operation: str | None = None,
+    ) -> TxRecord:
+        """Check the envelope, record it in the journal, ``sendTransaction`` it and wait
+        for its outcome, as :meth:`invoke` does (*tx* is not used; *operation* finds the
+        earlier submission of a retried request). An envelope this gateway submitted
+        already is refused (:data:`~.._transactions.ENVELOPE_DUPLICATE`) unless it comes
+        with the *operation* it was first submitted with; one the network refused
+        (``sendTransaction`` ERROR) or that expired may be submitted again."""
+        call, contract = check_signed(
+            signed_xdr,
+            network_passphrase=self._info.network_passphrase,
+            contracts=self._names,
+            expected=expected,
+        )
+        prior = self._prior(operation)
+        if prior is not None:
+            return self._outcome(prior)
+        envelope = call.envelope
+        tx_hash = envelope.hash_hex()
+        known = self._journal.submission(tx_hash)
+        if known is not None and known.status not in ("refused", "expired"):
+            raise EnvelopeRefusedError(
+                contract, ENVELOPE_DUPLICATE, f"transaction {tx_hash} was submitted already"
+            )
+        bounds = envelope.transaction.preconditions
+        time_bounds = bounds.time_bounds if bounds is not None else None
+        max_time = time_bounds.max_time if time_bounds is not None else 0
+        submission = Submission(
+            tx_hash,
+            contract,
+            call.function,
+            envelope.to_xdr(),
+            max_time or 2**62,
+            SENT,
+            operation,
+        )
+        self._journal.record_sent(submission, again=known is not None)
+        self._deliver(submission, envelope, signed_elsewhere=True)
         return self._outcome(submission)
 
     def read(
@@ -280,29 +369,56 @@ class SorobanGateway(ChainGateway):
             envelope.hash_hex(), contract, function, envelope.to_xdr(), max_time, SENT, operation
         )
         self._journal.record_sent(submission)
+        try:
+            self._deliver(submission, envelope, signed_elsewhere=False)
+        except BaseException:
+            # Not accepted, or perhaps accepted: the next call reloads the sequence.
+            self._sequence = None
+            raise
+        self._sequence += 1
+        return submission
+
+    def _deliver(
+        self, submission: Submission, envelope: TransactionEnvelope, *, signed_elsewhere: bool
+    ) -> None:
+        """``sendTransaction`` a recorded envelope until the node takes it (``PENDING`` or
+        ``DUPLICATE``), retrying ``TRY_AGAIN_LATER``. No answer: the outcome is unknown
+        (:class:`ChainOutcomeUnknownError`, never rebuilt). ``ERROR``: settled
+        ``refused``, and raised as the call's refusal, or for a transaction-level one
+        (bad sequence, fee...) :class:`EnvelopeRefusedError` when *signed_elsewhere*
+        (the signer's envelope is at fault), else :class:`ChainUnavailableError`."""
+        contract, function = submission.contract, submission.function
         for attempt in range(self._send_attempts):
             try:
                 sent = self._rpc.call("sendTransaction", self._server.send_transaction, envelope)
             except ChainUnavailableError as exc:
                 # It may have arrived: never rebuild it, let the poll or reconcile say.
-                self._sequence = None
                 raise ChainOutcomeUnknownError(submission.hash, str(exc)) from exc
             if sent.status != SendTransactionStatus.TRY_AGAIN_LATER:
                 break
             time.sleep(min(0.25 * 2**attempt, 4.0))
         if sent.status in (SendTransactionStatus.PENDING, SendTransactionStatus.DUPLICATE):
-            self._sequence += 1
-            return submission
+            return
         # ERROR, or TRY_AGAIN_LATER every time: not accepted, the sequence is not used.
-        self._sequence = None
         code = result_code(sent.error_result_xdr)
         self._journal.settle(submission.hash, "refused", detail=f"{sent.status.value} {code}")
         refusal = submission_refusal(contract, sent.error_result_xdr)
         if refusal is not None:
             raise refusal
+        if signed_elsewhere and sent.status == SendTransactionStatus.ERROR:
+            raise EnvelopeRefusedError(
+                contract, code, f"the network refused transaction {submission.hash}: {code}"
+            )
         raise ChainUnavailableError(
             f"sendTransaction refused {contract}.{function}: {sent.status.value} ({code})"
         )
+
+    def _load_account(self, address: str) -> Account | None:
+        """*address*'s account (its sequence number), or ``None`` if it has none."""
+        try:
+            return self._server.load_account(address)
+        except AccountNotFoundException:
+            return None
 
     def _authorize(
         self, contract: str, entry: xdr.SorobanAuthorizationEntry, signer: Keypair, latest: int

@@ -135,14 +135,27 @@ class Journal:
             )
 
     # --- submissions ---------------------------------------------------------------------
-    def record_sent(self, s: Submission) -> None:
-        """Before ``sendTransaction``: the envelope that is about to leave."""
+    def record_sent(self, s: Submission, *, again: bool = False) -> None:
+        """Before ``sendTransaction``: the envelope that is about to leave. *again*: the
+        same envelope was recorded before and refused or expired; it is sent anew."""
         with self.db.transaction() as t:
+            if again:
+                t.send(
+                    "UPDATE soroban_submissions SET status = ?, detail = '', ledger = 0,"
+                    " max_time = ?, operation = ? WHERE hash = ?",
+                    (SENT, s.max_time, s.operation, s.hash),
+                )
+                return
             t.send(
                 "INSERT INTO soroban_submissions (hash, contract, function, envelope, max_time,"
                 " status, detail, ledger, operation) VALUES (?, ?, ?, ?, ?, ?, '', 0, ?)",
                 (s.hash, s.contract, s.function, s.envelope, s.max_time, SENT, s.operation),
             )
+
+    def submission(self, tx_hash: str) -> Submission | None:
+        """The submission recorded under *tx_hash*, or ``None``."""
+        found = self._submissions("WHERE hash = ?", (tx_hash,))
+        return found[0] if found else None
 
     def last_of(self, operation: str, *, since: int) -> Submission | None:
         """The latest submission recorded for *operation* that could apply at or after

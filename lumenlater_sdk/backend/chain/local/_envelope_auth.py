@@ -1,4 +1,5 @@
-"""Soroban authorization entries (SOROBAN.md §8): recorded in simulation, checked on send."""
+"""Soroban authorization entries (SOROBAN.md §8) of a transaction run on the local ledger:
+recorded in simulation, checked before the call is applied."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ from dataclasses import dataclass
 
 from stellar_sdk import Address, xdr
 
-from ..chain import CONTRACTS
-from ..chain.local import AuthHost, AuthNode, RpcLedger
-from ..chain.soroban import (
+from ...db import Tx
+from .._gateway import CONTRACTS
+from ..soroban import (
     AuthorizationError,
     contract_invocation,
     signature_payload,
     verify_signature,
 )
-from ..db import Tx
-from ._calls import PASSPHRASE
+from ._auth_host import AuthHost, AuthNode
+from ._rpc_ledger import RpcLedger
 
 __all__ = ["AuthFailure", "Authorization", "check_entries", "check_trees", "recorded_entries"]
 
@@ -113,7 +114,11 @@ def check_entries(
                 raise AuthFailure(f"{address}: nonce {nonce} was already used")
             try:
                 verify_signature(
-                    address, ac.signature, signature_payload(entry, expiration, PASSPHRASE)
+                    address,
+                    ac.signature,
+                    signature_payload(
+                        entry, expiration, ledger.gateway.describe().network_passphrase
+                    ),
                 )
             except AuthorizationError as exc:
                 raise AuthFailure(str(exc)) from None
