@@ -372,3 +372,60 @@ def test_the_schema_declares_sandbox_only(real: Real) -> None:
         "/v1/test_helpers/events/trigger",
     ):
         assert "403" in paths[path]["post"]["responses"], path
+
+
+# --- wallet-signed transactions through the relay ----------------------------------------
+
+
+def test_the_relay_prepares_submits_and_maps_envelope_refusals(tmp_path: Path) -> None:
+    """``ctx.chain``'s wallet-signed transactions inside a service's transaction: what
+    the gateway refuses arrives as the API's codes."""
+    from stellar_sdk import TransactionEnvelope
+
+    from lumenlater_sdk.backend.services.errors import ChainRefused
+    from lumenlater_sdk.backend.services.relay import ChainRelay
+
+    with connect(f"sqlite:///{tmp_path / 'relay.db'}") as db:
+        gw = LocalGateway(db, sealer=SecretBox(bytes(range(32))))
+        gw.genesis()
+        merchant, user = Keypair.random(), Keypair.random()
+        gw.enroll_and_approve_merchant(merchant, "mi_1")
+        gw.fund_wallet(user, usdc=0, lp_deposit=1_000 * 10**7)
+        bill = [merchant.public_key, user.public_key, 10 * 10**7, "o-1"]
+        bill_id = int(gw.invoke("bnpl_core", "create_bill", bill, signer=merchant).result)
+        relay = ChainRelay(gw)
+
+        def sign(xdr_text: str, passphrase: str, *keys: Keypair) -> str:
+            env = TransactionEnvelope.from_xdr(xdr_text, passphrase)
+            for key in keys:
+                env.sign(key)
+            return env.to_xdr()
+
+        with db.transaction(write=True) as t:
+            with pytest.raises(ChainRefused) as trapped:
+                relay.prepare_transaction(
+                    "bnpl_core", "pay_bill_bnpl", [bill_id + 1], source=user.public_key, tx=t
+                )
+            assert trapped.value.code == "contract_trapped"
+            p = relay.prepare_transaction(
+                "bnpl_core", "pay_bill_bnpl", [bill_id], source=user.public_key, tx=t
+            )
+            passphrase = p.network_passphrase
+            with pytest.raises(ChainRefused) as bad:
+                relay.submit_transaction(
+                    sign(p.xdr, passphrase, Keypair.random()), expected=p, tx=t
+                )
+            assert bad.value.code == "invalid_signature"
+            env = TransactionEnvelope.from_xdr(p.xdr, passphrase)
+            env.transaction.fee += 1
+            env.sign(user)
+            with pytest.raises(ChainRefused) as mismatch:
+                relay.submit_transaction(env.to_xdr(), expected=p, tx=t)
+            assert mismatch.value.code == "transaction_mismatch"
+            good = sign(p.xdr, passphrase, user)
+            record = relay.submit_transaction(good, expected=p, tx=t)
+            assert [e.name for e in record.events].count("payment") == 1
+            with pytest.raises(ChainRefused) as replay:
+                relay.submit_transaction(good, expected=p, tx=t)
+            assert replay.value.code == "transaction_duplicate"
+        assert gw.read("bnpl_core", "get_bill", [bill_id])["status"] == "Paid"
