@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +27,7 @@ from .delivery import install as install_delivery
 from .delivery import worker_for
 from .http import (
     EXCEPTION_HANDLERS,
+    CorsMiddleware,
     Gate,
     RateLimiter,
     RequestContextMiddleware,
@@ -35,6 +37,7 @@ from .http import (
 from .observability import BackendMetrics
 from .routes import api_routes
 from .routes.meta import meta_routes
+from .services import checkout as checkout_service
 from .services import clock as clock_service
 from .services import webhook_endpoints
 from .services.context import ServiceContext
@@ -250,7 +253,11 @@ class BackendApp(Starlette):
                     RequestContextMiddleware,
                     metrics=backend.metrics,
                     log_requests=backend.config.log_requests,
-                )
+                ),
+                Middleware(
+                    CorsMiddleware,
+                    allowed=functools.partial(checkout_service.embed_origins, backend.ctx),
+                ),
             ],
             exception_handlers=EXCEPTION_HANDLERS,
             lifespan=_lifespan,

@@ -3,7 +3,8 @@
 - :func:`redirect_url` — where to send the shopper for a session (the hosted page).
 - :func:`confirm_return` — on the ``success_url`` page, fetch the session and get it back
   only if it is paid; otherwise :class:`CheckoutNotPaidError`.
-- :func:`widget_html` — the ``<script>`` and container that embed the payment widget.
+- :func:`embed_html` — the container and ``<script>`` that embed the whole checkout in a
+  merchant's page (:func:`widget_html` is the same with its defaults).
 - :func:`authorize_pending` — a self-custody merchant's webhook handler for
   ``checkout.session.authorization_required``: sign the bill the session waits on
   (:class:`SessionNotAwaitingAuthorizationError` when there is none).
@@ -14,6 +15,7 @@ from ._helpers import (
     SessionNotAwaitingAuthorizationError,
     authorize_pending,
     confirm_return,
+    embed_html,
     redirect_url,
     widget_html,
 )
@@ -23,6 +25,7 @@ __all__ = [
     "SessionNotAwaitingAuthorizationError",
     "authorize_pending",
     "confirm_return",
+    "embed_html",
     "redirect_url",
     "widget_html",
 ]

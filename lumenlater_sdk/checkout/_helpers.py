@@ -3,12 +3,14 @@ self-custody merchant's answer to ``checkout.session.authorization_required``.""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import json
+from collections.abc import Awaitable, Mapping
 from html import escape
 from typing import Literal, overload
 from urllib.parse import urlsplit
 
 from .._client import AsyncLumenLater, LumenLater
+from .._embed_script import script_url
 from ..errors import LumenLaterError
 from ..resources.checkout import awaits_authorization
 from ..types import Account, BaseEvent, CheckoutSession
@@ -18,6 +20,7 @@ __all__ = [
     "SessionNotAwaitingAuthorizationError",
     "authorize_pending",
     "confirm_return",
+    "embed_html",
     "redirect_url",
     "widget_html",
 ]
@@ -88,18 +91,29 @@ def confirm_return(
     return _paid(client.checkout.sessions.retrieve(session_id))
 
 
-def widget_html(
-    session: CheckoutSession, publishable_key: str, *, base_url: str | None = None
+def embed_html(
+    session: CheckoutSession,
+    publishable_key: str,
+    *,
+    base_url: str | None = None,
+    container_id: str = WIDGET_CONTAINER_ID,
+    appearance: Mapping[str, str] | None = None,
 ) -> str:
-    """HTML that embeds the payment widget for *session* in a merchant page.
+    """HTML that embeds the whole checkout of *session* in a merchant's page, for a template.
 
-    The script is loaded from ``{base}/v1/js/lumenlater.js`` where *base* is the origin of
-    ``session.url`` unless *base_url* is given. The container carries the session id,
-    its ``client_secret`` and the publishable key as ``data-`` attributes. Every value is
-    HTML-escaped. A secret key is refused: it must never reach a browser.
+    A container that mounts itself (the embed script's ``data-`` form, see
+    ``/v1/js/lumenlater.js``) and the versioned ``<script>`` (cached for a year). The
+    script is loaded from *base_url*, else the origin of ``session.url``. On success the
+    shopper goes to the session's ``success_url`` unless the page cancels the
+    ``lumenlater:success`` DOM event; ``lumenlater:error`` and ``lumenlater:cancel`` are
+    dispatched on the container too. *appearance* takes the embed script's keys
+    (``accentColor``, ``backgroundColor``, ``textColor``, ``borderRadius``,
+    ``fontFamily``). Every value is HTML-escaped. A secret key is refused: it must never
+    reach a browser. The page's origin must be one of the session's (or the account's)
+    ``embed_origins``.
     """
     if not isinstance(publishable_key, str) or not publishable_key.startswith("pk_"):
-        raise ValueError("widget_html needs a publishable key (pk_test_... / pk_live_...)")
+        raise ValueError("embed_html needs a publishable key (pk_test_... / pk_live_...)")
     if not session.client_secret:
         raise ValueError(f"checkout session {session.id} has no client_secret to embed")
     if base_url is None:
@@ -107,14 +121,22 @@ def widget_html(
         if not parts.scheme or not parts.netloc:
             raise ValueError(f"cannot tell the API origin from session.url {session.url!r}")
         base_url = f"{parts.scheme}://{parts.netloc}"
-    src = escape(f"{base_url.rstrip('/')}/v1/js/lumenlater.js")
+    look = f' data-appearance="{escape(json.dumps(dict(appearance)))}"' if appearance else ""
     return (
-        f'<script src="{src}" defer></script>\n'
-        f'<div id="{WIDGET_CONTAINER_ID}"'
+        f'<div id="{escape(container_id)}" data-lumenlater-checkout'
         f' data-session="{escape(session.id)}"'
         f' data-client-secret="{escape(session.client_secret)}"'
-        f' data-publishable-key="{escape(publishable_key)}"></div>'
+        f' data-publishable-key="{escape(publishable_key)}"{look}></div>\n'
+        f'<script src="{escape(script_url(base_url))}" defer></script>'
     )
+
+
+def widget_html(
+    session: CheckoutSession, publishable_key: str, *, base_url: str | None = None
+) -> str:
+    """HTML that embeds the checkout of *session* in a merchant page: :func:`embed_html`
+    with its defaults (kept for code written before it)."""
+    return embed_html(session, publishable_key, base_url=base_url)
 
 
 NotAwaitingReason = Literal["managed_custody", "no_bill", "session_closed"]

@@ -46,3 +46,17 @@ def check_customer(address: object, name: str = "customer") -> None:
     """Raise ``ValueError`` unless *address* is a valid Stellar account id (``G…``)."""
     if not isinstance(address, str) or not is_account_id(address):
         raise ValueError(f"{name} must be a Stellar account address (G...), not {address!r}")
+
+
+def check_origins(origins: object, name: str = "embed_origins") -> list[str] | None:
+    """*origins* as a list of strings (``None`` stays ``None``); a bare string is refused,
+    as it would otherwise be sent as its characters. The API checks each origin."""
+    if origins is None:
+        return None
+    if isinstance(origins, str | bytes) or not hasattr(origins, "__iter__"):
+        raise TypeError(f"{name} must be a list of origins such as ['https://shop.example']")
+    out = list(origins)
+    for o in out:
+        if not isinstance(o, str):
+            raise TypeError(f"{name} must hold strings, not {type(o).__name__}")
+    return out

@@ -11,10 +11,12 @@ enrollment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .._options import new_idempotency_key
 from .._signing import authorize_key, enrollment_body
 from ..types import Account
-from ._base import AsyncAPIResource, SyncAPIResource
+from ._base import AsyncAPIResource, SyncAPIResource, check_origins, compact
 
 __all__ = ["Accounts", "AsyncAccounts"]
 
@@ -29,6 +31,22 @@ class Accounts(SyncAPIResource):
     def retrieve(self) -> Account:
         """The merchant this key belongs to (status, fee rate, settlement currency)."""
         return self._core.request("GET", "/v1/account", Account.model_validate_json)
+
+    def update(
+        self, *, embed_origins: Sequence[str] | None = None, idempotency_key: str | None = None
+    ) -> Account:
+        """Change the account: *embed_origins* are the origins (``https://shop.example``,
+        scheme://host[:port], no path) whose pages may embed the checkout with the embed
+        script (frame the hosted page, read a session with the publishable key); ``[]``
+        allows none. A session created with its own ``embed_origins`` uses those instead."""
+        body = compact(embed_origins=check_origins(embed_origins))
+        return self._core.request(
+            "POST",
+            "/v1/account",
+            Account.model_validate_json,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
 
     def enroll(self, *, idempotency_key: str | None = None) -> Account:
         """Enroll this self-custody merchant on chain with its own signature.
@@ -63,6 +81,22 @@ class AsyncAccounts(AsyncAPIResource):
     async def retrieve(self) -> Account:
         """The merchant this key belongs to (status, fee rate, settlement currency)."""
         return await self._core.request("GET", "/v1/account", Account.model_validate_json)
+
+    async def update(
+        self, *, embed_origins: Sequence[str] | None = None, idempotency_key: str | None = None
+    ) -> Account:
+        """Change the account: *embed_origins* are the origins (``https://shop.example``,
+        scheme://host[:port], no path) whose pages may embed the checkout with the embed
+        script (frame the hosted page, read a session with the publishable key); ``[]``
+        allows none. A session created with its own ``embed_origins`` uses those instead."""
+        body = compact(embed_origins=check_origins(embed_origins))
+        return await self._core.request(
+            "POST",
+            "/v1/account",
+            Account.model_validate_json,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
 
     async def enroll(self, *, idempotency_key: str | None = None) -> Account:
         """Enroll this self-custody merchant on chain with its own signature.

@@ -20,7 +20,14 @@ from .._pagination import AsyncPaginator, SyncPage
 from .._signing import authorize_key
 from ..errors import AuthorizationError, AuthorizationRequiredError
 from ..types import CheckoutSession, LineItem
-from ._base import AsyncAPIResource, SyncAPIResource, check_customer, compact, path_id
+from ._base import (
+    AsyncAPIResource,
+    SyncAPIResource,
+    check_customer,
+    check_origins,
+    compact,
+    path_id,
+)
 from .bills import AsyncBills, Bills
 
 __all__ = [
@@ -59,6 +66,7 @@ def _create_body(
     customer: str | None,
     expires_in: int | None,
     metadata: dict[str, str] | None,
+    embed_origins: Sequence[str] | None,
 ) -> dict[str, Any]:
     check_amount("amount", amount, optional=line_items is not None)
     if customer is not None:
@@ -74,6 +82,7 @@ def _create_body(
         customer=customer,
         expires_in=expires_in,
         metadata=metadata,
+        embed_origins=check_origins(embed_origins),
     )
 
 
@@ -123,6 +132,7 @@ class CheckoutSessions(SyncAPIResource):
         customer: str | None = None,
         expires_in: int | None = None,
         metadata: dict[str, str] | None = None,
+        embed_origins: Sequence[str] | None = None,
         idempotency_key: str | None = None,
     ) -> CheckoutSession:
         """Open a session; send the customer to its ``url`` (see :mod:`lumenlater_sdk.checkout`).
@@ -133,6 +143,10 @@ class CheckoutSessions(SyncAPIResource):
         does) so the hosted page goes straight to payment. Without a signer:
         ``AuthorizationRequiredError`` with ``.session`` and ``.bill`` (the session exists;
         ``lumenlater_sdk.checkout.authorize_pending`` completes it later).
+
+        *embed_origins* (``["https://shop.example"]``) are the origins whose pages may embed
+        this session with the embed script; without it, the account's
+        (``client.account.update(embed_origins=...)``).
         """
         body = _create_body(
             amount,
@@ -145,6 +159,7 @@ class CheckoutSessions(SyncAPIResource):
             customer,
             expires_in,
             metadata,
+            embed_origins,
         )
         key = new_idempotency_key() if idempotency_key is None else idempotency_key
         session = self._core.request(
@@ -231,6 +246,7 @@ class AsyncCheckoutSessions(AsyncAPIResource):
         customer: str | None = None,
         expires_in: int | None = None,
         metadata: dict[str, str] | None = None,
+        embed_origins: Sequence[str] | None = None,
         idempotency_key: str | None = None,
     ) -> CheckoutSession:
         """Open a session; send the customer to its ``url`` (see :mod:`lumenlater_sdk.checkout`).
@@ -241,6 +257,10 @@ class AsyncCheckoutSessions(AsyncAPIResource):
         does) so the hosted page goes straight to payment. Without a signer:
         ``AuthorizationRequiredError`` with ``.session`` and ``.bill`` (the session exists;
         ``lumenlater_sdk.checkout.authorize_pending`` completes it later).
+
+        *embed_origins* (``["https://shop.example"]``) are the origins whose pages may embed
+        this session with the embed script; without it, the account's
+        (``client.account.update(embed_origins=...)``).
         """
         body = _create_body(
             amount,
@@ -253,6 +273,7 @@ class AsyncCheckoutSessions(AsyncAPIResource):
             customer,
             expires_in,
             metadata,
+            embed_origins,
         )
         key = new_idempotency_key() if idempotency_key is None else idempotency_key
         session = await self._core.request(

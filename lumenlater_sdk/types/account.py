@@ -24,6 +24,10 @@ class Account(LumenLaterObject):
     ``authorization`` is the ``enroll_merchant`` entry a self-custody merchant was handed
     by ``POST /v1/account/enroll`` and has not signed yet (``client.account.enroll()``
     does both steps), else ``None``.
+
+    ``embed_origins`` are the origins (``https://shop.example``) whose pages may embed the
+    checkout: frame the hosted page and read a session with the publishable key
+    (``client.account.update(embed_origins=[...])``; a session may set its own).
     """
 
     id: str
@@ -36,3 +40,4 @@ class Account(LumenLaterObject):
     created: int | None = None
     custody: Custody = "managed"
     authorization: ChainAuthorization | None = None
+    embed_origins: list[str] = []

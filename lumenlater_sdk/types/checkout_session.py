@@ -41,6 +41,9 @@ class CheckoutSession(HasAmount):
     cancel_url: str
     expires_at: int
     completed_at: int | None = None
+    embed_origins: list[str] | None = None
+    """The origins that may embed this session (frame its page, read it with the
+    publishable key); ``None``: the account's ``embed_origins``."""
     authorization: ChainAuthorization | None = None
     """A self-custody merchant's open session whose bill waits for the merchant's
     signature: that bill's ``create_bill`` entry (as ``Bill.authorization``), else ``None``.

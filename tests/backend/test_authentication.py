@@ -141,6 +141,7 @@ def test_account_falls_back_to_the_stored_status_when_the_chain_cannot_answer(
         "livemode": False,
         "created": account["created"],
         "authorization": None,
+        "embed_origins": [],
     }
     assert isinstance(account["created"], int) and account["created"] > 1_600_000_000
 

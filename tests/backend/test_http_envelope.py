@@ -52,7 +52,7 @@ def test_wrong_method_is_405_with_allow(limited: SandboxHandle) -> None:
     error = _envelope(r, 405, "method_not_allowed")
     assert error["message"] == "DELETE is not allowed here."
     assert sorted(m.strip() for m in r.headers["allow"].split(",")) == ["GET", "HEAD", "POST"]
-    one = api.request("PUT", "/v1/account")
+    one = api.request("PUT", "/v1/events")
     _envelope(one, 405, "method_not_allowed")
     assert sorted(m.strip() for m in one.headers["allow"].split(",")) == ["GET", "HEAD"]
 

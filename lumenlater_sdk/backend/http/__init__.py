@@ -1,12 +1,14 @@
 """The HTTP layer: route specs, the adapter that serves them on Starlette, middleware,
 the error envelope and the OpenAPI document."""
 
+from ._cors import CorsMiddleware
 from ._endpoint import SpecEndpoint, routes_for
 from ._errors import EXCEPTION_HANDLERS, ApiError
 from ._fields import (
     Amount,
     Body,
     Currency,
+    EmbedOrigins,
     EmptyBody,
     ListQuery,
     Metadata,
@@ -29,7 +31,9 @@ __all__ = [
     "ApiError",
     "Body",
     "Call",
+    "CorsMiddleware",
     "Currency",
+    "EmbedOrigins",
     "EmptyBody",
     "Gate",
     "ListQuery",

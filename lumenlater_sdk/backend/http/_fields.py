@@ -8,9 +8,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 from stellar_sdk import StrKey
 
 from ..services.validation import (
+    MAX_EMBED_ORIGINS,
     MAX_METADATA_VALUE_LENGTH,
     MAX_URL_LENGTH,
     check_metadata,
+    check_origin,
     check_url,
 )
 
@@ -18,6 +20,7 @@ __all__ = [
     "Amount",
     "Body",
     "Currency",
+    "EmbedOrigins",
     "EmptyBody",
     "ListQuery",
     "Metadata",
@@ -46,6 +49,13 @@ Metadata = Annotated[
 ]
 Url = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH), AfterValidator(check_url)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
+Origin = Annotated[
+    str,
+    StringConstraints(max_length=300),
+    AfterValidator(check_origin),
+    Field(description="scheme://host[:port], no path (https://shop.example)."),
+]
+EmbedOrigins = Annotated[list[Origin], Field(max_length=MAX_EMBED_ORIGINS)]
 Currency = Annotated[str, StringConstraints(pattern="^usdc$")]
 
 

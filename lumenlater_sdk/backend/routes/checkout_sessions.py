@@ -12,6 +12,7 @@ from ..http import (
     Body,
     Call,
     Currency,
+    EmbedOrigins,
     EmptyBody,
     ListQuery,
     Metadata,
@@ -49,6 +50,7 @@ class SessionCreate(Body):
     customer: StellarAddress | None = None
     expires_in: Annotated[StrictInt, Field(ge=1800, le=86400)] = 3600
     metadata: Metadata | None = None
+    embed_origins: EmbedOrigins | None = None
 
 
 class SessionListQuery(ListQuery):
@@ -77,6 +79,7 @@ def _create(call: Call) -> dict[str, Any]:
         customer=b.customer,
         expires_in=b.expires_in,
         metadata=b.metadata,
+        embed_origins=b.embed_origins,
     )
     return checkout.create_session(call.ctx, call.merchant_id, new, call.request)
 

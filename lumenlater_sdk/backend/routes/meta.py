@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints
 from starlette.responses import Response
 
-from ..http import Call, RouteSpec
+from ..._embed_script import SCRIPT_PATH, script_bytes, script_version
+from ..http import Call, Query, RouteSpec
 from ..observability import BackendMetrics
 from ..services import health
 
-__all__ = ["meta_routes"]
+__all__ = ["ScriptQuery", "meta_routes"]
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=300"
+
+
+class ScriptQuery(Query):
+    """``?v=``: the script's version (``lumenlater_sdk._embed_script.script_version``)."""
+
+    v: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 
 def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics) -> list[RouteSpec]:
@@ -32,14 +42,22 @@ def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics)
     def prometheus(call: Call) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
-    script = resources.files("lumenlater_sdk.backend").joinpath("static/lumenlater.js")
-    js = script.read_bytes()
+    js = script_bytes()
+    version = script_version()
 
     def embed(call: Call) -> Response:
+        # The versioned URL names exactly these bytes: cached for a year. Any other (no
+        # version, an older one) gets the current script, cached briefly.
+        q: ScriptQuery = call.query
         return Response(
             js,
             media_type="application/javascript",
-            headers={"cache-control": "public, max-age=300"},
+            headers={
+                "cache-control": IMMUTABLE if q.v == version else SHORT,
+                "x-content-type-options": "nosniff",
+                "cross-origin-resource-policy": "cross-origin",
+                "x-lumenlater-script-version": version,
+            },
         )
 
     return [
@@ -75,11 +93,12 @@ def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics)
         ),
         RouteSpec(
             "GET",
-            "/v1/js/lumenlater.js",
+            SCRIPT_PATH,
             embed,
             "embedScript",
             "The embedded checkout widget.",
             "meta",
+            query=ScriptQuery,
             auth="none",
             include_in_schema=False,
         ),

@@ -34,6 +34,7 @@ from .bills import NewBill, issue_bill
 from .context import RequestInfo, ServiceContext
 from .errors import ChainRefused, Conflict, InvalidRequest, NotFound, PermissionDenied
 from .objects import bill_object, session_object
+from .validation import check_origins, invalid_field
 from .wallets import pay_with_wallet, resolve_wallet
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Row",  # the row type session_for_page returns, for the hosted page
     "connect_wallet",
     "create_session",
+    "embed_origins",
     "expire_session",
     "form_token",
     "list_sessions",
@@ -72,6 +74,8 @@ class NewSession:
     customer: str | None = None
     expires_in: int = 3600
     metadata: dict[str, str] | None = None
+    embed_origins: list[str] | None = None
+    """The origins that may embed this session's page; ``None``: the account's."""
 
 
 def create_session(
@@ -95,6 +99,12 @@ def create_session(
         amount = new.amount
     if amount <= 0:
         raise InvalidRequest("amount must be positive.", code="parameter_invalid", param="amount")
+    origins: list[str] | None = None
+    if new.embed_origins is not None:
+        try:
+            origins = check_origins(new.embed_origins)
+        except ValueError as exc:
+            raise invalid_field("embed_origins", exc) from None
     with ctx.db.transaction() as tx:
         now = ctx.chain.now(tx)
         row: Row = {
@@ -117,6 +127,7 @@ def create_session(
             "metadata": json.dumps(new.metadata or {}),
             "created": now,
             "livemode": int(ctx.config.livemode),
+            "embed_origins": None if origins is None else json.dumps(origins),
         }
         session_store.insert_session(tx, row)
         if new.customer is not None and _self_custody(tx, merchant_id):
@@ -284,6 +295,24 @@ class PageView:
     customer_wallet: Row | None
     """The sandbox wallet that is the session bill's customer (self custody), if any."""
     business_name: str
+    embed_origins: list[str]
+    """The origins that may frame this page (the session's, else its account's)."""
+
+
+def _allowed_origins(row: Row, merchant: Row | None) -> list[str]:
+    if row["embed_origins"] is not None:
+        return list(json.loads(row["embed_origins"]))
+    return list(json.loads(merchant["embed_origins"])) if merchant is not None else []
+
+
+def embed_origins(ctx: ServiceContext, session_id: str) -> list[str]:
+    """The origins that may embed session *session_id* (its own list, else its account's),
+    for the CORS answers of the widget's session read; ``[]`` for an unknown session."""
+    with ctx.db.reads() as tx:
+        row = session_store.get_session_any(tx, session_id)
+        if row is None:
+            return []
+        return _allowed_origins(row, merchant_store.get_merchant(tx, row["merchant_id"]))
 
 
 def _step(tx: Tx, row: Row, now: int, self_custody: bool) -> str:
@@ -320,6 +349,7 @@ def page_view(ctx: ServiceContext, session_id: str) -> PageView:
             if self_custody and customer
             else None,
             business_name=str(merchant["business_name"]) if merchant is not None else "",
+            embed_origins=_allowed_origins(row, merchant),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..store import merchants as merchant_store
 from .context import Principal, ServiceContext
 from .errors import InvalidRequest, NotFound
 from .objects import MERCHANT_STATUS, account_object
+from .validation import check_origins, invalid_field
 
 __all__ = [
     "MerchantCredentials",
@@ -22,6 +24,7 @@ __all__ = [
     "authenticate",
     "create_merchant",
     "create_test_merchant",
+    "update_account",
 ]
 
 
@@ -205,3 +208,20 @@ def account(ctx: ServiceContext, merchant_id: str) -> dict[str, Any]:
         if row["custody"] == "self":
             pending = merchant_store.get_authorization(tx, merchant_id)
     return account_object(row, status, ctx.constants.fee_rate_bps, pending)
+
+
+def update_account(
+    ctx: ServiceContext, merchant_id: str, *, embed_origins: list[str] | None = None
+) -> dict[str, Any]:
+    """``POST /v1/account``: change what a merchant may set on its account (today the
+    ``embed_origins`` that may frame its hosted checkout; ``[]`` allows none)."""
+    if embed_origins is not None:
+        try:
+            origins = check_origins(embed_origins)
+        except ValueError as exc:
+            raise invalid_field("embed_origins", exc) from None
+        with ctx.db.transaction() as tx:
+            if merchant_store.get_merchant(tx, merchant_id, lock=True) is None:
+                raise NotFound("No such account")
+            merchant_store.set_embed_origins(tx, merchant_id, json.dumps(origins))
+    return account(ctx, merchant_id)

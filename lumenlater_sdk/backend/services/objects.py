@@ -167,6 +167,7 @@ def account_object(
         "livemode": bool(row["livemode"]),
         "created": int(row["created"]),
         "authorization": None if authorization is None else authorization_object(authorization),
+        "embed_origins": json.loads(row["embed_origins"] or "[]"),
     }
 
 
@@ -195,6 +196,7 @@ def session_object(row: Row, base_url: str, authorization: Row | None = None) ->
         "cancel_url": row["cancel_url"],
         "expires_at": int(row["expires_at"]),
         "completed_at": row["completed_at"],
+        "embed_origins": None if row["embed_origins"] is None else json.loads(row["embed_origins"]),
         "authorization": authorization_object(authorization)
         if authorization is not None and row["status"] == "open"
         else None,

@@ -8,6 +8,7 @@ turn it into :class:`~.errors.InvalidRequest` with :func:`invalid_field`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,11 +16,14 @@ from urllib.parse import urlsplit
 from .errors import InvalidRequest
 
 __all__ = [
+    "MAX_EMBED_ORIGINS",
     "MAX_METADATA_KEYS",
     "MAX_METADATA_KEY_LENGTH",
     "MAX_METADATA_VALUE_LENGTH",
     "MAX_URL_LENGTH",
     "check_metadata",
+    "check_origin",
+    "check_origins",
     "check_url",
     "invalid_field",
     "merge_metadata",
@@ -29,6 +33,14 @@ MAX_URL_LENGTH = 2048
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
+MAX_EMBED_ORIGINS = 20
+
+# scheme://host[:port], nothing else: a DNS name (letters, digits, '-', '.'), an IPv4
+# address or a bracketed IPv6 address. No user info, path, query, fragment or wildcard.
+_ORIGIN = re.compile(
+    r"^(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?\Z"
+)
 
 
 def check_url(value: Any) -> str:
@@ -44,6 +56,43 @@ def check_url(value: Any) -> str:
     if not host:
         raise ValueError("must be an http(s) URL")
     return value
+
+
+def check_origin(value: Any) -> str:
+    """A web origin as browsers send it (``https://shop.example``, ``http://127.0.0.1:8000``):
+    ``http`` or ``https``, a host, an optional port, no path (not even ``/``), no wildcard.
+    Returned in the form a browser's ``Origin`` header has it: lower case, without the
+    scheme's default port."""
+    if not isinstance(value, str) or len(value) > 300:
+        raise ValueError("must be an origin such as https://shop.example")
+    m = _ORIGIN.match(value.lower())
+    if m is None:
+        raise ValueError(
+            f"{value!r} is not an origin: scheme://host[:port] with no path, query or"
+            " wildcard (e.g. https://shop.example)"
+        )
+    scheme, host, port = m["scheme"], m["host"], m["port"]
+    if port is not None:
+        number = int(port)
+        if not 1 <= number <= 65535:
+            raise ValueError(f"{value!r} has an invalid port")
+        default = (scheme, number) in (("http", 80), ("https", 443))
+        port = None if default else str(number)
+    return f"{scheme}://{host}" + (f":{port}" if port else "")
+
+
+def check_origins(value: Any) -> list[str]:
+    """A list of at most 20 origins (:func:`check_origin`), normalized, duplicates dropped."""
+    if not isinstance(value, list | tuple):
+        raise ValueError("must be a list of origins")
+    if len(value) > MAX_EMBED_ORIGINS:
+        raise ValueError(f"can hold at most {MAX_EMBED_ORIGINS} origins")
+    out: list[str] = []
+    for item in value:
+        origin = check_origin(item)
+        if origin not in out:
+            out.append(origin)
+    return out
 
 
 def _check_entry(key: Any, value: Any) -> None:

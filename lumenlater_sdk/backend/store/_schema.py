@@ -111,6 +111,13 @@ CREATE TABLE merchant_authorizations (
   merchant_info_id TEXT NOT NULL)
 """
 
+# Embedded checkout: the origins that may frame a merchant's hosted page (JSON lists;
+# a session's NULL means "the account's").
+_V6 = """
+ALTER TABLE merchants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE checkout_sessions ADD COLUMN embed_origins TEXT
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -122,4 +129,5 @@ MIGRATIONS = [
         _V4_POSTGRESQL,
     ),
     Migration(5, "self custody: a merchant's pending enrollment", _V5),
+    Migration(6, "embedded checkout: embed_origins of accounts and sessions", _V6),
 ]

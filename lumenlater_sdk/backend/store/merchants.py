@@ -13,6 +13,7 @@ __all__ = [
     "insert_key",
     "insert_merchant",
     "put_authorization",
+    "set_embed_origins",
     "set_status",
 ]
 
@@ -94,3 +95,8 @@ def find_key(tx: Tx, key_hash: str) -> Row | None:
         " WHERE k.key_hash = ?",
         (key_hash,),
     )
+
+
+def set_embed_origins(tx: Tx, merchant_id: str, origins_json: str) -> None:
+    """Record the origins that may embed the merchant's checkout (a JSON list)."""
+    update_row(tx, "merchants", merchant_id, {"embed_origins": origins_json})
