@@ -365,3 +365,87 @@ def test_redirect_to_checkout_opens_the_hosted_page(
     page.evaluate(f"ll.checkout.redirectToCheckout({{sessionId: {json.dumps(session.id)}}})")
     expect(page).to_have_url(session.url)
     expect(page.get_by_role("button", name="Confirm and pay 40.25 USDC")).to_be_visible()
+
+
+def test_keyboard_only_at_360_px(
+    browser: Browser,
+    session: CheckoutSession,
+    client: LumenLater,
+    sandbox: SandboxHandle,
+    shop: tuple[str, Path],
+    screenshot: Shot,
+) -> None:
+    """A phone-sized page, no mouse: Tab reaches the wallets and the pay button inside
+    the frame, Space picks a wallet, Enter pays."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        frame = open_embedded(page, sandbox, session, shop)
+        box = page.locator(FRAME).bounding_box()
+        assert box is not None and box["width"] <= 360
+        # Nothing overflows the frame sideways.
+        assert frame.locator("body").evaluate("b => b.scrollWidth <= b.clientWidth + 1")
+        screenshot(page, "widget-360px")
+        pay = frame.get_by_role("button", name="Confirm and pay 40.25 USDC")
+        approve = frame.get_by_role("radio", name=re.compile(r"^approve\b"))
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if approve.evaluate("e => e === document.activeElement"):
+                break
+        expect(approve).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(pay).to_be_focused()
+        screenshot(page, "widget-360px-focus-on-pay")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status").first).to_have_text("Paid: order ord-1")
+        assert client.checkout.sessions.retrieve(session.id).payment_status == "paid"
+        screenshot(page, "widget-360px-paid")
+    finally:
+        context.close()
+
+
+def test_self_custody_merchant_embedded_connects_waits_and_pays(
+    page: Page, sandbox: SandboxHandle, shop: tuple[str, Path], screenshot: Shot
+) -> None:
+    """A self-custody merchant's session inside the widget: connect a wallet, wait for the
+    merchant's signature, then pay; the embedded mode survives every step (forms, the
+    redirect after connecting, the waiting page's reload) and onSuccess fires."""
+    from stellar_sdk import Keypair
+
+    from lumenlater_sdk.checkout import authorize_pending
+
+    key = Keypair.random()
+    creds = sandbox.create_self_custody_merchant(key, "Own Keys Shop")
+    with LumenLater(
+        api_key=creds.secret_key, base_url=sandbox.base_url, stellar_signer=key
+    ) as merchant:
+        s = merchant.checkout.sessions.create(
+            line_items=LINE_ITEMS,
+            success_url="https://shop.test/thanks",
+            cancel_url="https://shop.test/cart",
+            order_id="ord-self-1",
+            embed_origins=[shop[0]],
+        )
+        name = shop_page(
+            shop[1],
+            sandbox.base_url,
+            publishable_key=creds.publishable_key,
+            session_id=s.id,
+            client_secret=s.client_secret or "",
+        )
+        page.goto(f"{shop[0]}/{name}")
+        frame = page.frame_locator(FRAME)
+        frame.get_by_role("button", name="Connect wallet").click()
+        expect(frame.get_by_role("status")).to_contain_text("Waiting for Own Keys Shop")
+        screenshot(page, "widget-self-custody-waiting")
+        authorize_pending(merchant, s.id)
+        pay = frame.get_by_role("button", name="Confirm and pay 40.25 USDC")
+        expect(pay).to_be_visible(timeout=15_000)
+        pay.click()
+        expect(page.get_by_role("status").first).to_have_text("Paid: order ord-self-1")
+        done = merchant.checkout.sessions.retrieve(s.id)
+        assert events(page) == [
+            ["success", {"sessionId": s.id, "billId": done.bill, "orderId": "ord-self-1"}]
+        ]
+        screenshot(page, "widget-self-custody-paid")
+    assert _errors(page) == []
