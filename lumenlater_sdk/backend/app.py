@@ -257,6 +257,7 @@ class BackendApp(Starlette):
                 Middleware(
                     CorsMiddleware,
                     allowed=functools.partial(checkout_service.embed_origins, backend.ctx),
+                    limiter=limiter,
                 ),
             ],
             exception_handlers=EXCEPTION_HANDLERS,

@@ -449,3 +449,46 @@ def test_self_custody_merchant_embedded_connects_waits_and_pays(
         ]
         screenshot(page, "widget-self-custody-paid")
     assert _errors(page) == []
+
+
+def test_one_line_embed_html_pays_and_goes_to_the_success_url(
+    page: Page,
+    client: LumenLater,
+    sandbox: SandboxHandle,
+    shop: tuple[str, Path],
+    screenshot: Shot,
+) -> None:
+    """``embed_html`` in a template, no code of the merchant's own: the container mounts
+    itself with the given appearance and, once paid, the shop's ``success_url`` opens
+    (the ``lumenlater:success`` DOM event was not cancelled)."""
+    from lumenlater_sdk.checkout import embed_html
+
+    origin, folder = shop
+    (folder / "thanks.html").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Thanks</title>'
+        "</head><body><h1>Thank you</h1></body></html>",
+        encoding="utf-8",
+    )
+    s = client.checkout.sessions.create(
+        line_items=LINE_ITEMS,
+        success_url=f"{origin}/thanks.html?session={{SESSION_ID}}",
+        cancel_url=f"{origin}/cart.html",
+        order_id="ord-2",
+        embed_origins=[origin],
+    )
+    snippet = embed_html(s, sandbox.publishable_key, appearance={"accentColor": "#7a1f5c"})
+    (folder / "one-line.html").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cart</title>'
+        f"</head><body><h1>Your cart</h1>{snippet}</body></html>",
+        encoding="utf-8",
+    )
+    page.goto(f"{origin}/one-line.html")
+    frame = page.frame_locator("#lumenlater-checkout iframe")
+    pay = frame.get_by_role("button", name="Confirm and pay 40.25 USDC")
+    expect(pay).to_have_css("background-color", "rgb(122, 31, 92)")
+    screenshot(page, "one-line-embed")
+    pay.click()
+    expect(page).to_have_url(f"{origin}/thanks.html?session={s.id}")
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert client.checkout.sessions.retrieve(s.id).payment_status == "paid"
+    assert _errors(page) == []

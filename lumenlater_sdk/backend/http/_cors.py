@@ -19,6 +19,8 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import Message, Receive, Scope, Send
 
+from ._ratelimit import RateLimiter
+
 __all__ = ["CORS_ALLOWED_HEADERS", "CorsMiddleware"]
 
 _SESSION_READ = re.compile(r"^/v1/checkout/sessions/(cs_[A-Za-z0-9_]{1,100})$")
@@ -30,11 +32,20 @@ _MAX_AGE = b"600"
 
 class CorsMiddleware:
     """Answers the session read's preflights and marks its responses, for the origins
-    ``allowed(session_id)`` returns (a blocking call, run on a worker thread)."""
+    ``allowed(session_id)`` returns (a blocking call, run on a worker thread).
 
-    def __init__(self, app: Any, allowed: Callable[[str], list[str]]) -> None:
+    A preflight carries no key, so it takes from the client address's bucket of
+    *limiter* (as a keyless request does), and a refused one gets 429 and no CORS."""
+
+    def __init__(
+        self,
+        app: Any,
+        allowed: Callable[[str], list[str]],
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.app = app
         self.allowed = allowed
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,6 +60,20 @@ class CorsMiddleware:
         method = scope["method"]
         if method == "OPTIONS" and origin and "access-control-request-method" in headers:
             request_id = scope.get("lumenlater.request_id")
+            if self.limiter is not None:
+                client = "ip:" + str((scope.get("client") or ("?",))[0])
+                decision = self.limiter.take(client)
+                if not decision.allowed:
+                    await _refuse(
+                        send,
+                        429,
+                        decision.headers(),
+                        "rate_limit_error",
+                        "rate_limited",
+                        "Too many requests; slow down.",
+                        request_id,
+                    )
+                    return
             await self._preflight(match[1], origin, headers, send, request_id)
             return
         ok = False
@@ -87,30 +112,46 @@ class CorsMiddleware:
             and asked <= set(CORS_ALLOWED_HEADERS)
             and origin in await anyio.to_thread.run_sync(self.allowed, session_id)
         )
-        out: list[tuple[bytes, bytes]] = [(b"vary", b"Origin")]
-        if ok:
-            status, body = 204, b""
-            out += [
-                (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"access-control-allow-methods", b"GET"),
-                (b"access-control-allow-headers", ", ".join(CORS_ALLOWED_HEADERS).encode()),
-                (b"access-control-max-age", _MAX_AGE),
-            ]
-        else:
-            status = 403
-            body = json.dumps(
-                {
-                    "error": {
-                        "type": "permission_error",
-                        "code": "origin_not_allowed",
-                        "message": "This origin may not read this checkout session: add it"
-                        " to the account's or the session's embed_origins.",
-                        "param": None,
-                        "request_id": request_id,
-                    }
-                }
-            ).encode()
-            out.append((b"content-type", b"application/json"))
-        out.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": out})
-        await send({"type": "http.response.body", "body": body})
+        if not ok:
+            await _refuse(
+                send,
+                403,
+                [(b"vary", b"Origin")],
+                "permission_error",
+                "origin_not_allowed",
+                "This origin may not read this checkout session: add it to the account's"
+                " or the session's embed_origins.",
+                request_id,
+            )
+            return
+        out = [
+            (b"vary", b"Origin"),
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-methods", b"GET"),
+            (b"access-control-allow-headers", ", ".join(CORS_ALLOWED_HEADERS).encode()),
+            (b"access-control-max-age", _MAX_AGE),
+            (b"content-length", b"0"),
+        ]
+        await send({"type": "http.response.start", "status": 204, "headers": out})
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def _refuse(
+    send: Send,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    err_type: str,
+    code: str,
+    message: str,
+    request_id: str | None,
+) -> None:
+    """A refusal in the API's error envelope, with no CORS headers."""
+    error = {"type": err_type, "code": code, "message": message, "param": None}
+    body = json.dumps({"error": {**error, "request_id": request_id}}).encode()
+    out = [
+        *headers,
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": body})
