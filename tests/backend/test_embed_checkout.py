@@ -324,3 +324,12 @@ def test_embed_html_writes_the_versioned_script_and_the_container(
     assert widget_html(s, sb.publishable_key).startswith('<div id="lumenlater-checkout"')
     with pytest.raises(ValueError):
         embed_html(s, sb.secret_key)
+
+
+def test_live_mode_takes_https_origins_and_loopback_only() -> None:
+    live = ["https://shop.example", "http://localhost:3000", "http://127.0.0.1", "http://[::1]:8"]
+    assert check_origins(live, livemode=True) == live
+    for bad in ("http://shop.example", "http://[2001:db8::1]", "http://10.0.0.1"):
+        with pytest.raises(ValueError, match="not https"):
+            check_origins([bad], livemode=True)
+        assert check_origins([bad]) == [bad]  # test mode: any scheme of the two

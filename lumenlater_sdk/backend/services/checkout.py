@@ -102,7 +102,7 @@ def create_session(
     origins: list[str] | None = None
     if new.embed_origins is not None:
         try:
-            origins = check_origins(new.embed_origins)
+            origins = check_origins(new.embed_origins, livemode=ctx.config.livemode)
         except ValueError as exc:
             raise invalid_field("embed_origins", exc) from None
     with ctx.db.transaction() as tx:

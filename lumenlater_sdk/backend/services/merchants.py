@@ -217,7 +217,7 @@ def update_account(
     ``embed_origins`` that may frame its hosted checkout; ``[]`` allows none)."""
     if embed_origins is not None:
         try:
-            origins = check_origins(embed_origins)
+            origins = check_origins(embed_origins, livemode=ctx.config.livemode)
         except ValueError as exc:
             raise invalid_field("embed_origins", exc) from None
         with ctx.db.transaction() as tx:

@@ -81,8 +81,13 @@ def check_origin(value: Any) -> str:
     return f"{scheme}://{host}" + (f":{port}" if port else "")
 
 
-def check_origins(value: Any) -> list[str]:
-    """A list of at most 20 origins (:func:`check_origin`), normalized, duplicates dropped."""
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+
+
+def check_origins(value: Any, *, livemode: bool = False) -> list[str]:
+    """A list of at most 20 origins (:func:`check_origin`), normalized, duplicates dropped.
+    In live mode only ``https`` origins (and loopback ones, for development) are taken: a
+    page served over plain HTTP could be changed on its way to the shopper."""
     if not isinstance(value, list | tuple):
         raise ValueError("must be a list of origins")
     if len(value) > MAX_EMBED_ORIGINS:
@@ -90,6 +95,10 @@ def check_origins(value: Any) -> list[str]:
     out: list[str] = []
     for item in value:
         origin = check_origin(item)
+        parts = _ORIGIN.match(origin)
+        assert parts is not None  # check_origin returned it
+        if livemode and parts["scheme"] == "http" and parts["host"] not in _LOOPBACK:
+            raise ValueError(f"{origin!r} is not https: live mode embeds in https pages only")
         if origin not in out:
             out.append(origin)
     return out
