@@ -38,9 +38,11 @@ def _seconds(seconds: int) -> dict[str, int]:
     return {"seconds": seconds}
 
 
-def _wallet_body(name: str | None, collateral: int | None) -> dict[str, object]:
+def _wallet_body(name: str | None, collateral: int | None, external: bool) -> dict[str, object]:
     check_amount("collateral", collateral, optional=True)
-    return compact(name=name, collateral=collateral)
+    if not isinstance(external, bool):
+        raise TypeError(f"external must be a bool, not {type(external).__name__}")
+    return compact(name=name, collateral=collateral, external=external or None)
 
 
 def _merchant_body(
@@ -89,14 +91,19 @@ class TestWallets(SyncAPIResource):
         *,
         name: str | None = None,
         collateral: int | None = None,
+        external: bool = False,
         idempotency_key: str | None = None,
     ) -> Wallet:
-        """A new funded customer wallet holding *collateral* LP tokens."""
+        """A new funded customer wallet holding *collateral* LP tokens.
+
+        *external*: the wallet signs for itself (in a browser wallet, on the hosted page's
+        "Pay with your Stellar wallet"); its ``secret_seed`` is in this answer only, and the
+        sandbox never signs as it."""
         return self._core.request(
             "POST",
             f"{_P}/wallets",
             Wallet.model_validate_json,
-            body=_wallet_body(name, collateral),
+            body=_wallet_body(name, collateral, external),
             idempotency_key=idempotency_key,
         )
 
@@ -254,14 +261,19 @@ class AsyncTestWallets(AsyncAPIResource):
         *,
         name: str | None = None,
         collateral: int | None = None,
+        external: bool = False,
         idempotency_key: str | None = None,
     ) -> Wallet:
-        """A new funded customer wallet holding *collateral* LP tokens."""
+        """A new funded customer wallet holding *collateral* LP tokens.
+
+        *external*: the wallet signs for itself (in a browser wallet, on the hosted page's
+        "Pay with your Stellar wallet"); its ``secret_seed`` is in this answer only, and the
+        sandbox never signs as it."""
         return await self._core.request(
             "POST",
             f"{_P}/wallets",
             Wallet.model_validate_json,
-            body=_wallet_body(name, collateral),
+            body=_wallet_body(name, collateral, external),
             idempotency_key=idempotency_key,
         )
 

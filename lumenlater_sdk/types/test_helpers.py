@@ -17,7 +17,11 @@ class TestClock(LumenLaterObject):
 
 
 class Wallet(LumenLaterObject):
-    """A funded sandbox customer (``wal_…``) with LP collateral."""
+    """A funded sandbox customer (``wal_…``) with LP collateral.
+
+    An ``external`` wallet signs for itself (the shopper's browser wallet): the sandbox
+    keeps no key for it, and ``secret_seed`` (a sandbox test key) is in the answer that
+    created it only."""
 
     id: str
     object: Literal["test_helpers.wallet"] | str = "test_helpers.wallet"
@@ -25,6 +29,8 @@ class Wallet(LumenLaterObject):
     address: str
     lp_balance: int
     available_borrowing: int
+    external: bool = False
+    secret_seed: str | None = None
     created: int | None = None
     livemode: bool = False
 

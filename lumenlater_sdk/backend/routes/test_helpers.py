@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictInt, StringConstraints
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from ...types import Account, Bill, Event, TestClock, TestMerchant, Wallet
 from ..http import (
@@ -40,6 +40,9 @@ class WalletCreate(Body):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     collateral: Annotated[StrictInt, Field(ge=0, le=10**15)] | None = None
+    external: StrictBool = False
+    """Signs for itself in the shopper's browser wallet: its ``secret_seed`` is in the
+    create answer only, and the sandbox never signs as it."""
 
 
 class WalletAction(Body):
@@ -78,7 +81,10 @@ def _advance(call: Call) -> dict[str, Any]:
 
 
 def _create_wallet(call: Call) -> dict[str, Any]:
-    return wallets.create_wallet(call.ctx, call.merchant_id, call.body.name, call.body.collateral)
+    body: WalletCreate = call.body
+    return wallets.create_wallet(
+        call.ctx, call.merchant_id, body.name, body.collateral, external=body.external
+    )
 
 
 def _list_wallets(call: Call) -> dict[str, Any]:

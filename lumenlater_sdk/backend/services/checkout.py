@@ -19,10 +19,13 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+from stellar_sdk import StrKey
+
 from .._ids import new_id
+from ..chain import PreparedTransaction
 from ..db import Row, Tx
 from ..paging import PageRequest
 from ..store import bills as bill_store
@@ -30,12 +33,13 @@ from ..store import merchants as merchant_store
 from ..store import sessions as session_store
 from ..store import wallets as wallet_store
 from . import events
-from .bills import NewBill, issue_bill
+from .bills import NewBill, issue_bill, require_on_chain, require_payable
 from .context import RequestInfo, ServiceContext
 from .errors import ChainRefused, Conflict, InvalidRequest, NotFound, PermissionDenied
 from .objects import bill_object, session_object
+from .preconditions import check_pay
 from .validation import check_origins, invalid_field
-from .wallets import pay_with_wallet, resolve_wallet
+from .wallets import holds_key, pay_with_wallet, resolve_wallet
 
 __all__ = [
     "AUTHORIZATION_REQUIRED",
@@ -51,8 +55,10 @@ __all__ = [
     "page_state",
     "page_view",
     "pay_session",
+    "prepare_payment",
     "retrieve_session",
     "session_for_page",
+    "submit_payment",
 ]
 
 AUTHORIZATION_REQUIRED = "checkout.session.authorization_required"
@@ -193,6 +199,7 @@ def _expire(
     ctx: ServiceContext, tx: Any, row: Row, now: int, request: RequestInfo | None
 ) -> dict[str, Any]:
     _drop_pending_bill(ctx, tx, row, now, request)
+    wallet_store.delete_prepared(tx, row["id"])
     session_store.update_session(tx, row["id"], status="expired")
     obj = session_object({**row, "status": "expired"}, ctx.config.base_url)
     events.emit(
@@ -294,6 +301,10 @@ class PageView:
     its customer), ``complete`` or ``expired``."""
     customer_wallet: Row | None
     """The sandbox wallet that is the session bill's customer (self custody), if any."""
+    own_wallet: bool
+    """The shopper signs in their own wallet (the page's "Pay with your Stellar wallet"):
+    the session's customer is known and the sandbox holds no key for it (not a sandbox
+    wallet, or an external one)."""
     business_name: str
     embed_origins: list[str]
     """The origins that may frame this page (the session's, else its account's)."""
@@ -339,15 +350,15 @@ def page_view(ctx: ServiceContext, session_id: str) -> PageView:
         self_custody = merchant is not None and merchant["custody"] == "self"
         now = ctx.chain.now(tx)
         customer = row["customer"]
+        held = wallet_store.customer_wallet(tx, row["merchant_id"], customer) if customer else None
         return PageView(
             row=row,
             wallets=wallet_store.list_wallets(tx, row["merchant_id"]),
             now=now,
             self_custody=self_custody,
             step=_step(tx, row, now, self_custody),
-            customer_wallet=wallet_store.customer_wallet(tx, row["merchant_id"], customer)
-            if self_custody and customer
-            else None,
+            customer_wallet=held if self_custody else None,
+            own_wallet=bool(customer) and (held is None or not holds_key(held)),
             business_name=str(merchant["business_name"]) if merchant is not None else "",
             embed_origins=_allowed_origins(row, merchant),
         )
@@ -446,6 +457,13 @@ def pay_session(ctx: ServiceContext, session_id: str, wallet_ref: str, token: st
         row, _now = _open_session(ctx, tx, session_id)
         if _self_custody(tx, row["merchant_id"]):
             _pay_own_bill(ctx, tx, row)
+        elif row["bill_id"]:
+            # The page prepared a payment for the shopper's own wallet first: that bill
+            # is the session's, paid by its customer only.
+            wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
+            bill = bill_store.get_bill(tx, row["merchant_id"], row["bill_id"], lock=True)
+            assert bill is not None
+            pay_with_wallet(ctx, tx, bill, wallet, None)
         else:
             wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
             bill = issue_bill(
@@ -481,3 +499,118 @@ def _pay_own_bill(ctx: ServiceContext, tx: Tx, row: Row) -> None:
             param="wallet",
         )
     pay_with_wallet(ctx, tx, bill, wallet, None)
+
+
+def _shopper_address(address: str) -> str:
+    if not isinstance(address, str) or not StrKey.is_valid_ed25519_public_key(address):
+        raise InvalidRequest(
+            "The wallet's address is not a Stellar account address (G…).",
+            code="parameter_invalid",
+            param="address",
+        )
+    return address
+
+
+def _bill_for_shopper(ctx: ServiceContext, tx: Tx, row: Row, address: str) -> Row:
+    """The session's bill that *address* is to pay: a self-custody merchant's authorized
+    bill, or (a managed merchant) the bill made now for *address*, as :func:`pay_session`
+    makes it, if the session has none yet."""
+    merchant_id = row["merchant_id"]
+    if row["bill_id"]:
+        bill = bill_store.get_bill(tx, merchant_id, row["bill_id"], lock=True)
+        assert bill is not None
+        if bill["customer"] != address:
+            raise InvalidRequest(
+                "This order is for another wallet"
+                f" ({bill['customer'][:6]}…{bill['customer'][-4:]}): switch to it in your"
+                " wallet and try again.",
+                code="wallet_not_customer",
+                param="address",
+            )
+        if bill["status"] == "requires_authorization":
+            raise Conflict(
+                "The merchant has not confirmed this order yet; wait a moment and try again.",
+                code="bill_requires_authorization",
+            )
+        return bill
+    if _self_custody(tx, merchant_id):
+        raise Conflict("Connect a wallet first.", code="wallet_not_connected")
+    power = ctx.chain.read("bnpl_core", "get_user_borrowing_power", [address], tx=tx)
+    if int(dict(power).get("available_borrowing", 0)) < int(row["amount"]):
+        raise ChainRefused("Insufficient collateral", code="insufficient_collateral")
+    bill = issue_bill(ctx, tx, merchant_id, _new_bill(row, address), None, session_id=row["id"])
+    session_store.update_session(tx, row["id"], customer=address, bill_id=bill["id"])
+    return bill
+
+
+def prepare_payment(
+    ctx: ServiceContext, session_id: str, token: str, address: str
+) -> PreparedTransaction:
+    """``POST /pay/{id}/prepare``: the unsigned ``pay_bill_bnpl`` transaction for the
+    shopper *address* to sign in their own wallet (the backend holds no key for it).
+
+    A managed merchant's session gets its bill for *address* first (kept, so the signed
+    envelope has a bill to pay; preparing again for the same address reuses it, another
+    address is ``wallet_not_customer``); a self-custody merchant's session pays the bill
+    its merchant authorized. The prepared transaction is kept: :func:`submit_payment`
+    submits only that one.
+    """
+    _check_token(ctx, session_id, token)
+    address = _shopper_address(address)
+    with ctx.db.transaction() as tx:
+        row, now = _open_session(ctx, tx, session_id)
+        bill = _bill_for_shopper(ctx, tx, row, address)
+        require_payable(bill)
+        number = require_on_chain(bill)
+        check_pay(ctx, tx, number)
+        prepared = ctx.chain.prepare_transaction(
+            "bnpl_core", "pay_bill_bnpl", [number], source=address, tx=tx
+        )
+        wallet_store.put_prepared(
+            tx,
+            {
+                "session_id": session_id,
+                "bill_id": bill["id"],
+                **{f.name: getattr(prepared, f.name) for f in fields(PreparedTransaction)},
+                "created": now,
+            },
+        )
+        return prepared
+
+
+def submit_payment(ctx: ServiceContext, session_id: str, token: str, signed_xdr: str) -> Row:
+    """``POST /pay/{id}/submit``: submit the envelope the shopper's wallet signed.
+
+    It must be the transaction :func:`prepare_payment` prepared for this session (same
+    hash), signed by its source; the chain's refusals are service errors with the codes
+    of :data:`~.relay.ENVELOPE_REFUSALS`. The session completes only from the contract's
+    ``payment`` event in the transaction's record (events ingestion), never from what
+    the page says; the session row is returned as it then stands.
+    """
+    _check_token(ctx, session_id, token)
+    if not isinstance(signed_xdr, str) or not signed_xdr:
+        raise InvalidRequest(
+            "Missing required param: signed_xdr.", code="parameter_missing", param="signed_xdr"
+        )
+    with ctx.db.transaction() as tx:
+        _open_session(ctx, tx, session_id)
+        stored = wallet_store.get_prepared(tx, session_id)
+        if stored is None:
+            raise Conflict(
+                "Nothing was prepared for this checkout; start the payment again.",
+                code="transaction_not_prepared",
+            )
+        expected = PreparedTransaction(
+            **{f.name: stored[f.name] for f in fields(PreparedTransaction)}
+        )
+        record = ctx.chain.submit_transaction(
+            signed_xdr,
+            expected=expected,
+            tx=tx,
+            operation=f"checkout:{session_id}:{expected.hash}",
+        )
+        events.ingest(ctx, tx, record.events, None)
+        wallet_store.delete_prepared(tx, session_id)
+        done = session_store.get_session_any(tx, session_id)
+        assert done is not None
+        return done

@@ -227,6 +227,7 @@ def wallet_object(row: Row, power: dict[str, Any]) -> dict[str, Any]:
         "address": row["address"],
         "lp_balance": int(power.get("lp_balance", 0)),
         "available_borrowing": int(power.get("available_borrowing", 0)),
+        "external": bool(row["external"]),
         "created": int(row["created"]),
         "livemode": False,
     }

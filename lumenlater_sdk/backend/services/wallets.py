@@ -25,6 +25,7 @@ from .preconditions import check_liquidate, check_pay, check_repay
 __all__ = [
     "act_on_bill",
     "create_wallet",
+    "holds_key",
     "install_builtin_wallets",
     "list_wallets",
     "pay_with_wallet",
@@ -73,9 +74,18 @@ def resolve_wallet(tx: Tx, merchant_id: str, ref: str, *, param: str = "wallet")
 
 
 def create_wallet(
-    ctx: ServiceContext, merchant_id: str, name: str | None, collateral: int | None
+    ctx: ServiceContext,
+    merchant_id: str,
+    name: str | None,
+    collateral: int | None,
+    *,
+    external: bool = False,
 ) -> dict[str, Any]:
-    """A fresh funded customer with *collateral* stroops of LP tokens (default 10,000 USDC)."""
+    """A fresh funded customer with *collateral* stroops of LP tokens (default 10,000 USDC).
+
+    An *external* wallet signs for itself, in the shopper's browser wallet: the sandbox
+    uses its key to fund it and nothing else, keeps no seed for it, and hands the seed out
+    in this answer only (``secret_seed``; a sandbox test key)."""
     sandbox = ctx.require_sandbox("Funding a test wallet")
     kp = Keypair.random()
     wallet_id = new_id("wal")
@@ -88,11 +98,32 @@ def create_wallet(
             merchant_id=merchant_id,
             name=name or wallet_id,
             address=kp.public_key,
-            seed_encrypted=ctx.box.seal(kp.secret),
+            seed_encrypted="" if external else ctx.box.seal(kp.secret),
             created=ctx.chain.now(tx),
+            external=external,
         )
         row = resolve_wallet(tx, merchant_id, wallet_id)
-        return _object(ctx, tx, row)
+        obj = _object(ctx, tx, row)
+    if external:
+        obj["secret_seed"] = kp.secret
+    return obj
+
+
+def holds_key(wallet: Row) -> bool:
+    """Whether the sandbox signs for *wallet* (an external wallet signs for itself)."""
+    return not wallet["external"] and bool(wallet["seed_encrypted"])
+
+
+def _signer(ctx: ServiceContext, wallet: Row) -> Keypair:
+    """The key the sandbox signs with as *wallet*; an external wallet has none here."""
+    if not holds_key(wallet):
+        raise InvalidRequest(
+            "This wallet signs for itself: pay or repay from that wallet (the hosted page's"
+            " 'Pay with your Stellar wallet').",
+            code="wallet_external",
+            param="wallet",
+        )
+    return ctx.keypair(wallet["address"], wallet["seed_encrypted"])
 
 
 def list_wallets(ctx: ServiceContext, merchant_id: str) -> list[dict[str, Any]]:
@@ -116,7 +147,7 @@ def pay_with_wallet(
     """Relay ``pay_bill_bnpl`` as the wallet, inside *tx*."""
     require_payable(bill)
     check_customer(bill, wallet["address"])
-    kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
+    kp = _signer(ctx, wallet)
     number = require_on_chain(bill)
     check_pay(ctx, tx, number)
     record = ctx.chain.invoke("bnpl_core", "pay_bill_bnpl", [number], signer=kp, tx=tx)
@@ -146,7 +177,7 @@ def act_on_bill(
         elif action == "repay":
             sandbox = ctx.require_sandbox("Repaying as a test wallet")
             wallet = _customer_wallet(tx, merchant_id, bill, wallet_ref)
-            kp = ctx.keypair(wallet["address"], wallet["seed_encrypted"])
+            kp = _signer(ctx, wallet)
             owed = check_repay(ctx, tx, number)
             # The customer spent nothing when paying (the pool did); give the sandbox
             # wallet what it owes so a repayment never fails for want of USDC.
@@ -166,7 +197,7 @@ def act_on_bill(
         else:
             if wallet_ref is not None:
                 chosen = resolve_wallet(tx, merchant_id, wallet_ref)
-                liquidator = ctx.keypair(chosen["address"], chosen["seed_encrypted"])
+                liquidator = _signer(ctx, chosen)
             else:
                 sandbox = ctx.require_sandbox("Liquidating as the liquidity provider")
                 liquidator = sandbox.liquidator(tx=tx)

@@ -118,6 +118,20 @@ ALTER TABLE merchants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE checkout_sessions ADD COLUMN embed_origins TEXT
 """
 
+# Shoppers who sign in their own wallet: a sandbox wallet marked external (funded, its
+# seed handed out once and not kept: seed_encrypted is empty), and the transaction the
+# hosted page prepared for a session's shopper to sign (one per session, replaced when
+# the page prepares again), which the signed envelope must be.
+_V7 = """
+ALTER TABLE wallets ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE prepared_transactions (
+  session_id TEXT PRIMARY KEY, bill_id TEXT NOT NULL, xdr TEXT NOT NULL,
+  hash TEXT NOT NULL, network_passphrase TEXT NOT NULL, source TEXT NOT NULL,
+  contract TEXT NOT NULL, contract_id TEXT NOT NULL, function TEXT NOT NULL,
+  sequence BIGINT NOT NULL, fee BIGINT NOT NULL, max_time BIGINT NOT NULL,
+  created BIGINT NOT NULL)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -130,4 +144,5 @@ MIGRATIONS = [
     ),
     Migration(5, "self custody: a merchant's pending enrollment", _V5),
     Migration(6, "embedded checkout: embed_origins of accounts and sessions", _V6),
+    Migration(7, "shoppers' own wallets: external wallets, prepared transactions", _V7),
 ]

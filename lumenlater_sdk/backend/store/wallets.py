@@ -7,9 +7,12 @@ from ..db import Row, Tx
 __all__ = [
     "builtin_wallet_id",
     "customer_wallet",
+    "delete_prepared",
     "find_wallet",
+    "get_prepared",
     "insert_wallet",
     "list_wallets",
+    "put_prepared",
 ]
 
 
@@ -22,12 +25,13 @@ def insert_wallet(
     address: str,
     seed_encrypted: str,
     created: int,
+    external: bool = False,
 ) -> None:
-    """Record a wallet."""
+    """Record a wallet: an *external* one signs for itself (``seed_encrypted`` is empty)."""
     tx.execute(
-        "INSERT INTO wallets (id, merchant_id, name, address, seed_encrypted, created)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (wallet_id, merchant_id, name, address, seed_encrypted, created),
+        "INSERT INTO wallets (id, merchant_id, name, address, seed_encrypted, created, external)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (wallet_id, merchant_id, name, address, seed_encrypted, created, int(external)),
     )
 
 
@@ -61,3 +65,40 @@ def list_wallets(tx: Tx, merchant_id: str) -> list[Row]:
         " ORDER BY merchant_id IS NOT NULL, id",
         (merchant_id,),
     )
+
+
+_PREPARED_COLUMNS = (
+    "session_id",
+    "bill_id",
+    "xdr",
+    "hash",
+    "network_passphrase",
+    "source",
+    "contract",
+    "contract_id",
+    "function",
+    "sequence",
+    "fee",
+    "max_time",
+    "created",
+)
+
+
+def put_prepared(tx: Tx, row: Row) -> None:
+    """Keep the transaction prepared for a session's shopper (replacing an earlier one)."""
+    tx.execute("DELETE FROM prepared_transactions WHERE session_id = ?", (row["session_id"],))
+    tx.execute(
+        f"INSERT INTO prepared_transactions ({', '.join(_PREPARED_COLUMNS)})"
+        f" VALUES ({', '.join('?' for _ in _PREPARED_COLUMNS)})",
+        tuple(row[c] for c in _PREPARED_COLUMNS),
+    )
+
+
+def get_prepared(tx: Tx, session_id: str) -> Row | None:
+    """The transaction last prepared for the session's shopper, or ``None``."""
+    return tx.fetchone("SELECT * FROM prepared_transactions WHERE session_id = ?", (session_id,))
+
+
+def delete_prepared(tx: Tx, session_id: str) -> None:
+    """Forget the session's prepared transaction (submitted, or the session closed)."""
+    tx.execute("DELETE FROM prepared_transactions WHERE session_id = ?", (session_id,))

@@ -5,6 +5,18 @@ A self-custody merchant's page has two more states: *connect* (the shopper picks
 a small script polls ``GET /pay/{id}/state`` and reloads once that changed, and a "Check
 again" link does the same without JavaScript).
 
+**The shopper's own wallet** ("Pay with your Stellar wallet", when the shopper's key is not
+one the sandbox holds: an address that is not a sandbox wallet, an external sandbox
+wallet, or, on a managed merchant's page, any wallet the shopper brings): a script asks
+the wallet the page finds as ``window.freighterApi`` (Freighter's API shape) for its
+address, has the backend prepare ``pay_bill_bnpl`` for it (``POST /pay/{id}/prepare``,
+JSON ``{token, address}`` → ``{xdr, network_passphrase, hash, address, max_time}``), asks
+the wallet to sign it (``signTransaction(xdr, {networkPassphrase})``; a string or
+``{signedTxXdr}`` back) and posts the signed envelope (``POST /pay/{id}/submit``, JSON
+``{token, signed_xdr}`` → the page state and ``redirect_url``). The session completes only
+from the contract's ``payment`` event of that transaction; a refusal is
+``{error: {code, message}}``, the message in the shopper's words.
+
 **Embedded mode** (``/pay/{id}?embed=1&origin=<the merchant page's origin>``) is what the
 embed script (``/v1/js/lumenlater.js``) puts in its iframe: the same page, compact, whose
 forms keep the mode, and which talks to its parent frame by ``postMessage`` (messages
@@ -32,8 +44,9 @@ from ..http import Call, Query, RouteSpec
 from ..services import checkout
 from ..services.checkout import Row
 from ..services.errors import ServiceError
+from ..services.wallets import holds_key
 
-__all__ = ["EMBED_PROTOCOL", "EMBED_PROTOCOL_VERSION", "ROUTES", "PageQuery"]
+__all__ = ["EMBED_PROTOCOL", "EMBED_PROTOCOL_VERSION", "ROUTES", "SHOPPER_WORDS", "PageQuery"]
 
 EMBED_PROTOCOL = "lumenlater-checkout"
 EMBED_PROTOCOL_VERSION = 1
@@ -164,6 +177,90 @@ def _page(
     return HTMLResponse(doc, status_code=status, headers=headers)
 
 
+# The shopper's own wallet: ask it for its address, have the backend prepare the payment,
+# ask the wallet to sign it, send the signed envelope. Freighter's API shape
+# (window.freighterApi): getAddress/requestAccess/getPublicKey, signTransaction(xdr,
+# {networkPassphrase}) answering a string (older) or {signedTxXdr} ({error} if refused).
+_OWN_WALLET_SCRIPT = r"""(function(){
+var C=%(config)s,btn=document.getElementById('own-pay'),st=document.getElementById('own-status'),
+er=document.getElementById('own-error'),label=btn.textContent,M=C.messages;
+function show(m){er.hidden=true;st.hidden=false;st.textContent=m;st.setAttribute('data-state',m)}
+function fail(m,code){st.hidden=true;er.hidden=false;er.querySelector('p').textContent=m;
+er.setAttribute('data-code',code||'');btn.disabled=false;btn.textContent=label;btn.focus()}
+function walletCall(f){return Promise.resolve().then(f).then(function(v){
+if(v&&typeof v==='object'&&v.error){throw{wallet:true,detail:v.error}}return v},
+function(e){throw(e&&e.wallet)?e:{wallet:true,detail:e}})}
+function api(url,body){return fetch(url,{method:'POST',cache:'no-store',credentials:'same-origin',
+headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){
+return r.json().catch(function(){return{}}).then(function(d){if(!r.ok){var e=d&&d.error||{};
+throw{code:e.code||'request_failed',message:e.message||M.network}}return d})},
+function(){throw{code:'network',message:M.network}})}
+function field(v,k){return typeof v==='string'?v:(v&&typeof v==='object'?v[k]:null)}
+function address(w){if(C.address&&typeof w.getAddress!=='function'&&
+typeof w.requestAccess!=='function'&&typeof w.getPublicKey!=='function'){
+return Promise.resolve(C.address)}
+return walletCall(function(){return typeof w.requestAccess==='function'?w.requestAccess():
+typeof w.getAddress==='function'?w.getAddress():w.getPublicKey()}).then(function(v){
+var a=field(v,'address')||field(v,'publicKey');if(!a){throw{wallet:true}}return a})}
+btn.addEventListener('click',function(){var w=window.freighterApi;
+if(!w||typeof w.signTransaction!=='function'){fail(M.no_wallet,'no_wallet');return}
+btn.disabled=true;show(M.connecting);
+address(w).then(function(a){show(M.preparing);return api(C.prepare,{token:C.token,address:a})})
+.then(function(p){show(M.signing);return walletCall(function(){return w.signTransaction(p.xdr,
+{networkPassphrase:p.network_passphrase,address:p.address})}).then(function(v){
+var x=field(v,'signedTxXdr');if(!x){throw{wallet:true}}return x})})
+.then(function(x){show(M.submitting);return api(C.submit,{token:C.token,signed_xdr:x})})
+.then(function(s){if(s.status==='complete'){show(M.complete);btn.hidden=true;
+Array.prototype.forEach.call(document.querySelectorAll('main form'),function(f){f.hidden=true});
+setTimeout(function(){location.assign(s.redirect_url)},C.redirectDelay);return}
+fail(M.not_complete,'not_complete')})
+.catch(function(e){if(e&&e.wallet){fail(M.rejected,'wallet_rejected')}
+else{fail((e&&e.message)||M.network,e&&e.code)}})});})();"""
+
+_OWN_WALLET_MESSAGES = {
+    "no_wallet": "No Stellar wallet was found in this browser. Install a Stellar wallet"
+    " extension such as Freighter, reload this page and try again, or choose another way"
+    " to pay.",
+    "rejected": "Your wallet did not sign the payment, so nothing was charged. You can try"
+    " again or choose another way to pay.",
+    "network": "The payment could not be sent (the connection failed). Nothing was charged;"
+    " try again.",
+    "not_complete": "The payment was sent but is not confirmed yet. Reload this page in a"
+    " moment to see where it stands.",
+    "connecting": "Connecting to your wallet…",
+    "preparing": "Preparing your payment…",
+    "signing": "Confirm the payment in your wallet…",
+    "submitting": "Sending your signed payment…",
+    "complete": "Payment complete. Returning to the shop…",
+}
+
+SHOPPER_WORDS = {
+    "invalid_signature": "Your wallet signed with another account than the one paying this"
+    " order. Nothing was charged: switch to that account in your wallet and try again.",
+    "transaction_mismatch": "Your wallet signed a different transaction from the one prepared"
+    " for this order. Nothing was charged: try again.",
+    "transaction_expired": "The payment was not signed in time and has expired. Nothing was"
+    " charged: try again.",
+    "transaction_stale": "Your account was used for another transaction in the meantime."
+    " Nothing was charged: try again.",
+    "transaction_duplicate": "This payment was already sent once; it cannot be sent again.",
+    "transaction_refused": "The network refused the payment. Nothing was charged: try again.",
+    "transaction_not_prepared": "This payment was not started on this page; try again.",
+    "account_not_found": "This wallet's account does not exist on the network yet: fund it"
+    " first, or use another wallet.",
+    "insufficient_collateral": "Your wallet does not hold enough collateral to pay later for"
+    " this order. Add collateral or choose another wallet.",
+    "bill_expired": "This order has expired and can no longer be paid; start again from the shop.",
+    "bill_not_payable": "This order cannot be paid any more; it may be paid already.",
+    "session_not_open": "This checkout is closed and cannot be paid.",
+    "invalid_token": "This page has expired; reload it and try again.",
+    "contract_trapped": "The payment could not be completed on the network. Nothing was"
+    " charged: reload the page and try again.",
+}
+"""What the shopper reads for a refusal of their own wallet's payment, by API code (other
+codes keep the service's message)."""
+
+
 def _short(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}"
 
@@ -190,6 +287,40 @@ function poll(){fetch(url,{cache:'no-store'}).then(function(r){return r.ok?r.jso
 .then(function(s){if(s&&s.step!=='awaiting_authorization'){location.reload();return}
 if(Date.now()-since>60000&&slow){slow.hidden=false}setTimeout(poll,1500)})
 .catch(function(){setTimeout(poll,3000)})}setTimeout(poll,1500)})();"""
+
+
+def _own_wallet_section(
+    call: Call, view: checkout.PageView, qs: str, *, address: str | None, lead: str
+) -> str:
+    """ "Pay with your Stellar wallet": the shopper's wallet signs, the page's script does
+    the rest (needs JavaScript; the wallet lives in the browser)."""
+    esc = html.escape
+    row = view.row
+    sid = str(row["id"])
+    total = _usdc(int(row["amount"]))
+    config = {
+        "prepare": f"/pay/{sid}/prepare{qs}",
+        "submit": f"/pay/{sid}/submit{qs}",
+        "token": checkout.form_token(call.ctx, sid),
+        "address": address,
+        "messages": _OWN_WALLET_MESSAGES,
+        "redirectDelay": 1500,
+    }
+    account = (
+        f' <span id="own-account">Account: <small>{esc(_short(address))}</small></span>'
+        if address
+        else ""
+    )
+    return (
+        f'<section id="own-wallet" aria-labelledby="own-wallet-h">'
+        f'<h2 id="own-wallet-h">Pay with your Stellar wallet</h2>'
+        f"<p>{lead}{account}</p>"
+        f'<button type="button" id="own-pay">Pay {total} USDC with your Stellar wallet</button>'
+        f'<p id="own-status" role="status" aria-live="polite" hidden></p>'
+        f'<div id="own-error" class="error" role="alert" hidden><p></p></div>'
+        f"<noscript><p>Paying from your own wallet needs JavaScript.</p></noscript>"
+        f"</section><script>{_OWN_WALLET_SCRIPT % {'config': _js(config)}}</script>"
+    )
 
 
 def _self_custody_body(call: Call, view: checkout.PageView, qs: str, chosen: str | None) -> str:
@@ -231,11 +362,14 @@ def _self_custody_body(call: Call, view: checkout.PageView, qs: str, chosen: str
             f'<p><a href="/pay/{sid}{esc(qs)}">Check again</a></p></section>'
             f"<script>{_WAIT_SCRIPT % state_url}</script>"
         )
-    if wallet is None:
-        return (
-            f'<div class="error" role="alert"><p>This order is for a wallet that is not a'
-            f" sandbox wallet ({esc(_short(str(row['customer'] or '')))}); it cannot be"
-            f" paid on this page.</p></div>"
+    if wallet is None or view.own_wallet:
+        return _own_wallet_section(
+            call,
+            view,
+            qs,
+            address=str(row["customer"]),
+            lead=f"{merchant} has confirmed your order. Your wallet signs the payment;"
+            " LumenLater never sees its key.",
         )
     return (
         f'<form method="post" action="/pay/{sid}{esc(qs)}">'
@@ -312,13 +446,28 @@ def _render(
             event=event,
         )
     token = checkout.form_token(call.ctx, row["id"])
-    form = (
-        f'<form method="post" action="/pay/{esc(row["id"])}{esc(qs)}">'
-        f'<input type="hidden" name="token" value="{token}">'
-        f"<fieldset><legend>Pay with a sandbox wallet</legend>"
-        f"{_wallet_radios(view.wallets, chosen)}</fieldset>"
-        f'<button type="submit">Confirm and pay {_usdc(int(row["amount"]))} USDC'
-        f"</button></form>"
+    held = [w for w in view.wallets if holds_key(w)]
+    if view.own_wallet:
+        # The shopper's own wallet has its bill already: that wallet pays it.
+        form = ""
+    else:
+        form = (
+            f'<form method="post" action="/pay/{esc(row["id"])}{esc(qs)}">'
+            f'<input type="hidden" name="token" value="{token}">'
+            f"<fieldset><legend>Pay with a sandbox wallet</legend>"
+            f"{_wallet_radios(held, chosen)}</fieldset>"
+            f'<button type="submit">Confirm and pay {_usdc(int(row["amount"]))} USDC'
+            f"</button></form>"
+        )
+    form += _own_wallet_section(
+        call,
+        view,
+        qs,
+        address=str(row["customer"]) if view.own_wallet else None,
+        lead="Or pay from a wallet of your own: your wallet signs the payment; LumenLater"
+        " never sees its key."
+        if form
+        else "Your wallet signs the payment; LumenLater never sees its key.",
     )
     return page(
         "Checkout",
@@ -427,6 +576,78 @@ def _connect(call: Call) -> Response:
     return RedirectResponse(f"/pay/{session_id}{qs}", status_code=303)
 
 
+def _json_error(call: Call, exc: ServiceError) -> Response:
+    """A refusal of the own-wallet flow: the code, and the message in the shopper's words."""
+    code = exc.code or exc.kind
+    status = {
+        "chain_refused": 402,
+        "not_found": 404,
+        "permission": 403,
+        "chain_unavailable": 503,
+    }.get(exc.kind, 400)
+    message = SHOPPER_WORDS.get(code, exc.message)
+    return JSONResponse(
+        {"error": {"code": code, "message": message}},
+        status_code=status,
+        headers=_security_headers(None),
+    )
+
+
+def _json_body(call: Call) -> dict[str, Any]:
+    try:
+        body = json.loads(call.raw or b"{}")
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {}
+
+
+def _prepare(call: Call) -> Response:
+    """``POST /pay/{id}/prepare``: the shopper's own wallet is to pay; the unsigned
+    ``pay_bill_bnpl`` for its address."""
+    body = _json_body(call)
+    try:
+        p = checkout.prepare_payment(
+            call.ctx, call.path["id"], str(body.get("token", "")), str(body.get("address", ""))
+        )
+    except ServiceError as exc:
+        return _json_error(call, exc)
+    answer = {
+        "object": "checkout.prepared_transaction",
+        "xdr": p.xdr,
+        "network_passphrase": p.network_passphrase,
+        "hash": p.hash,
+        "address": p.source,
+        "function": p.function,
+        "fee": p.fee,
+        "max_time": p.max_time,
+    }
+    return JSONResponse(answer, headers=_security_headers(None))
+
+
+def _submit_signed(call: Call) -> Response:
+    """``POST /pay/{id}/submit``: the envelope the shopper's wallet signed."""
+    body = _json_body(call)
+    session_id = call.path["id"]
+    signed = body.get("signed_xdr")
+    try:
+        done = checkout.submit_payment(
+            call.ctx,
+            session_id,
+            str(body.get("token", "")),
+            signed if isinstance(signed, str) else "",
+        )
+    except ServiceError as exc:
+        return _json_error(call, exc)
+    state = checkout.page_state(call.ctx, session_id)
+    q: PageQuery = call.query
+    if q.embed is not None and q.origin is not None:
+        state["redirect_url"] = f"/pay/{session_id}{_Embed(q.origin).qs}"
+    else:
+        state["redirect_url"] = str(done["success_url"]).replace("{SESSION_ID}", session_id)
+    state["bill"] = done["bill_id"]
+    return JSONResponse(state, headers=_security_headers(None))
+
+
 ROUTES = [
     RouteSpec(
         "GET",
@@ -472,5 +693,29 @@ ROUTES = [
         "pages",
         auth="none",
         include_in_schema=False,
+    ),
+    RouteSpec(
+        "POST",
+        "/pay/{id}/prepare",
+        _prepare,
+        "prepareCheckoutPayment",
+        "Prepare the payment for the shopper's own wallet to sign.",
+        "pages",
+        query=PageQuery,
+        auth="none",
+        include_in_schema=False,
+        raw_body=True,
+    ),
+    RouteSpec(
+        "POST",
+        "/pay/{id}/submit",
+        _submit_signed,
+        "submitCheckoutPayment",
+        "Submit the payment the shopper's own wallet signed.",
+        "pages",
+        query=PageQuery,
+        auth="none",
+        include_in_schema=False,
+        raw_body=True,
     ),
 ]

@@ -1,0 +1,185 @@
+"""The shopper pays from their own wallet: the hosted page prepares, the wallet signs, the
+backend submits (issue 11 part 4), over the four backends.
+
+The shopper here is a sandbox wallet marked ``external``: funded by the sandbox, its
+seed handed out once and never used by the backend. The test signs the prepared
+envelope with stellar-sdk, as a browser wallet's ``signTransaction(xdr,
+{networkPassphrase})`` would, and drives ``POST /pay/{id}/prepare`` and ``/submit`` over
+HTTP as the page's script does. The session completes from the contract's ``payment``
+event only; envelopes signed by another key, altered, or sent again are refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from integration_support import assert_api_error, parse_form
+from stellar_sdk import Keypair, TransactionEnvelope
+
+from lumenlater_sdk import BadRequestError, LumenLater, usdc
+from lumenlater_sdk.backend.testing import SandboxHandle
+from lumenlater_sdk.types import CheckoutSession, Wallet
+
+AMOUNT = usdc(25)
+
+
+def _session(client: LumenLater, order_id: str = "ord-own") -> CheckoutSession:
+    return client.checkout.sessions.create(
+        amount=AMOUNT,
+        success_url="https://shop.test/thanks?session={SESSION_ID}",
+        cancel_url="https://shop.test/cart",
+        order_id=order_id,
+    )
+
+
+def _external(client: LumenLater, name: str = "mine") -> tuple[Wallet, Keypair]:
+    w = client.test_helpers.wallets.create(name=name, external=True)
+    assert w.external is True and w.secret_seed is not None
+    kp = Keypair.from_secret(w.secret_seed)
+    assert kp.public_key == w.address
+    return w, kp
+
+
+class Page:
+    """The hosted page of one session, as its script talks to the backend."""
+
+    def __init__(self, sb: SandboxHandle, session: CheckoutSession) -> None:
+        self.http = httpx.Client(base_url=sb.base_url)
+        self.id = session.id
+        shown = self.http.get(f"/pay/{session.id}")
+        assert shown.status_code == 200, shown.text
+        self.html = shown.text
+        self.token = parse_form(shown.text).hidden["token"]
+
+    def prepare(self, address: str, **extra: Any) -> httpx.Response:
+        body = {"token": self.token, "address": address, **extra}
+        return self.http.post(f"/pay/{self.id}/prepare", json=body)
+
+    def submit(self, signed_xdr: str, token: str | None = None) -> httpx.Response:
+        body = {"token": self.token if token is None else token, "signed_xdr": signed_xdr}
+        return self.http.post(f"/pay/{self.id}/submit", json=body)
+
+
+def _sign(prepared: dict[str, Any], *signers: Keypair) -> str:
+    env = TransactionEnvelope.from_xdr(prepared["xdr"], prepared["network_passphrase"])
+    for kp in signers:
+        env.sign(kp)
+    return env.to_xdr()
+
+
+def _refused(answer: httpx.Response, status: int, code: str) -> None:
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code, error
+    assert error["message"]
+
+
+def test_an_external_wallet_is_funded_and_its_seed_shown_once(
+    client: LumenLater, sb: SandboxHandle
+) -> None:
+    w, _kp = _external(client)
+    assert w.available_borrowing > 0 and w.lp_balance > 0
+    again = client.test_helpers.wallets.retrieve(w.id)
+    assert again.external is True and again.secret_seed is None
+    listed = {x.id: x for x in client.test_helpers.wallets.list()}
+    assert listed[w.id].external and listed[w.id].secret_seed is None
+    # The sandbox never signs as it: paying a bill as that wallet is refused.
+    bill = client.bills.create(customer=w.address, amount=AMOUNT, order_id="o-ext")
+    with pytest.raises(BadRequestError) as info:
+        client.test_helpers.bills.pay(bill.id, wallet=w.id)
+    assert_api_error(info.value, 400, "invalid_request_error", "wallet_external")
+    assert client.bills.retrieve(bill.id).status == "created"
+
+
+def test_the_shoppers_own_signature_pays_the_session(client: LumenLater, sb: SandboxHandle) -> None:
+    session = _session(client)
+    w, kp = _external(client)
+    page = Page(sb, session)
+    assert "Pay with your Stellar wallet" in page.html
+    assert w.id not in page.html  # not offered as a wallet the sandbox pays with
+
+    answer = page.prepare(w.address)
+    assert answer.status_code == 200, answer.text
+    prepared = answer.json()
+    assert prepared["object"] == "checkout.prepared_transaction"
+    assert prepared["address"] == w.address and prepared["function"] == "pay_bill_bnpl"
+    assert prepared["network_passphrase"] == client.chain.retrieve().network_passphrase
+    env = TransactionEnvelope.from_xdr(prepared["xdr"], prepared["network_passphrase"])
+    assert env.signatures == [] and env.hash_hex() == prepared["hash"]
+    # The bill exists for the shopper; the session is still open and unpaid.
+    opened = client.checkout.sessions.retrieve(session.id)
+    assert opened.status == "open" and opened.payment_status == "unpaid"
+    assert opened.bill is not None and opened.customer == w.address
+    bill_id = opened.bill
+
+    done = page.submit(_sign(prepared, kp))
+    assert done.status_code == 200, done.text
+    state = done.json()
+    assert (state["status"], state["payment_status"], state["step"]) == (
+        "complete",
+        "paid",
+        "complete",
+    )
+    assert state["redirect_url"] == f"https://shop.test/thanks?session={session.id}"
+    paid = client.checkout.sessions.retrieve(session.id)
+    assert paid.status == "complete" and paid.payment_status == "paid"
+    bill = client.bills.retrieve(bill_id)
+    assert bill.status == "paid" and bill.customer == w.address
+    completed = [
+        e
+        for e in client.events.list(type="checkout.session.completed")
+        if e.data.object.id == session.id  # type: ignore[union-attr]
+    ]
+    assert len(completed) == 1
+    bill_paid = [
+        e
+        for e in client.events.list(type="bill.paid")
+        if e.data.object.id == bill_id  # type: ignore[union-attr]
+    ]
+    assert len(bill_paid) == 1
+    # The page says so too, and a replay of the same envelope is refused.
+    assert "Payment complete" in page.http.get(f"/pay/{session.id}").text
+    _refused(page.submit(_sign(prepared, kp)), 400, "session_not_open")
+
+
+def test_envelopes_not_signed_by_the_shopper_or_altered_are_refused(
+    client: LumenLater, sb: SandboxHandle
+) -> None:
+    session = _session(client)
+    w, kp = _external(client)
+    page = Page(sb, session)
+    _refused(page.submit("AAAA"), 400, "transaction_not_prepared")
+    prepared = page.prepare(w.address).json()
+
+    _refused(page.submit(_sign(prepared, Keypair.random())), 402, "invalid_signature")
+    _refused(page.submit(_sign(prepared)), 402, "invalid_signature")
+    _refused(page.submit(_sign(prepared, kp, Keypair.random())), 402, "invalid_signature")
+    env = TransactionEnvelope.from_xdr(prepared["xdr"], prepared["network_passphrase"])
+    env.transaction.fee += 1  # tampered, then signed by the shopper: not what was prepared
+    env.sign(kp)
+    _refused(page.submit(env.to_xdr()), 402, "transaction_mismatch")
+    _refused(page.submit("not base64 xdr"), 402, "transaction_refused")
+    _refused(page.submit(_sign(prepared, kp), token="forged"), 403, "invalid_token")
+    assert client.checkout.sessions.retrieve(session.id).status == "open"
+
+    # Nothing was spent: the shopper's own signature still pays, once.
+    assert page.submit(_sign(prepared, kp)).json()["status"] == "complete"
+    _refused(page.submit(_sign(prepared, kp)), 400, "session_not_open")
+    assert len(client.events.list(type="bill.paid").data) == 1
+
+
+def test_prepare_refusals(client: LumenLater, sb: SandboxHandle) -> None:
+    session = _session(client)
+    w, _kp = _external(client)
+    poor, _ = _external(client, "poor")
+    page = Page(sb, session)
+    _refused(page.prepare("GNOTANADDRESS"), 400, "parameter_invalid")
+    _refused(page.prepare(Keypair.random().public_key), 402, "insufficient_collateral")
+    _refused(page.prepare(w.address, token="forged"), 403, "invalid_token")
+    assert page.prepare(w.address).status_code == 200
+    # Preparing again for the same wallet reuses the bill; another wallet is refused.
+    assert page.prepare(w.address).status_code == 200
+    _refused(page.prepare(poor.address), 400, "wallet_not_customer")
+    assert len(client.bills.list().data) == 1
