@@ -9,6 +9,8 @@ import pytest
 from client_support import Api, Server
 
 from lumenlater_sdk import NotFoundError
+from lumenlater_sdk._embed_script import script_version
+from lumenlater_sdk._version import __version__
 from lumenlater_sdk.checkout import (
     CheckoutNotPaidError,
     confirm_return,
@@ -70,7 +72,11 @@ async def test_confirm_return_passes_api_errors_through(api: Api, server: Server
 
 def test_widget_html_has_script_and_container() -> None:
     html = widget_html(session(), "pk_test_123")
-    assert '<script src="http://127.0.0.1:8787/v1/js/lumenlater.js" defer></script>' in html
+    # The script's URL carries its version, so it can be cached for a year.
+    version = script_version()
+    src = f"http://127.0.0.1:8787/v1/js/lumenlater.js?v={version}"
+    assert f'<script src="{src}" defer></script>' in html
+    assert version.startswith(__version__ + "-")
     assert 'id="lumenlater-checkout"' in html
     assert 'data-session="cs_1"' in html
     assert 'data-client-secret="cs_1_secret_abc"' in html
@@ -88,7 +94,7 @@ def test_widget_html_escapes_every_value() -> None:
 
 def test_widget_html_honours_base_url() -> None:
     html = widget_html(session(), "pk_test_1", base_url="https://api.lumenlater.com/")
-    assert 'src="https://api.lumenlater.com/v1/js/lumenlater.js"' in html
+    assert f'src="https://api.lumenlater.com/v1/js/lumenlater.js?v={script_version()}"' in html
 
 
 @pytest.mark.parametrize("key", ["sk_test_secret", "", "whatever"])
