@@ -217,49 +217,8 @@ def check_authorization(bill: Bill) -> AuthorizationPlan:
         raise _refuse(bill, "function", f"function is {auth.function!r}")
     if auth.address != bill.merchant:
         raise _refuse(bill, "address", "the signer it asks for is not the bill's merchant")
-    nonce = _parse_int64(auth.nonce)
-    if nonce is None:
-        raise _refuse(bill, "nonce", f"nonce {auth.nonce!r} is not an int64 decimal string")
-    if not 0 <= auth.signature_expiration_ledger < 2**32:
-        raise _refuse(bill, "signature_expiration_ledger", "the expiration is not a uint32")
-
     sdk = _stellar()
-    xdr, scval = sdk.xdr, sdk.scval
-    try:
-        entry = xdr.SorobanAuthorizationEntry.from_xdr(auth.entry_xdr)
-    except Exception as exc:  # binascii.Error, ValueError, struct/XDR errors of any version
-        raise _refuse(bill, "entry_xdr", "entry_xdr is not a SorobanAuthorizationEntry") from exc
-
-    creds = entry.credentials
-    if creds.type != xdr.SorobanCredentialsType.SOROBAN_CREDENTIALS_ADDRESS:
-        raise _refuse(bill, "credentials", f"credentials are {creds.type.name}, not ADDRESS")
-    address_creds = creds.address
-    if _address_of(sdk, address_creds.address) != bill.merchant:
-        raise _refuse(bill, "credentials", "the credentials are for another address")
-    if address_creds.nonce.int64 != nonce:
-        raise _refuse(bill, "nonce", "the entry's nonce differs from the announced one")
-    expiration = address_creds.signature_expiration_ledger.uint32
-    if expiration != auth.signature_expiration_ledger:
-        raise _refuse(bill, "signature_expiration_ledger", "the entry's expiration differs")
-    if address_creds.signature.type != xdr.SCValType.SCV_VOID:
-        raise _refuse(bill, "signature", "the entry already carries a signature")
-
-    invocation = entry.root_invocation
-    if invocation.sub_invocations:
-        raise _refuse(bill, "sub_invocations", "the invocation has sub-invocations")
-    function = invocation.function
-    if (
-        function.type
-        != xdr.SorobanAuthorizedFunctionType.SOROBAN_AUTHORIZED_FUNCTION_TYPE_CONTRACT_FN
-    ):
-        raise _refuse(bill, "function", "the entry does not authorize a contract call")
-    call = function.contract_fn
-    if _address_of(sdk, call.contract_address) != auth.contract_id or not (
-        auth.contract_id.startswith("C")
-    ):
-        raise _refuse(bill, "contract_id", "the contract is not the announced contract_id")
-    if call.function_name.sc_symbol != CREATE_BILL.encode():
-        raise _refuse(bill, "function", "the invoked function is not create_bill")
+    scval = sdk.scval
     try:
         expected = [
             scval.to_address(bill.merchant),
@@ -269,23 +228,9 @@ def check_authorization(bill: Bill) -> AuthorizationPlan:
         ]
     except Exception as exc:  # an address that is not a strkey, an amount beyond i128
         raise _refuse(bill, "args", "the bill's fields are not create_bill arguments") from exc
-    if len(call.args) != len(expected):
-        raise _refuse(bill, "args", f"create_bill has {len(call.args)} arguments, not 4")
-    for name, got, want in zip(_ARG_NAMES, call.args, expected, strict=True):
-        if got.to_xdr_bytes() != want.to_xdr_bytes():
-            raise _refuse(bill, name, f"the {name} argument differs from the bill's")
-
-    preimage = xdr.HashIDPreimage(
-        type=xdr.EnvelopeType.ENVELOPE_TYPE_SOROBAN_AUTHORIZATION,
-        soroban_authorization=xdr.HashIDPreimageSorobanAuthorization(
-            network_id=xdr.Hash(hashlib.sha256(auth.network_passphrase.encode()).digest()),
-            nonce=xdr.Int64(nonce),
-            signature_expiration_ledger=xdr.Uint32(expiration),
-            invocation=invocation,
-        ),
+    return _check_entry(
+        sdk, auth, _ARG_NAMES, expected, lambda field, detail: _refuse(bill, field, detail)
     )
-    payload = hashlib.sha256(preimage.to_xdr_bytes()).digest()
-    return AuthorizationPlan(entry, payload, bill.merchant)
 
 
 def _address_of(sdk: Any, sc_address: Any) -> str | None:
