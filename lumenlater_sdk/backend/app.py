@@ -37,9 +37,8 @@ from .http import (
 from .observability import BackendMetrics
 from .routes import api_routes
 from .routes.meta import meta_routes
-from .services import checkout as checkout_service
+from .services import checkout_page, webhook_endpoints
 from .services import clock as clock_service
-from .services import webhook_endpoints
 from .services.context import ServiceContext
 from .services.merchants import MerchantCredentials, create_merchant
 from .services.relay import ChainRelay
@@ -256,7 +255,7 @@ class BackendApp(Starlette):
                 ),
                 Middleware(
                     CorsMiddleware,
-                    allowed=functools.partial(checkout_service.embed_origins, backend.ctx),
+                    allowed=functools.partial(checkout_page.embed_origins, backend.ctx),
                     limiter=limiter,
                 ),
             ],

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..paging import PageRequest
 from ..store import events as event_store
-from . import bills, checkout, clock, events, wallets
+from . import bills, checkout, checkout_page, clock, events, wallets
 from .context import RequestInfo, ServiceContext
 from .errors import InvalidRequest, NotFound
 from .webhook_endpoints import ping_target
@@ -95,8 +95,8 @@ def trigger(
         )
         session = checkout.create_session(ctx, merchant_id, new, request)
         if event_type == "checkout.session.completed":
-            checkout.pay_session(
-                ctx, session["id"], "approve", checkout.form_token(ctx, session["id"])
+            checkout_page.pay_session(
+                ctx, session["id"], "approve", checkout_page.form_token(ctx, session["id"])
             )
         else:
             checkout.expire_session(ctx, merchant_id, session["id"], request)

@@ -41,8 +41,8 @@ from pydantic import StringConstraints
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ..http import Call, Query, RouteSpec
-from ..services import checkout
-from ..services.checkout import Row
+from ..services import checkout_page
+from ..services.checkout_page import Row
 from ..services.errors import ServiceError
 from ..services.wallets import holds_key
 
@@ -290,7 +290,7 @@ if(Date.now()-since>60000&&slow){slow.hidden=false}setTimeout(poll,1500)})
 
 
 def _own_wallet_section(
-    call: Call, view: checkout.PageView, qs: str, *, address: str | None, lead: str
+    call: Call, view: checkout_page.PageView, qs: str, *, address: str | None, lead: str
 ) -> str:
     """ "Pay with your Stellar wallet": the shopper's wallet signs, the page's script does
     the rest (needs JavaScript; the wallet lives in the browser)."""
@@ -301,7 +301,7 @@ def _own_wallet_section(
     config = {
         "prepare": f"/pay/{sid}/prepare{qs}",
         "submit": f"/pay/{sid}/submit{qs}",
-        "token": checkout.form_token(call.ctx, sid),
+        "token": checkout_page.form_token(call.ctx, sid),
         "address": address,
         "messages": _OWN_WALLET_MESSAGES,
         "redirectDelay": 1500,
@@ -323,12 +323,14 @@ def _own_wallet_section(
     )
 
 
-def _self_custody_body(call: Call, view: checkout.PageView, qs: str, chosen: str | None) -> str:
+def _self_custody_body(
+    call: Call, view: checkout_page.PageView, qs: str, chosen: str | None
+) -> str:
     """The form (or waiting state) of a self-custody merchant's open session."""
     esc = html.escape
     row = view.row
     sid = esc(row["id"])
-    token = checkout.form_token(call.ctx, row["id"])
+    token = checkout_page.form_token(call.ctx, row["id"])
     total = _usdc(int(row["amount"]))
     merchant = esc(view.business_name or "The merchant")
     if view.step == "connect":
@@ -382,7 +384,7 @@ def _self_custody_body(call: Call, view: checkout.PageView, qs: str, chosen: str
 
 def _render(
     call: Call,
-    view: checkout.PageView,
+    view: checkout_page.PageView,
     *,
     error: str | None = None,
     status: int = 200,
@@ -445,7 +447,7 @@ def _render(
             status,
             event=event,
         )
-    token = checkout.form_token(call.ctx, row["id"])
+    token = checkout_page.form_token(call.ctx, row["id"])
     held = [w for w in view.wallets if holds_key(w)]
     if view.own_wallet:
         # The shopper's own wallet has its bill already: that wallet pays it.
@@ -491,7 +493,7 @@ def _not_embeddable() -> HTMLResponse:
     )
 
 
-def _embed_of(call: Call, view: checkout.PageView) -> _Embed | Literal[False] | None:
+def _embed_of(call: Call, view: checkout_page.PageView) -> _Embed | Literal[False] | None:
     """The embedded mode asked for: ``None`` (the full page), an :class:`_Embed` for an
     allowed origin, ``False`` for an origin the session does not allow."""
     q: PageQuery = call.query
@@ -504,7 +506,7 @@ def _embed_of(call: Call, view: checkout.PageView) -> _Embed | Literal[False] | 
 
 def _show(call: Call) -> Response:
     try:
-        view = checkout.page_view(call.ctx, call.path["id"])
+        view = checkout_page.page_view(call.ctx, call.path["id"])
     except ServiceError:
         return _not_found()
     embed = _embed_of(call, view)
@@ -515,7 +517,7 @@ def _show(call: Call) -> Response:
 
 def _state(call: Call) -> Response:
     return JSONResponse(
-        checkout.page_state(call.ctx, call.path["id"]), headers=_security_headers(None)
+        checkout_page.page_state(call.ctx, call.path["id"]), headers=_security_headers(None)
     )
 
 
@@ -523,7 +525,7 @@ def _refused(call: Call, session_id: str, exc: ServiceError, chosen: str | None)
     """The page again, with the refusal shown and the shopper's choice kept; the session
     stays as it was. Embedded, the widget hears it as an ``error`` (its ``onError``)."""
     try:
-        view = checkout.page_view(call.ctx, session_id)
+        view = checkout_page.page_view(call.ctx, session_id)
     except ServiceError:
         return _not_found()
     embed = _embed_of(call, view)
@@ -541,14 +543,14 @@ def _submit(call: Call) -> Response:
     session_id = call.path["id"]
     wallet = form.get("wallet", "")
     try:
-        done = checkout.pay_session(call.ctx, session_id, wallet, form.get("token", ""))
+        done = checkout_page.pay_session(call.ctx, session_id, wallet, form.get("token", ""))
     except ServiceError as exc:
         return _refused(call, session_id, exc, wallet or None)
     q: PageQuery = call.query
     if q.embed is not None:
         # Embedded: show the completed state in the frame and tell the widget (onSuccess);
         # the merchant's page decides where the shopper goes next.
-        view = checkout.page_view(call.ctx, session_id)
+        view = checkout_page.page_view(call.ctx, session_id)
         embed = _embed_of(call, view)
         if embed is False:
             return _not_embeddable()
@@ -568,7 +570,7 @@ def _connect(call: Call) -> Response:
     session_id = call.path["id"]
     wallet = form.get("wallet", "")
     try:
-        checkout.connect_wallet(call.ctx, session_id, wallet, form.get("token", ""))
+        checkout_page.connect_wallet(call.ctx, session_id, wallet, form.get("token", ""))
     except ServiceError as exc:
         return _refused(call, session_id, exc, wallet or None)
     q: PageQuery = call.query
@@ -606,7 +608,7 @@ def _prepare(call: Call) -> Response:
     ``pay_bill_bnpl`` for its address."""
     body = _json_body(call)
     try:
-        p = checkout.prepare_payment(
+        p = checkout_page.prepare_payment(
             call.ctx, call.path["id"], str(body.get("token", "")), str(body.get("address", ""))
         )
     except ServiceError as exc:
@@ -630,7 +632,7 @@ def _submit_signed(call: Call) -> Response:
     session_id = call.path["id"]
     signed = body.get("signed_xdr")
     try:
-        done = checkout.submit_payment(
+        done = checkout_page.submit_payment(
             call.ctx,
             session_id,
             str(body.get("token", "")),
@@ -638,7 +640,7 @@ def _submit_signed(call: Call) -> Response:
         )
     except ServiceError as exc:
         return _json_error(call, exc)
-    state = checkout.page_state(call.ctx, session_id)
+    state = checkout_page.page_state(call.ctx, session_id)
     q: PageQuery = call.query
     if q.embed is not None and q.origin is not None:
         state["redirect_url"] = f"/pay/{session_id}{_Embed(q.origin).qs}"
