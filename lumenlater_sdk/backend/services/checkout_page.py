@@ -25,8 +25,8 @@ from . import events
 from .bills import issue_bill, require_on_chain, require_payable
 from .checkout import AUTHORIZATION_REQUIRED, new_bill, self_custody, shown_session
 from .context import ServiceContext
-from .errors import ChainRefused, Conflict, InvalidRequest, NotFound, PermissionDenied
-from .preconditions import check_pay
+from .errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from .preconditions import check_collateral, check_pay
 from .wallets import holds_key, pay_with_wallet, resolve_wallet
 
 __all__ = [
@@ -186,9 +186,7 @@ def connect_wallet(ctx: ServiceContext, session_id: str, wallet_ref: str, token:
                 "A wallet is already connected to this checkout.",
                 code="wallet_already_connected",
             )
-        power = ctx.chain.read("bnpl_core", "get_user_borrowing_power", [wallet["address"]], tx=tx)
-        if int(dict(power).get("available_borrowing", 0)) < int(row["amount"]):
-            raise ChainRefused("Insufficient collateral", code="insufficient_collateral")
+        check_collateral(ctx, tx, wallet["address"], int(row["amount"]))
         bill = issue_bill(
             ctx,
             tx,
@@ -303,9 +301,7 @@ def _bill_for_shopper(ctx: ServiceContext, tx: Tx, row: Row, address: str) -> Ro
         return bill
     if self_custody(tx, merchant_id):
         raise Conflict("Connect a wallet first.", code="wallet_not_connected")
-    power = ctx.chain.read("bnpl_core", "get_user_borrowing_power", [address], tx=tx)
-    if int(dict(power).get("available_borrowing", 0)) < int(row["amount"]):
-        raise ChainRefused("Insufficient collateral", code="insufficient_collateral")
+    check_collateral(ctx, tx, address, int(row["amount"]))
     bill = issue_bill(ctx, tx, merchant_id, new_bill(row, address), None, session_id=row["id"])
     session_store.update_session(tx, row["id"], customer=address, bill_id=bill["id"])
     return bill

@@ -20,7 +20,13 @@ from .context import ServiceContext
 from .errors import ChainRefused
 from .objects import late_fee
 
-__all__ = ["check_create_bill", "check_liquidate", "check_pay", "check_repay"]
+__all__ = [
+    "check_collateral",
+    "check_create_bill",
+    "check_liquidate",
+    "check_pay",
+    "check_repay",
+]
 
 
 def _bill(ctx: ServiceContext, tx: Tx, bill_number: int) -> dict[str, Any]:
@@ -48,10 +54,16 @@ def check_pay(ctx: ServiceContext, tx: Tx, bill_number: int) -> dict[str, Any]:
         raise ChainRefused("Bill not payable", code="bill_not_payable")
     if ctx.chain.now(tx) > int(bill["created_at"]) + ctx.constants.bill_duration:
         raise ChainRefused("Bill expired", code="bill_expired")
-    power = ctx.chain.read("bnpl_core", "get_user_borrowing_power", [bill["user"]], tx=tx)
-    if int(power["available_borrowing"]) < int(bill["principal"]):
-        raise ChainRefused("Insufficient collateral", code="insufficient_collateral")
+    check_collateral(ctx, tx, bill["user"], int(bill["principal"]))
     return bill
+
+
+def check_collateral(ctx: ServiceContext, tx: Tx, user: str, amount: int) -> None:
+    """``pay_bill_bnpl``'s "Insufficient collateral": *user* can borrow less than *amount*
+    (also asked before a bill exists, so no bill is made for a wallet that cannot pay)."""
+    power = ctx.chain.read("bnpl_core", "get_user_borrowing_power", [user], tx=tx)
+    if int(power["available_borrowing"]) < amount:
+        raise ChainRefused("Insufficient collateral", code="insufficient_collateral")
 
 
 def check_repay(ctx: ServiceContext, tx: Tx, bill_number: int) -> int:
