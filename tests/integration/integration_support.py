@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
+from stellar_sdk import Keypair
 
-from lumenlater_sdk import APIError, LumenLater
+from lumenlater_sdk import APIError, AsyncLumenLater, LumenLater
+from lumenlater_sdk.backend.testing import SandboxHandle
 from lumenlater_sdk.types import Wallet
 
 # PROTOCOL.md constants (kept here so a test states the arithmetic it expects).
@@ -22,6 +26,29 @@ def wallet(client: LumenLater, name: str) -> Wallet:
         if w.name == name:
             return w
     raise AssertionError(f"no sandbox wallet named {name!r}")
+
+
+class SelfCustodyShop:
+    """A self-custody merchant on *sb*: its API key and its own Stellar key (``key``),
+    which the backend never holds; ``customer`` is the ``approve`` wallet's address."""
+
+    def __init__(self, sb: SandboxHandle, business_name: str = "Self Shop") -> None:
+        self.sb = sb
+        self.key = Keypair.random()
+        self.secret_key = sb.create_self_custody_merchant(self.key, business_name).secret_key
+
+    @cached_property
+    def customer(self) -> str:
+        with self.client() as plain:
+            return wallet(plain, "approve").address
+
+    def client(self, **kw: Any) -> LumenLater:
+        return LumenLater(api_key=self.secret_key, base_url=self.sb.base_url, max_retries=0, **kw)
+
+    def aclient(self, **kw: Any) -> AsyncLumenLater:
+        return AsyncLumenLater(
+            api_key=self.secret_key, base_url=self.sb.base_url, max_retries=0, **kw
+        )
 
 
 def assert_api_error(err: APIError, status: int, type_: str, code: str | None = None) -> None:

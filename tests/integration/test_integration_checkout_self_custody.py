@@ -25,8 +25,7 @@ from urllib.parse import urljoin
 import anyio
 import httpx
 import pytest
-from integration_support import parse_form, wallet
-from stellar_sdk import Keypair
+from integration_support import SelfCustodyShop, parse_form, wallet
 
 from lumenlater_sdk import AsyncLumenLater, AuthorizationRequiredError, LumenLater, usdc
 from lumenlater_sdk._ports import free_port
@@ -55,26 +54,12 @@ TOTAL = 2 * usdc(5) + usdc("30.25")
 THANKS = "https://shop.test/thanks?session={SESSION_ID}"
 
 
-class Shop:
-    """A self-custody merchant on the backend: its API key and its own Stellar key."""
-
-    def __init__(self, sb: SandboxHandle) -> None:
-        self.sb = sb
-        self.key = Keypair.random()
-        self.secret_key = sb.create_self_custody_merchant(self.key, "Own Keys Shop").secret_key
-
-    def client(self, **kw: Any) -> LumenLater:
-        return LumenLater(api_key=self.secret_key, base_url=self.sb.base_url, max_retries=0, **kw)
-
-    def aclient(self, **kw: Any) -> AsyncLumenLater:
-        return AsyncLumenLater(
-            api_key=self.secret_key, base_url=self.sb.base_url, max_retries=0, **kw
-        )
+Shop = SelfCustodyShop
 
 
 @pytest.fixture
 def shop(sb: SandboxHandle) -> Shop:
-    return Shop(sb)
+    return Shop(sb, "Own Keys Shop")
 
 
 def create(client: LumenLater, **extra: Any) -> CheckoutSession:

@@ -6,14 +6,12 @@ is in ``test_integration_self_custody_wire.py``; the checks before signing are u
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from integration_support import SelfCustodyShop
 from stellar_sdk import Keypair
 
 from lumenlater_sdk import (
-    AsyncLumenLater,
     AuthorizationRequiredError,
     LumenLater,
     SignerMismatchError,
@@ -22,32 +20,12 @@ from lumenlater_sdk import (
 from lumenlater_sdk.backend.testing import SandboxHandle
 from lumenlater_sdk.types import Bill
 
-
-class Shop:
-    """A self-custody merchant: its API key, its own Stellar key and a shopper's address."""
-
-    def __init__(self, sb: SandboxHandle, key: Keypair, secret_key: str) -> None:
-        self.sb = sb
-        self.key = key
-        self.secret_key = secret_key
-        with self.client() as plain:
-            wallets = list(plain.test_helpers.wallets.list())
-        self.customer = next(w.address for w in wallets if w.name == "approve")
-
-    def client(self, **kw: Any) -> LumenLater:
-        return LumenLater(api_key=self.secret_key, base_url=self.sb.base_url, max_retries=0, **kw)
-
-    def aclient(self, **kw: Any) -> AsyncLumenLater:
-        return AsyncLumenLater(
-            api_key=self.secret_key, base_url=self.sb.base_url, max_retries=0, **kw
-        )
+Shop = SelfCustodyShop
 
 
 @pytest.fixture
-def shop(sb: SandboxHandle) -> Iterator[Shop]:
-    key = Keypair.random()
-    creds = sb.create_self_custody_merchant(key)
-    yield Shop(sb, key, creds.secret_key)
+def shop(sb: SandboxHandle) -> Shop:
+    return Shop(sb)
 
 
 def on_chain(bill: Bill, shop: Shop) -> None:
