@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from stellar_sdk import Keypair
@@ -12,6 +12,9 @@ from stellar_sdk import Keypair
 from lumenlater_sdk import APIError, AsyncLumenLater, LumenLater
 from lumenlater_sdk.backend.testing import SandboxHandle
 from lumenlater_sdk.types import Wallet
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page
 
 # PROTOCOL.md constants (kept here so a test states the arithmetic it expects).
 DAY = 86_400
@@ -26,6 +29,23 @@ def wallet(client: LumenLater, name: str) -> Wallet:
         if w.name == name:
             return w
     raise AssertionError(f"no sandbox wallet named {name!r}")
+
+
+def watch_errors(page: Page) -> list[str]:
+    """Collect *page*'s console errors (with where they came from) and uncaught exceptions
+    into the returned list, also set as ``page.errors``. Chromium's own
+    ``/favicon.ico`` probe is left out: no page here has an icon."""
+    errors: list[str] = []
+
+    def console(msg: ConsoleMessage) -> None:
+        where = msg.location.get("url", "")
+        if msg.type == "error" and not where.endswith("/favicon.ico"):
+            errors.append(f"{msg.text} ({where})")
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.errors = errors  # type: ignore[attr-defined]
+    return errors
 
 
 class SelfCustodyShop:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from integration_support import wallet
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from integration_support import wallet, watch_errors
+from playwright.sync_api import Browser, Page, expect
 
 from lumenlater_sdk import LumenLater, usdc
 from lumenlater_sdk.backend.testing import SandboxHandle
@@ -58,16 +58,7 @@ def page(browser: Browser) -> Iterator[Page]:
     """
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     p = context.new_page()
-    errors: list[str] = []
-
-    def console(msg: ConsoleMessage) -> None:
-        where = msg.location.get("url", "")
-        if msg.type == "error" and not where.endswith("/favicon.ico"):
-            errors.append(f"{msg.text} ({where})")
-
-    p.on("console", console)
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.errors = errors  # type: ignore[attr-defined]
+    watch_errors(p)
     try:
         yield p
     finally:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, FrameLocator, Page, expect
+from integration_support import watch_errors
+from playwright.sync_api import Browser, FrameLocator, Page, expect
 
 from lumenlater_sdk import LumenLater, usdc
 from lumenlater_sdk._embed_script import script_url
@@ -92,16 +93,7 @@ def page(browser: Browser) -> Iterator[Page]:
     """A fresh page; console errors and uncaught exceptions in ``page.errors``."""
     context = browser.new_context(viewport={"width": 900, "height": 900})
     p = context.new_page()
-    errors: list[str] = []
-
-    def console(msg: ConsoleMessage) -> None:
-        where = msg.location.get("url", "")
-        if msg.type == "error" and not where.endswith("/favicon.ico"):
-            errors.append(msg.text)
-
-    p.on("console", console)
-    p.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    p.errors = errors  # type: ignore[attr-defined]
+    watch_errors(p)
     try:
         yield p
     finally:

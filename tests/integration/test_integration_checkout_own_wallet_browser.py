@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
+from integration_support import watch_errors
+from playwright.sync_api import Browser, Page, Route, expect
 from stellar_sdk import Keypair
 
 from lumenlater_sdk import LumenLater, usdc
@@ -106,16 +107,7 @@ def page(browser: Browser, shopper: Wallet, stellar_base: Path) -> Iterator[Page
     context.add_init_script(script=TEST_WALLET % json.dumps(config))
     context.route("https://shop.test/**", _shop)
     p = context.new_page()
-    errors: list[str] = []
-
-    def console(msg: ConsoleMessage) -> None:
-        where = msg.location.get("url", "")
-        if msg.type == "error" and not where.endswith("/favicon.ico"):
-            errors.append(f"{msg.text} ({where})")
-
-    p.on("console", console)
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.errors = errors  # type: ignore[attr-defined]
+    watch_errors(p)
     try:
         yield p
     finally:
