@@ -7,9 +7,8 @@ from typing import Any
 
 from stellar_sdk import StrKey
 
-from ..chain.local import LedgerEvent, RpcLedger
+from ..chain.local import LedgerEvent, RpcLedger, contract_event
 from ._jsonrpc import INVALID_PARAMS, RpcError
-from ._xdr import contract_event
 
 __all__ = ["event_id", "get_events"]
 

@@ -1,5 +1,5 @@
-"""XDR the endpoint answers with: ledger headers here; events, transaction results and
-metas as the local ledger's transactions leave them (``chain.local``)."""
+"""XDR the endpoint answers with about its ledgers (headers, close metas, hashes); events,
+transaction results and metas are the local ledger's own (``chain.local``)."""
 
 from __future__ import annotations
 
@@ -7,34 +7,18 @@ import hashlib
 
 from stellar_sdk import xdr
 
-from ..chain.local import (
-    b64,
-    contract_event,
-    diagnostic,
-    failed_result,
-    refused_result,
-    success_meta,
-    success_result,
-)
+from ..chain.local import BASE_FEE
 
 __all__ = [
     "PROTOCOL_VERSION",
-    "b64",
-    "contract_event",
-    "diagnostic",
-    "failed_result",
     "ledger_close_meta",
     "ledger_hash",
     "ledger_header",
-    "refused_result",
-    "success_meta",
-    "success_result",
 ]
 
 PROTOCOL_VERSION = 22
 """The protocol the endpoint speaks: transaction metas are v3 (v4 came with 23)."""
 
-BASE_FEE = 100
 BASE_RESERVE = 5_000_000
 
 
