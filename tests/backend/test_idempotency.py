@@ -8,8 +8,8 @@ import time
 import pytest
 from backend_helpers import Api, new_bill_body, post_at_once
 
-from lumenlater_sdk.backend.services import bills, idempotency
-from lumenlater_sdk.backend.services.context import RequestInfo
+from lumenlater_sdk.backend.services import idempotency
+from lumenlater_sdk.backend.store import idempotency as store
 from lumenlater_sdk.backend.testing import SandboxHandle
 
 
@@ -54,23 +54,19 @@ def test_in_flight_key_is_409_in_use(api: Api, sb: SandboxHandle) -> None:
     body = new_bill_body(api)
     raw = json.dumps(body).encode()
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
-    claim = idempotency.begin(
-        sb.backend.db, sb.merchant_id, "k-busy", fp, time.time(), box=sb.backend.ctx.box
-    )
-    assert isinstance(claim, idempotency.Claimed)
-    r = api.http.post(
-        "/v1/bills",
-        content=raw,
-        headers={"Idempotency-Key": "k-busy", "Content-Type": "application/json"},
-    )
-    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"
-    idempotency.finish(sb.backend.db, claim, 500, b"", store_it=False, box=sb.backend.ctx.box)
-    r = api.http.post(
-        "/v1/bills",
-        content=raw,
-        headers={"Idempotency-Key": "k-busy", "Content-Type": "application/json"},
-    )
-    assert r.status_code == 200
+    headers = {"Idempotency-Key": "k-busy", "Content-Type": "application/json"}
+    box = sb.backend.ctx.box
+    # A request that holds the key (its unit is open) while its twin arrives.
+    with (
+        pytest.raises(ValueError, match="abandoned"),
+        idempotency.unit(sb.backend.db, sb.merchant_id, "k-busy", fp, time.time(), box=box),
+    ):
+        r = api.http.post("/v1/bills", content=raw, headers=headers)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"
+        raise ValueError("abandoned")
+    # It ended without an answer: the key is free at once.
+    r = api.http.post("/v1/bills", content=raw, headers=headers)
+    assert r.status_code == 200 and "idempotent-replayed" not in r.headers
 
 
 def test_concurrent_requests_with_one_key_create_one_bill(api: Api, sb: SandboxHandle) -> None:
@@ -92,35 +88,32 @@ def test_invalid_key_is_400(api: Api) -> None:
     assert r.status_code == 400 and r.json()["error"]["param"] == "Idempotency-Key"
 
 
-def test_a_claim_taken_over_as_stale_cannot_commit_its_writes(api: Api, sb: SandboxHandle) -> None:
-    # The request's writes and its stored answer are one transaction, fenced by the
-    # claim's owner: once another request took the key over, the first one's bill
-    # must roll back instead of becoming a second bill for one key.
+def test_a_claim_taken_over_as_stale_cannot_store_its_answer(api: Api, sb: SandboxHandle) -> None:
+    # A claim an older release committed on its own, whose process looked dead once it
+    # was STALE_AFTER old: the request that took the key over owns it, and the old
+    # owner's answer is fenced out by its owner token.
     body = new_bill_body(api)
     raw = json.dumps(body).encode()
     fp = idempotency.fingerprint("POST", "/v1/bills", raw)
     db = sb.backend.db
-    now = time.time()
-    box = sb.backend.ctx.box
-    stale = now - idempotency.STALE_AFTER - 1
-    first = idempotency.begin(db, sb.merchant_id, "k-stale", fp, stale, box=box)
-    second = idempotency.begin(db, sb.merchant_id, "k-stale", fp, now, box=box)
-    assert isinstance(first, idempotency.Claimed) and isinstance(second, idempotency.Claimed)
-    new = bills.NewBill(customer=body["customer"], amount=body["amount"])
-    with pytest.raises(idempotency.IdempotencyConflict), db.transaction() as tx:
-        unit = idempotency.Unit(tx, db, first, box)
-        created = bills.create_bill(
-            sb.backend.ctx.with_db(unit.db), sb.merchant_id, new, RequestInfo("req_1", "k-stale")
-        )
-        unit.complete(200, json.dumps(created).encode())
-    assert api.ok("GET", "/v1/bills")["data"] == []
-    idempotency.finish(db, first, 500, b"", store_it=False, box=box)  # not the owner: a no-op
+    stale = time.time() - idempotency.STALE_AFTER - 1
+    with db.transaction() as tx:
+        assert store.claim(tx, sb.merchant_id, "k-stale", fp.exact, "old-owner", stale)
     r = api.http.post(
         "/v1/bills",
         content=raw,
         headers={"Idempotency-Key": "k-stale", "Content-Type": "application/json"},
     )
-    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_key_in_use"
+    assert r.status_code == 200 and "idempotent-replayed" not in r.headers
+    with db.transaction() as tx:
+        assert not store.complete(tx, sb.merchant_id, "k-stale", "old-owner", 200, "{}")
+    again = api.http.post(
+        "/v1/bills",
+        content=raw,
+        headers={"Idempotency-Key": "k-stale", "Content-Type": "application/json"},
+    )
+    assert again.headers["idempotent-replayed"] == "true" and again.content == r.content
+    assert [b["id"] for b in api.ok("GET", "/v1/bills")["data"]] == [r.json()["id"]]
 
 
 def test_stored_answers_are_sealed(api: Api, sb: SandboxHandle) -> None:

@@ -14,6 +14,7 @@ import pytest
 from backend_helpers import Api, new_bill_body, post_at_once
 
 from lumenlater_sdk.backend.services import idempotency
+from lumenlater_sdk.backend.store import idempotency as store
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 DAY = 86_400
@@ -132,16 +133,21 @@ def test_the_key_is_scoped_to_the_merchant(capi: Api, csb: SandboxHandle) -> Non
     assert bill_ids(capi) == [mine["id"]]
 
 
-def test_a_running_claim_is_in_use_until_it_is_stale(
+def legacy_claim(sb: SandboxHandle, key: str, raw: bytes, now: float) -> None:
+    """A claim committed on its own before the request ran, as releases before
+    claim-in-the-request's-transaction did (with the exact-bytes fingerprint)."""
+    fp = idempotency.fingerprint("POST", "/v1/bills", raw)
+    with sb.backend.db.transaction() as tx:
+        assert store.claim(tx, sb.merchant_id, key, fp.exact, "old-release", now)
+
+
+def test_an_older_releases_running_claim_is_in_use_until_it_is_stale(
     capi: Api, csb: SandboxHandle, clock: WallClock
 ) -> None:
     body = new_bill_body(capi)
     raw = json.dumps(body).encode()
-    fp = idempotency.fingerprint("POST", "/v1/bills", raw)
-    # A request that claimed the key and whose process then died.
-    idempotency.begin(
-        csb.backend.db, csb.merchant_id, "dead-k", fp, clock(), box=csb.backend.ctx.box
-    )
+    # An older release's request that claimed the key and whose process then died.
+    legacy_claim(csb, "dead-k", raw, clock())
     headers = {"Idempotency-Key": "dead-k", "Content-Type": "application/json"}
     clock.advance(idempotency.STALE_AFTER)
     r = capi.http.post("/v1/bills", content=raw, headers=headers)
@@ -162,10 +168,7 @@ def test_concurrent_takeovers_of_a_stale_claim_run_the_request_once(
 ) -> None:
     body = new_bill_body(capi)
     raw = json.dumps(body).encode()
-    fp = idempotency.fingerprint("POST", "/v1/bills", raw)
-    idempotency.begin(
-        csb.backend.db, csb.merchant_id, "stale-race", fp, clock(), box=csb.backend.ctx.box
-    )
+    legacy_claim(csb, "stale-race", raw, clock())
     clock.advance(idempotency.STALE_AFTER + 1)
     calls_before = create_bill_calls(csb)
     results = post_at_once(csb.base_url, csb.secret_key, 6, "/v1/bills", raw, "stale-race")
@@ -195,6 +198,27 @@ def test_the_fingerprint_format_is_stable() -> None:
     # same value, or a retry that spans an upgrade would be refused as a reused key.
     import hashlib
 
-    assert idempotency.fingerprint("POST", "/v1/bills", b'{"amount":1}') == (
-        hashlib.sha256(b'POST /v1/bills\n{"amount":1}').hexdigest()
-    )
+    fp = idempotency.fingerprint("POST", "/v1/bills", b'{ "b": [1, 2],\n "amount":1}')
+    assert fp.canonical == (hashlib.sha256(b'POST /v1/bills\n{"amount":1,"b":[1,2]}').hexdigest())
+    # What releases before canonical fingerprints stored, still accepted.
+    assert fp.exact == (hashlib.sha256(b'POST /v1/bills\n{ "b": [1, 2],\n "amount":1}').hexdigest())
+
+
+def test_a_retry_spanning_the_upgrade_to_canonical_fingerprints_replays(
+    capi: Api, csb: SandboxHandle
+) -> None:
+    # A key answered by an older release stored the fingerprint of the exact bytes.
+    body = new_bill_body(capi)
+    raw = json.dumps(body, indent=2).encode()
+    headers = {"Idempotency-Key": "upgrade-k", "Content-Type": "application/json"}
+    first = capi.http.post("/v1/bills", content=raw, headers=headers)
+    assert first.status_code == 200
+    fp = idempotency.fingerprint("POST", "/v1/bills", raw)
+    assert fp.canonical != fp.exact
+    with csb.backend.db.transaction() as tx:
+        tx.execute(
+            "UPDATE idempotency_keys SET fingerprint = ? WHERE idem_key = 'upgrade-k'",
+            (fp.exact,),
+        )
+    again = capi.http.post("/v1/bills", content=raw, headers=headers)
+    assert again.headers["idempotent-replayed"] == "true" and again.content == first.content

@@ -7,6 +7,7 @@ failed while a caller swallowed the error, commits nothing and frees its key.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -71,18 +72,64 @@ def test_a_failed_step_stops_the_commit_even_if_swallowed(db: Database) -> None:
     assert _probes(db) == 0
 
 
-def test_after_a_failed_unit_the_key_can_be_freed_and_runs_again(db: Database) -> None:
+def test_after_a_failed_unit_the_key_runs_again_at_once(db: Database) -> None:
     fp = idempotency.fingerprint("POST", "/v1/bills", b"{}")
-    claim = None
     with pytest.raises(ValueError), idempotency.unit(db, MERCHANT, "k3", fp, NOW, box=BOX) as unit:
-        claim = unit.claim
+        first = unit.claim
         with unit.db.transaction() as tx:
             tx.execute("INSERT INTO unit_probe (n) VALUES (1)")
         raise ValueError("boom")
-    assert claim is not None and _probes(db) == 0
-    idempotency.finish(db, claim, 500, b"", store_it=False, box=BOX)
-    again = idempotency.begin(db, MERCHANT, "k3", fp, NOW + 1, box=BOX)
-    assert isinstance(again, idempotency.Claimed) and again.owner != claim.owner
+    assert first is not None and _probes(db) == 0
+    with idempotency.unit(db, MERCHANT, "k3", fp, NOW + 1, box=BOX) as again:
+        assert again.replay is None and again.claim is not None
+        assert again.claim.owner != first.owner
+        again.complete(200, b"{}")
+
+
+def test_a_refusal_rolls_back_the_writes_and_is_the_answer(db: Database) -> None:
+    fp = idempotency.fingerprint("POST", "/v1/bills", b"{}")
+    with idempotency.unit(db, MERCHANT, "k5", fp, NOW, box=BOX) as unit:
+        with unit.db.transaction() as tx:
+            tx.execute("INSERT INTO unit_probe (n) VALUES (1)")
+        unit.refuse(400, b'{"error":{"code":"declined"}}')
+    assert _probes(db) == 0
+    with idempotency.unit(db, MERCHANT, "k5", fp, NOW + 1, box=BOX) as replayed:
+        assert replayed.replay == idempotency.Replay(400, b'{"error":{"code":"declined"}}')
+
+
+def test_a_twin_of_an_open_unit_is_in_use_and_runs_once_it_is_gone(db: Database) -> None:
+    fp = idempotency.fingerprint("POST", "/v1/bills", b"{}")
+    twin: list[BaseException | str] = []
+
+    def run_twin() -> None:
+        try:
+            with idempotency.unit(db, MERCHANT, "k6", fp, NOW, box=BOX):
+                twin.append("ran")
+        except idempotency.IdempotencyConflict as exc:
+            twin.append(exc)
+
+    with pytest.raises(ValueError), idempotency.unit(db, MERCHANT, "k6", fp, NOW, box=BOX):
+        thread = threading.Thread(target=run_twin)
+        thread.start()
+        thread.join()
+        raise ValueError("the holder dies")
+    assert len(twin) == 1 and isinstance(twin[0], idempotency.IdempotencyConflict)
+    assert twin[0].code == "idempotency_key_in_use"
+    with idempotency.unit(db, MERCHANT, "k6", fp, NOW, box=BOX) as unit:
+        assert unit.claim is not None
+        unit.complete(201, b"{}")
+
+
+def test_json_that_differs_in_whitespace_or_key_order_is_the_same_request() -> None:
+    def fp(body: bytes) -> str:
+        return idempotency.fingerprint("POST", "/v1/bills", body).canonical
+
+    same = fp(b'{"amount":1,"meta":{"a":"\u00e9","b":[1,2]}}')
+    assert fp(b'{ "meta" : { "b" : [ 1 , 2 ], "a": "\xc3\xa9" },\n\t"amount": 1 }') == same
+    assert fp(b'{"amount":2,"meta":{"a":"\u00e9","b":[1,2]}}') != same
+    assert fp(b'{"amount":1,"meta":{"a":"\u00e9","b":[2,1]}}') != same
+    assert fp(b"not json") != fp(b"not  json")
+    assert idempotency.fingerprint("POST", "/v1/x", b"{}").canonical != fp(b"{}")
 
 
 def test_a_completed_unit_replays_with_no_claim_and_no_transaction(db: Database) -> None:

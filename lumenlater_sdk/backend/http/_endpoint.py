@@ -90,7 +90,7 @@ class SpecEndpoint:
         return self.spec.status, result
 
     def _invoke_idempotent(
-        self, call: Call, merchant_id: str, key: str, fp: str
+        self, call: Call, merchant_id: str, key: str, fp: idempotency.Fingerprint
     ) -> tuple[int, bytes, bool]:
         """Replay the key's stored answer, or run the request as one unit whose writes and
         stored answer commit together. Returns (status, body, replayed)."""
@@ -101,31 +101,31 @@ class SpecEndpoint:
             with idempotency.unit(self.ctx.db, merchant_id, key, fp, now, box=self.ctx.box) as unit:
                 if unit.replay is not None:
                     return unit.replay.status_code, unit.replay.body, True
-                result = self.spec.handler(dataclasses.replace(call, ctx=self.ctx.with_db(unit.db)))
-                status, body = self.spec.status, _encode(result)
-                unit.complete(status, body)
+                try:
+                    result = self.spec.handler(
+                        dataclasses.replace(call, ctx=self.ctx.with_db(unit.db))
+                    )
+                except ServiceError as exc:
+                    status, body = from_service(exc, request_id)
+                    if status >= 500:  # a chain outage, say: a retry may succeed
+                        raise
+                    # A refusal is the key's answer for good; what the request
+                    # wrote is rolled back.
+                    unit.refuse(status, body)
+                else:
+                    status, body = self.spec.status, _encode(result)
+                    unit.complete(status, body)
             return status, body, False
         except ServiceError as exc:
             if unit is None:  # the claim itself was refused (409): nothing to record
                 raise
-            status, body = from_service(exc, request_id)
+            return (*from_service(exc, request_id), False)
         except Exception:
             if unit is None:
                 raise
-            status, body = internal_error(request_id)
-        except BaseException:
-            if unit is not None and unit.claim is not None:
-                idempotency.finish(
-                    self.ctx.db, unit.claim, 500, b"", store_it=False, box=self.ctx.box
-                )
-            raise
-        assert unit.claim is not None
-        # Everything the request wrote was rolled back. A refusal is its answer for good;
-        # after a 5xx (a chain outage, a bug) the key is freed so a retry can succeed.
-        idempotency.finish(
-            self.ctx.db, unit.claim, status, body, store_it=status < 500, box=self.ctx.box
-        )
-        return status, body, False
+            # Everything the request wrote was rolled back and nothing was stored for
+            # the key, so a retry runs again.
+            return (*internal_error(request_id), False)
 
 
 class _ByMethod:

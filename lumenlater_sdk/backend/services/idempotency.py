@@ -1,52 +1,61 @@
 """Server-side idempotency (DESIGN §2): a request with an ``Idempotency-Key`` runs as
-one :func:`unit` whose writes and stored response commit in one transaction.
+one :func:`unit` whose claim on the key, writes and stored response commit in one
+transaction.
 
 Stored responses are sealed like every secret at rest: the answer that creates a
 merchant or a webhook endpoint carries its API keys or signing secret.
 
 So a process that dies after that commit has already stored what a retry replays,
-and one that dies before it changed nothing. The key is *claimed* first, in a
-short transaction of its own, so that a concurrent twin sees the claim and gets
-409 ``idempotency_key_in_use``; a claim left by a dead process is taken over after
-:data:`STALE_AFTER`, and the owner token on each claim keeps a slow original from
-committing after that.
+and one that dies before it (killed, a database error, a full disk, a lock
+timeout) changed nothing and left nothing behind: the retry runs at once. While
+the request runs, its key is held by a lock that lives exactly as long as it does
+(:mod:`..store._key_lock`: an advisory lock of the request's transaction on
+PostgreSQL, a lock on a file beside the database on SQLite), so a concurrent twin
+on any backend process gets 409 ``idempotency_key_in_use``, and only then.
+
+Two requests are the same when their method, path and JSON body are: key order
+and whitespace do not count (:func:`fingerprint`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..chain import Sealer
-from ..db import Database, JoinedDatabase, Tx
+from ..db import Database, JoinedDatabase, Row, Tx
+from ..store import _key_lock
 from ..store import idempotency as store
 from .errors import ServiceError
 
 __all__ = [
     "Claimed",
+    "Fingerprint",
     "IdempotencyConflict",
     "Replay",
     "Unit",
-    "begin",
     "fingerprint",
-    "finish",
     "unit",
 ]
 
 TTL = 24 * 3600
+
+# Releases before this one committed a claim on its own before running the request;
+# such a claim still "running" is taken over once it is this old (its process may
+# still run it: they did not hold a lock this release can see).
+STALE_AFTER = 300
+
+_SAVEPOINT = "idempotent_request"
 
 
 def _open(box: Sealer, stored: str) -> str:
     # Answers are sealed (an answer may hold a new API key or a webhook secret); rows
     # stored before answers were sealed hold the JSON itself.
     return stored if stored.startswith("{") else box.open(stored)
-
-
-# A claim older than this is from a process that died mid-request; take it over.
-STALE_AFTER = 300
 
 
 class IdempotencyConflict(ServiceError):
@@ -62,9 +71,17 @@ def _in_use() -> IdempotencyConflict:
     )
 
 
+def _reused() -> IdempotencyConflict:
+    return IdempotencyConflict(
+        "This Idempotency-Key was used with a different request.",
+        code="idempotency_key_reused",
+        param="Idempotency-Key",
+    )
+
+
 @dataclass(frozen=True)
 class Replay:
-    """A stored response to send again."""
+    """A stored response to send again, byte for byte."""
 
     status_code: int
     body: bytes
@@ -72,58 +89,85 @@ class Replay:
 
 @dataclass(frozen=True)
 class Claimed:
-    """This request owns the key (as *owner*) until it completes or releases it."""
+    """This request owns the key (as *owner*) until its transaction ends."""
 
     merchant_id: str
     key: str
     owner: str
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests "the same": method, path and the exact body."""
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+@dataclass(frozen=True)
+class Fingerprint:
+    """What makes two requests "the same" (:func:`fingerprint`)."""
+
+    canonical: str
+    """Method, path and the body as canonical JSON: what new claims store."""
+    exact: str
+    """Method, path and the exact body bytes, as releases before canonical
+    fingerprints stored it, so that a retry spanning an upgrade still replays."""
+
+    def matches(self, stored: str) -> bool:
+        """Whether a stored fingerprint is this request's."""
+        return stored in (self.canonical, self.exact)
 
 
-def begin(
-    db: Database, merchant_id: str, key: str, fp: str, now: float, *, box: Sealer
+def _canonical(body: bytes) -> bytes:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return body  # not JSON: only the same bytes are the same request
+    # ASCII escapes, so that "é" and "\u00e9" (and lone surrogates) encode alike.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def fingerprint(method: str, path: str, body: bytes) -> Fingerprint:
+    """The request's method, path and body; a JSON body counts by its value (parsed,
+    keys sorted, compact), so whitespace and key order make no difference."""
+    head = method.encode() + b" " + path.encode() + b"\n"
+    return Fingerprint(
+        canonical=hashlib.sha256(head + _canonical(body)).hexdigest(),
+        exact=hashlib.sha256(head + body).hexdigest(),
+    )
+
+
+def _answer(row: Row, fp: Fingerprint, box: Sealer) -> Replay:
+    """The stored answer of a completed *row*, if it is this request's."""
+    if not fp.matches(str(row["fingerprint"])):
+        raise _reused()
+    return Replay(int(row["status_code"]), _open(box, str(row["response"])).encode())
+
+
+def _claim(
+    tx: Tx, merchant_id: str, key: str, fp: Fingerprint, now: float, box: Sealer
 ) -> Claimed | Replay:
-    """Claim *key* at wall-clock time *now* in a transaction of its own, or say why the
-    request must not run. A stored answer is opened with *box*."""
+    """Under the key's lock: the answer to replay, or a claim inside *tx*."""
+    row = store.get(tx, merchant_id, key)
+    if row is not None:
+        age = now - float(row["created"])
+        legacy_running = row["state"] == "running"
+        if age > TTL or (legacy_running and age > STALE_AFTER):
+            store.release(tx, merchant_id, key, row["owner"])
+        elif legacy_running:
+            if not fp.matches(str(row["fingerprint"])):
+                raise _reused()
+            raise _in_use()
+        else:
+            return _answer(row, fp, box)
     owner = secrets.token_hex(8)
-    with db.transaction() as tx:
-        if store.claim(tx, merchant_id, key, fp, owner, now):
-            return Claimed(merchant_id, key, owner)
-        row = store.get(tx, merchant_id, key)
-        if row is None:
-            # Released between our INSERT and SELECT (its request changed nothing): a
-            # moment's race, and the client retries `in_use`, whose retry claims it.
-            raise _in_use()
-        expired = now - float(row["created"]) > TTL
-        stale = row["state"] == "running" and now - float(row["created"]) > STALE_AFTER
-        if expired or stale:
-            # Compare-and-delete on the row we judged: with the row lock only one
-            # contender gets here, and without it the owner check still lets only one win.
-            if store.release(tx, merchant_id, key, str(row["owner"])) and store.claim(
-                tx, merchant_id, key, fp, owner, now
-            ):
-                return Claimed(merchant_id, key, owner)
-            raise _in_use()
-        if row["fingerprint"] != fp:
-            raise IdempotencyConflict(
-                "This Idempotency-Key was used with a different request.",
-                code="idempotency_key_reused",
-                param="Idempotency-Key",
-            )
-        if row["state"] == "running":
-            raise _in_use()
-        return Replay(int(row["status_code"]), _open(box, str(row["response"])).encode())
+    # Not committed until the request's answer is: a request that never commits
+    # leaves no claim behind. An older release's process that claims the key at this
+    # moment waits for this transaction (PostgreSQL) or the write lock (SQLite).
+    if not store.claim(tx, merchant_id, key, fp.canonical, owner, now):
+        raise _in_use()
+    return Claimed(merchant_id, key, owner)
 
 
 class Unit:
     """A keyed request's single write transaction, or the stored answer to replay.
 
     Services run against :attr:`db`, whose every ``transaction()`` joins this one;
-    :meth:`complete` stores the response in it, so both commit or neither does.
+    :meth:`complete` (or :meth:`refuse`) stores the response in it, so both commit
+    or neither does.
     """
 
     def __init__(self, tx: Tx | None, db: Database, got: Claimed | Replay, box: Sealer) -> None:
@@ -136,54 +180,59 @@ class Unit:
 
     def complete(self, status_code: int, body: bytes) -> None:
         """Record *body* as the answer to the key, inside the unit's transaction."""
-        c, tx = self.claim, self._tx
-        assert c is not None and tx is not None and isinstance(self.db, JoinedDatabase)
-        if self.db.failed:
+        if isinstance(self.db, JoinedDatabase) and self.db.failed:
             raise RuntimeError("a step of this request failed; its writes must not commit")
+        self._store(status_code, body)
+
+    def refuse(self, status_code: int, body: bytes) -> None:
+        """The request was refused (a 4xx, say): roll back everything it wrote and keep
+        *body* as the key's answer, still under the key's lock, so no twin runs between."""
+        assert self._tx is not None
+        self._tx.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        self._store(status_code, body)
+
+    def _store(self, status_code: int, body: bytes) -> None:
+        c, tx = self.claim, self._tx
+        assert c is not None and tx is not None
         sealed = self._box.seal(body.decode())
         if not store.complete(tx, c.merchant_id, c.key, c.owner, status_code, sealed):
-            # Our claim was taken over as stale: the new owner's run is the one that counts.
-            raise _in_use()
+            raise RuntimeError("the unit's own claim is gone from its transaction")
         self.completed = True
 
 
 @contextmanager
 def unit(
-    db: Database, merchant_id: str, key: str, fp: str, now: float, *, box: Sealer
+    db: Database, merchant_id: str, key: str, fp: Fingerprint, now: float, *, box: Sealer
 ) -> Iterator[Unit]:
-    """Claim *key* at wall-clock time *now*, then open the request's transaction.
+    """Claim *key* at wall-clock time *now* for one transaction, the request's.
 
-    A refused claim raises :class:`IdempotencyConflict` before anything is yielded;
-    a key already answered yields a unit with :attr:`Unit.replay` set and no
-    transaction. Otherwise the transaction commits only once :meth:`Unit.complete`
-    ran; if the block raises, it rolls back and the caller should :func:`finish`.
+    A refused claim raises :class:`IdempotencyConflict` before anything is yielded
+    (``idempotency_key_in_use`` only while a live request holds the key);
+    a key already answered yields a unit with :attr:`Unit.replay` set and no claim.
+    Otherwise the transaction commits only once :meth:`Unit.complete` or
+    :meth:`Unit.refuse` ran; if the block raises, it rolls back and the key is
+    free again, with nothing stored for it.
     """
-    got = begin(db, merchant_id, key, fp, now, box=box)
-    if isinstance(got, Replay):
-        yield Unit(None, db, got, box)
+    # Answers are final, so a replay needs no lock (and two replays never collide).
+    with db.reads() as tx:
+        row = store.get(tx, merchant_id, key, lock=False)
+    if row is not None and row["state"] == "done" and now - float(row["created"]) <= TTL:
+        yield Unit(None, db, _answer(row, fp, box), box)
         return
-    with db.transaction() as tx:
-        u = Unit(tx, db, got, box)
-        yield u
-        if not u.completed:
-            raise RuntimeError("the request's writes would commit without its response")
-
-
-def finish(
-    db: Database,
-    claim: Claimed,
-    status_code: int,
-    body: bytes,
-    *,
-    store_it: bool,
-    box: Sealer,
-) -> None:
-    """After a request whose writes were rolled back: store its answer (sealed with
-    *box*), or free the key (either only while *claim* still holds it)."""
-    with db.transaction() as tx:
-        c = claim
-        if store_it:
-            sealed = box.seal(body.decode())
-            store.complete(tx, c.merchant_id, c.key, c.owner, status_code, sealed)
-        else:
-            store.release_owned(tx, c.merchant_id, c.key, c.owner)
+    # Held first, so that on SQLite a twin is told at once instead of queueing for
+    # the write lock behind the request that holds it.
+    with _key_lock.held(db, merchant_id, key) as free:
+        if not free:
+            raise _in_use()
+        with db.transaction() as tx:
+            if not _key_lock.try_lock_in(tx, merchant_id, key):
+                raise _in_use()
+            got = _claim(tx, merchant_id, key, fp, now, box)
+            if isinstance(got, Replay):  # answered since the look above
+                yield Unit(None, db, got, box)
+                return
+            tx.send(f"SAVEPOINT {_SAVEPOINT}")
+            u = Unit(tx, db, got, box)
+            yield u
+            if not u.completed:
+                raise RuntimeError("the request's writes would commit without its response")

@@ -1,15 +1,18 @@
-"""Idempotency keys: claimed with an INSERT before the request runs, then completed.
+"""Idempotency keys: claimed with an INSERT in the request's own transaction, then
+completed in it, so a request that never commits leaves no row behind.
 
 Each claim carries an ``owner`` token. Completing or releasing a key only touches
 the row while that owner still holds it, so a request whose claim was taken over
-(its process looked dead) can never store its answer over the new owner's.
+(a claim an older release committed on its own, whose process looked dead) can
+never store its answer over the new owner's. Who may run a key right now is
+decided by :mod:`._key_lock`, not by these rows.
 """
 
 from __future__ import annotations
 
 from ..db import Row, Tx
 
-__all__ = ["claim", "complete", "get", "release", "release_owned"]
+__all__ = ["claim", "complete", "get", "release"]
 
 
 def claim(tx: Tx, merchant_id: str, key: str, fingerprint: str, owner: str, now: float) -> bool:
@@ -25,10 +28,11 @@ def claim(tx: Tx, merchant_id: str, key: str, fingerprint: str, owner: str, now:
     )
 
 
-def get(tx: Tx, merchant_id: str, key: str) -> Row | None:
-    """The stored claim or response for *key*."""
+def get(tx: Tx, merchant_id: str, key: str, *, lock: bool = True) -> Row | None:
+    """The stored claim or response for *key* (row-locked on PostgreSQL with *lock*)."""
     return tx.fetchone(
-        "SELECT * FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ?" + tx.for_update,
+        "SELECT * FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ?"
+        + (tx.for_update if lock else ""),
         (merchant_id, key),
     )
 
@@ -47,22 +51,15 @@ def complete(
     )
 
 
-def release(tx: Tx, merchant_id: str, key: str, owner: str) -> bool:
+def release(tx: Tx, merchant_id: str, key: str, owner: str | None) -> bool:
     """Forget *key* if *owner*'s claim or answer is still the one stored (it expired, or
-    its owner's process died); False if someone else replaced it meanwhile."""
+    its owner's process died); False if someone else replaced it meanwhile. Rows from
+    before claims had owners have none."""
+    same_owner = "owner IS NULL" if owner is None else "owner = ?"
     return (
         tx.execute(
-            "DELETE FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ? AND owner = ?",
-            (merchant_id, key, owner),
+            "DELETE FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ? AND " + same_owner,
+            (merchant_id, key) if owner is None else (merchant_id, key, owner),
         )
         == 1
-    )
-
-
-def release_owned(tx: Tx, merchant_id: str, key: str, owner: str) -> None:
-    """Forget *key* if *owner* still holds it (its request changed nothing; a retry may work)."""
-    tx.send(
-        "DELETE FROM idempotency_keys WHERE merchant_id = ? AND idem_key = ?"
-        " AND state = 'running' AND owner = ?",
-        (merchant_id, key, owner),
     )
