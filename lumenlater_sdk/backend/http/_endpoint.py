@@ -121,10 +121,9 @@ class SpecEndpoint:
                 raise
             return (*from_service(exc, request_id), False)
         except Exception:
-            if unit is None:
-                raise
             # Everything the request wrote was rolled back and nothing was stored for
-            # the key, so a retry runs again.
+            # the key (a failure to claim it included: a lock timeout, say), so a retry
+            # runs again.
             return (*internal_error(request_id), False)
 
 
