@@ -32,6 +32,7 @@ from .http import (
     RateLimiter,
     RequestContextMiddleware,
     build_openapi,
+    rate_store,
     routes_for,
 )
 from .observability import BackendMetrics
@@ -71,7 +72,9 @@ class Backend:
             raise ValueError("BackendConfig.secret_key is required (it seals secrets at rest)")
         box = SecretBox(config.secret_key)  # a weak key is refused before anything is touched
         self.config = config
-        self.db: Database = connect(config.database_url)
+        self.db: Database = connect(
+            config.database_url, connect_timeout=config.database_connect_timeout
+        )
         migrate(self.db, COMPONENT, MIGRATIONS)
         install_delivery(self.db)
         reseal_legacy(self.db, box)
@@ -234,12 +237,22 @@ class BackendApp(Starlette):
         self.api_version = API_VERSION
         api = api_routes()
         self.openapi = build_openapi(api, server_url=backend.config.base_url)
-        self.specs = [*api, *meta_routes(lambda: self.openapi, backend.metrics)]
+        config = backend.config
+        self.specs = [
+            *api,
+            *meta_routes(
+                lambda: self.openapi, backend.metrics, health_timeout=config.health_timeout
+            ),
+        ]
         limiter = RateLimiter(
-            backend.config.rate_limit_rate,
-            backend.config.rate_limit_burst,
-            enabled=backend.config.rate_limit,
+            config.rate_limit_rate,
+            config.rate_limit_burst,
+            enabled=config.rate_limit,
+            failure_rate=config.rate_limit_failure_rate,
+            failure_burst=config.rate_limit_failure_burst,
+            store=rate_store(config.rate_limit_store) if config.rate_limit else None,
         )
+        self.limiter = limiter
         routes: list[BaseRoute] = [*routes_for(self.specs, backend.ctx, Gate(backend.ctx, limiter))]
         if backend.config.soroban_rpc:
             if not isinstance(backend.gateway, LocalGateway):

@@ -77,6 +77,15 @@ class BackendConfig:
     carries every webhook POST; unset, the ``HTTPS_PROXY`` / ``HTTP_PROXY`` /
     ``ALL_PROXY`` environment variables are used, and ``NO_PROXY`` is honoured
     either way.
+
+    Rate limits (``rate_limit``): ``rate_limit_rate`` requests per second with bursts
+    of ``rate_limit_burst``, per API key once the key authenticated and per client
+    address before; failed authentications of one address have their own bucket
+    (``rate_limit_failure_rate`` / ``rate_limit_failure_burst``). Buckets live in each
+    process's memory unless ``rate_limit_store`` names a Redis (``redis://…``) that
+    every process shares. ``health_timeout`` bounds ``/healthz``'s database write;
+    ``database_connect_timeout`` how long start waits for PostgreSQL to accept a
+    connection before giving up.
     """
 
     database_url: str = "sqlite:///" + str(DEFAULT_HOME / "sandbox.db")
@@ -87,6 +96,11 @@ class BackendConfig:
     rate_limit: bool = True
     rate_limit_rate: float = 100.0
     rate_limit_burst: int = 200
+    rate_limit_failure_rate: float = 0.2
+    rate_limit_failure_burst: int = 10
+    rate_limit_store: str | None = None
+    health_timeout: float = 2.0
+    database_connect_timeout: float = 5.0
     clock: Callable[[], float] = time.time
     chain_constants: Mapping[str, int] | None = None
     tick_interval: float = 5.0
@@ -153,6 +167,8 @@ class BackendConfig:
             values["public_base_url"] = base
         if proxy := os.environ.get("LUMENLATER_WEBHOOK_PROXY"):
             values["webhook_proxy"] = proxy
+        if store := os.environ.get("LUMENLATER_RATE_LIMIT_STORE"):
+            values["rate_limit_store"] = store
         if os.environ.get("LUMENLATER_SOROBAN_RPC", "").lower() in ("1", "true", "yes", "on"):
             values["soroban_rpc"] = True
         for name, var in (

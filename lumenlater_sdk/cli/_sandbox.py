@@ -44,6 +44,13 @@ def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
         help="default: $DATABASE_URL or sqlite:///~/.lumenlater/sandbox.db",
     )
     parser.add_argument("--secret-key-file", default=str(_HOME / "secret.key"))
+    parser.add_argument(
+        "--database-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long start waits for PostgreSQL to accept a connection (default 5)",
+    )
     parser.add_argument("--log-level", default="info")
     parser.add_argument(
         "--sandbox-delivery",
@@ -57,6 +64,26 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--no-rate-limit", action="store_true", help="turn rate limits off")
+    parser.add_argument(
+        "--rate-limit-rate",
+        type=float,
+        default=None,
+        metavar="PER_SECOND",
+        help="requests per second per API key (per client address without one; default 100)",
+    )
+    parser.add_argument(
+        "--rate-limit-burst",
+        type=int,
+        default=None,
+        help="requests allowed at once before the rate applies (default 200)",
+    )
+    parser.add_argument(
+        "--rate-limit-store",
+        default=None,
+        metavar="redis://HOST:PORT/DB",
+        help="share rate limits between processes in this Redis "
+        "(env LUMENLATER_RATE_LIMIT_STORE; default: each process's memory)",
+    )
     parser.add_argument(
         "--webhook-url",
         default="http://127.0.0.1:5000/webhooks/lumenlater",
@@ -151,6 +178,7 @@ def backend_config(args: argparse.Namespace, **overrides: Any) -> BackendConfig:
         "secret_key": secret_key,
         "delivery": delivery,
         "log_requests": args.log_level.lower() == "debug",
+        "database_connect_timeout": args.database_timeout,
     }
     return BackendConfig(**{**values, **overrides})
 
@@ -162,6 +190,12 @@ def _api_config(args: argparse.Namespace) -> BackendConfig:
         host=args.host,
         port=args.port,
         rate_limit=not args.no_rate_limit,
+        rate_limit_store=args.rate_limit_store or os.environ.get("LUMENLATER_RATE_LIMIT_STORE"),
+        **{
+            name: value
+            for name in ("rate_limit_rate", "rate_limit_burst")
+            if (value := getattr(args, name)) is not None
+        },
         public_base_url=args.public_url,
         run_delivery=not args.no_delivery,
         soroban_rpc=_soroban_rpc(args),
@@ -230,7 +264,8 @@ def serve(args: argparse.Namespace) -> int:
     url = config.database_url
     try:
         app = create_app(config)
-    except (ValueError, ChainUnavailableError) as exc:  # a configuration to fix: no traceback
+    # A configuration to fix or a database that does not answer: one line, no traceback.
+    except (ValueError, ChainUnavailableError, ConnectionError) as exc:
         raise SystemExit(f"lumenlater sandbox: {exc}") from None
     creds = None
     if app.backend.sandbox is not None:  # a real chain's merchants are enrolled by their owners

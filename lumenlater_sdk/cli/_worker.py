@@ -34,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging(args)
     config = backend_config(args, run_delivery=True)
-    backend = Backend(config)  # the schema is migrated and the chain set up, as the API does
+    try:  # the schema is migrated and the chain set up, as the API does
+        backend = Backend(config)
+    except ConnectionError as exc:  # the database does not answer: one line, no traceback
+        raise SystemExit(f"lumenlater worker: {exc}") from None
     try:
         worker = backend.worker
         assert worker is not None  # run_delivery with a secret key always makes one

@@ -7,12 +7,14 @@ from pathlib import Path
 from ._base import Database
 
 
-def connect(url: str) -> Database:
-    """``sqlite:///path/to.db`` (or a bare path) → SQLite; ``postgresql://…`` → PostgreSQL."""
+def connect(url: str, *, connect_timeout: float = 5.0) -> Database:
+    """``sqlite:///path/to.db`` (or a bare path) → SQLite; ``postgresql://…`` → PostgreSQL,
+    waiting up to *connect_timeout* seconds for the server to accept a connection
+    (then ``DatabaseUnavailable``, a ``ConnectionError`` naming host and port)."""
     if url.startswith(("postgresql://", "postgres://")):
         from ._postgres import PostgresDatabase
 
-        return PostgresDatabase(url)
+        return PostgresDatabase(url, connect_timeout=connect_timeout)
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
     elif url.startswith("sqlite://"):

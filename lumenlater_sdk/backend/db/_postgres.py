@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 import anyio
 import psycopg
 from anyio.abc import TaskStatus
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -164,13 +167,44 @@ class _PostgresTx(Tx):
                 self._conn.execute("ROLLBACK", prepare=False)
 
 
+class DatabaseUnavailable(ConnectionError):
+    """The database did not accept a connection at start (the message names where)."""
+
+
+def wait_for_server(url: str, timeout: float) -> None:
+    """Return once the server at *url* accepts a connection; after *timeout* seconds of
+    refusals, :class:`DatabaseUnavailable` naming ``host:port`` and the last refusal
+    (never the password). A server that is still starting up gets retried."""
+    info = conninfo_to_dict(url)
+    where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}"
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            # connect_timeout counts whole seconds (libpq): at least 1
+            psycopg.connect(url, connect_timeout=max(1, math.ceil(left)), autocommit=True).close()
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() + 0.25 >= deadline:
+                # libpq's first line ends with the reason ("... port 5432 failed: X").
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise DatabaseUnavailable(
+                    f"PostgreSQL at {where} did not accept a connection within "
+                    f"{timeout:g} s: {first.rsplit(' failed: ', 1)[-1].strip()}"
+                ) from None
+        time.sleep(0.25)
+
+
 class PostgresDatabase(Database):
     """A PostgreSQL database reached by a ``postgresql://`` URL."""
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 16) -> None:
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 16, connect_timeout: float = 5.0
+    ) -> None:
         self.url = url
+        wait_for_server(url, connect_timeout)
         # Autocommit, because transactions are begun and ended by _PostgresTx, in
         # the pipeline with other statements.
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
@@ -180,7 +214,11 @@ class PostgresDatabase(Database):
             kwargs={"row_factory": dict_row, "autocommit": True},
             open=True,
         )
-        self._pool.wait(timeout=30)
+        try:
+            self._pool.wait(timeout=max(connect_timeout, 1.0))
+        except BaseException:
+            self._pool.close()
+            raise
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Tx]:

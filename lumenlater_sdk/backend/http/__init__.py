@@ -21,6 +21,7 @@ from ._gate import Gate
 from ._middleware import RequestContextMiddleware
 from ._openapi import build_openapi
 from ._ratelimit import RateLimiter
+from ._ratestore import rate_store
 from ._spec import CHAIN_ERRORS, SANDBOX_ERRORS, Call, RouteSpec
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "StellarAddress",
     "Url",
     "build_openapi",
+    "rate_store",
     "routes_for",
 ]

@@ -62,7 +62,7 @@ class CorsMiddleware:
             request_id = scope.get("lumenlater.request_id")
             if self.limiter is not None:
                 client = "ip:" + str((scope.get("client") or ("?",))[0])
-                decision = self.limiter.take(client)
+                decision = await self.limiter.take(client)
                 if not decision.allowed:
                     await _refuse(
                         send,

@@ -1,8 +1,9 @@
-"""Who may call a route: the rate limit first, then the API key and what it may reach."""
+"""Who may call a route: the rate limit and the API key, and what the key may reach."""
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 import anyio.to_thread
 from starlette.types import Scope
@@ -21,11 +22,11 @@ class _KeyCache:
     """API key hash → :class:`Principal` of keys that authenticated.
 
     Keys are never revoked through the API, so an entry stays valid; bounded all the
-    same, as merchants (and their keys) can be many.
+    same (least recently added first out), as merchants (and their keys) can be many.
     """
 
     def __init__(self, limit: int = 10_000) -> None:
-        self._entries: dict[str, Principal] = {}
+        self._entries: OrderedDict[str, Principal] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
@@ -34,15 +35,23 @@ class _KeyCache:
 
     def put(self, key_hash: str, principal: Principal) -> None:
         with self._lock:
-            if len(self._entries) >= self._limit:
-                self._entries.clear()
             self._entries[key_hash] = principal
+            while len(self._entries) > self._limit:
+                self._entries.popitem(last=False)
 
 
 class Gate:
-    """Rate-limits by API key (or client address without one) and authenticates.
+    """Rate-limits and authenticates.
 
-    A key seen before costs no database round trip.
+    A request with a key that authenticated takes from that key's bucket; one without a
+    key (or on a route without keys) from its client address's bucket; one with an
+    unknown key first needs a token left in its address's bucket of failed
+    authentications (refused with 429 before the database is asked), and takes one
+    when the key fails. So a flood of guessed keys is throttled by address, and never
+    touches another address's or another key's limit. Routes marked
+    ``throttled=False`` (health, metrics, static files) are not limited at all, so an
+    anonymous flood cannot take them down with it. A key seen before costs no database
+    round trip.
     """
 
     def __init__(self, ctx: ServiceContext, limiter: RateLimiter) -> None:
@@ -54,28 +63,27 @@ class Gate:
         self, spec: RouteSpec, headers: dict[str, str], scope: Scope
     ) -> Principal | None:
         """The caller of *spec*, or an :class:`ApiError` that says why not."""
+        address = "ip:" + str((scope.get("client") or ("?",))[0])
+        if spec.auth == "none":
+            if spec.throttled:
+                await self._take(scope, address)
+            return None
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        bucket = hash_key(token) if token else "ip:" + str((scope.get("client") or ("?",))[0])
-        decision = self.limiter.take(bucket)
-        response_headers(scope).extend(decision.headers())
-        if not decision.allowed:
-            raise ApiError(429, "rate_limit_error", "rate_limited", "Too many requests; slow down.")
-        if spec.auth == "none":
-            return None
         if not token:
+            await self._take(scope, address)
             raise ApiError(
                 401,
                 "authentication_error",
                 "api_key_missing",
                 "No API key provided: send Authorization: Bearer sk_test_…",
             )
-        principal = self._keys.get(bucket)
+        key_hash = hash_key(token)
+        principal = self._keys.get(key_hash)
         if principal is None:
-            principal = await anyio.to_thread.run_sync(authenticate, self.ctx, token)
-            if principal is None:
-                raise ApiError(401, "authentication_error", "api_key_invalid", "Invalid API key.")
-            self._keys.put(bucket, principal)
+            principal = await self._authenticate(scope, address, token)
+            self._keys.put(key_hash, principal)
+        await self._take(scope, "key:" + key_hash)
         # Allow-list: a secret route takes exactly a secret key, whatever else a key's
         # kind might ever be; publishable routes take either kind.
         if spec.auth == "secret" and principal.kind != "secret":
@@ -93,3 +101,24 @@ class Gate:
                 "Test helpers are not available in live mode.",
             )
         return principal
+
+    async def _authenticate(self, scope: Scope, address: str, token: str) -> Principal:
+        left = await self.limiter.may_try_key(address)
+        if not left.allowed:
+            response_headers(scope).extend(left.headers())
+            raise _too_many("Too many failed authentications from this address; slow down.")
+        principal = await anyio.to_thread.run_sync(authenticate, self.ctx, token)
+        if principal is None:
+            response_headers(scope).extend((await self.limiter.failed(address)).headers())
+            raise ApiError(401, "authentication_error", "api_key_invalid", "Invalid API key.")
+        return principal
+
+    async def _take(self, scope: Scope, bucket: str) -> None:
+        decision = await self.limiter.take(bucket)
+        response_headers(scope).extend(decision.headers())
+        if not decision.allowed:
+            raise _too_many("Too many requests; slow down.")
+
+
+def _too_many(message: str) -> ApiError:
+    return ApiError(429, "rate_limit_error", "rate_limited", message)

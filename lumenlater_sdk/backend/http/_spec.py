@@ -54,7 +54,9 @@ class RouteSpec:
     unparsed body to the handler as ``call.raw`` (HTML forms). ``inline`` marks a
     point read by key that may run on the event loop itself where the database says
     such reads never wait (:attr:`~lumenlater_sdk.backend.db.Database.inline_reads`),
-    saving the hop to a worker thread.
+    saving the hop to a worker thread. ``throttled=False`` exempts a route without keys
+    from the rate limit (health, metrics, static files: an anonymous flood must not
+    take them down with it).
     """
 
     method: str
@@ -77,3 +79,4 @@ class RouteSpec:
     alt_media_types: tuple[str, ...] = ()
     file_of: type[BaseModel] | None = None  # records of a streamed JSON file
     inline: bool = False
+    throttled: bool = True

@@ -26,18 +26,38 @@ class ScriptQuery(Query):
     v: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 
-def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics) -> list[RouteSpec]:
-    """Routes that need the app's own document and metrics registry."""
+def meta_routes(
+    document: Callable[[], dict[str, Any]],
+    metrics: BackendMetrics,
+    *,
+    health_timeout: float = 2.0,
+) -> list[RouteSpec]:
+    """Routes that need the app's own document and metrics registry. None of them is
+    rate-limited: a flood of anonymous requests must not make a load balancer think
+    the backend is down, nor blind its metrics. ``/healthz`` writes to the database
+    (at most once a second, one write at a time; see :class:`health.WriteProbe`) and
+    answers 503 when the write fails or takes longer than *health_timeout*."""
     encoded: list[bytes] = []
+    probe = health.WriteProbe(timeout=health_timeout)
 
     def openapi(call: Call) -> bytes:
         if not encoded:
             encoded.append(json.dumps(document()).encode())
         return encoded[0]
 
-    def healthz(call: Call) -> dict[str, Any]:
-        health.check_database(call.ctx)
-        return {"status": "ok"}
+    def healthz(call: Call) -> dict[str, Any] | Response:
+        problem = probe.check(call.ctx)
+        if problem is None:
+            return {"status": "ok"}
+        error = {
+            "type": "api_error",
+            "code": "database_unavailable",
+            "message": problem,
+            "param": None,
+            "request_id": call.request.request_id,
+        }
+        body = json.dumps({"status": "unavailable", "error": error}).encode()
+        return Response(body, status_code=503, media_type="application/json")
 
     def prometheus(call: Call) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
@@ -70,16 +90,18 @@ def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics)
             "meta",
             auth="none",
             include_in_schema=False,
+            throttled=False,
         ),
         RouteSpec(
             "GET",
             "/healthz",
             healthz,
             "healthz",
-            "Liveness and database check.",
+            "Liveness and a database write check.",
             "meta",
             auth="none",
             include_in_schema=False,
+            throttled=False,
         ),
         RouteSpec(
             "GET",
@@ -90,6 +112,7 @@ def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics)
             "meta",
             auth="none",
             include_in_schema=False,
+            throttled=False,
         ),
         RouteSpec(
             "GET",
@@ -101,5 +124,6 @@ def meta_routes(document: Callable[[], dict[str, Any]], metrics: BackendMetrics)
             query=ScriptQuery,
             auth="none",
             include_in_schema=False,
+            throttled=False,
         ),
     ]
