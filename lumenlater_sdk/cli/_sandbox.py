@@ -133,6 +133,14 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "LUMENLATER_SOURCE_SECRET_FILE)",
     )
     parser.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=1.5,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT: at most this long to finish, half for requests in flight, "
+        "half for webhook deliveries in flight (default 1.5)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -168,6 +176,9 @@ def backend_config(args: argparse.Namespace, **overrides: Any) -> BackendConfig:
         from ..backend.delivery import SANDBOX_SCHEDULE
 
         delivery["schedule"] = SANDBOX_SCHEDULE
+    if getattr(args, "stop_timeout", None) is not None:
+        # Unanswered deliveries are handed back to the outbox, to be retried later.
+        delivery["drain_timeout"] = args.stop_timeout / 2
     try:
         secret_key = load_or_create_secret_key(Path(args.secret_key_file))
     except ValueError as exc:  # a refused key file: say why, without a traceback
@@ -287,6 +298,9 @@ def serve(args: argparse.Namespace) -> int:
         "log_level": "warning",
         "access_log": False,
         "lifespan": "on",
+        # Requests still running then are cancelled: a cut-off request commits whole or
+        # not at all (the same Idempotency-Key runs it again), never half.
+        "timeout_graceful_shutdown": args.stop_timeout / 2,
     }
     if args.workers <= 1:
         uvicorn.run(app, **options)
