@@ -23,7 +23,14 @@ from ..services.context import RequestInfo, ServiceContext
 from ..services.errors import ServiceError
 from ._errors import from_service, internal_error, response_headers
 from ._gate import Gate
-from ._input import idempotency_key, parse_body, parse_query, read_body
+from ._input import (
+    check_path,
+    check_raw_body,
+    idempotency_key,
+    parse_body,
+    parse_query,
+    read_body,
+)
 from ._spec import Call, RouteSpec
 
 __all__ = ["SpecEndpoint", "routes_for"]
@@ -45,9 +52,12 @@ class SpecEndpoint:
         scope["lumenlater.route"] = spec.path
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         principal = await self.gate.admit(spec, headers, scope)
+        check_path(scope["path_params"])
         raw = await read_body(receive) if scope["method"] == "POST" else b""
         query = parse_query(spec, scope)
-        body = None if spec.raw_body else parse_body(spec, raw)
+        if spec.raw_body:
+            check_raw_body(raw, headers)
+        body = None if spec.raw_body else parse_body(spec, raw, headers)
         key = idempotency_key(headers)
         request_id: str = scope["lumenlater.request_id"]
         call = Call(

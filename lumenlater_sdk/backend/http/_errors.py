@@ -26,6 +26,8 @@ __all__ = [
     "from_service",
     "from_validation",
     "internal_error",
+    "invalid",
+    "param_name",
     "response_headers",
 ]
 
@@ -113,7 +115,8 @@ def from_service(exc: ServiceError, request_id: str) -> tuple[int, bytes]:
     return _error_body(status, err_type, exc.code, exc.message, exc.param, request_id)
 
 
-def _param(loc: tuple[Any, ...]) -> str | None:
+def param_name(loc: tuple[Any, ...]) -> str | None:
+    """A location as a ``param``: ``line_items[0][name]``; ``None`` for the whole body."""
     parts = [str(p) for p in loc]
     if not parts:
         return None
@@ -126,7 +129,7 @@ def from_validation(exc: ValidationError) -> ApiError:
     first: dict[str, Any] = dict(exc.errors()[0])
     kind = str(first.get("type"))
     # Errors inside a dict's values are reported at the key (e.g. metadata[key]).
-    param = _param(tuple(first.get("loc", ())))
+    param = param_name(tuple(first.get("loc", ())))
     if kind == "extra_forbidden":
         return invalid("parameter_unknown", f"Received unknown parameter: {param}", param)
     if kind == "missing":

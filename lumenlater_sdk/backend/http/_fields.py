@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 from stellar_sdk import StrKey
 
 from ..services.validation import (
+    MAX_AMOUNT,
     MAX_EMBED_ORIGINS,
     MAX_METADATA_VALUE_LENGTH,
     MAX_URL_LENGTH,
@@ -38,7 +39,7 @@ def _address(value: str) -> str:
 
 
 # JSON numbers only: 10.0, "10" and true are refused, so no float ever becomes money.
-Amount = Annotated[StrictInt, Field(gt=0, le=2**62, description="Stroops (1 USDC = 10^7).")]
+Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="Stroops (1 USDC = 10^7).")]
 StellarAddress = Annotated[
     str, StringConstraints(min_length=56, max_length=56), AfterValidator(_address)
 ]

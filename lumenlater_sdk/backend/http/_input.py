@@ -1,19 +1,33 @@
-"""A request's input: the body (bounded), the query and the JSON body against the spec's
-models, and the ``Idempotency-Key`` header. Every problem is an :class:`ApiError`."""
+"""A request's input: the body (bounded), the path ids, the query and the JSON body
+against the spec's models, a raw (HTML form) body, and the ``Idempotency-Key`` header.
+Every problem is an :class:`ApiError`; every text that gets through is one a text field
+can hold (``services.validation.text_problem``)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 from starlette.types import Receive, Scope
 
+from ..services.validation import text_problem
 from ._errors import ApiError, from_validation, invalid
+from ._json import check_json_type, is_json, read_json
 from ._spec import RouteSpec
 
-__all__ = ["MAX_BODY", "idempotency_key", "parse_body", "parse_query", "read_body"]
+__all__ = [
+    "MAX_BODY",
+    "check_path",
+    "check_raw_body",
+    "idempotency_key",
+    "parse_body",
+    "parse_query",
+    "read_body",
+]
+
+_FORM = "application/x-www-form-urlencoded"
 
 MAX_BODY = 1 << 20
 
@@ -34,9 +48,31 @@ async def read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+def _check_pairs(pairs: list[tuple[str, str]]) -> None:
+    for name, value in pairs:
+        problem = text_problem(name) or text_problem(value)
+        if problem is not None:
+            raise invalid("parameter_invalid", f"Invalid {name}: {problem}", name)
+
+
+def _decode_pairs(raw: bytes, what: str) -> list[tuple[str, str]]:
+    """``name=value&…`` pairs, UTF-8 once percent-decoded, with characters checked."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise invalid("parameter_invalid", f"The {what} is not valid UTF-8.") from None
+    _check_pairs(pairs)
+    return pairs
+
+
+def check_path(params: Mapping[str, Any]) -> None:
+    """Path ids (``/v1/bills/{id}``) are text fields too: 400 naming the id."""
+    _check_pairs([(name, str(value)) for name, value in params.items()])
+
+
 def parse_query(spec: RouteSpec, scope: Scope) -> Any:
     """The spec's query model, or ``None``; a route without one takes no parameters."""
-    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    pairs = _decode_pairs(scope.get("query_string", b""), "query string")
     if spec.query is None:
         if pairs:
             name = pairs[0][0]
@@ -48,22 +84,45 @@ def parse_query(spec: RouteSpec, scope: Scope) -> Any:
         raise from_validation(exc) from None
 
 
-def parse_body(spec: RouteSpec, raw: bytes) -> Any:
-    """The spec's body model, or ``None`` for a route that takes no body."""
+def parse_body(spec: RouteSpec, raw: bytes, headers: dict[str, str]) -> Any:
+    """The spec's body model, or ``None`` for a route that takes no body. A body that is
+    there must be declared JSON (415 otherwise) and pass :func:`~._json.read_json`."""
     if spec.method != "POST" or spec.body is None:
         if raw.strip() not in (b"", b"{}"):
             raise invalid("parameter_unknown", "This endpoint takes no request body.")
         return None
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("invalid_json", "The body is not valid JSON.") from None
+    data: Any = {}
+    if raw.strip():
+        check_json_type(headers)
+        data = read_json(raw)
     if not isinstance(data, dict):
         raise invalid("invalid_json", "The body must be a JSON object.")
     try:
         return spec.body.model_validate(data)
     except ValidationError as exc:
         raise from_validation(exc) from None
+
+
+def check_raw_body(raw: bytes, headers: dict[str, str]) -> None:
+    """A body its handler parses itself (the hosted page's forms and JSON calls) gets the
+    same checks: a JSON body those of :func:`~._json.read_json`, a form's fields the
+    character rule, and any other media type 415."""
+    if not raw.strip():
+        return
+    if is_json(headers):
+        check_json_type(headers)
+        read_json(raw)
+        return
+    media = headers.get("content-type", _FORM).split(";")[0].strip().lower()
+    if media != _FORM:
+        raise ApiError(
+            415,
+            "invalid_request_error",
+            "unsupported_media_type",
+            f"The body must be {_FORM} or application/json.",
+            "Content-Type",
+        )
+    _decode_pairs(raw, "form")
 
 
 def idempotency_key(headers: dict[str, str]) -> str | None:

@@ -147,6 +147,8 @@ def _responses(s: RouteSpec, ref: dict[Any, dict[str, Any]]) -> dict[str, Any]:
         codes.discard(401)
     if s.method == "POST":
         codes.add(409)
+    if s.body is not None:
+        codes.update((413, 415))  # over 1 MiB; not sent as application/json
     if s.test_only:
         codes.add(404)
     for code in sorted(codes):
@@ -162,6 +164,7 @@ _DESCRIPTIONS = {
     405: "Method not allowed",
     409: "Conflict (state or idempotency)",
     413: "Body too large",
+    415: "Body not sent as application/json",
     429: "Rate limited",
     503: "Chain unavailable (retryable)",
 }

@@ -37,7 +37,7 @@ from .bills import NewBill, issue_bill
 from .context import RequestInfo, ServiceContext
 from .errors import Conflict, InvalidRequest, NotFound
 from .objects import bill_object, session_object
-from .validation import check_origins, invalid_field
+from .validation import MAX_AMOUNT, check_origins, invalid_field
 
 __all__ = [
     "AUTHORIZATION_REQUIRED",
@@ -75,11 +75,33 @@ class NewSession:
     """The origins that may embed this session's page; ``None``: the account's."""
 
 
+def _line_items_total(items: list[dict[str, Any]]) -> int:
+    """The sum of ``quantity * unit_amount``, each line and the sum capped like one amount
+    (:data:`~.validation.MAX_AMOUNT`), so no total overflows a 64-bit column."""
+    total = 0
+    for n, item in enumerate(items):
+        line = int(item["quantity"]) * int(item["unit_amount"])
+        if line > MAX_AMOUNT:
+            raise InvalidRequest(
+                f"line_items[{n}]: quantity * unit_amount ({line}) is over {MAX_AMOUNT}.",
+                code="parameter_invalid",
+                param=f"line_items[{n}]",
+            )
+        total += line
+        if total > MAX_AMOUNT:
+            raise InvalidRequest(
+                f"The line_items add up to more than {MAX_AMOUNT}.",
+                code="parameter_invalid",
+                param="line_items",
+            )
+    return total
+
+
 def create_session(
     ctx: ServiceContext, merchant_id: str, new: NewSession, request: RequestInfo
 ) -> dict[str, Any]:
     """``POST /v1/checkout/sessions``."""
-    total = sum(int(i["quantity"]) * int(i["unit_amount"]) for i in new.line_items)
+    total = _line_items_total(new.line_items)
     if new.line_items:
         if new.amount is not None and new.amount != total:
             raise InvalidRequest(

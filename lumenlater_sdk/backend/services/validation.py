@@ -8,6 +8,7 @@ turn it into :class:`~.errors.InvalidRequest` with :func:`invalid_field`.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from .errors import InvalidRequest
 
 __all__ = [
+    "MAX_AMOUNT",
     "MAX_EMBED_ORIGINS",
     "MAX_METADATA_KEYS",
     "MAX_METADATA_KEY_LENGTH",
@@ -27,8 +29,13 @@ __all__ = [
     "check_url",
     "invalid_field",
     "merge_metadata",
+    "text_problem",
 ]
 
+MAX_AMOUNT = 2**62
+"""The largest amount in stroops, for one amount and for any sum or product of them (a
+line's ``quantity * unit_amount``, a session's total): the database's 64-bit integers
+hold it with room to spare, and no total can overflow them."""
 MAX_URL_LENGTH = 2048
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
@@ -43,19 +50,68 @@ _ORIGIN = re.compile(
 )
 
 
+# Characters no text field takes: NUL and lone surrogates (neither PostgreSQL nor UTF-8
+# can store them) and the other C0 controls but tab, newline and carriage return.
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# A URL also refuses spaces, DEL, the C1 controls and backslashes: parsers (Python's,
+# a browser's, an HTTP client's) strip or reinterpret them differently, so the URL we
+# check would not be the URL that is fetched or followed.
+_BAD_URL = re.compile(r"[\x00-\x20\x7f-\x9f\\\ud800-\udfff]")
+_HOST = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_.])?\Z")
+
+
+def text_problem(value: str) -> str | None:
+    """Why *value* cannot be a text field (a reason), or ``None`` if it can."""
+    m = _BAD_TEXT.search(value)
+    if m is None:
+        return None
+    return f"must not contain the character U+{ord(m.group()):04X}"
+
+
+def _check_host(host: str) -> None:
+    if ":" in host:  # urlsplit drops the brackets of an IPv6 address
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError("must be an http(s) URL with a valid host name") from None
+        return
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError("must be an http(s) URL with a valid host name") from None
+    if not _HOST.match(ascii_host):
+        raise ValueError("must be an http(s) URL with a valid host name")
+
+
 def check_url(value: Any) -> str:
-    """An absolute ``http://`` or ``https://`` URL with a host, at most 2048 characters."""
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+    """An absolute ``http://`` or ``https://`` URL with a host, at most 2048 characters,
+    parsed rather than prefix-checked: no control characters, spaces or backslashes, no
+    user info (``https://shop.example@elsewhere``), a valid host and port. Returned with
+    the scheme in lower case."""
+    if not isinstance(value, str):
         raise ValueError("must be an http(s) URL")
     if len(value) > MAX_URL_LENGTH:
         raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
+    bad = _BAD_URL.search(value)
+    if bad is not None:
+        raise ValueError(f"must not contain the character U+{ord(bad.group()):04X}")
     try:
-        host = urlsplit(value).hostname
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        host = None
-    if not host:
+        parts = urlsplit(value)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        raise ValueError("must be an http(s) URL with a valid host and port") from None
+    if parts.scheme.lower() not in ("http", "https") or not value[len(parts.scheme) :].startswith(
+        "://"
+    ):
         raise ValueError("must be an http(s) URL")
-    return value
+    if not host:
+        raise ValueError("must be an http(s) URL with a host")
+    if "@" in parts.netloc:
+        raise ValueError("must not carry a user name or password")
+    if parts.netloc.endswith(":") or port == 0:
+        raise ValueError("must be an http(s) URL with a valid host and port")
+    _check_host(host)
+    return parts.scheme.lower() + value[len(parts.scheme) :]
 
 
 def check_origin(value: Any) -> str:
