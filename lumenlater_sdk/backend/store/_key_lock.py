@@ -92,12 +92,19 @@ _files: dict[str, _FileLocks] = {}
 _files_mutex = threading.Lock()
 
 
+_by_name: dict[str, _FileLocks] = {}  # as the URL names the file: skips realpath's syscalls
+
+
 def _locks_for(database: str) -> _FileLocks:
+    found = _by_name.get(database)
+    if found is not None:
+        return found
     memory = database == ":memory:"
     path = database if memory else os.path.realpath(database) + "-idempotency"
     with _files_mutex:
         if path not in _files:
             _files[path] = _FileLocks(None if memory else path)
+        _by_name[database] = _files[path]
         return _files[path]
 
 
