@@ -62,7 +62,7 @@ CONTENT_TYPES = [
     "multipart/form-data; boundary=x",
     None,
 ]
-OTHER_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD"]
+OTHER_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
 
 
 def _encode(text: str) -> str:
@@ -118,6 +118,9 @@ def _request(draw: st.DrawFn, spec: RouteSpec, keys: list[str]) -> dict[str, Any
     key = draw(st.sampled_from([keys[0]] * 6 + [*keys, "", "sk_test_" + "x" * 40]))
     if key:
         headers["Authorization"] = f"Bearer {key}"
+    if draw(st.booleans()):  # as the widget's page would, preflight included
+        headers["Origin"] = draw(st.sampled_from(["https://shop.test", "null", "http://[::1"]))
+        headers["Access-Control-Request-Method"] = draw(st.sampled_from(["GET", "POST"]))
     if method == "POST" and draw(st.booleans()):
         headers["Idempotency-Key"] = draw(st.sampled_from(["k1", "", "a" * 256]))
     return {
@@ -137,6 +140,7 @@ def _check(r: httpx.Response, url: str) -> None:
     where = f"{r.request.method} {url} -> {r.status_code} {r.text[:300]!r}"
     assert r.status_code < 500, where
     if r.status_code < 400 or r.request.method == "HEAD":
+        # HEAD has no body, and a 2xx/3xx is whatever the route serves
         return
     content_type = r.headers.get("content-type", "")
     if _hosted_page(url) and content_type.startswith("text/html"):
