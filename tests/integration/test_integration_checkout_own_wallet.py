@@ -123,11 +123,13 @@ def test_the_shoppers_own_signature_pays_the_session(client: LumenLater, sb: San
     assert prepared["network_passphrase"] == client.chain.retrieve().network_passphrase
     env = TransactionEnvelope.from_xdr(prepared["xdr"], prepared["network_passphrase"])
     assert env.signatures == [] and env.hash_hex() == prepared["hash"]
-    # The bill exists for the shopper; the session is still open and unpaid.
+    # The bill exists for the shopper; the session is still open, unpaid, and not pinned
+    # to that wallet (the shopper may still turn to another).
     opened = client.checkout.sessions.retrieve(session.id)
     assert opened.status == "open" and opened.payment_status == "unpaid"
-    assert opened.bill is not None and opened.customer == w.address
+    assert opened.bill is not None and opened.customer is None
     bill_id = opened.bill
+    assert client.bills.retrieve(bill_id).customer == w.address
 
     done = page.submit(_sign(prepared, kp))
     assert done.status_code == 200, done.text
@@ -194,10 +196,134 @@ def test_prepare_refusals(client: LumenLater, sb: SandboxHandle) -> None:
     _refused(page.prepare(Keypair.random().public_key), 402, "insufficient_collateral")
     _refused(page.prepare(w.address, token="forged"), 403, "invalid_token")
     assert page.prepare(w.address).status_code == 200
-    # Preparing again for the same wallet reuses the bill; another wallet is refused.
+    # Preparing again for the same wallet reuses the bill.
     assert page.prepare(w.address).status_code == 200
-    _refused(page.prepare(poor.address), 400, "wallet_not_customer")
     assert len(client.bills.list().data) == 1
+
+
+def _pay_with_sandbox_wallet(page: Page, wallet_name: str) -> httpx.Response:
+    """Submit the page's sandbox-wallet form as a browser would, choosing *wallet_name*."""
+    shown = page.http.get(f"/pay/{page.id}")
+    form = parse_form(shown.text)
+    radios = re.findall(r'value="(wal_[^"]+)"[^>]*>\s*<label[^>]*>([^<]+?) <small>', shown.text)
+    chosen = {name.strip(): value for value, name in radios}[wallet_name]
+    assert chosen in form.radios["wallet"]
+    return page.http.post(
+        str(form.action), data={**form.hidden, "wallet": chosen}, follow_redirects=False
+    )
+
+
+def _events_for(client: LumenLater, kind: str, object_id: str) -> list[str]:
+    return [
+        e.type
+        for e in client.events.list(type=kind)
+        if e.data.object.id == object_id  # type: ignore[union-attr]
+    ]
+
+
+def test_the_shopper_turns_to_another_wallet_after_an_own_wallet_attempt(
+    client: LumenLater, sb: SandboxHandle
+) -> None:
+    """An own-wallet attempt that went nowhere (declined, no funds) pins nothing: another
+    own wallet or a sandbox wallet pays, and the abandoned bill is cancelled."""
+    session = _session(client)
+    first, _ = _external(client, "first")
+    second, kp2 = _external(client, "second")
+    page = Page(sb, session)
+    abandoned = page.prepare(first.address).json()
+    first_bill = client.checkout.sessions.retrieve(session.id).bill
+    assert first_bill is not None
+
+    # Another own wallet: a bill of its own; the first bill is cancelled, its envelope
+    # can no longer be submitted.
+    replaced = page.prepare(second.address).json()
+    second_bill = client.checkout.sessions.retrieve(session.id).bill
+    assert second_bill not in (None, first_bill)
+    assert client.bills.retrieve(first_bill).status == "cancelled"
+    assert _events_for(client, "bill.cancelled", first_bill) == ["bill.cancelled"]
+    _refused(page.submit(_sign(abandoned, kp2)), 402, "transaction_mismatch")
+
+    # Then a sandbox wallet: its own bill again, and it pays.
+    answer = _pay_with_sandbox_wallet(page, "approve")
+    assert answer.status_code == 303, answer.text
+    done = client.checkout.sessions.retrieve(session.id)
+    assert done.status == "complete" and done.bill not in (None, first_bill, second_bill)
+    assert done.customer == client.test_helpers.wallets.retrieve("approve").address
+    assert client.bills.retrieve(second_bill).status == "cancelled"
+    assert client.bills.retrieve(str(done.bill)).status == "paid"
+    # The second wallet's prepared envelope is dead too.
+    _refused(page.submit(_sign(replaced, kp2)), 400, "session_not_open")
+
+
+def test_a_refused_sandbox_payment_keeps_the_own_wallet_bill(
+    client: LumenLater, sb: SandboxHandle
+) -> None:
+    """Turning to a sandbox wallet that is refused changes nothing: the own wallet's bill
+    and its prepared transaction stay, and its signature still pays."""
+    session = _session(client)
+    w, kp = _external(client)
+    page = Page(sb, session)
+    prepared = page.prepare(w.address).json()
+    bill = client.checkout.sessions.retrieve(session.id).bill
+    refused = _pay_with_sandbox_wallet(page, "decline")
+    assert refused.status_code == 402, refused.text
+    assert client.checkout.sessions.retrieve(session.id).bill == bill
+    assert client.bills.retrieve(str(bill)).status == "created"
+    assert page.submit(_sign(prepared, kp)).json()["status"] == "complete"
+    assert client.bills.retrieve(str(bill)).status == "paid"
+
+
+def test_a_session_that_expires_cancels_the_bill_an_attempt_left(
+    client: LumenLater, sb: SandboxHandle
+) -> None:
+    session = _session(client)
+    w, kp = _external(client)
+    page = Page(sb, session)
+    prepared = page.prepare(w.address).json()
+    bill = client.checkout.sessions.retrieve(session.id).bill
+    assert bill is not None
+    client.checkout.sessions.expire(session.id)
+    assert client.bills.retrieve(bill).status == "cancelled"
+    assert _events_for(client, "bill.cancelled", bill) == ["bill.cancelled"]
+    _refused(page.submit(_sign(prepared, kp)), 400, "session_not_open")
+    assert client.bills.retrieve(bill).status == "cancelled"
+
+
+def test_a_session_pinned_to_a_customer_is_paid_by_that_wallet_only(
+    client: LumenLater, sb: SandboxHandle
+) -> None:
+    approve = client.test_helpers.wallets.retrieve("approve").address
+    session = client.checkout.sessions.create(
+        amount=AMOUNT,
+        success_url="https://shop.test/thanks",
+        cancel_url="https://shop.test/cart",
+        customer=approve,
+    )
+    page = Page(sb, session)
+    form = parse_form(page.html)
+    # Only the pinned wallet is offered.
+    assert len(form.radios["wallet"]) == 1
+    _refused(page.prepare(Keypair.random().public_key), 400, "wallet_not_customer")
+    other = _pay_with_sandbox_wallet(page, "approve")
+    assert other.status_code == 303
+    assert client.checkout.sessions.retrieve(session.id).customer == approve
+
+    pinned = client.checkout.sessions.create(
+        amount=AMOUNT,
+        success_url="https://shop.test/thanks",
+        cancel_url="https://shop.test/cart",
+        customer=approve,
+    )
+    page = Page(sb, pinned)
+    token = parse_form(page.html).hidden["token"]
+    wrong = page.http.post(
+        f"/pay/{pinned.id}",
+        data={"token": token, "wallet": "limited"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 400 and "another wallet" in wrong.text
+    assert client.checkout.sessions.retrieve(pinned.id).status == "open"
+    assert client.bills.list().data[0].status == "paid"  # only the first session's bill
 
 
 def test_a_self_custody_merchants_shopper_pays_from_their_own_wallet(

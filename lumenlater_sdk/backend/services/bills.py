@@ -29,6 +29,7 @@ __all__ = [
     "require_on_chain",
     "require_payable",
     "retrieve_bill",
+    "void_bill",
 ]
 
 
@@ -222,12 +223,8 @@ def list_bills(
 def cancel_bill(
     ctx: ServiceContext, merchant_id: str, bill_id: str, request: RequestInfo
 ) -> dict[str, Any]:
-    """``POST /v1/bills/{id}/cancel``: only an unpaid, unexpired bill.
-
-    The contract has no cancel; the bill stays Created on chain and simply
-    expires, and this backend refuses to relay a payment for it. A bill still waiting
-    for its merchant's authorization never reaches the chain: its entry is dropped.
-    """
+    """``POST /v1/bills/{id}/cancel``: only an unpaid, unexpired bill (see
+    :func:`void_bill`)."""
     with ctx.db.transaction() as tx:
         row = bill_store.get_bill(tx, merchant_id, bill_id, lock=True)
         if row is None:
@@ -239,20 +236,38 @@ def cancel_bill(
                 f"A bill can only be cancelled while created; it is {status}.",
                 code="bill_not_cancellable",
             )
-        bill_store.update_bill(tx, bill_id, status="cancelled", cancelled_at=now)
-        bill_store.delete_authorization(tx, bill_id)
-        obj = bill_object({**row, "status": "cancelled", "cancelled_at": now}, now, ctx.constants)
-        events.emit(
-            tx,
-            merchant_id=merchant_id,
-            event_type="bill.cancelled",
-            obj=obj,
-            created=now,
-            livemode=bool(row["livemode"]),
-            previous={"status": status},
-            request=request,
-        )
-        return obj
+        return void_bill(ctx, tx, row, now, request, previous=status)
+
+
+def void_bill(
+    ctx: ServiceContext,
+    tx: Tx,
+    row: Row,
+    now: int,
+    request: RequestInfo | None,
+    *,
+    previous: str,
+) -> dict[str, Any]:
+    """Mark the unpaid bill *row* cancelled and say so (``bill.cancelled``).
+
+    The contract has no cancel: a bill already on chain stays Created there until it
+    expires, and this backend refuses to relay a payment for it; one still waiting for
+    its merchant's authorization never reaches the chain (its entry is dropped).
+    """
+    bill_store.update_bill(tx, row["id"], status="cancelled", cancelled_at=now)
+    bill_store.delete_authorization(tx, row["id"])
+    obj = bill_object({**row, "status": "cancelled", "cancelled_at": now}, now, ctx.constants)
+    events.emit(
+        tx,
+        merchant_id=row["merchant_id"],
+        event_type="bill.cancelled",
+        obj=obj,
+        created=now,
+        livemode=bool(row["livemode"]),
+        previous={"status": previous},
+        request=request,
+    )
+    return obj
 
 
 def require_payable(row: Row) -> None:

@@ -33,10 +33,10 @@ from ..store import merchants as merchant_store
 from ..store import sessions as session_store
 from ..store import wallets as wallet_store
 from . import events
-from .bills import NewBill, issue_bill
+from .bills import NewBill, issue_bill, void_bill
 from .context import RequestInfo, ServiceContext
 from .errors import Conflict, InvalidRequest, NotFound
-from .objects import bill_object, session_object
+from .objects import derived_bill_status, session_object
 from .validation import MAX_AMOUNT, check_origins, invalid_field
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "expire_session",
     "list_sessions",
     "new_bill",
+    "release_bill",
     "retrieve_session",
     "self_custody",
     "shown_session",
@@ -211,8 +212,7 @@ def expire_session(
 def _expire(
     ctx: ServiceContext, tx: Any, row: Row, now: int, request: RequestInfo | None
 ) -> dict[str, Any]:
-    _drop_pending_bill(ctx, tx, row, now, request)
-    wallet_store.delete_prepared(tx, row["id"])
+    release_bill(ctx, tx, row, now, request)
     session_store.update_session(tx, row["id"], status="expired")
     obj = session_object({**row, "status": "expired"}, ctx.config.base_url)
     events.emit(
@@ -228,28 +228,26 @@ def _expire(
     return obj
 
 
-def _drop_pending_bill(
+def release_bill(
     ctx: ServiceContext, tx: Tx, row: Row, now: int, request: RequestInfo | None
 ) -> None:
-    """A session that closes unpaid cancels its bill still waiting for the merchant's
-    signature, so that bill can never be authorized (and go on chain) for nobody."""
+    """Cancel session *row*'s bill if it is still unpaid (``bill.cancelled``), and forget
+    the transaction prepared for it.
+
+    A session that closes unpaid does so (a bill waiting for its merchant's signature can
+    then never be authorized for nobody; one on chain is refused by this backend until
+    it expires there), and so does the hosted page when the shopper of a managed
+    merchant's session turns to another wallet after an own-wallet attempt.
+    """
+    wallet_store.delete_prepared(tx, row["id"])
     if not row["bill_id"]:
         return
     bill = bill_store.get_bill(tx, row["merchant_id"], row["bill_id"], lock=True)
-    if bill is None or bill["status"] != "requires_authorization":
+    if bill is None:
         return
-    bill_store.update_bill(tx, bill["id"], status="cancelled", cancelled_at=now)
-    bill_store.delete_authorization(tx, bill["id"])
-    events.emit(
-        tx,
-        merchant_id=row["merchant_id"],
-        event_type="bill.cancelled",
-        obj=bill_object({**bill, "status": "cancelled", "cancelled_at": now}, now, ctx.constants),
-        created=now,
-        livemode=bool(row["livemode"]),
-        previous={"status": "requires_authorization"},
-        request=request,
-    )
+    status = derived_bill_status(bill, now, ctx.constants)
+    if status in ("requires_authorization", "created"):
+        void_bill(ctx, tx, bill, now, request, previous=status)
 
 
 def expire_due(ctx: ServiceContext, tx: Any, now: int) -> int:

@@ -23,7 +23,13 @@ from ..store import sessions as session_store
 from ..store import wallets as wallet_store
 from . import events
 from .bills import issue_bill, require_on_chain, require_payable
-from .checkout import AUTHORIZATION_REQUIRED, new_bill, self_custody, shown_session
+from .checkout import (
+    AUTHORIZATION_REQUIRED,
+    new_bill,
+    release_bill,
+    self_custody,
+    shown_session,
+)
 from .context import ServiceContext
 from .errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from .preconditions import check_collateral, check_pay
@@ -220,26 +226,12 @@ def pay_session(ctx: ServiceContext, session_id: str, wallet_ref: str, token: st
     """
     _check_token(ctx, session_id, token)
     with ctx.db.transaction() as tx:
-        row, _now = _open_session(ctx, tx, session_id)
+        row, now = _open_session(ctx, tx, session_id)
         if self_custody(tx, row["merchant_id"]):
             _pay_own_bill(ctx, tx, row)
-        elif row["bill_id"]:
-            # The page prepared a payment for the shopper's own wallet first: that bill
-            # is the session's, paid by its customer only.
-            wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
-            bill = bill_store.get_bill(tx, row["merchant_id"], row["bill_id"], lock=True)
-            assert bill is not None
-            pay_with_wallet(ctx, tx, bill, wallet, None)
         else:
             wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
-            bill = issue_bill(
-                ctx,
-                tx,
-                row["merchant_id"],
-                new_bill(row, wallet["address"]),
-                None,
-                session_id=session_id,
-            )
+            bill = _managed_bill(ctx, tx, row, wallet["address"], now, param="wallet")
             pay_with_wallet(ctx, tx, bill, wallet, None)
         done = session_store.get_session_any(tx, session_id)
         assert done is not None
@@ -277,33 +269,56 @@ def _shopper_address(address: str) -> str:
     return address
 
 
-def _bill_for_shopper(ctx: ServiceContext, tx: Tx, row: Row, address: str) -> Row:
-    """The session's bill that *address* is to pay: a self-custody merchant's authorized
-    bill, or (a managed merchant) the bill made now for *address*, as :func:`pay_session`
-    makes it, if the session has none yet."""
-    merchant_id = row["merchant_id"]
+def _not_customer(customer: str, param: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"This order is for another wallet ({customer[:6]}…{customer[-4:]}): switch to it"
+        " in your wallet and try again.",
+        code="wallet_not_customer",
+        param=param,
+    )
+
+
+def _managed_bill(
+    ctx: ServiceContext, tx: Tx, row: Row, address: str, now: int, *, param: str
+) -> Row:
+    """The bill *address* pays for a managed merchant's session *row*, made now if need be.
+
+    A session its merchant pinned to a ``customer`` is paid by that wallet only. An
+    earlier own-wallet attempt left a bill for its wallet: the same wallet pays that one;
+    another wallet (the shopper changed their mind) gets a bill of its own and the
+    abandoned one is cancelled, in this transaction, so a refusal keeps it as it was.
+    """
+    if row["customer"] and row["customer"] != address:
+        raise _not_customer(str(row["customer"]), param)
     if row["bill_id"]:
-        bill = bill_store.get_bill(tx, merchant_id, row["bill_id"], lock=True)
-        assert bill is not None
-        if bill["customer"] != address:
-            raise InvalidRequest(
-                "This order is for another wallet"
-                f" ({bill['customer'][:6]}…{bill['customer'][-4:]}): switch to it in your"
-                " wallet and try again.",
-                code="wallet_not_customer",
-                param="address",
-            )
-        if bill["status"] == "requires_authorization":
-            raise Conflict(
-                "The merchant has not confirmed this order yet; wait a moment and try again.",
-                code="bill_requires_authorization",
-            )
-        return bill
-    if self_custody(tx, merchant_id):
-        raise Conflict("Connect a wallet first.", code="wallet_not_connected")
+        bill = bill_store.get_bill(tx, row["merchant_id"], row["bill_id"], lock=True)
+        if bill is not None and bill["customer"] == address and bill["status"] == "created":
+            return bill
+        release_bill(ctx, tx, row, now, None)
     check_collateral(ctx, tx, address, int(row["amount"]))
-    bill = issue_bill(ctx, tx, merchant_id, new_bill(row, address), None, session_id=row["id"])
-    session_store.update_session(tx, row["id"], customer=address, bill_id=bill["id"])
+    bill = issue_bill(
+        ctx, tx, row["merchant_id"], new_bill(row, address), None, session_id=row["id"]
+    )
+    session_store.update_session(tx, row["id"], bill_id=bill["id"])
+    return bill
+
+
+def _bill_for_shopper(ctx: ServiceContext, tx: Tx, row: Row, address: str, now: int) -> Row:
+    """The session's bill that *address* is to pay from its own wallet: a self-custody
+    merchant's authorized bill, or a managed merchant's (:func:`_managed_bill`)."""
+    if not self_custody(tx, row["merchant_id"]):
+        return _managed_bill(ctx, tx, row, address, now, param="address")
+    if not row["bill_id"]:
+        raise Conflict("Connect a wallet first.", code="wallet_not_connected")
+    bill = bill_store.get_bill(tx, row["merchant_id"], row["bill_id"], lock=True)
+    assert bill is not None
+    if bill["customer"] != address:
+        raise _not_customer(str(bill["customer"]), "address")
+    if bill["status"] == "requires_authorization":
+        raise Conflict(
+            "The merchant has not confirmed this order yet; wait a moment and try again.",
+            code="bill_requires_authorization",
+        )
     return bill
 
 
@@ -315,15 +330,15 @@ def prepare_payment(
 
     A managed merchant's session gets its bill for *address* first (kept, so the signed
     envelope has a bill to pay; preparing again for the same address reuses it, another
-    address is ``wallet_not_customer``); a self-custody merchant's session pays the bill
-    its merchant authorized. The prepared transaction is kept: :func:`submit_payment`
+    address replaces it); a self-custody merchant's session pays the bill its merchant
+    authorized. The prepared transaction is kept: :func:`submit_payment`
     submits only that one.
     """
     _check_token(ctx, session_id, token)
     address = _shopper_address(address)
     with ctx.db.transaction() as tx:
         row, now = _open_session(ctx, tx, session_id)
-        bill = _bill_for_shopper(ctx, tx, row, address)
+        bill = _bill_for_shopper(ctx, tx, row, address, now)
         require_payable(bill)
         number = require_on_chain(bill)
         check_pay(ctx, tx, number)

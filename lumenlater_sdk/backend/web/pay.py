@@ -425,6 +425,10 @@ def _render(
         if view.step == "complete":
             msg = "Payment complete: this order is paid and cannot be paid again."
             back = f'<p><a href="{esc(row["success_url"])}">Return to the shop</a></p>'
+            if embed and event is None:
+                # Paid from the shopper's own wallet, the page's script comes back here:
+                # the widget hears the success now (the merchant confirms it server-side).
+                event = _success(row)
         else:
             msg = "This checkout has expired and cannot be paid; start again from the shop."
             back = f'<p><a href="{esc(row["cancel_url"])}">Return to the shop</a></p>'
@@ -448,7 +452,12 @@ def _render(
             event=event,
         )
     token = checkout_page.form_token(call.ctx, row["id"])
-    held = [w for w in view.wallets if holds_key(w)]
+    # A session its merchant pinned to a customer offers that wallet only.
+    held = [
+        w
+        for w in view.wallets
+        if holds_key(w) and (not row["customer"] or w["address"] == row["customer"])
+    ]
     if view.own_wallet:
         # The shopper's own wallet has its bill already: that wallet pays it.
         form = ""
@@ -477,6 +486,11 @@ def _render(
         status,
         event=event,
     )
+
+
+def _success(row: Row) -> dict[str, Any]:
+    """The widget's ``success`` message (its ``onSuccess``) for the paid session *row*."""
+    return {"type": "success", "billId": row["bill_id"], "orderId": row["order_id"]}
 
 
 def _not_found() -> HTMLResponse:
@@ -554,12 +568,7 @@ def _submit(call: Call) -> Response:
         embed = _embed_of(call, view)
         if embed is False:
             return _not_embeddable()
-        event = {
-            "type": "success",
-            "billId": done["bill_id"],
-            "orderId": done["order_id"],
-        }
-        return _render(call, view, embed=embed, event=event)
+        return _render(call, view, embed=embed, event=_success(done))
     target = str(done["success_url"]).replace("{SESSION_ID}", session_id)
     return RedirectResponse(target, status_code=303)
 
