@@ -10,8 +10,10 @@ fixtures).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+from browser_wallet import stellar_base_init_script
 
 from lumenlater_sdk import AsyncLumenLater, LumenLater
 from lumenlater_sdk.backend.testing import SandboxHandle
@@ -40,3 +42,10 @@ async def aclient(sb: SandboxHandle) -> AsyncIterator[AsyncLumenLater]:
     """The asyncio client with the sandbox merchant's secret key."""
     async with AsyncLumenLater(api_key=sb.secret_key, base_url=sb.base_url, max_retries=0) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def stellar_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``@stellar/stellar-base``'s browser bundle as an init script, for the test wallet
+    of the Chromium tests (``browser_wallet``)."""
+    return stellar_base_init_script(tmp_path_factory.mktemp("js"))

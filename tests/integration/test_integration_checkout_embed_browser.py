@@ -19,6 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import browser_wallet
 import pytest
 from integration_support import watch_errors
 from playwright.sync_api import Browser, FrameLocator, Page, expect
@@ -441,6 +442,40 @@ def test_self_custody_merchant_embedded_connects_waits_and_pays(
         ]
         screenshot(page, "widget-self-custody-paid")
     assert _errors(page) == []
+
+
+def test_embedded_own_wallet_payment_fires_on_success(
+    browser: Browser,
+    session: CheckoutSession,
+    client: LumenLater,
+    sandbox: SandboxHandle,
+    shop: tuple[str, Path],
+    stellar_base: Path,
+    screenshot: Shot,
+) -> None:
+    """Inside the widget, the shopper's own wallet signs (Freighter's API in the frame);
+    the frame comes back to the embedded page, which tells the widget: onSuccess fires
+    once with the session's ids and the shopper never leaves the shop."""
+    shopper = client.test_helpers.wallets.create(name="my-wallet", external=True)
+    context = browser.new_context(viewport={"width": 900, "height": 1000})
+    browser_wallet.install(context, stellar_base, seed=shopper.secret_seed)
+    page = context.new_page()
+    watch_errors(page)
+    try:
+        frame = open_embedded(page, sandbox, session, shop)
+        frame.get_by_role("button", name="Pay 40.25 USDC with your Stellar wallet").click()
+        expect(page.get_by_role("status").first).to_have_text("Paid: order ord-1")
+        done = client.checkout.sessions.retrieve(session.id)
+        assert (done.status, done.customer) == ("complete", shopper.address)
+        assert events(page) == [
+            ["success", {"sessionId": session.id, "billId": done.bill, "orderId": "ord-1"}]
+        ]
+        expect(frame.get_by_text("Payment complete")).to_be_visible()
+        assert page.url.startswith(shop[0])
+        screenshot(page, "widget-own-wallet-paid")
+        assert _errors(page) == []
+    finally:
+        context.close()
 
 
 def test_one_line_embed_html_pays_and_goes_to_the_success_url(

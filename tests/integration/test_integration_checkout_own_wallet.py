@@ -190,7 +190,6 @@ def test_envelopes_not_signed_by_the_shopper_or_altered_are_refused(
 def test_prepare_refusals(client: LumenLater, sb: SandboxHandle) -> None:
     session = _session(client)
     w, _kp = _external(client)
-    poor, _ = _external(client, "poor")
     page = Page(sb, session)
     _refused(page.prepare("GNOTANADDRESS"), 400, "parameter_invalid")
     _refused(page.prepare(Keypair.random().public_key), 402, "insufficient_collateral")

@@ -12,12 +12,13 @@ wallet, the shopper declines, a signature by another account).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import browser_wallet
 import pytest
+from browser_wallet import configure
 from integration_support import watch_errors
 from playwright.sync_api import Browser, Page, Route, expect
 from stellar_sdk import Keypair
@@ -28,28 +29,7 @@ from lumenlater_sdk.backend.web.pay import SHOPPER_WORDS
 from lumenlater_sdk.types import CheckoutSession, Wallet
 
 Shot = Callable[[Page, str], Path]
-STELLAR_BASE = (
-    Path(__file__).parent / "js/node_modules/@stellar/stellar-base/dist/stellar-base.min.js"
-)
 PAY = "Pay 40.25 USDC with your Stellar wallet"
-
-# The test wallet: Freighter's API over a real signing library. ``window.__testWallet``
-# is its state, which the test changes: the seed it signs with, whether the shopper
-# declines, and a gate the test opens to let the signature through.
-TEST_WALLET = r"""(function(){
-var w=window.__testWallet={config:%s,signed:0,asked:0,release:null};
-w.approve=function(){if(w.release){w.release()}};
-function keypair(seed){return StellarBase.Keypair.fromSecret(seed)}
-window.freighterApi={
- isConnected:function(){return Promise.resolve({isConnected:true})},
- getAddress:function(){return Promise.resolve({address:keypair(w.config.seed).publicKey()})},
- signTransaction:function(xdr,opts){w.asked++;
-  var tx=StellarBase.TransactionBuilder.fromXDR(xdr,opts.networkPassphrase);
-  if(w.config.decline){return Promise.resolve({error:{code:-4,message:'User declined'}})}
-  var gate=w.config.hold?new Promise(function(r){w.release=r}):Promise.resolve();
-  return gate.then(function(){tx.sign(keypair(w.config.signWith||w.config.seed));w.signed++;
-   return {signedTxXdr:tx.toXDR(),signerAddress:keypair(w.config.seed).publicKey()}})}};
-})();"""
 
 
 @pytest.fixture
@@ -86,25 +66,12 @@ def _shop(route: Route) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def stellar_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The browser bundle as an init script: Playwright runs an init script in a scope
-    of its own, so the bundle's top-level ``var StellarBase`` is made a global."""
-    if not STELLAR_BASE.is_file():
-        pytest.fail(f"{STELLAR_BASE} is missing: run `npm ci` in tests/integration/js")
-    path = tmp_path_factory.mktemp("js") / "stellar-base.init.js"
-    path.write_text(STELLAR_BASE.read_text() + "\n;window.StellarBase = StellarBase;\n")
-    return path
-
-
 @pytest.fixture
 def page(browser: Browser, shopper: Wallet, stellar_base: Path) -> Iterator[Page]:
     """A page with the test wallet installed (not yet holding its signature) and the
     shop's return page served; console errors in ``page.errors``."""
     context = browser.new_context(viewport={"width": 900, "height": 900})
-    context.add_init_script(path=str(stellar_base))
-    config = {"seed": shopper.secret_seed, "hold": True}
-    context.add_init_script(script=TEST_WALLET % json.dumps(config))
+    browser_wallet.install(context, stellar_base, seed=shopper.secret_seed, hold=True)
     context.route("https://shop.test/**", _shop)
     p = context.new_page()
     watch_errors(p)
@@ -112,10 +79,6 @@ def page(browser: Browser, shopper: Wallet, stellar_base: Path) -> Iterator[Page
         yield p
     finally:
         context.close()
-
-
-def _configure(page: Page, **config: object) -> None:
-    page.evaluate("c => Object.assign(window.__testWallet.config, c)", config)
 
 
 def test_the_shoppers_wallet_signs_and_pays(
@@ -184,14 +147,14 @@ def test_no_wallet_a_declined_signature_and_another_accounts_signature(
     page.evaluate("() => { window.freighterApi = window.__saved }")
 
     # The shopper declines in the wallet.
-    _configure(page, decline=True, hold=False)
+    configure(page, decline=True, hold=False)
     pay.click()
     expect(alert).to_contain_text("Your wallet did not sign the payment")
     expect(pay).to_be_enabled()
     screenshot(page, "declined")
 
     # The wallet signs with another account than the one it said: the chain refuses it.
-    _configure(page, decline=False, signWith=Keypair.random().secret)
+    configure(page, decline=False, signWith=Keypair.random().secret)
     pay.click()
     expect(alert).to_have_text(SHOPPER_WORDS["invalid_signature"])
     expect(alert).to_have_attribute("data-code", "invalid_signature")
@@ -202,7 +165,7 @@ def test_no_wallet_a_declined_signature_and_another_accounts_signature(
     assert client.checkout.sessions.retrieve(session.id).status == "open"
 
     # Then the right signature pays.
-    _configure(page, signWith=None)
+    configure(page, signWith=None)
     pay.click()
     expect(page).to_have_url(f"https://shop.test/thanks?session={session.id}")
     assert client.checkout.sessions.retrieve(session.id).status == "complete"
