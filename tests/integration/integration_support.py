@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from stellar_sdk import Keypair
+from stellar_sdk import Keypair, TransactionEnvelope
 
 from lumenlater_sdk import APIError, AsyncLumenLater, LumenLater
 from lumenlater_sdk.backend.testing import SandboxHandle
-from lumenlater_sdk.types import Wallet
+from lumenlater_sdk.types import CheckoutSession, Wallet
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Page
@@ -135,3 +136,68 @@ def parse_form(html: str) -> FormParser:
     p.feed(html)
     assert p.action is not None, "the page has no <form>"
     return p
+
+
+def external_wallet(client: LumenLater, name: str = "mine") -> tuple[Wallet, Keypair]:
+    """A sandbox wallet marked external (funded; its seed shown once) and its key."""
+    w = client.test_helpers.wallets.create(name=name, external=True)
+    assert w.external is True and w.secret_seed is not None
+    kp = Keypair.from_secret(w.secret_seed)
+    assert kp.public_key == w.address
+    return w, kp
+
+
+class HostedPage:
+    """The hosted page of one session, as its scripts talk to the backend: paying
+    (``prepare`` / ``submit``) and repaying (``repay_prepare`` / ``repay_submit``)."""
+
+    def __init__(self, sb: SandboxHandle, session: CheckoutSession) -> None:
+        self.http = httpx.Client(base_url=sb.base_url)
+        self.id = session.id
+        shown = self.http.get(f"/pay/{session.id}")
+        assert shown.status_code == 200, shown.text
+        self.html = shown.text
+        # The sandbox wallets' form carries it; without that form, the page's script.
+        found = parse_form(shown.text).hidden.get("token") if "<form" in shown.text else None
+        if found is None:
+            match = re.search(r'"token": "([^"]+)"', shown.text)
+            assert match is not None, shown.text
+            found = match.group(1)
+        self.token = found
+
+    def prepare(self, address: str, **extra: Any) -> httpx.Response:
+        body = {"token": self.token, "address": address, **extra}
+        return self.http.post(f"/pay/{self.id}/prepare", json=body)
+
+    def submit(self, signed_xdr: str, token: str | None = None) -> httpx.Response:
+        body = {"token": self.token if token is None else token, "signed_xdr": signed_xdr}
+        return self.http.post(f"/pay/{self.id}/submit", json=body)
+
+    def repay_prepare(self, address: str) -> httpx.Response:
+        body = {"token": self.token, "address": address}
+        return self.http.post(f"/pay/{self.id}/repay/prepare", json=body)
+
+    def repay_submit(self, signed_xdr: str) -> httpx.Response:
+        body = {"token": self.token, "signed_xdr": signed_xdr}
+        return self.http.post(f"/pay/{self.id}/repay/submit", json=body)
+
+    def show(self) -> str:
+        shown = self.http.get(f"/pay/{self.id}")
+        assert shown.status_code == 200, shown.text
+        return shown.text
+
+
+def sign_envelope(prepared: dict[str, Any], *signers: Keypair) -> str:
+    """Sign a prepared transaction as a browser wallet would (``signTransaction``)."""
+    env = TransactionEnvelope.from_xdr(prepared["xdr"], prepared["network_passphrase"])
+    for kp in signers:
+        env.sign(kp)
+    return env.to_xdr()
+
+
+def assert_refused(answer: httpx.Response, status: int, code: str) -> None:
+    """*answer* is the page script's JSON refusal *code* with HTTP *status*."""
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code, error
+    assert error["message"]

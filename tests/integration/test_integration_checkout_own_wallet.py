@@ -12,16 +12,22 @@ event only; envelopes signed by another key, altered, or sent again are refused.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 import pytest
-from integration_support import assert_api_error, parse_form
+from integration_support import (
+    HostedPage,
+    assert_api_error,
+    assert_refused,
+    external_wallet,
+    parse_form,
+    sign_envelope,
+)
 from stellar_sdk import Keypair, TransactionEnvelope
 
 from lumenlater_sdk import AsyncLumenLater, BadRequestError, LumenLater, usdc
 from lumenlater_sdk.backend.testing import SandboxHandle
-from lumenlater_sdk.types import CheckoutSession, Wallet
+from lumenlater_sdk.types import CheckoutSession
 
 AMOUNT = usdc(25)
 
@@ -35,58 +41,10 @@ def _session(client: LumenLater, order_id: str = "ord-own") -> CheckoutSession:
     )
 
 
-def _external(client: LumenLater, name: str = "mine") -> tuple[Wallet, Keypair]:
-    w = client.test_helpers.wallets.create(name=name, external=True)
-    assert w.external is True and w.secret_seed is not None
-    kp = Keypair.from_secret(w.secret_seed)
-    assert kp.public_key == w.address
-    return w, kp
-
-
-class Page:
-    """The hosted page of one session, as its script talks to the backend."""
-
-    def __init__(self, sb: SandboxHandle, session: CheckoutSession) -> None:
-        self.http = httpx.Client(base_url=sb.base_url)
-        self.id = session.id
-        shown = self.http.get(f"/pay/{session.id}")
-        assert shown.status_code == 200, shown.text
-        self.html = shown.text
-        # The sandbox wallets' form carries it; without that form, the page's script.
-        found = parse_form(shown.text).hidden.get("token") if "<form" in shown.text else None
-        if found is None:
-            match = re.search(r'"token": "([^"]+)"', shown.text)
-            assert match is not None, shown.text
-            found = match.group(1)
-        self.token = found
-
-    def prepare(self, address: str, **extra: Any) -> httpx.Response:
-        body = {"token": self.token, "address": address, **extra}
-        return self.http.post(f"/pay/{self.id}/prepare", json=body)
-
-    def submit(self, signed_xdr: str, token: str | None = None) -> httpx.Response:
-        body = {"token": self.token if token is None else token, "signed_xdr": signed_xdr}
-        return self.http.post(f"/pay/{self.id}/submit", json=body)
-
-
-def _sign(prepared: dict[str, Any], *signers: Keypair) -> str:
-    env = TransactionEnvelope.from_xdr(prepared["xdr"], prepared["network_passphrase"])
-    for kp in signers:
-        env.sign(kp)
-    return env.to_xdr()
-
-
-def _refused(answer: httpx.Response, status: int, code: str) -> None:
-    assert answer.status_code == status, answer.text
-    error = answer.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-
-
 def test_an_external_wallet_is_funded_and_its_seed_shown_once(
     client: LumenLater, sb: SandboxHandle
 ) -> None:
-    w, _kp = _external(client)
+    w, _kp = external_wallet(client)
     assert w.available_borrowing > 0 and w.lp_balance > 0
     again = client.test_helpers.wallets.retrieve(w.id)
     assert again.external is True and again.secret_seed is None
@@ -110,8 +68,8 @@ async def test_the_async_client_creates_external_wallets_alike(aclient: AsyncLum
 
 def test_the_shoppers_own_signature_pays_the_session(client: LumenLater, sb: SandboxHandle) -> None:
     session = _session(client)
-    w, kp = _external(client)
-    page = Page(sb, session)
+    w, kp = external_wallet(client)
+    page = HostedPage(sb, session)
     assert "Pay with your Stellar wallet" in page.html
     assert w.id not in page.html  # not offered as a wallet the sandbox pays with
 
@@ -131,7 +89,7 @@ def test_the_shoppers_own_signature_pays_the_session(client: LumenLater, sb: San
     bill_id = opened.bill
     assert client.bills.retrieve(bill_id).customer == w.address
 
-    done = page.submit(_sign(prepared, kp))
+    done = page.submit(sign_envelope(prepared, kp))
     assert done.status_code == 200, done.text
     state = done.json()
     assert (state["status"], state["payment_status"], state["step"]) == (
@@ -158,49 +116,51 @@ def test_the_shoppers_own_signature_pays_the_session(client: LumenLater, sb: San
     assert len(bill_paid) == 1
     # The page says so too, and a replay of the same envelope is refused.
     assert "Payment complete" in page.http.get(f"/pay/{session.id}").text
-    _refused(page.submit(_sign(prepared, kp)), 400, "session_not_open")
+    assert_refused(page.submit(sign_envelope(prepared, kp)), 400, "session_not_open")
 
 
-def test_envelopes_not_signed_by_the_shopper_or_altered_are_refused(
+def test_envelopes_not_signed_by_the_shopper_or_altered_areassert_refused(
     client: LumenLater, sb: SandboxHandle
 ) -> None:
     session = _session(client)
-    w, kp = _external(client)
-    page = Page(sb, session)
-    _refused(page.submit("AAAA"), 400, "transaction_not_prepared")
+    w, kp = external_wallet(client)
+    page = HostedPage(sb, session)
+    assert_refused(page.submit("AAAA"), 400, "transaction_not_prepared")
     prepared = page.prepare(w.address).json()
 
-    _refused(page.submit(_sign(prepared, Keypair.random())), 402, "invalid_signature")
-    _refused(page.submit(_sign(prepared)), 402, "invalid_signature")
-    _refused(page.submit(_sign(prepared, kp, Keypair.random())), 402, "invalid_signature")
+    assert_refused(page.submit(sign_envelope(prepared, Keypair.random())), 402, "invalid_signature")
+    assert_refused(page.submit(sign_envelope(prepared)), 402, "invalid_signature")
+    assert_refused(
+        page.submit(sign_envelope(prepared, kp, Keypair.random())), 402, "invalid_signature"
+    )
     env = TransactionEnvelope.from_xdr(prepared["xdr"], prepared["network_passphrase"])
     env.transaction.fee += 1  # tampered, then signed by the shopper: not what was prepared
     env.sign(kp)
-    _refused(page.submit(env.to_xdr()), 402, "transaction_mismatch")
-    _refused(page.submit("not base64 xdr"), 402, "transaction_refused")
-    _refused(page.submit(_sign(prepared, kp), token="forged"), 403, "invalid_token")
+    assert_refused(page.submit(env.to_xdr()), 402, "transaction_mismatch")
+    assert_refused(page.submit("not base64 xdr"), 402, "transaction_refused")
+    assert_refused(page.submit(sign_envelope(prepared, kp), token="forged"), 403, "invalid_token")
     assert client.checkout.sessions.retrieve(session.id).status == "open"
 
     # Nothing was spent: the shopper's own signature still pays, once.
-    assert page.submit(_sign(prepared, kp)).json()["status"] == "complete"
-    _refused(page.submit(_sign(prepared, kp)), 400, "session_not_open")
+    assert page.submit(sign_envelope(prepared, kp)).json()["status"] == "complete"
+    assert_refused(page.submit(sign_envelope(prepared, kp)), 400, "session_not_open")
     assert len(client.events.list(type="bill.paid").data) == 1
 
 
 def test_prepare_refusals(client: LumenLater, sb: SandboxHandle) -> None:
     session = _session(client)
-    w, _kp = _external(client)
-    page = Page(sb, session)
-    _refused(page.prepare("GNOTANADDRESS"), 400, "parameter_invalid")
-    _refused(page.prepare(Keypair.random().public_key), 402, "insufficient_collateral")
-    _refused(page.prepare(w.address, token="forged"), 403, "invalid_token")
+    w, _kp = external_wallet(client)
+    page = HostedPage(sb, session)
+    assert_refused(page.prepare("GNOTANADDRESS"), 400, "parameter_invalid")
+    assert_refused(page.prepare(Keypair.random().public_key), 402, "insufficient_collateral")
+    assert_refused(page.prepare(w.address, token="forged"), 403, "invalid_token")
     assert page.prepare(w.address).status_code == 200
     # Preparing again for the same wallet reuses the bill.
     assert page.prepare(w.address).status_code == 200
     assert len(client.bills.list().data) == 1
 
 
-def _pay_with_sandbox_wallet(page: Page, wallet_name: str) -> httpx.Response:
+def _pay_with_sandbox_wallet(page: HostedPage, wallet_name: str) -> httpx.Response:
     """Submit the page's sandbox-wallet form as a browser would, choosing *wallet_name*."""
     shown = page.http.get(f"/pay/{page.id}")
     form = parse_form(shown.text)
@@ -226,9 +186,9 @@ def test_the_shopper_turns_to_another_wallet_after_an_own_wallet_attempt(
     """An own-wallet attempt that went nowhere (declined, no funds) pins nothing: another
     own wallet or a sandbox wallet pays, and the abandoned bill is cancelled."""
     session = _session(client)
-    first, _ = _external(client, "first")
-    second, kp2 = _external(client, "second")
-    page = Page(sb, session)
+    first, _ = external_wallet(client, "first")
+    second, kp2 = external_wallet(client, "second")
+    page = HostedPage(sb, session)
     abandoned = page.prepare(first.address).json()
     first_bill = client.checkout.sessions.retrieve(session.id).bill
     assert first_bill is not None
@@ -240,7 +200,7 @@ def test_the_shopper_turns_to_another_wallet_after_an_own_wallet_attempt(
     assert second_bill not in (None, first_bill)
     assert client.bills.retrieve(first_bill).status == "cancelled"
     assert _events_for(client, "bill.cancelled", first_bill) == ["bill.cancelled"]
-    _refused(page.submit(_sign(abandoned, kp2)), 402, "transaction_mismatch")
+    assert_refused(page.submit(sign_envelope(abandoned, kp2)), 402, "transaction_mismatch")
 
     # Then a sandbox wallet: its own bill again, and it pays.
     answer = _pay_with_sandbox_wallet(page, "approve")
@@ -251,7 +211,7 @@ def test_the_shopper_turns_to_another_wallet_after_an_own_wallet_attempt(
     assert client.bills.retrieve(second_bill).status == "cancelled"
     assert client.bills.retrieve(str(done.bill)).status == "paid"
     # The second wallet's prepared envelope is dead too.
-    _refused(page.submit(_sign(replaced, kp2)), 400, "session_not_open")
+    assert_refused(page.submit(sign_envelope(replaced, kp2)), 400, "session_not_open")
 
 
 def test_a_refused_sandbox_payment_keeps_the_own_wallet_bill(
@@ -260,15 +220,15 @@ def test_a_refused_sandbox_payment_keeps_the_own_wallet_bill(
     """Turning to a sandbox wallet that is refused changes nothing: the own wallet's bill
     and its prepared transaction stay, and its signature still pays."""
     session = _session(client)
-    w, kp = _external(client)
-    page = Page(sb, session)
+    w, kp = external_wallet(client)
+    page = HostedPage(sb, session)
     prepared = page.prepare(w.address).json()
     bill = client.checkout.sessions.retrieve(session.id).bill
     refused = _pay_with_sandbox_wallet(page, "decline")
     assert refused.status_code == 402, refused.text
     assert client.checkout.sessions.retrieve(session.id).bill == bill
     assert client.bills.retrieve(str(bill)).status == "created"
-    assert page.submit(_sign(prepared, kp)).json()["status"] == "complete"
+    assert page.submit(sign_envelope(prepared, kp)).json()["status"] == "complete"
     assert client.bills.retrieve(str(bill)).status == "paid"
 
 
@@ -276,15 +236,15 @@ def test_a_session_that_expires_cancels_the_bill_an_attempt_left(
     client: LumenLater, sb: SandboxHandle
 ) -> None:
     session = _session(client)
-    w, kp = _external(client)
-    page = Page(sb, session)
+    w, kp = external_wallet(client)
+    page = HostedPage(sb, session)
     prepared = page.prepare(w.address).json()
     bill = client.checkout.sessions.retrieve(session.id).bill
     assert bill is not None
     client.checkout.sessions.expire(session.id)
     assert client.bills.retrieve(bill).status == "cancelled"
     assert _events_for(client, "bill.cancelled", bill) == ["bill.cancelled"]
-    _refused(page.submit(_sign(prepared, kp)), 400, "session_not_open")
+    assert_refused(page.submit(sign_envelope(prepared, kp)), 400, "session_not_open")
     assert client.bills.retrieve(bill).status == "cancelled"
 
 
@@ -298,11 +258,11 @@ def test_a_session_pinned_to_a_customer_is_paid_by_that_wallet_only(
         cancel_url="https://shop.test/cart",
         customer=approve,
     )
-    page = Page(sb, session)
+    page = HostedPage(sb, session)
     form = parse_form(page.html)
     # Only the pinned wallet is offered.
     assert len(form.radios["wallet"]) == 1
-    _refused(page.prepare(Keypair.random().public_key), 400, "wallet_not_customer")
+    assert_refused(page.prepare(Keypair.random().public_key), 400, "wallet_not_customer")
     other = _pay_with_sandbox_wallet(page, "approve")
     assert other.status_code == 303
     assert client.checkout.sessions.retrieve(session.id).customer == approve
@@ -313,7 +273,7 @@ def test_a_session_pinned_to_a_customer_is_paid_by_that_wallet_only(
         cancel_url="https://shop.test/cart",
         customer=approve,
     )
-    page = Page(sb, pinned)
+    page = HostedPage(sb, pinned)
     token = parse_form(page.html).hidden["token"]
     wrong = page.http.post(
         f"/pay/{pinned.id}",
@@ -330,7 +290,7 @@ def test_a_self_custody_merchants_shopper_pays_from_their_own_wallet(
 ) -> None:
     """The merchant signed its bill for the shopper up front; the shopper's wallet pays it
     (the page has no sandbox wallet to offer for an address the sandbox holds no key for)."""
-    w, kp = _external(client)
+    w, kp = external_wallet(client)
     merchant_key = Keypair.random()
     secret = sb.create_self_custody_merchant(merchant_key, "Own Keys Shop").secret_key
     with LumenLater(
@@ -344,12 +304,12 @@ def test_a_self_custody_merchants_shopper_pays_from_their_own_wallet(
             customer=w.address,
         )
         assert session.bill is not None
-        page = Page(sb, session)
+        page = HostedPage(sb, session)
         assert "Pay with your Stellar wallet" in page.html and "<form" not in page.html
-        _refused(page.prepare(Keypair.random().public_key), 400, "wallet_not_customer")
+        assert_refused(page.prepare(Keypair.random().public_key), 400, "wallet_not_customer")
         prepared = page.prepare(w.address).json()
         assert prepared["address"] == w.address
-        assert page.submit(_sign(prepared, kp)).json()["status"] == "complete"
+        assert page.submit(sign_envelope(prepared, kp)).json()["status"] == "complete"
         done = shop.checkout.sessions.retrieve(session.id)
         assert (done.status, done.customer, done.bill) == ("complete", w.address, session.bill)
         assert shop.bills.retrieve(session.bill).status == "paid"

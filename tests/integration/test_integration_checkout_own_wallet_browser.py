@@ -172,3 +172,42 @@ def test_no_wallet_a_declined_signature_and_another_accounts_signature(
     # The refusal's HTTP 402 is logged by Chromium for the fetch.
     errors = page.errors  # type: ignore[attr-defined]
     assert [e for e in errors if "status of 402" not in e] == []
+
+
+def test_the_shopper_repays_from_their_own_wallet(
+    page: Page,
+    session: CheckoutSession,
+    shopper: Wallet,
+    client: LumenLater,
+    screenshot: Shot,
+) -> None:
+    """After paying, the session's page shows the loan and its terms; "Repay" has the
+    wallet sign the USDC approval and then the repayment, and the page shows it repaid."""
+    page.goto(session.url)
+    configure(page, hold=False)
+    page.get_by_role("button", name=PAY).click()
+    expect(page).to_have_url(f"https://shop.test/thanks?session={session.id}")
+
+    page.goto(session.url)
+    loan = page.get_by_role("region", name="Your loan")
+    expect(loan).to_contain_text("Owed now40.25 USDC")
+    expect(loan).to_contain_text("Interest-free until")
+    expect(loan).to_contain_text("30 % a year, charged per day")
+    repay = loan.get_by_role("button", name="Repay 40.25 USDC from your Stellar wallet")
+    screenshot(page, "loan-open")
+
+    repay.click()
+    status = loan.get_by_role("status")
+    expect(status).to_have_text("Step 1 of 2: allow the repayment in your wallet…")
+    screenshot(page, "repay-approve")
+    page.evaluate("window.__testWallet.approve()")
+    expect(status).to_have_text("Confirm the repayment in your wallet…")
+    bill_id = client.checkout.sessions.retrieve(session.id).bill
+    assert bill_id is not None and client.bills.retrieve(bill_id).status == "paid"
+    page.evaluate("window.__testWallet.approve()")
+    expect(page.get_by_role("region", name="Your loan")).to_contain_text("Repaid on")
+    expect(page.get_by_role("button", name=re.compile("^Repay"))).to_have_count(0)
+    screenshot(page, "loan-repaid")
+    assert client.bills.retrieve(bill_id).status == "repaid"
+    assert page.evaluate("window.__testWallet.functions") == []  # a new document
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ auth, rate limits, idempotency, metrics and ``/v1/openapi.json`` all come from t
 from __future__ import annotations
 
 from ..http import RouteSpec
-from ..web import pay
+from ..web import loan, pay
 from . import (
     account,
     analytics,
@@ -47,4 +47,5 @@ def api_routes() -> list[RouteSpec]:
         *webhook_endpoints.ROUTES,
         *test_helpers.ROUTES,
         *pay.ROUTES,
+        *loan.ROUTES,
     ]

@@ -37,7 +37,9 @@ from .wallets import holds_key, pay_with_wallet, resolve_wallet
 
 __all__ = [
     "PageView",
+    "PreparedTransaction",  # what prepare_payment returns, for the hosted page
     "Row",  # the row type session_for_page returns, for the hosted page
+    "check_form_token",
     "connect_wallet",
     "embed_origins",
     "form_token",
@@ -46,6 +48,7 @@ __all__ = [
     "pay_session",
     "prepare_payment",
     "session_for_page",
+    "shopper_address",
     "submit_payment",
 ]
 
@@ -55,7 +58,8 @@ def form_token(ctx: ServiceContext, session_id: str) -> str:
     return ctx.box.mac("pay:" + session_id)
 
 
-def _check_token(ctx: ServiceContext, session_id: str, token: str) -> None:
+def check_form_token(ctx: ServiceContext, session_id: str, token: str) -> None:
+    """Refuse a form of the hosted page whose token is not *session_id*'s."""
     if not hmac.compare_digest(token.encode(), form_token(ctx, session_id).encode()):
         raise PermissionDenied("The form has expired; reload the page.", code="invalid_token")
 
@@ -176,7 +180,7 @@ def connect_wallet(ctx: ServiceContext, session_id: str, wallet_ref: str, token:
     the merchant is asked to sign anything. Connecting again with the same wallet changes
     nothing (a double submit); another wallet is refused (``wallet_already_connected``).
     """
-    _check_token(ctx, session_id, token)
+    check_form_token(ctx, session_id, token)
     with ctx.db.transaction() as tx:
         row, now = _open_session(ctx, tx, session_id)
         if not self_custody(tx, row["merchant_id"]):
@@ -224,7 +228,7 @@ def pay_session(ctx: ServiceContext, session_id: str, wallet_ref: str, token: st
     A self-custody merchant's session pays the bill it already has (authorized by the
     merchant) as that bill's customer; *wallet_ref* is then not needed.
     """
-    _check_token(ctx, session_id, token)
+    check_form_token(ctx, session_id, token)
     with ctx.db.transaction() as tx:
         row, now = _open_session(ctx, tx, session_id)
         if self_custody(tx, row["merchant_id"]):
@@ -259,7 +263,8 @@ def _pay_own_bill(ctx: ServiceContext, tx: Tx, row: Row) -> None:
     pay_with_wallet(ctx, tx, bill, wallet, None)
 
 
-def _shopper_address(address: str) -> str:
+def shopper_address(address: str) -> str:
+    """*address* if it is a Stellar account address (``G…``), else ``parameter_invalid``."""
     if not isinstance(address, str) or not StrKey.is_valid_ed25519_public_key(address):
         raise InvalidRequest(
             "The wallet's address is not a Stellar account address (G…).",
@@ -334,8 +339,8 @@ def prepare_payment(
     authorized. The prepared transaction is kept: :func:`submit_payment`
     submits only that one.
     """
-    _check_token(ctx, session_id, token)
-    address = _shopper_address(address)
+    check_form_token(ctx, session_id, token)
+    address = shopper_address(address)
     with ctx.db.transaction() as tx:
         row, now = _open_session(ctx, tx, session_id)
         bill = _bill_for_shopper(ctx, tx, row, address, now)
@@ -366,7 +371,7 @@ def submit_payment(ctx: ServiceContext, session_id: str, token: str, signed_xdr:
     ``payment`` event in the transaction's record (events ingestion), never from what
     the page says; the session row is returned as it then stands.
     """
-    _check_token(ctx, session_id, token)
+    check_form_token(ctx, session_id, token)
     if not isinstance(signed_xdr, str) or not signed_xdr:
         raise InvalidRequest(
             "Missing required param: signed_xdr.", code="parameter_missing", param="signed_xdr"

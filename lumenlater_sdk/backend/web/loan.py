@@ -1,0 +1,181 @@
+"""The shopper's loan on the hosted page once the checkout is paid (``/pay/{id}``, the page
+the shopper paid on and the merchant may link to): what is owed, until when it is
+interest-free, when the collateral may be sold, and repaying from the shopper's own
+wallet.
+
+Repaying signs two transactions in the shopper's wallet, as the deployed contracts need
+(a USDC ``approve`` of bnpl_core, then ``repay_bill``): the page's wallet script asks
+``POST /pay/{id}/repay/prepare`` (JSON ``{token, address}`` → ``{step: "approve" |
+"repay_bill", xdr, network_passphrase, hash, address, ...}``), has the wallet sign, posts
+``POST /pay/{id}/repay/submit`` (``{token, signed_xdr}`` → ``{step, status, next, done,
+redirect_url}``) and prepares again while ``next`` is true. The bill is repaid only from
+the contract's ``repayment`` event.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+
+from starlette.responses import JSONResponse, Response
+
+from ..http import Call, RouteSpec
+from ..services import checkout_page, loan_page
+from ..services.errors import ServiceError
+from ._own_wallet import json_body, json_error, prepared_answer, wallet_section
+from ._page import Embed, PageQuery, security_headers, usdc_text
+
+__all__ = ["REPAY_MESSAGES", "ROUTES", "loan_section"]
+
+REPAY_MESSAGES = {
+    "no_wallet": "No Stellar wallet was found in this browser. Install a Stellar wallet"
+    " extension such as Freighter, reload this page and try again.",
+    "rejected": "Your wallet did not sign, so nothing was repaid. You can try again.",
+    "network": "The repayment could not be sent (the connection failed). Try again.",
+    "not_complete": "The repayment was sent but is not confirmed yet. Reload this page in a"
+    " moment to see where it stands.",
+    "connecting": "Connecting to your wallet…",
+    "preparing": "Preparing your repayment…",
+    "signing_approve": "Step 1 of 2: allow the repayment in your wallet…",
+    "signing_repay_bill": "Confirm the repayment in your wallet…",
+    "signing": "Confirm in your wallet…",
+    "submitting": "Sending your signed transaction…",
+    "complete": "Repayment complete. Thank you.",
+}
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%-d %B %Y, %H:%M UTC")
+
+
+def _percent(scaled: int) -> str:
+    return f"{scaled / 100_000:g} %"
+
+
+def loan_section(call: Call, session_id: str, qs: str) -> str:
+    """The loan of the paid session *session_id* as its shopper sees it (``""`` if none):
+    open, with what is owed, the dates and (own wallet) the repay button; or closed."""
+    view = loan_page.loan_view(call.ctx, session_id)
+    if view is None:
+        return ""
+    bill = view.bill
+    heading = '<h2 id="loan-h">Your loan</h2>'
+    if bill["status"] == "repaid":
+        return (
+            f'<section id="loan" aria-labelledby="loan-h">{heading}<p role="status">Repaid'
+            f" on {_date(int(bill['repaid_at']))}: {usdc_text(int(bill['amount']))} USDC"
+            f"{_fee_words(int(bill['late_fee']))}. Nothing more is owed.</p></section>"
+        )
+    if not view.outstanding:
+        when = bill["liquidated_at"]
+        closed = f" on {_date(int(when))}" if when else ""
+        return (
+            f'<section id="loan" aria-labelledby="loan-h">{heading}<p>This loan was closed'
+            f"{closed}: the collateral in your wallet repaid it.</p></section>"
+        )
+    c = call.ctx.constants
+    due = usdc_text(int(bill["amount_due"]))
+    terms = (
+        f'<dl class="terms"><dt>Owed now</dt><dd id="loan-owed">{due} USDC</dd>'
+        f"<dt>Interest-free until</dt><dd>{_date(int(bill['grace_period_ends_at']))}</dd>"
+        f"<dt>After that</dt><dd>{_percent(c.late_interest_apr)} a year, charged per day"
+        f"</dd><dt>Collateral may be sold from</dt>"
+        f"<dd>{_date(int(bill['liquidatable_at']))}</dd></dl>"
+    )
+    if not view.own_wallet:
+        return (
+            f'<section id="loan" aria-labelledby="loan-h">{heading}{terms}<p>This order was'
+            f" paid by a sandbox wallet: repay it with the test helper"
+            f" (<code>POST /v1/test_helpers/bills/{html.escape(str(bill['id']))}/repay</code>)."
+            f"</p></section>"
+        )
+    return wallet_section(
+        name="repay",
+        heading="Your loan",
+        before=terms,
+        lead="Repay it whenever you like: your wallet signs (first it allows the"
+        " repayment, then it repays); LumenLater never sees its key.",
+        button=f"Repay {due} USDC from your Stellar wallet",
+        config={
+            "prepare": f"/pay/{session_id}/repay/prepare{qs}",
+            "submit": f"/pay/{session_id}/repay/submit{qs}",
+            "token": checkout_page.form_token(call.ctx, session_id),
+            "messages": REPAY_MESSAGES,
+            "redirectDelay": 1000,
+        },
+        address=str(bill["customer"]),
+        noscript="Repaying from your own wallet needs JavaScript.",
+    )
+
+
+def _fee_words(fee: int) -> str:
+    return f" plus {usdc_text(fee)} USDC late interest" if fee else ", interest-free"
+
+
+def _prepare(call: Call) -> Response:
+    """``POST /pay/{id}/repay/prepare``: the next transaction of the repayment to sign."""
+    body = json_body(call)
+    try:
+        step, p = loan_page.prepare_repayment(
+            call.ctx, call.path["id"], str(body.get("token", "")), str(body.get("address", ""))
+        )
+    except ServiceError as exc:
+        return json_error(exc)
+    return prepared_answer(p, step)
+
+
+def _submit(call: Call) -> Response:
+    """``POST /pay/{id}/repay/submit``: the step the shopper's wallet signed."""
+    body = json_body(call)
+    session_id = call.path["id"]
+    signed = body.get("signed_xdr")
+    try:
+        step, bill = loan_page.submit_repayment(
+            call.ctx,
+            session_id,
+            str(body.get("token", "")),
+            signed if isinstance(signed, str) else "",
+        )
+    except ServiceError as exc:
+        return json_error(exc)
+    q: PageQuery = call.query
+    page = f"/pay/{session_id}"
+    if q.embed is not None and q.origin is not None:
+        page += Embed(q.origin).qs
+    answer = {
+        "object": "checkout.repayment_state",
+        "step": step,
+        "status": bill["status"],
+        "next": step == loan_page.APPROVE,
+        "done": bill["status"] == "repaid",
+        "redirect_url": page,
+    }
+    return JSONResponse(answer, headers=security_headers(None))
+
+
+ROUTES = [
+    RouteSpec(
+        "POST",
+        "/pay/{id}/repay/prepare",
+        _prepare,
+        "prepareLoanRepayment",
+        "Prepare the next step of a repayment for the shopper's own wallet to sign.",
+        "pages",
+        query=PageQuery,
+        auth="none",
+        include_in_schema=False,
+        raw_body=True,
+    ),
+    RouteSpec(
+        "POST",
+        "/pay/{id}/repay/submit",
+        _submit,
+        "submitLoanRepayment",
+        "Submit a repayment step the shopper's own wallet signed.",
+        "pages",
+        query=PageQuery,
+        auth="none",
+        include_in_schema=False,
+        raw_body=True,
+    ),
+]
