@@ -214,6 +214,26 @@ class TestMerchants(SyncAPIResource):
             idempotency_key=idempotency_key,
         )
 
+    def suspend(self, id: str, *, idempotency_key: str | None = None) -> Account:
+        """Suspend the merchant *id* as the protocol admin (it can no longer create bills);
+        its account then (``merchant.suspended`` reaches that merchant)."""
+        return self._core.request(
+            "POST",
+            f"{_P}/merchants/{path_id(id)}/suspend",
+            Account.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
+    def reject(self, id: str, *, idempotency_key: str | None = None) -> Account:
+        """Reject the enrolled merchant *id* as the protocol admin; its account then
+        (``merchant.rejected`` reaches that merchant)."""
+        return self._core.request(
+            "POST",
+            f"{_P}/merchants/{path_id(id)}/reject",
+            Account.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
 
 class TestHelpers(SyncAPIResource):
     """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`merchants`,
@@ -379,6 +399,26 @@ class AsyncTestMerchants(AsyncAPIResource):
         return await self._core.request(
             "POST",
             f"{_P}/merchants/{path_id(id)}/approve",
+            Account.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
+    async def suspend(self, id: str, *, idempotency_key: str | None = None) -> Account:
+        """Suspend the merchant *id* as the protocol admin (it can no longer create bills);
+        its account then (``merchant.suspended`` reaches that merchant)."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/merchants/{path_id(id)}/suspend",
+            Account.model_validate_json,
+            idempotency_key=idempotency_key,
+        )
+
+    async def reject(self, id: str, *, idempotency_key: str | None = None) -> Account:
+        """Reject the enrolled merchant *id* as the protocol admin; its account then
+        (``merchant.rejected`` reaches that merchant)."""
+        return await self._core.request(
+            "POST",
+            f"{_P}/merchants/{path_id(id)}/reject",
             Account.model_validate_json,
             idempotency_key=idempotency_key,
         )

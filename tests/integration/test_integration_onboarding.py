@@ -15,6 +15,7 @@ from stellar_sdk import Keypair
 from stellar_sdk.auth import authorize_entry
 
 from lumenlater_sdk import (
+    APIError,
     AsyncLumenLater,
     AuthorizationRequiredError,
     BadRequestError,
@@ -200,3 +201,77 @@ def test_onboarding_refusals(sb: SandboxHandle) -> None:
             client.test_helpers.merchants.create(business_name="From Live")
         with pytest.raises(NotFoundError):
             client.test_helpers.merchants.approve(key.public_key)
+
+
+def test_the_admin_suspends_rejects_and_reinstates_merchants(sb: SandboxHandle) -> None:
+    """``suspend`` and ``reject`` end to end: the admin's ``update_merchant_status`` is a
+    real transaction; the merchant hears ``merchant.suspended`` / ``merchant.rejected``
+    from its ``m_status`` event, its account shows the status, and the contract's
+    refusal of its bills reaches it as ``merchant_not_approved``."""
+    key = Keypair.random()
+    made = self_merchant(sb, key, "Suspended Shop")
+    other_key = Keypair.random()
+    rejected = self_merchant(sb, other_key, "Rejected Shop")
+    with (
+        LumenLater(
+            api_key=made.secret_key, base_url=sb.base_url, stellar_signer=key, max_retries=0
+        ) as shop,
+        LumenLater(
+            api_key=rejected.secret_key,
+            base_url=sb.base_url,
+            stellar_signer=other_key,
+            max_retries=0,
+        ) as refused_shop,
+        admin(sb) as client,
+    ):
+        shop.account.enroll()
+        refused_shop.account.enroll()
+        client.test_helpers.merchants.approve(key.public_key)
+        customer = next(w.address for w in shop.test_helpers.wallets.list() if w.name == "approve")
+        shop.bills.create(customer=customer, amount=usdc("3"), order_id="before")
+
+        suspended = client.test_helpers.merchants.suspend(key.public_key)
+        assert (suspended.id, suspended.status) == (key.public_key, "suspended")
+        assert chain_status(sb, key.public_key) == "Suspended"
+        assert shop.account.retrieve().status == "suspended"
+        (event,) = list(shop.events.list(type="merchant.suspended"))
+        assert event.data.object.status == "suspended"  # type: ignore[attr-defined]
+        assert event.data.previous_attributes == {"status": "approved"}  # type: ignore[attr-defined]
+        assert event.chain is not None and event.chain.topic == "m_status"
+        with pytest.raises(APIError) as refused:
+            shop.bills.create(customer=customer, amount=usdc("3"), order_id="while-suspended")
+        assert (refused.value.status_code, refused.value.code) == (400, "merchant_not_approved")
+        assert [b.order_id for b in shop.bills.list()] == ["before"]
+        # Suspending again changes nothing and announces nothing.
+        assert client.test_helpers.merchants.suspend(key.public_key).status == "suspended"
+        assert len(list(shop.events.list(type="merchant.suspended"))) == 1
+
+        # Reinstated: approved again, it bills again.
+        assert client.test_helpers.merchants.approve(key.public_key).status == "approved"
+        assert len(list(shop.events.list(type="merchant.approved"))) == 2
+        shop.bills.create(customer=customer, amount=usdc("3"), order_id="after")
+
+        # A pending merchant the admin rejects.
+        out = client.test_helpers.merchants.reject(other_key.public_key)
+        assert (out.status, chain_status(sb, other_key.public_key)) == ("rejected", "Rejected")
+        (no,) = list(refused_shop.events.list(type="merchant.rejected"))
+        assert no.data.previous_attributes == {"status": "pending"}  # type: ignore[attr-defined]
+        with pytest.raises(APIError) as never:
+            refused_shop.bills.create(customer=customer, amount=usdc("3"), order_id="x")
+        assert never.value.code == "merchant_not_approved"
+        # No merchant hears of another's status.
+        assert list(shop.events.list(type="merchant.rejected")) == []
+        assert list(client.events.list(type="merchant.suspended")) == []
+
+
+async def test_the_async_client_suspends_and_rejects(sb: SandboxHandle) -> None:
+    key = Keypair.random()
+    self_merchant(sb, key, "Async Admin")
+    async with AsyncLumenLater(
+        api_key=sb.secret_key, base_url=sb.base_url, max_retries=0
+    ) as client:
+        with pytest.raises(BadRequestError) as not_enrolled:
+            await client.test_helpers.merchants.suspend(key.public_key)
+        assert code_of(not_enrolled)[:2] == (400, "merchant_not_enrolled")
+        with pytest.raises(NotFoundError):
+            await client.test_helpers.merchants.reject(Keypair.random().public_key)

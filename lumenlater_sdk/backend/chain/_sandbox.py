@@ -132,11 +132,19 @@ class SandboxControls(abc.ABC):
     ) -> list[TxRecord]:
         """Enroll *merchant* (signed by it) and approve it as the admin."""
 
-    @abc.abstractmethod
     def approve_merchant(self, address: str, *, tx: Tx | None = None) -> list[TxRecord]:
-        """Approve the enrolled merchant *address* as the protocol admin
-        (``update_merchant_status(admin, merchant, Approved)``); nothing if it is approved
-        already. A merchant that never enrolled is the contract's ``MerchantNotFound``
+        """Approve the enrolled merchant *address* as the protocol admin: a
+        :meth:`set_merchant_status` to ``Approved``."""
+        return self.set_merchant_status(address, "Approved", tx=tx)
+
+    @abc.abstractmethod
+    def set_merchant_status(
+        self, address: str, status: str, *, tx: Tx | None = None
+    ) -> list[TxRecord]:
+        """``update_merchant_status(admin, merchant, status)`` as the protocol admin for the
+        enrolled merchant *address* (*status* a ``MerchantStatus`` variant: ``Approved``,
+        ``Suspended``, ``Rejected``, ...); nothing if it has that status already. A
+        merchant that never enrolled is the contract's ``MerchantNotFound``
         (:class:`ContractError` code 111). The records are those of calls whose events
         the caller can ingest (a chain reached through RPC may return none: its events
         then arrive through ``events_after``)."""

@@ -7,6 +7,7 @@ liquidity provider) answer 403 ``sandbox_only`` when the backend runs on a real 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StringConstraints
@@ -111,8 +112,13 @@ def _create_merchant(call: Call) -> dict[str, Any]:
     return merchants.create_test_merchant(call.ctx, b.business_name, b.custody, b.stellar_address)
 
 
-def _approve_merchant(call: Call) -> dict[str, Any]:
-    return merchant_enrollment.approve_merchant(call.ctx, call.path["id"], call.request)
+def _decide_merchant(decision: str) -> Callable[[Call], dict[str, Any]]:
+    def handler(call: Call) -> dict[str, Any]:
+        return merchant_enrollment.decide_merchant(
+            call.ctx, call.path["id"], decision, call.request
+        )
+
+    return handler
 
 
 def _trigger(call: Call) -> dict[str, Any]:
@@ -189,17 +195,21 @@ ROUTES = [
         test_only=True,
         errors=SANDBOX_ERRORS,
     ),
-    RouteSpec(
-        "POST",
-        "/v1/test_helpers/merchants/{id}/approve",
-        _approve_merchant,
-        "approveTestMerchant",
-        "Approve an enrolled merchant as the protocol admin (update_merchant_status).",
-        _TAG,
-        body=EmptyBody,
-        response=Account,
-        test_only=True,
-        errors=SANDBOX_ERRORS,
+    *(
+        RouteSpec(
+            "POST",
+            f"/v1/test_helpers/merchants/{{id}}/{decision}",
+            _decide_merchant(decision),
+            f"{decision}TestMerchant",
+            f"{decision.capitalize()} an enrolled merchant as the protocol admin"
+            f" (update_merchant_status to {status}).",
+            _TAG,
+            body=EmptyBody,
+            response=Account,
+            test_only=True,
+            errors=SANDBOX_ERRORS,
+        )
+        for decision, status in merchant_enrollment.ADMIN_DECISIONS.items()
     ),
     RouteSpec(
         "POST",

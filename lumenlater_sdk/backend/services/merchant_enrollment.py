@@ -8,9 +8,10 @@ sandbox admin approves it.
 (``bill_authorization.check_signed``: the same address, exactly this call, the nonce and
 expiration handed out, a valid signature), is relayed. The merchant is then enrolled
 (status ``pending``) until the protocol admin approves it: in the sandbox,
-``POST /v1/test_helpers/merchants/{id}/approve``. The status change reaches the merchant
-as ``merchant.approved``, derived from the contract's ``m_status`` event
-(``services/events.py``), never from the request.
+``POST /v1/test_helpers/merchants/{id}/approve`` (and ``/suspend``, ``/reject``). The
+status change reaches the merchant as ``merchant.approved`` (``.suspended``,
+``.rejected``), derived from the contract's ``m_status`` event (``services/events.py``),
+never from the request.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .errors import Conflict, NotFound
 from .merchants import account
 from .objects import account_object, authorization_row
 
-__all__ = ["approve_merchant", "enroll"]
+__all__ = ["ADMIN_DECISIONS", "decide_merchant", "enroll"]
 
 ENROLL = "enroll_merchant"
 
@@ -109,14 +110,22 @@ def _issue(ctx: ServiceContext, tx: Tx, merchant_id: str) -> Row:
     return row
 
 
-def approve_merchant(ctx: ServiceContext, merchant_id: str, request: RequestInfo) -> dict[str, Any]:
-    """``POST /v1/test_helpers/merchants/{id}/approve``: the sandbox admin approves an
-    enrolled merchant of this backend; its account as it is then.
+ADMIN_DECISIONS = {"approve": "Approved", "suspend": "Suspended", "reject": "Rejected"}
+"""The sandbox admin's decisions (``POST /v1/test_helpers/merchants/{id}/<decision>``) and
+the ``MerchantStatus`` each sets."""
 
-    ``merchant.approved`` comes from the ``m_status`` event: inline where the sandbox
-    returns the call's record (the local ledger), else through the event feed, swept
-    here once the approval is on chain."""
-    sandbox = ctx.require_sandbox("Approving a merchant as the protocol admin")
+
+def decide_merchant(
+    ctx: ServiceContext, merchant_id: str, decision: str, request: RequestInfo
+) -> dict[str, Any]:
+    """``POST /v1/test_helpers/merchants/{id}/approve`` (``/suspend``, ``/reject``): the
+    sandbox admin sets an enrolled merchant's status; its account as it is then.
+
+    ``merchant.approved`` / ``.suspended`` / ``.rejected`` come from the ``m_status``
+    event: inline where the sandbox returns the call's record (the local ledger), else
+    through the event feed, swept here once the change is on chain."""
+    status = ADMIN_DECISIONS[decision]
+    sandbox = ctx.require_sandbox(f"Deciding a merchant's status ({decision}) as the admin")
     with ctx.db.transaction() as tx:
         row = merchant_store.get_merchant(tx, merchant_id)
         if row is None or row["livemode"]:  # test helpers see test-mode merchants only
@@ -124,10 +133,10 @@ def approve_merchant(ctx: ServiceContext, merchant_id: str, request: RequestInfo
         if not _enrolled(ctx, tx, merchant_id):
             raise Conflict(
                 "This merchant has not enrolled on chain yet: it enrolls with its own"
-                " signature (POST /v1/account/enroll) before the admin can approve it.",
+                " signature (POST /v1/account/enroll) before the admin can decide on it.",
                 code="merchant_not_enrolled",
             )
-        records = sandbox.approve_merchant(merchant_id, tx=tx)
+        records = sandbox.set_merchant_status(merchant_id, status, tx=tx)
         events.ingest(ctx, tx, [e for r in records for e in r.events], request)
     if not records:
         events.sweep_chain_events(ctx)

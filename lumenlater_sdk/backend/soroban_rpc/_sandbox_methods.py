@@ -9,8 +9,9 @@ on the sandbox's endpoint. A backend whose chain is ``soroban`` finds them with
 merchants) over a chain it reaches only through RPC.
 
 None of them signs for an account it does not hold: funding creates the account and
-mints to it (as friendbot does), and approving a merchant needs the merchant's own,
-already submitted ``enroll_merchant``; the admin's approval is a real transaction on
+mints to it (as friendbot does), and approving, suspending or rejecting a merchant
+(``lumenlater_approveMerchant``, ``lumenlater_setMerchantStatus``) needs the merchant's
+own, already submitted ``enroll_merchant``; the admin's change is a real transaction on
 the ledger, with its events.
 """
 
@@ -33,8 +34,12 @@ SANDBOX_METHODS = (
     "lumenlater_advanceClock",
     "lumenlater_fund",
     "lumenlater_approveMerchant",
+    "lumenlater_setMerchantStatus",
 )
 """The extension methods, in the order ``lumenlater_sandbox`` lists them."""
+
+# The statuses the admin sets; Pending is the enrollment's own, None is never stored.
+_ADMIN_STATUSES = ("Approved", "Suspended", "Rejected", "Cancelled")
 
 _MAX_ADVANCE = 10 * 365 * 86_400  # ten years: a bigger step is a typo, not a test
 
@@ -91,24 +96,31 @@ def sandbox_methods(ledger: RpcLedger) -> Mapping[str, Method]:
                 gateway.fund_wallet(Keypair.from_public_key(address), usdc=usdc, tx=t)
         return {"account": address, "created": created, "usdc": usdc}
 
-    def approve_merchant(params: Mapping[str, Any]) -> dict[str, Any]:
-        address = _address(params, "merchant")
+    def set_status(address: str, status: str) -> dict[str, Any]:
         try:
-            merchant = gateway.read("bnpl_core", "get_merchant", [address])
+            gateway.read("bnpl_core", "get_merchant", [address])
         except ContractError:
             raise RpcError(
                 INVALID_PARAMS, "the merchant is not enrolled: submit its enroll_merchant first"
             ) from None
-        if merchant["status"] != "Approved":
-            # Enrolled already, so this signs only the admin's update_merchant_status.
-            gateway.enroll_and_approve_merchant(
-                Keypair.from_public_key(address), merchant["merchant_info_id"]
-            )
-        return {"merchant": address, "status": "Approved"}
+        # A real transaction signed by the admin, with its m_status event.
+        gateway.set_merchant_status(address, status)
+        return {"merchant": address, "status": status}
+
+    def approve_merchant(params: Mapping[str, Any]) -> dict[str, Any]:
+        return set_status(_address(params, "merchant"), "Approved")
+
+    def set_merchant_status(params: Mapping[str, Any]) -> dict[str, Any]:
+        address = _address(params, "merchant")
+        status = params.get("status")
+        if status not in _ADMIN_STATUSES:
+            raise RpcError(INVALID_PARAMS, f"status must be one of {', '.join(_ADMIN_STATUSES)}")
+        return set_status(address, str(status))
 
     return {
         "lumenlater_sandbox": describe,
         "lumenlater_advanceClock": advance_clock,
         "lumenlater_fund": fund,
         "lumenlater_approveMerchant": approve_merchant,
+        "lumenlater_setMerchantStatus": set_merchant_status,
     }

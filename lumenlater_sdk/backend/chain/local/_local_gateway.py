@@ -437,20 +437,22 @@ class LocalGateway(ChainGateway, SandboxControls):
                 )
             return records
 
-    def approve_merchant(self, address: str, *, tx: Tx | None = None) -> list[TxRecord]:
-        """``update_merchant_status(admin, address, Approved)`` signed by the genesis admin,
-        unless the merchant is approved already (an unknown one: ``MerchantNotFound``)."""
+    def set_merchant_status(
+        self, address: str, status: str, *, tx: Tx | None = None
+    ) -> list[TxRecord]:
+        """``update_merchant_status(admin, address, status)`` signed by the genesis admin,
+        unless the merchant has *status* already (an unknown one: ``MerchantNotFound``)."""
         with self._atomic(tx) as t:
             admin = self._stored_genesis(t).admin
             try:
-                status = self.read("bnpl_core", "get_merchant", [address], tx=t)["status"]
+                current = self.read("bnpl_core", "get_merchant", [address], tx=t)["status"]
             except ContractError as e:
                 if not e.trapped:
                     raise
-                status = None  # the contract's own update refuses it: MerchantNotFound
-            if status == "Approved":
+                current = None  # the contract's own update refuses it: MerchantNotFound
+            if current == status:
                 return []
-            args = [admin.public_key, address, "Approved"]
+            args = [admin.public_key, address, status]
             return [self._execute(t, "bnpl_core", "update_merchant_status", args, admin)]
 
     # --- internals --------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ._rpc import Rpc
 __all__ = ["REQUIRED_METHODS", "RpcSandbox", "rpc_sandbox"]
 
 REQUIRED_METHODS = frozenset(
-    {"lumenlater_advanceClock", "lumenlater_fund", "lumenlater_approveMerchant"}
+    {"lumenlater_advanceClock", "lumenlater_fund", "lumenlater_setMerchantStatus"}
 )
 """The extension methods an endpoint must list in ``lumenlater_sandbox``."""
 
@@ -114,9 +114,11 @@ class RpcSandbox(SandboxControls):
         self._call("lumenlater_approveMerchant", {"merchant": address})
         return records
 
-    def approve_merchant(self, address: str, *, tx: Tx | None = None) -> list[TxRecord]:
-        """``lumenlater_approveMerchant``: the chain's admin approves the enrolled merchant
-        (a real transaction there, whose ``m_status`` event comes back through
+    def set_merchant_status(
+        self, address: str, status: str, *, tx: Tx | None = None
+    ) -> list[TxRecord]:
+        """``lumenlater_setMerchantStatus``: the chain's admin sets the enrolled merchant's
+        status (a real transaction there, whose ``m_status`` event comes back through
         ``events_after``: nothing is returned). A merchant that never enrolled is
         ``MerchantNotFound``, as the contract reports it."""
         try:
@@ -127,7 +129,7 @@ class RpcSandbox(SandboxControls):
             raise ContractError(
                 "bnpl_core", 111, "MerchantNotFound", f"merchant {address} is not enrolled"
             ) from None
-        self._call("lumenlater_approveMerchant", {"merchant": address})
+        self._call("lumenlater_setMerchantStatus", {"merchant": address, "status": status})
         return []
 
     # --- internals ------------------------------------------------------------------------
