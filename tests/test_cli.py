@@ -102,3 +102,11 @@ def test_merchants_create_and_approve(sandbox: SandboxHandle) -> None:
     refused = _cli(sandbox, "merchants", "approve", address)
     assert refused.returncode == 1 and "merchant_not_enrolled" in refused.stderr
     assert _cli(sandbox, "merchants", "approve").returncode == 2
+    # A managed merchant is enrolled and approved at once: the admin suspends it.
+    managed = json.loads(_cli(sandbox, "merchants", "create", "-d", "business_name=M").stdout)
+    suspended = _cli(sandbox, "merchants", "suspend", managed["id"])
+    assert suspended.returncode == 0, suspended.stderr
+    assert json.loads(suspended.stdout)["status"] == "suspended"
+    assert json.loads(_cli(sandbox, "merchants", "reject", managed["id"]).stdout)["status"] == (
+        "rejected"
+    )

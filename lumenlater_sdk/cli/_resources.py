@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("list", "get", "create", "update", "delete", "rotate_secret", "deliveries"),
     ),
     "wallets": ("test_helpers.wallets", ("list", "get", "create")),
-    "merchants": ("test_helpers.merchants", ("create", "approve")),
+    "merchants": ("test_helpers.merchants", ("create", "approve", "suspend", "reject")),
 }
 """CLI resource name → (client attribute path, actions)."""
 
@@ -44,6 +44,8 @@ _NEEDS_ID = {
     "rotate_secret",
     "deliveries",
     "approve",
+    "suspend",
+    "reject",
 }
 _LISTS = {"list", "deliveries"}
 _SINGLETONS = {"account", "chain"}  # one per API key: ``get`` takes no id
