@@ -91,7 +91,10 @@ def _wait_until_the_server_dropped_it(db_url: str) -> None:
     with connect(db_url) as db:
         while time.monotonic() < deadline:
             with db.transaction(write=False) as tx:
-                if not tx.scalar("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'"):
+                if not tx.scalar(
+                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ):
                     return
             time.sleep(0.01)
     pytest.fail("PostgreSQL kept the killed backend's session")
