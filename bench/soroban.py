@@ -29,6 +29,11 @@ own connection; only figures from the same run compare, the machine is shared):
    thread its own friendbot-funded account and sequence): ``prepare_transaction``
    (one simulate), sign, ``sendTransaction``, then ``getTransaction`` until
    SUCCESS. Ratios against the floor.
+3. On the local backend, ``client.bills.create`` through the SDK for a managed merchant
+   (one POST) and for a self-custody merchant (POST, the SDK checks the authorization
+   entry against the bill and signs it with the merchant's key, POST
+   ``/v1/bills/{id}/authorize``, which the backend verifies before it relays), and the
+   ratio self/managed.
 
     python bench/soroban.py [--duration 5] [--concurrency 8]
 """
@@ -87,7 +92,16 @@ def _serve_local(tmp: Path) -> Iterator[dict[str, Any]]:
         genesis = sb.backend.genesis
         assert genesis is not None
         customer = genesis.wallets["approve"].public_key
-        yield {"base_url": sb.base_url, "key": sb.secret_key, "customer": customer}
+        # A self-custody merchant too: the bench's client signs its bills (a test key).
+        own = Keypair.random()
+        made = sb.create_self_custody_merchant(own, "Bench Own Keys")
+        yield {
+            "base_url": sb.base_url,
+            "key": sb.secret_key,
+            "customer": customer,
+            "self_key": made.secret_key,
+            "self_seed": own.secret,
+        }
 
 
 @contextmanager
@@ -245,6 +259,35 @@ def _post_bills(info: dict[str, Any], args: argparse.Namespace, label: str) -> S
     return stats
 
 
+def _sdk_bills(info: dict[str, Any], args: argparse.Namespace, *, own: bool, label: str) -> Stats:
+    """``client.bills.create`` through the SDK: a managed merchant (one POST) or a
+    self-custody one (POST, the SDK checks and signs the entry, POST .../authorize)."""
+    from lumenlater_sdk import LumenLater
+
+    def make(_: int) -> Callable[[], None]:
+        if own:
+            client = LumenLater(
+                api_key=info["self_key"],
+                base_url=info["base_url"],
+                stellar_signer=Keypair.from_secret(info["self_seed"]),
+                timeout=60,
+            )
+        else:
+            client = LumenLater(api_key=info["key"], base_url=info["base_url"], timeout=60)
+
+        def op() -> None:
+            bill = client.bills.create(customer=info["customer"], amount=25 * USDC)
+            if bill.status != "created":
+                raise RuntimeError(bill.status)
+
+        return op
+
+    _run(min(args.concurrency, 2), 1.0, make)
+    stats = _run(args.concurrency, args.duration, make)
+    print(stats.line(label), flush=True)
+    return stats
+
+
 def _rpc(chain: dict[str, Any], args: argparse.Namespace) -> dict[str, Stats]:
     base = chain["base_url"]
     rpc_url = f"{base}/soroban/rpc"
@@ -352,6 +395,8 @@ def main() -> None:
     with _child("chain", args) as (chain, chain_file):
         with _child("local", args) as (local, _):
             local_stats = _post_bills(local, args, "POST /v1/bills  local gateway")
+            managed = _sdk_bills(local, args, own=False, label="bills.create  managed (SDK)")
+            own = _sdk_bills(local, args, own=True, label="bills.create  self custody (SDK signs)")
         with _child("soroban", args, chain_file) as (soroban, _):
             soroban_stats = _post_bills(soroban, args, "POST /v1/bills  soroban gateway -> RPC")
         rpc = _rpc(chain, args)
@@ -359,6 +404,11 @@ def main() -> None:
         f"ratio soroban/local: req/s {soroban_stats.rate / local_stats.rate:.3f}, "
         f"p50 {soroban_stats.pct(50) / local_stats.pct(50):.1f}x, "
         f"p99 {soroban_stats.pct(99) / local_stats.pct(99):.1f}x",
+        flush=True,
+    )
+    print(
+        f"ratio self custody/managed bills.create: req/s {own.rate / managed.rate:.3f}, "
+        f"p50 {own.pct(50) / managed.pct(50):.1f}x",
         flush=True,
     )
     floor = rpc["floor"]
