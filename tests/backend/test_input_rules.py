@@ -297,6 +297,9 @@ def test_hosted_page_forms_and_calls_refuse_bad_characters(api: Api, sb: Sandbox
             _error(r, 400, "invalid_json", "token")
             r = browser.post(page + call, content=b"{}", headers={"Content-Type": "text/plain"})
             _error(r, 415, "unsupported_media_type", "Content-Type")
+            # JSON with no media type at all is not taken for a form (whose check it passes).
+            r = browser.post(page + call, content=b'{"address": "\\u0000"}')
+            _error(r, 415, "unsupported_media_type", "Content-Type")
         assert api.ok("GET", f"/v1/checkout/sessions/{s['id']}")["status"] == "open"
 
 

@@ -109,7 +109,9 @@ def check_raw_body(raw: bytes, headers: dict[str, str]) -> None:
     character rule, and any other media type 415."""
     if not raw.strip():
         return
-    if is_json(headers):
+    # A body that looks like JSON is checked as JSON: a handler may parse it whatever the
+    # media type says, and a form's fields never start with a bracket.
+    if is_json(headers) or raw.lstrip()[:1] in (b"{", b"["):
         check_json_type(headers)
         read_json(raw)
         return
