@@ -29,7 +29,13 @@ from collections.abc import Callable
 from typing import Any
 
 from lumenlater_sdk._ports import free_port, wait_for_port
-from lumenlater_sdk.webhooks import WebhookApp, construct_event, sign, verify_signature
+from lumenlater_sdk.webhooks import (
+    InMemoryEventStore,
+    WebhookApp,
+    construct_event,
+    sign,
+    verify_signature,
+)
 from lumenlater_sdk.webhooks.testing import make_event
 
 SECRET = "whsec_bench_5f0c8a1d2e3b4c5d6e7f8091a2b3c4d5"
@@ -123,7 +129,7 @@ async def bare_app(scope: Any, receive: Any, send: Any) -> None:
 
 
 def webhook_app() -> WebhookApp:
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
 
     @hooks.on("bill.paid")
     async def paid(event: Any) -> None:

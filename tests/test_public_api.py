@@ -82,6 +82,7 @@ def test_design_names_of_webhooks_and_checkout() -> None:
         "SQLiteEventStore",
         "RedisEventStore",
         "InMemoryEventStore",
+        "ProcessLocalStoreWarning",  # issue 14: WebhookApp without store=
         "BillPaidEvent",
         "CheckoutSessionCompletedEvent",
         "Event",

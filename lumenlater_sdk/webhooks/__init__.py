@@ -47,7 +47,12 @@ from ..types.event import (
 )
 from ._app import WebhookApp
 from ._core import MAX_BODY_SIZE, Reply
-from ._errors import InvalidPayloadError, SignatureVerificationError, WebhookError
+from ._errors import (
+    InvalidPayloadError,
+    ProcessLocalStoreWarning,
+    SignatureVerificationError,
+    WebhookError,
+)
 from ._events import construct_event, parse_event_payload
 from ._memory_store import InMemoryEventStore
 from ._redis_store import RedisEventStore
@@ -85,6 +90,7 @@ __all__ = [
     "MerchantEvent",
     "MerchantRejectedEvent",
     "MerchantSuspendedEvent",
+    "ProcessLocalStoreWarning",
     "RedisEventStore",
     "Reply",
     "SQLiteEventStore",

@@ -29,10 +29,14 @@ class WebhookApp(Receiver):
     slash-less URL, and webhook senders do not follow redirects).
     Answers 200 once every handler succeeded (or the event was already handled),
     400 on a bad signature or body, 405 on non-POST, 413 over ``max_body_size``
-    (1 MiB), 409 while another delivery of the same event is being handled, and 500
-    if a handler raised, so that the sender retries. ``secret`` may be a list
-    (rotation); ``store`` defaults to an :class:`InMemoryEventStore`; ``clock``
-    gives the current Unix time for the timestamp check.
+    (1 MiB), 409 (``Retry-After: 5``) while another delivery of the same event is
+    being handled, and 500 if a handler raised, so that the sender retries; the
+    retry runs only the handlers that had not finished. While handlers run, the
+    claim's lease is renewed, so a slow handler never runs twice at once.
+    ``secret`` may be a list (rotation); ``store`` defaults to an
+    :class:`InMemoryEventStore`, which suppresses duplicates only within one process
+    (a :class:`ProcessLocalStoreWarning` says so, once per process); ``clock`` gives
+    the current Unix time for the timestamp check.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,9 +100,12 @@ class WebhookApp(Receiver):
         reply = self.after_claim(claim)
         if reply is not None:
             return reply
+        todo = self.pending(handlers, claim)
+        lease = self.hold_lease(event.id, claim.token)
         done = False
         try:
-            for reg in handlers:
+            last = len(todo) - 1
+            for i, reg in enumerate(todo):
                 try:
                     if reg.is_async:
                         await reg.fn(event)
@@ -108,6 +115,14 @@ class WebhookApp(Receiver):
                             await result
                 except Exception:
                     return self.handler_failed(event, reg.fn)
+                if i < last:  # the last one is recorded by complete()
+                    if store.blocking:
+                        await anyio.to_thread.run_sync(
+                            self.record_handler, event.id, claim.token, reg
+                        )
+                    else:
+                        self.record_handler(event.id, claim.token, reg)
+            self.drop_lease(lease)  # before complete: a renewal after it would fail
             if store.blocking:
                 await anyio.to_thread.run_sync(store.complete, event.id, claim.token)
             else:
@@ -115,6 +130,7 @@ class WebhookApp(Receiver):
             done = True
             return OK
         finally:
+            self.drop_lease(lease)
             if not done:
                 # Shielded: a cancelled request must still free the event for the retry.
                 with anyio.CancelScope(shield=True):

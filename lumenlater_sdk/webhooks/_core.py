@@ -11,16 +11,18 @@ import inspect
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from ..types.event import BaseEvent
-from ._errors import InvalidPayloadError, SignatureVerificationError
+from ._errors import InvalidPayloadError, ProcessLocalStoreWarning, SignatureVerificationError
 from ._events import parse_event_payload
+from ._heartbeat import Heartbeat
 from ._memory_store import InMemoryEventStore
 from ._signature import DEFAULT_TOLERANCE, Secrets, _keys, verify_signature
-from ._store import Claim, ClaimStatus, EventStore
+from ._store import DEFAULT_LEASE, Claim, ClaimStatus, EventStore
 
 __all__ = ["MAX_BODY_SIZE", "Handler", "Receiver", "Reply"]
 
@@ -70,10 +72,40 @@ HANDLER_FAILED = _error(500, "A handler for this event failed; it will run again
 
 @dataclass(frozen=True)
 class Registered:
-    """A handler and whether it must be awaited."""
+    """A handler, whether it must be awaited, and the name the store knows it by."""
 
     fn: Handler
     is_async: bool
+    key: str
+
+
+def handler_key(fn: Handler, taken: list[str]) -> str:
+    """``module.qualname`` of ``fn``, with ``#2``, ``#3`` … for later registrations
+    sharing one (two lambdas, or one function registered twice): stable across
+    processes and restarts as long as handlers are registered in the same order."""
+    module = getattr(fn, "__module__", None) or type(fn).__module__
+    name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+    base = f"{module}.{name}"
+    same = sum(1 for key in taken if key == base or key.startswith(base + "#"))
+    return base if same == 0 else f"{base}#{same + 1}"
+
+
+_warned_process_local = False
+
+
+def _warn_process_local() -> None:
+    global _warned_process_local
+    if _warned_process_local:
+        return
+    _warned_process_local = True
+    warnings.warn(
+        "WebhookApp without store= suppresses duplicate deliveries only within this "
+        "process (and forgets them on restart): with several workers or processes, "
+        "pass store=SQLiteEventStore(...) or store=RedisEventStore(...); pass "
+        "store=InMemoryEventStore() to keep the in-process store without this warning",
+        ProcessLocalStoreWarning,
+        stacklevel=3,
+    )
 
 
 class Receiver:
@@ -90,7 +122,10 @@ class Receiver:
     ) -> None:
         _keys(secret)  # fail now, not on the first delivery, if there is no secret
         self.secret: Secrets = secret if isinstance(secret, str) else list(secret)
-        self.store: EventStore = InMemoryEventStore() if store is None else store
+        if store is None:
+            _warn_process_local()
+            store = InMemoryEventStore()
+        self.store = store
         self.tolerance = tolerance
         self.clock = clock
         self.max_body_size = max_body_size
@@ -102,11 +137,29 @@ class Receiver:
         self._registrations: list[tuple[frozenset[str], Registered]] = []
         self._by_type: dict[str, tuple[Registered, ...]] = {}
 
+    @property
+    def store(self) -> EventStore:
+        """Where handled events (and the handlers that finished) are remembered."""
+        return self._store
+
+    @store.setter
+    def store(self, store: EventStore) -> None:
+        self._store = store
+        # Optional store methods (see EventStore): looked up once, not per delivery.
+        self._handler_done: Callable[[str, str, str], None] | None = getattr(
+            store, "handler_done", None
+        )
+        extend: Callable[[str, str], bool] | None = getattr(store, "extend", None)
+        lease = float(getattr(store, "lease", DEFAULT_LEASE))
+        self._heartbeat = None if extend is None else Heartbeat(extend, lease / 3)
+
     def on(self, *event_types: str) -> Callable[[H], H]:
         """Register the decorated function for these event types (``"*"``: every type).
 
         Handlers may be ``async def`` or plain functions (run in a worker thread by
-        the ASGI app). All handlers matching an event run in registration order.
+        the ASGI app). All handlers matching an event run in registration order; if
+        one raises, the rest wait for the retry, which skips those that finished
+        (the store knows a handler by its module and qualified name).
         """
         if not event_types:
             raise TypeError('on() needs at least one event type, e.g. on("bill.paid") or on("*")')
@@ -116,7 +169,8 @@ class Receiver:
             is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
                 cast(Any, fn).__call__
             )
-            self._registrations.append((frozenset(event_types), Registered(fn, is_async)))
+            key = handler_key(fn, [reg.key for _, reg in self._registrations])
+            self._registrations.append((frozenset(event_types), Registered(fn, is_async, key)))
             self._by_type.clear()
             return fn
 
@@ -170,6 +224,35 @@ class Receiver:
         return DUPLICATE if claim.status is ClaimStatus.DONE else IN_PROGRESS
 
     @staticmethod
+    def pending(handlers: tuple[Registered, ...], claim: Claim) -> tuple[Registered, ...]:
+        """The handlers still to run: those an earlier delivery did not finish."""
+        done = claim.done_handlers
+        if not done:
+            return handlers
+        return tuple(reg for reg in handlers if reg.key not in done)
+
+    def hold_lease(self, event_id: str, token: str) -> int | None:
+        """Start renewing the claim's lease while handlers run (``None``: cannot)."""
+        heartbeat = self._heartbeat
+        return None if heartbeat is None else heartbeat.hold(event_id, token)
+
+    def drop_lease(self, handle: int | None) -> None:
+        """Stop renewing a lease taken with :meth:`hold_lease`."""
+        if handle is not None and self._heartbeat is not None:
+            self._heartbeat.drop(handle)
+
+    def record_handler(self, event_id: str, token: str, reg: Registered) -> None:
+        """Tell the store ``reg`` finished, so a retry after a later failure skips it."""
+        if self._handler_done is None:
+            return
+        try:
+            self._handler_done(event_id, token, reg.key)
+        except Exception:
+            # The handler did its work; failing the delivery now would only make the
+            # retry run it again, which is what losing this mark costs anyway.
+            logger.exception("Could not record that handler %s finished for %s", reg.key, event_id)
+
+    @staticmethod
     def handler_failed(event: BaseEvent, handler: Handler) -> Reply:
         """Log the current exception and give the 500 answer (the sender retries)."""
         logger.exception(
@@ -206,17 +289,24 @@ class Receiver:
         reply = self.after_claim(claim)
         if reply is not None:
             return reply
+        todo = self.pending(handlers, claim)
+        lease = self.hold_lease(event.id, claim.token)
         done = False
         try:
-            for reg in handlers:
+            last = len(todo) - 1
+            for i, reg in enumerate(todo):
                 try:
                     run_sync(reg, event)
                 except Exception:
                     return self.handler_failed(event, reg.fn)
+                if i < last:  # the last one is recorded by complete()
+                    self.record_handler(event.id, claim.token, reg)
+            self.drop_lease(lease)  # before complete: a renewal after it would fail
             self.store.complete(event.id, claim.token)
             done = True
             return OK
         finally:
+            self.drop_lease(lease)
             if not done:
                 self.store.release(event.id, claim.token)
 

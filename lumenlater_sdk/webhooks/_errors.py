@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from ..errors import LumenLaterError
 
-__all__ = ["InvalidPayloadError", "SignatureVerificationError", "WebhookError"]
+__all__ = [
+    "InvalidPayloadError",
+    "ProcessLocalStoreWarning",
+    "SignatureVerificationError",
+    "WebhookError",
+]
 
 
 class WebhookError(LumenLaterError):
@@ -27,3 +32,9 @@ class SignatureVerificationError(WebhookError):
 
 class InvalidPayloadError(WebhookError, ValueError):
     """The (correctly signed) body is not a LumenLater event."""
+
+
+class ProcessLocalStoreWarning(UserWarning):
+    """A :class:`WebhookApp` was made without ``store=``: its in-memory default
+    suppresses duplicate deliveries only within one process (and forgets them on
+    restart). Issued once per process; pass a store to silence it."""

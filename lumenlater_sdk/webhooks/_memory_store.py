@@ -21,7 +21,8 @@ class InMemoryEventStore:
 
     Fine for one process and for tests; use :class:`SQLiteEventStore` or
     :class:`RedisEventStore` when several processes receive webhooks. Only the
-    newest ``max_done`` handled ids are kept, oldest forgotten first.
+    newest ``max_done`` handled ids (and as many partly handled ones) are kept,
+    oldest forgotten first.
     """
 
     blocking = False
@@ -39,6 +40,8 @@ class InMemoryEventStore:
         self._lock = threading.Lock()
         self._done: OrderedDict[str, None] = OrderedDict()
         self._claims: dict[str, tuple[str, float]] = {}
+        # Handlers finished for events not yet complete (a retry skips them).
+        self._progress: OrderedDict[str, set[str]] = OrderedDict()
         self._tokens = itertools.count(1)
 
     def claim(self, event_id: str) -> Claim:
@@ -52,12 +55,34 @@ class InMemoryEventStore:
                 return _BUSY
             token = str(next(self._tokens))
             self._claims[event_id] = (token, now + self.lease)
+            finished = self._progress.get(event_id)
+            if finished:
+                return Claim(ClaimStatus.CLAIMED, token, frozenset(finished))
             return Claim(ClaimStatus.CLAIMED, token)
+
+    def handler_done(self, event_id: str, token: str, handler: str) -> None:
+        """Remember that ``handler`` finished for the event, so a retry skips it."""
+        with self._lock:
+            if event_id in self._done:
+                return
+            self._progress.setdefault(event_id, set()).add(handler)
+            if len(self._progress) > self.max_done:
+                self._progress.popitem(last=False)
+
+    def extend(self, event_id: str, token: str) -> bool:
+        """Renew our lease for another ``lease`` seconds; ``False`` if it is not ours."""
+        with self._lock:
+            held = self._claims.get(event_id)
+            if held is None or held[0] != token:
+                return False
+            self._claims[event_id] = (token, self._clock() + self.lease)
+            return True
 
     def complete(self, event_id: str, token: str) -> None:
         """Record the event as handled."""
         with self._lock:
             self._claims.pop(event_id, None)
+            self._progress.pop(event_id, None)
             self._done[event_id] = None
             if len(self._done) > self.max_done:
                 self._done.popitem(last=False)

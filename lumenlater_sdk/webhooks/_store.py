@@ -2,15 +2,17 @@
 
 A delivery *claims* the event id before running handlers. A claim is a lease: it
 expires after ``lease`` seconds, so a receiver that crashed mid-handler does not
-block the event forever. Success *completes* the id (later deliveries are
-acknowledged without running handlers); failure *releases* it, so the sender's
-retry runs the handlers again.
+block the event forever; while handlers run the receiver keeps *extending* it, so a
+slow handler never lets a redelivery start the same handlers beside it. Each handler
+that finishes is recorded per (event id, handler), so after a failure the retry runs
+only the handlers that did not finish. Success *completes* the id (later deliveries
+are acknowledged without running handlers); failure *releases* it.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = ["DEFAULT_LEASE", "Claim", "ClaimStatus", "EventStore"]
@@ -32,10 +34,15 @@ class ClaimStatus(enum.Enum):
 
 @dataclass(frozen=True)
 class Claim:
-    """The result of :meth:`EventStore.claim`; ``token`` identifies a ``CLAIMED`` lease."""
+    """The result of :meth:`EventStore.claim`; ``token`` identifies a ``CLAIMED`` lease.
+
+    ``done_handlers`` names the handlers an earlier delivery of the event already ran
+    to completion; the receiver skips them.
+    """
 
     status: ClaimStatus
     token: str = ""
+    done_handlers: frozenset[str] = field(default=frozenset())
 
 
 class EventStore(Protocol):
@@ -43,6 +50,18 @@ class EventStore(Protocol):
 
     ``blocking`` says whether the methods do I/O; :class:`WebhookApp` then calls them
     in a worker thread instead of on the event loop.
+
+    Two further methods are optional (the built-in stores have both; a store without
+    them still works, but then a retry runs every handler again and a handler
+    slower than the lease may run twice at once):
+
+    ``handler_done(event_id, token, handler) -> None``
+        record that the handler named ``handler`` finished for this event; later
+        claims list it in :attr:`Claim.done_handlers` until the event completes.
+    ``extend(event_id, token) -> bool``
+        renew the lease for another ``lease`` seconds if ``token`` still holds it;
+        ``False`` if it does not. Called from a background thread every third of
+        the store's ``lease`` attribute while handlers run.
     """
 
     blocking: bool
