@@ -101,3 +101,24 @@ def test_unreachable_postgresql_ends_the_start_with_one_line(tmp_path: Path) -> 
         assert f"PostgreSQL at 127.0.0.1:{port} did not accept a connection within 1 s" in last
         assert last.endswith("Connection refused")
         assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
+
+
+def test_requests_answer_after_postgresql_drops_every_session(pg_url: str) -> None:
+    """A restart or failover of PostgreSQL closes the backend's pooled sessions: the
+    request that meets a dead one fails with a JSON 500 (the pool then replaces it),
+    it never spins or hangs, and health and reads recover."""
+    with run_sandbox(pg_url, health_timeout=0.5, run_delivery=False, tick_interval=3600) as sb:
+        api = Api(sb.base_url, sb.secret_key)
+        for _ in range(4):  # several pooled sessions in use
+            assert api.get("/v1/account").status_code == 200
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        answers = [api.get("/v1/account") for _ in range(20)]  # httpx times out a hang
+        assert all(r.status_code in (200, 500) for r in answers), [r.text for r in answers]
+        assert all(r.headers["content-type"].startswith("application/json") for r in answers)
+        assert answers[-1].status_code == 200
+        health = lambda: httpx.get(sb.base_url + "/healthz", timeout=30)  # noqa: E731
+        assert wait_until(health, lambda r: r.status_code == 200).json() == {"status": "ok"}

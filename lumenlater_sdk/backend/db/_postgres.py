@@ -114,8 +114,11 @@ class _PostgresTx(Tx):
             # later ones unread, which the next Sync would match with the wrong
             # statements; psycopg keeps the pending ones in result_queue. And when
             # the error arrived while statements were still being sent, none of them
-            # had a Sync yet: the pipeline stays aborted until one is answered.
-            while self._pipeline.result_queue or self._conn.pgconn.pipeline_status == _ABORTED:
+            # had a Sync yet: the pipeline stays aborted until one is answered. A
+            # connection the server closed answers nothing, ever: the loop would spin.
+            while not self._conn.broken and (
+                self._pipeline.result_queue or self._conn.pgconn.pipeline_status == _ABORTED
+            ):
                 with suppress(psycopg.Error):
                     self._pipeline.sync()
             raise
