@@ -208,3 +208,15 @@ def test_buckets_expire_one_by_one_and_memory_stays_bounded() -> None:
     # A full bucket is no entry at all: peeking at an unknown caller stores nothing.
     buckets.decide(limit, "peeked", take=False)
     assert len(buckets) == 5_000
+
+
+def test_an_ipv6_host_is_one_address_however_many_it_rotates_through() -> None:
+    from lumenlater_sdk.backend.http._ratelimit import address_bucket
+
+    one = address_bucket({"client": ("2001:db8:1:2:aaaa::1", 5000)})
+    assert one == address_bucket({"client": ("2001:db8:1:2:ffff:ffff:ffff:ffff", 1)})
+    assert one == "ip:2001:db8:1:2::/64"
+    assert address_bucket({"client": ("2001:db8:1:3::1", 1)}) != one
+    assert address_bucket({"client": ("::ffff:192.0.2.7", 1)}) == "ip:192.0.2.7"
+    assert address_bucket({"client": ("192.0.2.7", 1)}) == "ip:192.0.2.7"
+    assert address_bucket({"client": None}) == "ip:?"

@@ -19,7 +19,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import Message, Receive, Scope, Send
 
-from ._ratelimit import RateLimiter
+from ._ratelimit import RateLimiter, address_bucket
 
 __all__ = ["CORS_ALLOWED_HEADERS", "CorsMiddleware"]
 
@@ -61,8 +61,7 @@ class CorsMiddleware:
         if method == "OPTIONS" and origin and "access-control-request-method" in headers:
             request_id = scope.get("lumenlater.request_id")
             if self.limiter is not None:
-                client = "ip:" + str((scope.get("client") or ("?",))[0])
-                decision = await self.limiter.take(client)
+                decision = await self.limiter.take(address_bucket(scope))
                 if not decision.allowed:
                     await _refuse(
                         send,

@@ -12,7 +12,7 @@ from .._crypto import hash_key
 from ..services.context import Principal, ServiceContext
 from ..services.merchants import authenticate
 from ._errors import ApiError, response_headers
-from ._ratelimit import RateLimiter
+from ._ratelimit import RateLimiter, address_bucket
 from ._spec import RouteSpec
 
 __all__ = ["Gate"]
@@ -63,7 +63,7 @@ class Gate:
         self, spec: RouteSpec, headers: dict[str, str], scope: Scope
     ) -> Principal | None:
         """The caller of *spec*, or an :class:`ApiError` that says why not."""
-        address = "ip:" + str((scope.get("client") or ("?",))[0])
+        address = address_bucket(scope)
         if spec.auth == "none":
             if spec.throttled:
                 await self._take(scope, address)

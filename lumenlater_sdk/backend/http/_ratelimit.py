@@ -10,14 +10,39 @@ again (no periodic clear-all that would hand every caller a fresh burst).
 from __future__ import annotations
 
 import abc
+import ipaddress
 import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Limit", "MemoryBuckets", "RateDecision", "RateLimiter", "RateStore"]
+__all__ = [
+    "Limit",
+    "MemoryBuckets",
+    "RateDecision",
+    "RateLimiter",
+    "RateStore",
+    "address_bucket",
+]
+
+
+def address_bucket(scope: Mapping[str, Any]) -> str:
+    """The bucket of a request's client address: the IPv4 address, or the IPv6 /64
+    (one host's usual allocation, whose 2**64 addresses would otherwise be as many
+    fresh buckets)."""
+    host = str((scope.get("client") or ("?",))[0])
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:  # a Unix socket, a test client: as given
+        return "ip:" + host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"ip:{ip.ipv4_mapped}"
+        return f"ip:{ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"ip:{ip}"
 
 
 @dataclass(frozen=True)
