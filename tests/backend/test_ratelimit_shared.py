@@ -83,3 +83,44 @@ def test_an_unreachable_store_stops_the_start_with_one_line(
     assert done.returncode != 0
     assert f"127.0.0.1:{port}/0 does not answer" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_store_that_goes_away_limits_in_memory_meanwhile(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from backend_helpers import Api
+
+    from lumenlater_sdk._ports import free_port, wait_for_port
+    from lumenlater_sdk.backend.testing import run_sandbox
+
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server is not installed"
+    port = free_port()
+    server = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for_port(port, timeout=10)
+        with run_sandbox(
+            f"sqlite:///{tmp_path / 'gone.db'}",
+            rate_limit=True,
+            rate_limit_rate=0.001,
+            rate_limit_burst=3,
+            rate_limit_store=f"redis://127.0.0.1:{port}/0",
+            run_delivery=False,
+            tick_interval=3600,
+        ) as sb:
+            api = Api(sb.base_url, sb.secret_key)
+            assert [api.get("/v1/account").status_code for _ in range(2)] == [200, 200]
+            server.terminate()
+            server.wait(10)
+            # Answered at once, limited by this process's own buckets from now on.
+            seen = [api.get("/v1/account") for _ in range(4)]
+            assert [r.status_code for r in seen] == [200, 200, 200, 429]
+            assert_refused(seen[3])
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)

@@ -3,8 +3,9 @@
 Each bucket becomes a moving window: at most ``burst`` requests in any
 ``burst / rate`` seconds (``limits``' Lua scripts make each take atomic), kept under a
 key that Redis expires on its own once the window has passed. If Redis stops
-answering, requests are limited by this process's memory until it answers again
-(logged), rather than all refused.
+answering, requests are limited by this process's memory (logged), rather than all
+refused or all kept waiting: for ``retry_after`` seconds no request asks Redis, then
+the next one tries again.
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ def rate_store(url: str | None, *, connect_timeout: float = 2.0) -> RateStore | 
 class RedisBuckets(RateStore):
     """Buckets in the Redis at *url*, shared by every process configured with it."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 2.0, prefix: str = "lumenlater-rl"):
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = 2.0,
+        prefix: str = "lumenlater-rl",
+        retry_after: float = 5.0,
+    ):
         try:
             import redis
             from limits.aio.storage import RedisStorage
@@ -68,6 +76,8 @@ class RedisBuckets(RateStore):
         self._strategy = MovingWindowRateLimiter(self._storage)
         self._fallback = MemoryBuckets()
         self._warned = -_WARN_EVERY
+        self._retry_after = retry_after
+        self._down_until = 0.0
 
     async def take(self, limit: Limit, key: str) -> RateDecision:
         return await self._decide(limit, key, take=True)
@@ -78,6 +88,8 @@ class RedisBuckets(RateStore):
     async def _decide(self, limit: Limit, key: str, *, take: bool) -> RateDecision:
         from limits import RateLimitItemPerSecond
 
+        if time.monotonic() < self._down_until:
+            return self._fallback.decide(limit, key, take=take)
         item = RateLimitItemPerSecond(limit.burst, max(1, round(limit.refill_seconds)))
         try:
             if take:
@@ -86,6 +98,7 @@ class RedisBuckets(RateStore):
                 allowed = await self._strategy.test(item, limit.name, key)
             stats = await self._strategy.get_window_stats(item, limit.name, key)
         except Exception as exc:  # any failure of the store: limit locally meanwhile
+            self._down_until = time.monotonic() + self._retry_after
             self._warn(exc)
             return self._fallback.decide(limit, key, take=take)
         now = time.time()
