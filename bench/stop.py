@@ -1,6 +1,7 @@
 """How long the backend takes to stop on SIGTERM, idle and under hostile load.
 
-    python3 bench/stop.py [--runs 3] [--database-url URL] [--stop-timeout 1.5]
+    python3 bench/stop.py [--runs 3] [--database-url postgresql://…/postgres]
+                          [--stop-timeout 1.5]
 
 Starts ``python -m lumenlater_sdk.backend`` (the ``lumenlater sandbox`` command) and
 sends it SIGTERM, twice per run: idle (the baseline, measured in the same run), and
@@ -70,6 +71,18 @@ def start(
     return proc, f"http://127.0.0.1:{port}", key
 
 
+def fresh_database(server_url: str) -> str:
+    """A new, empty database on the PostgreSQL server of *server_url*."""
+    import uuid
+
+    import psycopg
+
+    name = f"stop_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 def stop(proc: subprocess.Popen[str]) -> float:
     started = time.perf_counter()
     proc.send_signal(signal.SIGTERM)
@@ -81,7 +94,7 @@ def one_run(database_url: str, stop_timeout: float) -> tuple[float, float, int]:
     hook, held = hanging_receiver()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        url = database_url or f"sqlite:///{directory / 'stop.db'}"
+        url = fresh_database(database_url) if database_url else f"sqlite:///{directory / 'stop.db'}"
         proc, base, key = start(url, directory, hook, stop_timeout)
         idle = stop(proc)
         proc, base, _ = start(url, directory, hook, stop_timeout)
@@ -116,7 +129,12 @@ def one_run(database_url: str, stop_timeout: float) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server's URL (a fresh database is made on it for each run); "
+        "default: a fresh SQLite file",
+    )
     parser.add_argument("--stop-timeout", type=float, default=1.5)
     args = parser.parse_args()
     results = [one_run(args.database_url, args.stop_timeout) for _ in range(args.runs)]
