@@ -143,3 +143,18 @@ def test_a_completed_unit_replays_with_no_claim_and_no_transaction(db: Database)
         assert replayed.claim is None
         assert replayed.replay == idempotency.Replay(200, b'{"id":"bill_1"}')
         assert replayed.db is db
+
+
+def test_a_key_answered_between_the_unlocked_look_and_the_lock_replays(db: Database) -> None:
+    # unit() looks for a stored answer before it takes the key's lock; a twin may
+    # complete in between, and the claim under the lock must then replay it, not run.
+    fp = idempotency.fingerprint("POST", "/v1/bills", b'{"a":1}')
+    with idempotency.unit(db, MERCHANT, "k7", fp, NOW, box=BOX) as unit:
+        unit.complete(200, b'{"id":"bill_7"}')
+    other = idempotency.fingerprint("POST", "/v1/bills", b'{"a":2}')
+    with db.transaction() as tx:
+        got = idempotency._claim(tx, MERCHANT, "k7", fp, NOW + 1, BOX)
+        assert got == idempotency.Replay(200, b'{"id":"bill_7"}')
+        with pytest.raises(idempotency.IdempotencyConflict) as refused:
+            idempotency._claim(tx, MERCHANT, "k7", other, NOW + 1, BOX)
+        assert refused.value.code == "idempotency_key_reused"

@@ -140,26 +140,29 @@ def _answer(row: Row, fp: Fingerprint, box: Sealer) -> Replay:
 def _claim(
     tx: Tx, merchant_id: str, key: str, fp: Fingerprint, now: float, box: Sealer
 ) -> Claimed | Replay:
-    """Under the key's lock: the answer to replay, or a claim inside *tx*."""
-    row = store.get(tx, merchant_id, key)
-    if row is not None:
-        age = now - float(row["created"])
-        legacy_running = row["state"] == "running"
-        if age > TTL or (legacy_running and age > STALE_AFTER):
-            store.release(tx, merchant_id, key, row["owner"])
-        elif legacy_running:
-            if not fp.matches(str(row["fingerprint"])):
-                raise _reused()
-            raise _in_use()
-        else:
-            return _answer(row, fp, box)
+    """Under the key's lock: a claim inside *tx*, or the answer to replay."""
     owner = secrets.token_hex(8)
     # Not committed until the request's answer is: a request that never commits
     # leaves no claim behind. An older release's process that claims the key at this
     # moment waits for this transaction (PostgreSQL) or the write lock (SQLite).
-    if not store.claim(tx, merchant_id, key, fp.canonical, owner, now):
+    if store.claim(tx, merchant_id, key, fp.canonical, owner, now):
+        return Claimed(merchant_id, key, owner)  # the usual case, in one statement
+    row = store.get(tx, merchant_id, key)
+    if row is None:  # an older release's claim, released since the INSERT: retry
         raise _in_use()
-    return Claimed(merchant_id, key, owner)
+    age = now - float(row["created"])
+    legacy_running = row["state"] == "running"
+    if age > TTL or (legacy_running and age > STALE_AFTER):
+        if store.release(tx, merchant_id, key, row["owner"]) and store.claim(
+            tx, merchant_id, key, fp.canonical, owner, now
+        ):
+            return Claimed(merchant_id, key, owner)
+        raise _in_use()
+    if legacy_running:
+        if not fp.matches(str(row["fingerprint"])):
+            raise _reused()
+        raise _in_use()
+    return _answer(row, fp, box)  # answered since the unlocked look
 
 
 class Unit:
@@ -228,7 +231,7 @@ def unit(
             if not _key_lock.try_lock_in(tx, merchant_id, key):
                 raise _in_use()
             got = _claim(tx, merchant_id, key, fp, now, box)
-            if isinstance(got, Replay):  # answered since the look above
+            if isinstance(got, Replay):
                 yield Unit(None, db, got, box)
                 return
             tx.send(f"SAVEPOINT {_SAVEPOINT}")
