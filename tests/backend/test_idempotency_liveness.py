@@ -253,3 +253,12 @@ def test_whitespace_and_key_order_replay_the_exact_answer(sb: SandboxHandle, api
     )
     assert replayed.headers["idempotent-replayed"] == "true"
     assert (replayed.status_code, replayed.content) == (refused.status_code, refused.content)
+
+
+def test_no_body_and_an_empty_object_are_the_same_request(api: Api) -> None:
+    bill = api.ok("POST", "/v1/bills", json=new_bill_body(api))
+    path = f"/v1/bills/{bill['id']}/cancel"
+    first = api.http.post(path, content=b"", headers={"Idempotency-Key": "empty-k"})
+    assert first.status_code == 200, first.text
+    again = api.post(path, {}, headers={"Idempotency-Key": "empty-k"})
+    assert again.headers["idempotent-replayed"] == "true" and again.content == first.content

@@ -129,6 +129,8 @@ def test_json_that_differs_in_whitespace_or_key_order_is_the_same_request() -> N
     assert fp(b'{"amount":2,"meta":{"a":"\u00e9","b":[1,2]}}') != same
     assert fp(b'{"amount":1,"meta":{"a":"\u00e9","b":[2,1]}}') != same
     assert fp(b"not json") != fp(b"not  json")
+    assert fp(b"") == fp(b" \n") == fp(b"{ }")  # no body is read as {}
+    assert fp(b"") != fp(b"[]")
     assert idempotency.fingerprint("POST", "/v1/x", b"{}").canonical != fp(b"{}")
 
 

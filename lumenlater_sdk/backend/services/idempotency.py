@@ -112,6 +112,8 @@ class Fingerprint:
 
 
 def _canonical(body: bytes) -> bytes:
+    if not body.strip():
+        return b"{}"  # the API reads no body as an empty object
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
