@@ -7,7 +7,7 @@ and response models. Webhooks, checkout and the bundled backend live in the
 """
 
 from ._client import AsyncLumenLater, LumenLater
-from ._money import usdc
+from ._money import format_usdc, usdc
 from ._pagination import AsyncPage, AsyncPaginator, SyncPage
 from ._version import API_VERSION, __version__
 from .errors import (
@@ -57,5 +57,6 @@ __all__ = [
     "SignerMismatchError",
     "SyncPage",
     "__version__",
+    "format_usdc",
     "usdc",
 ]

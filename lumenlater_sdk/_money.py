@@ -33,6 +33,22 @@ def usdc(value: str | int | Decimal) -> int:
     return int(scaled)  # exact: checked integral above
 
 
+def format_usdc(amount: int, *, currency: bool = True) -> str:
+    """Stroops as shoppers read them: ``format_usdc(1_875_000_000) == "187.50 USDC"``.
+
+    Thousands are grouped with commas, cents always shown, and further digits only when
+    the amount has them (``format_usdc(1) == "0.0000001 USDC"``): never rounded, so two
+    different amounts never print alike. ``currency=False`` leaves out `` USDC``. The
+    hosted checkout, the embed widget and the example shops all print amounts with it.
+    """
+    check_amount("amount", amount)
+    sign = "-" if amount < 0 else ""
+    whole, frac = divmod(abs(amount), STROOPS_PER_USDC)
+    digits = f"{frac:0{USDC_DECIMALS}d}".rstrip("0").ljust(2, "0")
+    text = f"{sign}{whole:,}.{digits}"
+    return f"{text} USDC" if currency else text
+
+
 def to_decimal(amount: int) -> Decimal:
     """Stroops as a :class:`~decimal.Decimal` number of USDC (exact)."""
     return Decimal(amount).scaleb(-USDC_DECIMALS)

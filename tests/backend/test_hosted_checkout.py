@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 import httpx
 from backend_helpers import Api
 
 from lumenlater_sdk.backend.testing import SandboxHandle
+from lumenlater_sdk.backend.web.pay import SHOPPER_WORDS
 
 
 def _session(api: Api, **extra: object) -> dict:
@@ -64,7 +66,9 @@ def test_decline_shows_error_and_session_stays_open(api: Api, sb: SandboxHandle)
         html = browser.get(f"/pay/{s['id']}").text
         r = browser.post(f"/pay/{s['id']}", data={**_form(html), "wallet": "decline"})
         assert r.status_code == 402
-        assert 'role="alert"' in r.text and "Insufficient collateral" in r.text
+        # In the shopper's words, not the contract's ("Insufficient collateral").
+        assert 'role="alert"' in r.text and 'data-code="insufficient_collateral"' in r.text
+        assert escape(SHOPPER_WORDS["insufficient_collateral"]) in r.text
     assert api.ok("GET", f"/v1/checkout/sessions/{s['id']}")["status"] == "open"
     assert api.ok("GET", "/v1/bills")["data"] == []  # all or nothing
     assert api.ok("GET", "/v1/events")["data"] == []

@@ -128,7 +128,7 @@ def test_pay_through_hosted_page_then_confirm_return(client: LumenLater, sb: obj
 def test_declined_payment_keeps_the_session_open(client: LumenLater) -> None:
     s = _create(client)
     r = _pay_on_hosted_page(client.base_url, s, wallet(client, "decline").id)
-    assert r.status_code != 303 and "Insufficient collateral" in r.text
+    assert r.status_code == 402 and 'data-code="insufficient_collateral"' in r.text
     with pytest.raises(CheckoutNotPaidError):
         confirm_return(client, s.id)
     assert client.checkout.sessions.retrieve(s.id).status == "open"

@@ -101,14 +101,10 @@ def test_hosted_page_shows_the_order_and_takes_a_refusal(
     assert [e for e in page.errors if "status of 402" not in e] == []  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hosted page does not say which merchant the shopper pays "
-    "(the checkout redesign's issue)",
-)
 def test_hosted_page_names_the_merchant(page: Page, session: CheckoutSession) -> None:
     page.goto(session.url)
-    expect(page.get_by_text(MERCHANT)).to_be_visible(timeout=1000)
+    expect(page.get_by_text(MERCHANT, exact=True)).to_be_visible(timeout=1000)
+    expect(page).to_have_title(f"Checkout · {MERCHANT}")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -3,7 +3,7 @@ the error envelope and the OpenAPI document."""
 
 from ._cors import CorsMiddleware
 from ._endpoint import SpecEndpoint, routes_for
-from ._errors import EXCEPTION_HANDLERS, ApiError
+from ._errors import EXCEPTION_HANDLERS, ApiError, service_error_body
 from ._fields import (
     Amount,
     Body,
@@ -50,4 +50,5 @@ __all__ = [
     "build_openapi",
     "rate_store",
     "routes_for",
+    "service_error_body",
 ]

@@ -115,6 +115,21 @@ def from_service(exc: ServiceError, request_id: str) -> tuple[int, bytes]:
     return _error_body(status, err_type, exc.code, exc.message, exc.param, request_id)
 
 
+def service_error_body(exc: ServiceError, request_id: str, message: str) -> dict[str, Any]:
+    """The error envelope of *exc* (its API type, code and param), saying *message*:
+    for the hosted pages, which answer in the shopper's words."""
+    _status, err_type = _STATUS[exc.kind]
+    return {
+        "error": {
+            "type": err_type,
+            "code": exc.code,
+            "message": message,
+            "param": exc.param,
+            "request_id": request_id,
+        }
+    }
+
+
 def param_name(loc: tuple[Any, ...]) -> str | None:
     """A location as a ``param``: ``line_items[0][name]``; ``None`` for the whole body."""
     parts = [str(p) for p in loc]

@@ -15,7 +15,7 @@ from typing import Any
 
 from stellar_sdk import StrKey
 
-from ..chain import PreparedTransaction
+from ..chain import SCALE, PreparedTransaction
 from ..db import Row, Tx
 from ..store import bills as bill_store
 from ..store import merchants as merchant_store
@@ -36,9 +36,11 @@ from .preconditions import check_collateral, check_pay
 from .wallets import holds_key, pay_with_wallet, resolve_wallet
 
 __all__ = [
+    "BorrowingTerms",
     "PageView",
     "PreparedTransaction",  # what prepare_payment returns, for the hosted page
     "Row",  # the row type session_for_page returns, for the hosted page
+    "borrowing_terms",
     "check_form_token",
     "connect_wallet",
     "embed_origins",
@@ -92,6 +94,36 @@ def _allowed_origins(row: Row, merchant: Row | None) -> list[str]:
     if row["embed_origins"] is not None:
         return list(json.loads(row["embed_origins"]))
     return list(json.loads(merchant["embed_origins"])) if merchant is not None else []
+
+
+@dataclass(frozen=True)
+class BorrowingTerms:
+    """What a shopper takes on by paying *amount* later from ledger time *now*: the
+    deadlines (the bill is made when they pay, and the contract counts from it) and the
+    protocol's rates, scaled by 10^7 as the contracts keep them."""
+
+    due: int
+    """End of the interest-free period."""
+    liquidation: int
+    """From then on the collateral may be sold."""
+    collateral: int
+    """The LP value that stays locked while the amount is owed (stroops)."""
+    late_interest_apr: int
+    collateral_ratio: int
+    liquidation_penalty: int
+
+
+def borrowing_terms(ctx: ServiceContext, amount: int, now: int) -> BorrowingTerms:
+    """The terms of paying *amount* later, starting at *now*."""
+    c = ctx.constants
+    return BorrowingTerms(
+        due=now + c.grace_period,
+        liquidation=now + c.liquidation_after,
+        collateral=amount * c.collateral_ratio // SCALE,
+        late_interest_apr=c.late_interest_apr,
+        collateral_ratio=c.collateral_ratio,
+        liquidation_penalty=c.liquidation_penalty,
+    )
 
 
 def embed_origins(ctx: ServiceContext, session_id: str) -> list[str]:

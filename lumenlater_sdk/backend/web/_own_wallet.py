@@ -5,16 +5,16 @@ while another step follows), the messages the shopper reads, and the JSON answer
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from ..http import Call
+from ..http import Call, service_error_body
 from ..services.checkout_page import PreparedTransaction
 from ..services.errors import ServiceError
-from ._page import js_literal, security_headers
+from ._page import security_headers
+from ._templates import script
 
 __all__ = [
     "PAY_MESSAGES",
@@ -22,7 +22,6 @@ __all__ = [
     "json_body",
     "json_error",
     "prepared_answer",
-    "short_address",
     "wallet_section",
 ]
 
@@ -119,11 +118,6 @@ SHOPPER_WORDS = {
 codes keep the service's message)."""
 
 
-def short_address(address: str) -> str:
-    """``GABCDE…WXYZ``: enough of a Stellar address for a shopper to recognise it."""
-    return f"{address[:6]}…{address[-4:]}"
-
-
 def wallet_section(
     *,
     name: str,
@@ -133,31 +127,21 @@ def wallet_section(
     config: dict[str, Any],
     address: str | None,
     noscript: str,
-    before: str = "",
-) -> str:
-    """A section whose button has the shopper's own wallet sign what the backend prepares
-    (needs JavaScript: the wallet lives in the browser). *config* is the script's:
-    ``prepare`` and ``submit`` URLs, the form ``token``, ``messages``, ``redirectDelay``;
-    *address* is the account expected to sign, shown and used when the wallet cannot
-    say its own. *lead* (a paragraph's content) and *before* (blocks after the heading)
-    are HTML."""
-    esc = html.escape
-    account = (
-        f' <span id="{name}-account">Account: <small>{esc(short_address(address))}</small></span>'
-        if address
-        else ""
-    )
-    script = _SCRIPT % {"config": js_literal({**config, "id": name, "address": address})}
-    return (
-        f'<section id="{name}" aria-labelledby="{name}-h">'
-        f'<h2 id="{name}-h">{esc(heading)}</h2>{before}'
-        f"<p>{lead}{account}</p>"
-        f'<button type="button" id="{name}-button">{esc(button)}</button>'
-        f'<p id="{name}-status" role="status" aria-live="polite" hidden></p>'
-        f'<div id="{name}-error" class="error" role="alert" hidden><p></p></div>'
-        f"<noscript><p>{esc(noscript)}</p></noscript>"
-        f"</section><script>{script}</script>"
-    )
+) -> dict[str, Any]:
+    """What ``_own_wallet.html`` shows: a section whose button has the shopper's own
+    wallet sign what the backend prepares (needs JavaScript: the wallet lives in the
+    browser). *config* is the script's: ``prepare`` and ``submit`` URLs, the form
+    ``token``, ``messages``, ``redirectDelay``; *address* is the account expected to
+    sign, shown and used when the wallet cannot say its own."""
+    return {
+        "name": name,
+        "heading": heading,
+        "lead": lead,
+        "button": button,
+        "address": address,
+        "noscript": noscript,
+        "script": script(_SCRIPT, config={**config, "id": name, "address": address}),
+    }
 
 
 def prepared_answer(p: PreparedTransaction, step: str) -> Response:
@@ -176,7 +160,7 @@ def prepared_answer(p: PreparedTransaction, step: str) -> Response:
     return JSONResponse(answer, headers=security_headers(None))
 
 
-def json_error(exc: ServiceError) -> Response:
+def json_error(call: Call, exc: ServiceError) -> Response:
     """A refusal of an own-wallet step: the code, and the message in the shopper's words."""
     code = exc.code or exc.kind
     status = {
@@ -185,12 +169,10 @@ def json_error(exc: ServiceError) -> Response:
         "permission": 403,
         "chain_unavailable": 503,
     }.get(exc.kind, 400)
-    message = SHOPPER_WORDS.get(code, exc.message)
-    return JSONResponse(
-        {"error": {"code": code, "message": message}},
-        status_code=status,
-        headers=security_headers(None),
-    )
+    words = SHOPPER_WORDS.get(code, exc.message)
+    body = service_error_body(exc, call.request.request_id or "", words)
+    body["error"]["code"] = code
+    return JSONResponse(body, status_code=status, headers=security_headers(None))
 
 
 def json_body(call: Call) -> dict[str, Any]:

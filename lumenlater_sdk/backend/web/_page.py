@@ -4,16 +4,16 @@ of the ``postMessage`` protocol (see :mod:`.pay`)."""
 
 from __future__ import annotations
 
-import html
-import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from pydantic import StringConstraints
 from starlette.responses import HTMLResponse
 
 from ..http import Call, Query
+from ._templates import render, script
 
 __all__ = [
     "EMBED_PROTOCOL",
@@ -21,12 +21,11 @@ __all__ = [
     "Embed",
     "PageQuery",
     "embed_of",
-    "js_literal",
+    "message",
     "not_embeddable",
     "not_found",
     "page",
     "security_headers",
-    "usdc_text",
 ]
 
 EMBED_PROTOCOL = "lumenlater-checkout"
@@ -64,30 +63,65 @@ def security_headers(frame_ancestor: str | None) -> dict[str, str]:
     return headers
 
 
-CSS = """body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;
-color:#1a1a2e}table{width:100%;border-collapse:collapse}td,th{padding:.3rem 0;text-align:left}
-td.num,th.num{text-align:right}.error{background:#fde8e8;border:1px solid #c0392b;padding:.75rem;
-border-radius:.3rem}fieldset{border:1px solid #ccd;border-radius:.3rem;margin:1rem 0}
-button{font-size:1rem;padding:.6rem 1.2rem}.waiting{background:#eef3fb;border:1px solid #9db4d8;
-padding:.25rem 1rem;border-radius:.3rem}.waiting h2{font-size:1.15rem}.spinner{display:inline-block;
-width:.9em;height:.9em;margin-right:.5em;border:.15em solid #9db4d8;border-top-color:#1a1a2e;
-border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.1em}
+# The page's own look: no third-party assets. Colours meet WCAG AA contrast (text 4.5:1,
+# the accent's white label 6.7:1); controls are at least 44 px tall; nothing is wider
+# than a 360 px screen. Embedded, the merchant's appearance sets the --ll-* variables.
+CSS = Markup(  # a constant
+    """*{box-sizing:border-box}
+body{margin:0;background:#f3f4f7;color:var(--ll-text,#1f2330);
+font:16px/1.5 var(--ll-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif)}
+main{max-width:32rem;margin:1.5rem auto;padding:1.25rem 1.25rem 1rem;background:var(--ll-bg,#fff);
+border:1px solid #dfe2ea;border-radius:var(--ll-radius,.75rem);box-shadow:0 1px 3px #0000000f}
+h1{font-size:1.35rem;line-height:1.25;margin:.25rem 0 1rem}
+h2{font-size:1.05rem;margin:1.25rem 0 .5rem}
+.merchant{margin:0;font-weight:600;color:#555b6e;letter-spacing:.01em}
+.sandbox{margin:-.25rem 0 .75rem;padding:.4rem .75rem;background:#fff4ce;color:#5c4400;
+border:1px solid #e8cf7a;border-radius:.4rem;font-size:.9rem}
+table{width:100%;border-collapse:collapse}td,th{padding:.35rem 0;text-align:left;vertical-align:top}
+td.num,th.num{text-align:right;white-space:nowrap;padding-left:1rem}
+thead th{font-size:.85rem;color:#555b6e;font-weight:600;border-bottom:1px solid #dfe2ea}
+tfoot th,tfoot td{border-top:1px solid #dfe2ea;font-weight:700;font-size:1.1rem;padding-top:.5rem}
+.terms{background:#f6f8fc;border:1px solid #dfe2ea;border-radius:.5rem;padding:.25rem 1rem;
+margin:1rem 0;font-size:.95rem}.terms h2{margin:.6rem 0 .25rem;font-size:1rem}
+.terms ul{margin:.25rem 0 .6rem;padding-left:1.1rem}.terms li{margin:.25rem 0}
+dl.terms{display:grid;grid-template-columns:auto 1fr;gap:.3rem 1rem;padding:.6rem 1rem}
+dl.terms dt{color:#555b6e}dl.terms dd{margin:0;font-weight:600}
+fieldset{border:1px solid #dfe2ea;border-radius:.5rem;margin:1rem 0;padding:.5rem .75rem}
+legend{font-weight:600;padding:0 .25rem}
+.choice{display:flex;align-items:center;gap:.5rem;min-height:44px}
+.choice input{width:1.15rem;height:1.15rem;margin:0;accent-color:var(--ll-accent,#1d4ed8)}
+.choice label{flex:1;cursor:pointer}.choice small,#wallet small{color:#555b6e}
+button{font:inherit;min-height:44px;cursor:pointer}
+button.primary,.own-wallet button{display:block;width:100%;padding:.65rem 1rem;border:0;
+border-radius:var(--ll-radius,.5rem);background:var(--ll-accent,#1d4ed8);color:#fff;font-weight:600}
+.own-wallet button{background:#fff;color:var(--ll-accent,#1d4ed8);
+border:2px solid var(--ll-accent,#1d4ed8)}
+button:disabled{opacity:.6;cursor:progress}
+button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid var(--ll-accent,#1d4ed8);
+outline-offset:2px}
+a{color:var(--ll-accent,#1d4ed8)}a.back{display:inline-block;padding:.6rem 0;min-height:44px}
+.error{background:#fdecec;color:#7a1a12;border:1px solid #b42318;border-radius:.5rem;
+padding:.1rem .9rem;margin:1rem 0}
+.outcome{font-weight:600}.outcome.complete{color:#0f5132}
+.waiting{background:#eef3fb;border:1px solid #9db4d8;padding:.25rem 1rem;border-radius:.5rem}
+.waiting h2{font-size:1.05rem}
+.spinner{display:inline-block;width:.9em;height:.9em;margin-right:.5em;
+border:.15em solid #9db4d8;border-top-color:#1f2330;border-radius:50%;
+animation:spin 1s linear infinite;vertical-align:-.1em}
 @keyframes spin{to{transform:rotate(360deg)}}
-dl.terms{display:grid;grid-template-columns:auto 1fr;gap:.3rem 1rem}dl.terms dt{color:#4a4a68}
-dl.terms dd{margin:0}"""
+@media (prefers-reduced-motion:reduce){.spinner{animation:none}}
+footer p{text-align:center;color:#555b6e;font-size:.85rem;margin:.5rem 1rem 1.5rem}
+code{font-size:.85em;overflow-wrap:anywhere}
+@media (max-width:420px){main{margin:0;border:0;border-radius:0;padding:1rem .9rem}}"""
+)
 
-# Embedded: no page margins (the merchant's page frames it), the merchant's appearance
-# through CSS variables (set by the bridge from the parent's ``init``).
-EMBED_CSS = """body.embedded{max-width:none;margin:0;padding:.5rem;
-background:var(--ll-bg,#fff);color:var(--ll-text,#1a1a2e);font-family:var(--ll-font,system-ui,
-sans-serif);accent-color:var(--ll-accent,#1a1a2e)}
-body.embedded h1{font-size:1.15rem;margin:.25rem 0 .75rem}
-body.embedded h2{font-size:1rem}body.embedded button[type=submit]{background:var(--ll-accent,
-#1a1a2e);color:#fff;border:0;border-radius:var(--ll-radius,.3rem);cursor:pointer;width:100%}
-body.embedded button[type=submit]:focus-visible,body.embedded .cancel:focus-visible{outline:3px
-solid var(--ll-accent,#1a1a2e);outline-offset:1px}body.embedded fieldset,body.embedded .error,
-body.embedded .waiting{border-radius:var(--ll-radius,.3rem)}body.embedded .cancel{background:none;
-border:0;padding:.5rem 0;color:inherit;text-decoration:underline;cursor:pointer;font:inherit}"""
+# Embedded: no page margins or card (the merchant's page frames it).
+EMBED_CSS = Markup(  # a constant
+    """body.embedded{background:var(--ll-bg,#fff)}body.embedded main{max-width:none;margin:0;
+padding:.5rem;border:0;box-shadow:none}body.embedded h1{font-size:1.15rem;margin:.25rem 0 .75rem}
+body.embedded .cancel{background:none;border:0;padding:.5rem 0;color:inherit;
+text-decoration:underline;font:inherit}"""
+)
 
 # The embedded page's side of the widget protocol. Messages go to the parent's origin
 # only and are taken from it only (and from the parent window itself).
@@ -116,60 +150,72 @@ if(window.ResizeObserver){new ResizeObserver(size).observe(main)}
 post('ready',{step:%(step)s});size();if(E){post(E.type,E)}})();"""
 
 
-def usdc_text(stroops: int) -> str:
-    whole, frac = divmod(stroops, 10_000_000)
-    return f"{whole:,}.{frac:07d}".rstrip("0").rstrip(".") if frac else f"{whole:,}.00"
-
-
-def js_literal(value: Any) -> str:
-    """*value* as a JavaScript literal that is safe inside ``<script>``."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def page(
-    title: str,
-    body: str,
-    status: int = 200,
+    template: str,
     *,
+    title: str,
+    status: int = 200,
     embed: Embed | None = None,
     session_id: str = "",
     step: str = "",
     event: dict[str, Any] | None = None,
+    merchant: str | None = None,
+    sandbox: bool = False,
+    **context: Any,
 ) -> HTMLResponse:
-    style = CSS + (EMBED_CSS if embed else "")
-    script = ""
+    """The hosted page *template* in its frame: the merchant's name, the sandbox banner in
+    test mode, the styles, and in embedded mode the widget bridge (announcing *step*,
+    then *event* if any)."""
+    bridge = None
     if embed is not None:
-        script = "<script>%s</script>" % (
-            BRIDGE
-            % {
-                "protocol": js_literal(EMBED_PROTOCOL),
-                "version": js_literal(EMBED_PROTOCOL_VERSION),
-                "origin": js_literal(embed.origin),
-                "session": js_literal(session_id),
-                "event": js_literal(event),
-                "step": js_literal(step),
-            }
+        bridge = script(
+            BRIDGE,
+            protocol=EMBED_PROTOCOL,
+            version=EMBED_PROTOCOL_VERSION,
+            origin=embed.origin,
+            session=session_id,
+            event=event,
+            step=step,
         )
-    doc = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{style}</style></head>"
-        f"<body{' class=embedded' if embed else ''}><main>{body}</main>{script}</body></html>"
+    doc = render(
+        template,
+        title=title,
+        css=CSS + (EMBED_CSS if embed else ""),
+        embed=embed,
+        bridge=bridge,
+        merchant=merchant,
+        sandbox=sandbox,
+        step=step,
+        **context,
     )
     headers = security_headers(embed.origin if embed else None)
     return HTMLResponse(doc, status_code=status, headers=headers)
 
 
+def message(
+    heading: str, text: str, status: int, *, back_url: str | None = None, **frame: Any
+) -> HTMLResponse:
+    """A page that only says something (a dead end, with the way back if known)."""
+    return page(
+        "message.html", title=heading, status=status, heading=heading, text=text,
+        back_url=back_url, **frame,
+    )  # fmt: skip
+
+
 def not_found() -> HTMLResponse:
-    return page("Not found", "<h1>Checkout session not found</h1>", 404)
+    """An unknown checkout session (nothing is known of its shop)."""
+    return message(
+        "Checkout session not found",
+        "This checkout link is not valid. Go back to the shop and start the checkout again.",
+        404,
+    )
 
 
 def not_embeddable() -> HTMLResponse:
     """``?embed=1`` without an allowed origin: refused, and framed by nobody."""
-    return page(
-        "Checkout cannot be embedded here",
-        "<h1>This checkout cannot be embedded on this site</h1><p>The site's origin is not"
-        " one of the checkout's <code>embed_origins</code>.</p>",
+    return message(
+        "This checkout cannot be embedded on this site",
+        "The site's origin is not one of the checkout's embed_origins.",
         403,
     )
 

@@ -14,18 +14,18 @@ the contract's ``repayment`` event.
 
 from __future__ import annotations
 
-import html
-from datetime import datetime, timezone
+from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from ... import format_usdc
 from ..http import Call, RouteSpec
 from ..services import checkout_page, loan_page
 from ..services.errors import ServiceError
 from ._own_wallet import json_body, json_error, prepared_answer, wallet_section
-from ._page import Embed, PageQuery, security_headers, usdc_text
+from ._page import Embed, PageQuery, security_headers
 
-__all__ = ["REPAY_MESSAGES", "ROUTES", "loan_section"]
+__all__ = ["REPAY_MESSAGES", "ROUTES", "loan_context", "percent"]
 
 REPAY_MESSAGES = {
     "no_wallet": "No Stellar wallet was found in this browser. Install a Stellar wallet"
@@ -44,72 +44,44 @@ REPAY_MESSAGES = {
 }
 
 
-def _date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%-d %B %Y, %H:%M UTC")
-
-
-def _percent(scaled: int) -> str:
+def percent(scaled: int) -> str:
+    """A protocol rate (scaled by 10^7) as a shopper reads it: ``3_000_000`` → ``30 %``."""
     return f"{scaled / 100_000:g} %"
 
 
-def loan_section(call: Call, session_id: str, qs: str) -> str:
-    """The loan of the paid session *session_id* as its shopper sees it (``""`` if none):
-    open, with what is owed, the dates and (own wallet) the repay button; or closed."""
+def loan_context(call: Call, session_id: str, qs: str) -> dict[str, Any] | None:
+    """What ``_loan.html`` shows of the paid session *session_id*'s loan (``None`` if it
+    has none): ``state`` (``open``, ``repaid`` or ``closed``), the bill object, the rate,
+    and for an open loan the shopper's own wallet repays (``own``)."""
     view = loan_page.loan_view(call.ctx, session_id)
     if view is None:
-        return ""
+        return None
     bill = view.bill
-    heading = '<h2 id="loan-h">Your loan</h2>'
-    if bill["status"] == "repaid":
-        return (
-            f'<section id="loan" aria-labelledby="loan-h">{heading}<p role="status">Repaid'
-            f" on {_date(int(bill['repaid_at']))}: {usdc_text(int(bill['amount']))} USDC"
-            f"{_fee_words(int(bill['late_fee']))}. Nothing more is owed.</p></section>"
+    state = "repaid" if bill["status"] == "repaid" else "open" if view.outstanding else "closed"
+    own = None
+    if state == "open" and view.own_wallet:
+        own = wallet_section(
+            name="repay",
+            heading="Your loan",
+            lead="Repay it whenever you like: your wallet signs (first it allows the"
+            " repayment, then it repays); LumenLater never sees its key.",
+            button=f"Repay {format_usdc(int(bill['amount_due']))} from your Stellar wallet",
+            config={
+                "prepare": f"/pay/{session_id}/repay/prepare{qs}",
+                "submit": f"/pay/{session_id}/repay/submit{qs}",
+                "token": checkout_page.form_token(call.ctx, session_id),
+                "messages": REPAY_MESSAGES,
+                "redirectDelay": 1000,
+            },
+            address=str(bill["customer"]),
+            noscript="Repaying from your own wallet needs JavaScript.",
         )
-    if not view.outstanding:
-        when = bill["liquidated_at"]
-        closed = f" on {_date(int(when))}" if when else ""
-        return (
-            f'<section id="loan" aria-labelledby="loan-h">{heading}<p>This loan was closed'
-            f"{closed}: the collateral in your wallet repaid it.</p></section>"
-        )
-    c = call.ctx.constants
-    due = usdc_text(int(bill["amount_due"]))
-    terms = (
-        f'<dl class="terms"><dt>Owed now</dt><dd id="loan-owed">{due} USDC</dd>'
-        f"<dt>Interest-free until</dt><dd>{_date(int(bill['grace_period_ends_at']))}</dd>"
-        f"<dt>After that</dt><dd>{_percent(c.late_interest_apr)} a year, charged per day"
-        f"</dd><dt>Collateral may be sold from</dt>"
-        f"<dd>{_date(int(bill['liquidatable_at']))}</dd></dl>"
-    )
-    if not view.own_wallet:
-        return (
-            f'<section id="loan" aria-labelledby="loan-h">{heading}{terms}<p>This order was'
-            f" paid by a sandbox wallet: repay it with the test helper"
-            f" (<code>POST /v1/test_helpers/bills/{html.escape(str(bill['id']))}/repay</code>)."
-            f"</p></section>"
-        )
-    return wallet_section(
-        name="repay",
-        heading="Your loan",
-        before=terms,
-        lead="Repay it whenever you like: your wallet signs (first it allows the"
-        " repayment, then it repays); LumenLater never sees its key.",
-        button=f"Repay {due} USDC from your Stellar wallet",
-        config={
-            "prepare": f"/pay/{session_id}/repay/prepare{qs}",
-            "submit": f"/pay/{session_id}/repay/submit{qs}",
-            "token": checkout_page.form_token(call.ctx, session_id),
-            "messages": REPAY_MESSAGES,
-            "redirectDelay": 1000,
-        },
-        address=str(bill["customer"]),
-        noscript="Repaying from your own wallet needs JavaScript.",
-    )
-
-
-def _fee_words(fee: int) -> str:
-    return f" plus {usdc_text(fee)} USDC late interest" if fee else ", interest-free"
+    return {
+        "state": state,
+        "bill": bill,
+        "apr": percent(call.ctx.constants.late_interest_apr),
+        "own": own,
+    }
 
 
 def _prepare(call: Call) -> Response:
@@ -120,7 +92,7 @@ def _prepare(call: Call) -> Response:
             call.ctx, call.path["id"], str(body.get("token", "")), str(body.get("address", ""))
         )
     except ServiceError as exc:
-        return json_error(exc)
+        return json_error(call, exc)
     return prepared_answer(p, step)
 
 
@@ -137,7 +109,7 @@ def _submit(call: Call) -> Response:
             signed if isinstance(signed, str) else "",
         )
     except ServiceError as exc:
-        return json_error(exc)
+        return json_error(call, exc)
     q: PageQuery = call.query
     page = f"/pay/{session_id}"
     if q.embed is not None and q.origin is not None:

@@ -33,14 +33,13 @@ can frame it. Every other answer here is ``frame-ancestors 'none'``."""
 
 from __future__ import annotations
 
-import functools
-import html
 import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from ... import format_usdc
 from ..http import Call, RouteSpec
 from ..services import checkout_page
 from ..services.checkout_page import Row
@@ -53,7 +52,6 @@ from ._own_wallet import (
     json_body,
     json_error,
     prepared_answer,
-    short_address,
     wallet_section,
 )
 from ._page import (
@@ -66,46 +64,60 @@ from ._page import (
     not_found,
     page,
     security_headers,
-    usdc_text,
 )
+from ._templates import script, short_address
 
 __all__ = ["EMBED_PROTOCOL", "EMBED_PROTOCOL_VERSION", "ROUTES", "SHOPPER_WORDS", "PageQuery"]
 
 
-def _wallet_radios(wallets: list[Row], chosen: str | None = None) -> str:
-    """The sandbox wallets, *chosen* (a wallet id, as the form sent it) checked, else the
-    first."""
-    esc = html.escape
-    if not any(w["id"] == chosen for w in wallets):
-        chosen = wallets[0]["id"] if wallets else None
-    return "".join(
-        f'<div><input type="radio" id="w-{esc(w["id"])}" name="wallet" value="{esc(w["id"])}"'
-        f"{' checked' if w['id'] == chosen else ''} required>"
-        f' <label for="w-{esc(w["id"])}">{esc(w["name"])} '
-        f"<small>({esc(short_address(w['address']))})</small></label></div>"
-        for w in wallets
-    )
-
-
 # The waiting state polls the page's own state and reloads when it changes: the merchant's
 # server signs the bill (usually within seconds of the webhook); nothing to click.
-_WAIT_SCRIPT = """(function(){var url=%s,since=Date.now(),slow=document.getElementById('slow');
+_WAIT_SCRIPT = """(function(){var url=%(url)s,since=Date.now(),slow=document.getElementById('slow');
 function poll(){fetch(url,{cache:'no-store'}).then(function(r){return r.ok?r.json():null})
 .then(function(s){if(s&&s.step!=='awaiting_authorization'){location.reload();return}
 if(Date.now()-since>60000&&slow){slow.hidden=false}setTimeout(poll,1500)})
 .catch(function(){setTimeout(poll,3000)})}setTimeout(poll,1500)})();"""
 
 
-def _own_wallet_section(
+def _lines(row: Row) -> list[dict[str, Any]]:
+    """The order's lines: its line items, or one line for the whole amount."""
+    items: list[dict[str, Any]] = json.loads(row["line_items"])
+    if not items:
+        name = row["description"] or row["order_id"] or "Order"
+        return [{"name": name, "quantity": None, "amount": int(row["amount"])}]
+    return [
+        {
+            "name": i["name"],
+            "quantity": int(i["quantity"]),
+            "amount": int(i["quantity"]) * int(i["unit_amount"]),
+        }
+        for i in items
+    ]
+
+
+def _terms(call: Call, view: checkout_page.PageView) -> dict[str, Any]:
+    """What a borrower must read before confirming."""
+    t = checkout_page.borrowing_terms(call.ctx, int(view.row["amount"]), view.now)
+    return {
+        "due": t.due,
+        "apr": loan.percent(t.late_interest_apr),
+        "collateral": t.collateral,
+        "ratio": loan.percent(t.collateral_ratio),
+        "liquidation": t.liquidation,
+        "penalty": loan.percent(t.liquidation_penalty),
+    }
+
+
+def _own_pay(
     call: Call, view: checkout_page.PageView, qs: str, *, address: str | None, lead: str
-) -> str:
+) -> dict[str, Any]:
     """ "Pay with your Stellar wallet": the shopper's wallet signs ``pay_bill_bnpl``."""
     sid = str(view.row["id"])
     return wallet_section(
         name="own",
         heading="Pay with your Stellar wallet",
         lead=lead,
-        button=f"Pay {usdc_text(int(view.row['amount']))} USDC with your Stellar wallet",
+        button=f"Pay {format_usdc(int(view.row['amount']))} with your Stellar wallet",
         config={
             "prepare": f"/pay/{sid}/prepare{qs}",
             "submit": f"/pay/{sid}/submit{qs}",
@@ -118,169 +130,132 @@ def _own_wallet_section(
     )
 
 
-def _self_custody_body(
+def _open_context(
     call: Call, view: checkout_page.PageView, qs: str, chosen: str | None
-) -> str:
-    """The form (or waiting state) of a self-custody merchant's open session."""
-    esc = html.escape
+) -> dict[str, Any]:
+    """What ``checkout.html`` needs beyond the frame for an open session's step."""
     row = view.row
-    sid = esc(row["id"])
-    token = checkout_page.form_token(call.ctx, row["id"])
-    total = usdc_text(int(row["amount"]))
-    merchant = esc(view.business_name or "The merchant")
-    if view.step == "connect":
-        return (
-            f'<form method="post" action="/pay/{sid}/connect{esc(qs)}">'
-            f'<input type="hidden" name="token" value="{token}">'
-            f"<fieldset><legend>Connect a sandbox wallet</legend>"
-            f"{_wallet_radios(view.wallets, chosen)}</fieldset>"
-            f"<p>{merchant} confirms your order with its own key once your wallet is"
-            f" connected; then you pay.</p>"
-            f'<button type="submit">Connect wallet</button></form>'
-        )
-    wallet = view.customer_wallet
-    who = (
-        f"{esc(wallet['name'])} <small>({esc(short_address(wallet['address']))})</small>"
-        if wallet is not None
-        else f"<small>{esc(short_address(str(row['customer'] or '')))}</small>"
-    )
-    connected = f'<p id="wallet">Wallet: {who}</p>'
-    if view.step == "awaiting_authorization":
-        state_url = json.dumps(f"/pay/{row['id']}/state")
-        return (
-            f'<section class="waiting" role="status" aria-live="polite">'
-            f'<h2><span class="spinner" aria-hidden="true"></span>'
-            f"Waiting for {merchant} to confirm your order</h2>"
-            f"{connected}<p>The merchant signs your order with its own key. This page"
-            f" continues to the payment by itself as soon as it has; this usually takes a"
-            f" few seconds.</p>"
-            f'<p id="slow" hidden>This is taking longer than usual. You can keep this page'
-            f" open, or return to the shop and try again later.</p>"
-            f'<p><a href="/pay/{sid}{esc(qs)}">Check again</a></p></section>'
-            f"<script>{_WAIT_SCRIPT % state_url}</script>"
-        )
-    if wallet is None or view.own_wallet:
-        return _own_wallet_section(
+    sid = str(row["id"])
+    merchant = view.business_name or "The merchant"
+    context: dict[str, Any] = {
+        "token": checkout_page.form_token(call.ctx, sid),
+        "wallets": view.wallets,
+        "chosen": chosen,
+        "own": None,
+        "connected": None,
+        "wait_script": None,
+    }
+    if view.step == "pay":
+        # A session its merchant pinned to a customer offers that wallet only; an own
+        # wallet the session is pinned to pays from the browser alone.
+        held = [
+            w
+            for w in view.wallets
+            if holds_key(w) and (not row["customer"] or w["address"] == row["customer"])
+        ]
+        context["wallets"] = [] if view.own_wallet else held
+        context["own"] = _own_pay(
             call,
             view,
             qs,
-            address=str(row["customer"]),
-            lead=f"{merchant} has confirmed your order. Your wallet signs the payment;"
-            " LumenLater never sees its key.",
+            address=str(row["customer"]) if view.own_wallet else None,
+            lead="Or pay from a wallet of your own: your wallet signs the payment;"
+            " LumenLater never sees its key."
+            if context["wallets"]
+            else "Your wallet signs the payment; LumenLater never sees its key.",
         )
-    return (
-        f'<form method="post" action="/pay/{sid}{esc(qs)}">'
-        f'<input type="hidden" name="token" value="{token}">'
-        f"<fieldset><legend>Pay with your connected wallet</legend>{connected}"
-        f"<p>{merchant} has confirmed your order.</p></fieldset>"
-        f'<button type="submit">Confirm and pay {total} USDC</button></form>'
-    )
+    offered: list[Row] = context["wallets"]
+    if not any(w["id"] == chosen for w in offered):
+        # The form sent back on a refusal keeps the shopper's choice; first, the first.
+        context["chosen"] = offered[0]["id"] if offered else None
+    if view.step in ("awaiting_authorization", "pay_bill"):
+        wallet = view.customer_wallet
+        customer = str(row["customer"] or "")
+        context["connected"] = (
+            f"{wallet['name']} ({short_address(wallet['address'])})"
+            if wallet is not None
+            else short_address(customer)
+        )
+        if view.step == "awaiting_authorization":
+            context["wait_script"] = script(_WAIT_SCRIPT, url=f"/pay/{sid}/state")
+        elif wallet is None or view.own_wallet:
+            context["own"] = _own_pay(
+                call,
+                view,
+                qs,
+                address=customer,
+                lead=f"{merchant} has confirmed your order. Your wallet signs the payment;"
+                " LumenLater never sees its key.",
+            )
+    return context
 
 
 def _render(
     call: Call,
     view: checkout_page.PageView,
     *,
-    error: str | None = None,
+    error: ServiceError | None = None,
     status: int = 200,
     embed: Embed | None = None,
     event: dict[str, Any] | None = None,
     chosen: str | None = None,
 ) -> HTMLResponse:
-    esc = html.escape
     row = view.row
     qs = embed.qs if embed else ""
-    items: list[dict[str, Any]] = json.loads(row["line_items"])
-    lines = "".join(
-        f"<tr><td>{esc(i['name'])} × {int(i['quantity'])}</td>"
-        f"<td class=num>{usdc_text(int(i['quantity']) * int(i['unit_amount']))} USDC</td></tr>"
-        for i in items
-    ) or (
-        f"<tr><td>{esc(row['description'] or row['order_id'] or 'Order')}</td>"
-        f"<td class=num>{usdc_text(int(row['amount']))} USDC</td></tr>"
-    )
-    summary = (
-        f'<section aria-labelledby="summary"><h2 id="summary">Order summary</h2>'
-        f"<table><thead><tr><th scope=col>Item</th><th scope=col class=num>Amount</th>"
-        f"</tr></thead><tbody>{lines}</tbody><tfoot><tr><th scope=row>Total</th>"
-        f'<td class=num id="total">{usdc_text(int(row["amount"]))} USDC</td></tr></tfoot>'
-        f"</table></section>"
-    )
-    # Embedded, the shopper is on the shop already: "cancel" tells the widget (which calls
-    # the merchant's onCancel) instead of leaving.
-    cancel = (
-        '<p><button type="button" class="cancel" data-ll-cancel>Cancel payment</button></p>'
-        if embed
-        else f'<p><a href="{esc(row["cancel_url"])}">Cancel and return to the shop</a></p>'
-    )
-    frame = functools.partial(page, embed=embed, session_id=str(row["id"]), step=view.step)
+    sid = str(row["id"])
+    frame: dict[str, Any] = {
+        "embed": embed,
+        "session_id": sid,
+        "step": view.step,
+        "merchant": view.business_name or None,
+        "sandbox": not row["livemode"],
+        "lines": _lines(row),
+        "total": int(row["amount"]),
+    }
     if view.step in ("complete", "expired"):
-        # A closed session: say what happened and lead back to the shop, never to a
-        # "cancel" of something already paid.
+        # A closed session: say what happened and lead back to the shop (embedded, the
+        # merchant's page decides), never to a "cancel" of something already paid.
         if view.step == "complete":
-            msg = "Payment complete: this order is paid and cannot be paid again."
-            back = f'<p><a href="{esc(row["success_url"])}">Return to the shop</a></p>'
+            message = "Payment complete: this order is paid and cannot be paid again."
+            back = row["success_url"].replace("{SESSION_ID}", sid)
             if embed and event is None:
                 # Paid from the shopper's own wallet, the page's script comes back here:
                 # the widget hears the success now (the merchant confirms it server-side).
                 event = _success(row)
         else:
-            msg = "This checkout has expired and cannot be paid; start again from the shop."
-            back = f'<p><a href="{esc(row["cancel_url"])}">Return to the shop</a></p>'
+            message = "This checkout has expired and cannot be paid; start again from the shop."
+            back = row["cancel_url"]
             if embed and event is None:
-                event = {"type": "error", "code": "session_expired", "message": msg}
-        loan_html = loan.loan_section(call, str(row["id"]), qs) if view.step == "complete" else ""
-        return frame(
-            "Checkout closed",
-            f'<h1>Pay later with LumenLater</h1>{summary}<p role="status">{msg}</p>'
-            f"{loan_html}{'' if embed else back}",
-            200 if status == 200 else status,
+                event = {"type": "error", "code": "session_expired", "message": message}
+        return page(
+            "closed.html",
+            title="Checkout closed",
+            status=status,
             event=event,
+            message=message,
+            loan=loan.loan_context(call, sid, qs) if view.step == "complete" else None,
+            back_url=None if embed else back,
+            **frame,
         )
-    alert = f'<div class="error" role="alert"><p>{esc(error)}</p></div>' if error else ""
-    if view.self_custody:
-        form = _self_custody_body(call, view, qs, chosen)
-        title = "Checkout: waiting" if view.step == "awaiting_authorization" else "Checkout"
-        return frame(
-            title,
-            f"<h1>Pay later with LumenLater</h1>{alert}{summary}{form}{cancel}",
-            status,
-            event=event,
-        )
-    token = checkout_page.form_token(call.ctx, row["id"])
-    # A session its merchant pinned to a customer offers that wallet only.
-    held = [
-        w
-        for w in view.wallets
-        if holds_key(w) and (not row["customer"] or w["address"] == row["customer"])
-    ]
-    if view.own_wallet:
-        # The shopper's own wallet has its bill already: that wallet pays it.
-        form = ""
-    else:
-        form = (
-            f'<form method="post" action="/pay/{esc(row["id"])}{esc(qs)}">'
-            f'<input type="hidden" name="token" value="{token}">'
-            f"<fieldset><legend>Pay with a sandbox wallet</legend>"
-            f"{_wallet_radios(held, chosen)}</fieldset>"
-            f'<button type="submit">Confirm and pay {usdc_text(int(row["amount"]))} USDC'
-            f"</button></form>"
-        )
-    form += _own_wallet_section(
-        call,
-        view,
-        qs,
-        address=str(row["customer"]) if view.own_wallet else None,
-        lead="Or pay from a wallet of your own: your wallet signs the payment; LumenLater"
-        " never sees its key."
-        if form
-        else "Your wallet signs the payment; LumenLater never sees its key.",
-    )
-    return frame(
-        "Checkout",
-        f"<h1>Pay later with LumenLater</h1>{alert}{summary}{form}{cancel}",
-        status,
+    shown_error = None
+    if error is not None:
+        code = error.code or error.kind
+        shown_error = {"code": code, "message": SHOPPER_WORDS.get(code, error.message)}
+    return page(
+        "checkout.html",
+        title="Checkout: waiting" if view.step == "awaiting_authorization" else "Checkout",
+        status=status,
         event=event,
+        error=shown_error,
+        terms=_terms(call, view),
+        urls={
+            "page": f"/pay/{sid}{qs}",
+            "pay": f"/pay/{sid}{qs}",
+            "connect": f"/pay/{sid}/connect{qs}",
+            "cancel": row["cancel_url"],
+        },
+        **frame,
+        **_open_context(call, view, qs, chosen),
     )
 
 
@@ -317,10 +292,9 @@ def _refused(call: Call, session_id: str, exc: ServiceError, chosen: str | None)
     if embed is False:
         return not_embeddable()
     status = 402 if exc.kind == "chain_refused" else 409 if exc.kind == "conflict" else 400
-    event = {"type": "error", "code": exc.code or exc.kind, "message": exc.message}
-    return _render(
-        call, view, error=exc.message, status=status, embed=embed, event=event, chosen=chosen
-    )
+    code = exc.code or exc.kind
+    event = {"type": "error", "code": code, "message": SHOPPER_WORDS.get(code, exc.message)}
+    return _render(call, view, error=exc, status=status, embed=embed, event=event, chosen=chosen)
 
 
 def _submit(call: Call) -> Response:
@@ -367,7 +341,7 @@ def _prepare(call: Call) -> Response:
             call.ctx, call.path["id"], str(body.get("token", "")), str(body.get("address", ""))
         )
     except ServiceError as exc:
-        return json_error(exc)
+        return json_error(call, exc)
     return prepared_answer(p, "pay")
 
 
@@ -384,7 +358,7 @@ def _submit_signed(call: Call) -> Response:
             signed if isinstance(signed, str) else "",
         )
     except ServiceError as exc:
-        return json_error(exc)
+        return json_error(call, exc)
     state = checkout_page.page_state(call.ctx, session_id)
     q: PageQuery = call.query
     if q.embed is not None and q.origin is not None:
