@@ -237,7 +237,7 @@ def _bench(db_url: str, label: str, server_path: str | None, args: argparse.Name
     out: Result = {}
     with _server(db_url, args.workers, server_path) as (base, creds):
         body = json.dumps({"customer": creds["customer"], "amount": 10_000_000})
-        auth = {"Authorization": f"Bearer {creds['key']}"}
+        auth = {"Authorization": f"Bearer {creds['key']}", "Content-Type": "application/json"}
         bill = httpx.post(base + "/v1/bills", content=body, headers=auth).json()
         idem = not args.no_idempotency_key
         cases = (
