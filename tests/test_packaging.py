@@ -36,6 +36,7 @@ EXTRA_MODULES = {
     "backend": "backend",
     "webhooks/flask.py": "flask",
     "webhooks/django.py": "django",
+    "checkout/django": "django",
 }
 
 

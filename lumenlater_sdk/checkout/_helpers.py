@@ -1,16 +1,12 @@
-"""The checkout helpers: redirect, return confirmation, embeddable widget markup, and a
-self-custody merchant's answer to ``checkout.session.authorization_required``."""
+"""The checkout helpers: redirect, return confirmation, and a self-custody merchant's
+answer to ``checkout.session.authorization_required`` (the embed markup is in ``_embed``)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Mapping
-from html import escape
+from collections.abc import Awaitable
 from typing import Literal, overload
-from urllib.parse import urlsplit
 
 from .._client import AsyncLumenLater, LumenLater
-from .._embed_script import script_url
 from ..errors import LumenLaterError
 from ..resources.checkout import awaits_authorization
 from ..types import Account, BaseEvent, CheckoutSession
@@ -20,12 +16,8 @@ __all__ = [
     "SessionNotAwaitingAuthorizationError",
     "authorize_pending",
     "confirm_return",
-    "embed_html",
     "redirect_url",
-    "widget_html",
 ]
-
-WIDGET_CONTAINER_ID = "lumenlater-checkout"
 
 
 class CheckoutNotPaidError(LumenLaterError):
@@ -89,54 +81,6 @@ def confirm_return(
     if isinstance(client, AsyncLumenLater):
         return _confirm_async(client, session_id)
     return _paid(client.checkout.sessions.retrieve(session_id))
-
-
-def embed_html(
-    session: CheckoutSession,
-    publishable_key: str,
-    *,
-    base_url: str | None = None,
-    container_id: str = WIDGET_CONTAINER_ID,
-    appearance: Mapping[str, str] | None = None,
-) -> str:
-    """HTML that embeds the whole checkout of *session* in a merchant's page, for a template.
-
-    A container that mounts itself (the embed script's ``data-`` form, see
-    ``/v1/js/lumenlater.js``) and the versioned ``<script>`` (cached for a year). The
-    script is loaded from *base_url*, else the origin of ``session.url``. On success the
-    shopper goes to the session's ``success_url`` unless the page cancels the
-    ``lumenlater:success`` DOM event; ``lumenlater:error`` and ``lumenlater:cancel`` are
-    dispatched on the container too. *appearance* takes the embed script's keys
-    (``accentColor``, ``backgroundColor``, ``textColor``, ``borderRadius``,
-    ``fontFamily``). Every value is HTML-escaped. A secret key is refused: it must never
-    reach a browser. The page's origin must be one of the session's (or the account's)
-    ``embed_origins``.
-    """
-    if not isinstance(publishable_key, str) or not publishable_key.startswith("pk_"):
-        raise ValueError("embed_html needs a publishable key (pk_test_... / pk_live_...)")
-    if not session.client_secret:
-        raise ValueError(f"checkout session {session.id} has no client_secret to embed")
-    if base_url is None:
-        parts = urlsplit(session.url)
-        if not parts.scheme or not parts.netloc:
-            raise ValueError(f"cannot tell the API origin from session.url {session.url!r}")
-        base_url = f"{parts.scheme}://{parts.netloc}"
-    look = f' data-appearance="{escape(json.dumps(dict(appearance)))}"' if appearance else ""
-    return (
-        f'<div id="{escape(container_id)}" data-lumenlater-checkout'
-        f' data-session="{escape(session.id)}"'
-        f' data-client-secret="{escape(session.client_secret)}"'
-        f' data-publishable-key="{escape(publishable_key)}"{look}></div>\n'
-        f'<script src="{escape(script_url(base_url))}" defer></script>'
-    )
-
-
-def widget_html(
-    session: CheckoutSession, publishable_key: str, *, base_url: str | None = None
-) -> str:
-    """HTML that embeds the checkout of *session* in a merchant page: :func:`embed_html`
-    with its defaults (kept for code written before it)."""
-    return embed_html(session, publishable_key, base_url=base_url)
 
 
 NotAwaitingReason = Literal["managed_custody", "no_bill", "session_closed"]
