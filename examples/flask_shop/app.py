@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask
 
+from lumenlater_sdk.checkout import flask as lumenlater_checkout
 from lumenlater_sdk.webhooks.flask import blueprint as webhook_blueprint
 
 from .config import DEFAULT_DB, from_env
 from .extension import LumenLaterFlask
-from .money import format_usdc
 from .orders import OrderStore
 from .views import ORDERS_KEY, orders_of, shop
 from .webhooks import build_webhook_app
@@ -53,7 +53,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # sender does not follow the redirect Flask answers without it.
     app.register_blueprint(webhook_blueprint(hooks, rule=WEBHOOK_PATH))
     app.register_blueprint(shop)
-    app.add_template_filter(format_usdc, "usdc")
+    # Templates get lumenlater_embed(session) (with LUMENLATER_PUBLISHABLE_KEY) and the
+    # format_usdc filter every amount is printed with.
+    lumenlater_checkout.init_app(app)
     return app
 
 

@@ -11,6 +11,7 @@ ENV_VARS = {
     "LUMENLATER_API_KEY": "secret API key (sk_test_…) of the merchant",
     "LUMENLATER_BASE_URL": "LumenLater API base URL, e.g. http://127.0.0.1:8787",
     "LUMENLATER_WEBHOOK_SECRET": "whsec_… secret of this shop's webhook endpoint",
+    "LUMENLATER_PUBLISHABLE_KEY": "publishable key (pk_test_…): offers the embedded checkout",
     "LUMENLATER_SHOP_DB": "SQLite file for orders (default ~/.lumenlater/flask_shop.db)",
     "LUMENLATER_SHOP_EVENTS_DB": "SQLite file of handled event ids (default: LUMENLATER_SHOP_DB)",
     "LUMENLATER_SHOP_SECRET_KEY": "key signing the cart cookie (default: random per process)",

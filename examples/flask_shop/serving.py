@@ -61,8 +61,11 @@ def serve(
     db_path: str | Path,
     host: str = "127.0.0.1",
     port: int = 0,
+    publishable_key: str | None = None,
 ) -> Iterator[RunningShop]:
     """Serve a new shop on *host*:*port* (0: any free port) selling through *api_key*'s account.
+
+    With *publishable_key* the cart also offers the embedded checkout.
 
     Raises ``OSError`` if the port is taken and the client's errors if the webhook
     endpoint cannot be registered.
@@ -81,14 +84,15 @@ def serve(
         )
         try:
             assert endpoint.secret, "the secret is returned when the endpoint is created"
-            app = create_app(
-                {
-                    "LUMENLATER_API_KEY": api_key,
-                    "LUMENLATER_BASE_URL": base_url,
-                    "LUMENLATER_WEBHOOK_SECRET": endpoint.secret,
-                    "LUMENLATER_SHOP_DB": str(db_path),
-                }
-            )
+            config = {
+                "LUMENLATER_API_KEY": api_key,
+                "LUMENLATER_BASE_URL": base_url,
+                "LUMENLATER_WEBHOOK_SECRET": endpoint.secret,
+                "LUMENLATER_SHOP_DB": str(db_path),
+            }
+            if publishable_key:
+                config["LUMENLATER_PUBLISHABLE_KEY"] = publishable_key
+            app = create_app(config)
             server = make_server(host, 0, app, threaded=True, fd=listener.fileno())
             thread = threading.Thread(target=server.serve_forever, name="flask-shop", daemon=True)
             thread.start()

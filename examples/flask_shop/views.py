@@ -1,4 +1,10 @@
-"""The shop's pages: catalogue, cart, checkout with LumenLater, orders."""
+"""The shop's pages: catalogue, cart, checkout with LumenLater, orders.
+
+Two ways to pay: the redirect to LumenLater's hosted page, or the embedded checkout on
+the shop's own page (``/checkout/pay/<order>``), whose success the page reports to
+``/checkout/confirm``: the order is called paid only once this server has asked
+LumenLater, never on the browser's word.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -18,7 +25,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from lumenlater_sdk import LumenLater, LumenLaterError
+from lumenlater_sdk import LumenLater, LumenLaterError, format_usdc
 from lumenlater_sdk.checkout import CheckoutNotPaidError, confirm_return, redirect_url
 
 from .cart import MAX_QUANTITY, Cart
@@ -59,9 +66,19 @@ def _quantity(field: str, default: int) -> int:
     return quantity
 
 
+def _embedding() -> bool:
+    # The embedded checkout needs the publishable key; without one the shop redirects.
+    return bool(current_app.config.get("LUMENLATER_PUBLISHABLE_KEY"))
+
+
+def _shop_origin() -> str:
+    # The origin the shopper's browser is on: the one LumenLater must let frame the page.
+    return request.host_url.rstrip("/")
+
+
 @shop.app_context_processor
 def _layout() -> dict[str, object]:
-    return {"cart_count": _cart().count}
+    return {"cart_count": _cart().count, "embedded_checkout": _embedding()}
 
 
 @shop.get("/")
@@ -102,7 +119,9 @@ def cart_update() -> Response:
 
 @shop.post("/checkout")
 def checkout() -> Response:
-    """Record the order and send the customer to LumenLater's hosted payment page."""
+    """Record the order and send the customer to LumenLater's hosted payment page, or with
+    ``mode=embedded`` to the shop's own payment page."""
+    embedded = request.form.get("mode") == "embedded" and _embedding()
     c = _cart()
     lines = c.lines()
     if not lines:
@@ -126,6 +145,8 @@ def checkout() -> Response:
             success_url=success_url,
             cancel_url=cancel_url,
             metadata={"shop": "flask_shop"},
+            # Only this shop's pages may frame the checkout (and only when embedding).
+            embed_origins=[_shop_origin()] if embedded else None,
             # One session per order, even if this request is retried.
             idempotency_key=f"flask-shop-checkout-{order.id}",
         )
@@ -136,7 +157,71 @@ def checkout() -> Response:
         return redirect(url_for("shop.cart"), code=303)
     _orders().attach_session(order.id, checkout_session.id)
     session["checkout_order"] = order.id
+    if embedded:
+        return redirect(url_for("shop.checkout_embedded", order_id=order.id), code=303)
     return redirect(redirect_url(checkout_session), code=303)
+
+
+@shop.get("/checkout/pay/<order_id>")
+def checkout_embedded(order_id: str) -> Response | tuple[str, int] | str:
+    """The shop's own payment page: the order and LumenLater's checkout embedded in it.
+
+    Only for the shopper who placed the order (the page holds the session's client secret).
+    """
+    order = _orders().get(order_id)
+    if order is None or order.session_id is None or session.get("checkout_order") != order.id:
+        abort(404, "unknown order")
+    try:
+        checkout_session = _client().checkout.sessions.retrieve(order.session_id)
+    except LumenLaterError as exc:
+        return _unavailable(exc)
+    if checkout_session.payment_status == "paid":
+        return redirect(url_for("shop.checkout_success", session_id=order.session_id), code=303)
+    if checkout_session.status != "open":
+        flash("That checkout has expired; your cart is unchanged.")
+        return redirect(url_for("shop.cart"), code=303)
+    return render_template("checkout.html", order=order, checkout_session=checkout_session)
+
+
+@shop.post("/checkout/confirm")
+def checkout_confirm() -> tuple[Response, int]:
+    """The embedded checkout's success, reported by the shop's page: ask LumenLater.
+
+    ``{"session_id": "cs_…"}`` in; ``200 {"status": "paid", …}`` only if LumenLater says
+    the session is paid (the order is then marked paid), else ``402`` with the session's
+    status and the order left as it is. A forged call can therefore mark nothing paid.
+    """
+    body = request.get_json(silent=True)
+    session_id = body.get("session_id") if isinstance(body, dict) else None
+    if not isinstance(session_id, str) or not session_id.startswith("cs_"):
+        return jsonify(error="session_id must be a checkout session id (cs_…)"), 400
+    order = _orders().find(session_id=session_id)
+    if order is None:
+        return jsonify(error="unknown checkout session"), 404
+    try:
+        paid = confirm_return(_client(), session_id)
+    except CheckoutNotPaidError as exc:
+        message = (
+            "LumenLater has not received this payment"
+            if exc.status == "open"
+            else f"This checkout is {exc.status}; your cart is unchanged"
+        )
+        return jsonify(status=exc.status, order_id=order.id, message=message + "."), 402
+    except LumenLaterError as exc:
+        current_app.logger.warning("confirming %s failed: %s", session_id, exc)
+        return jsonify(error="LumenLater could not be reached; reload this page shortly."), 503
+    # LumenLater just said it is paid; advance() only moves forward, so the webhook
+    # arriving before or after this changes nothing.
+    _orders().advance(order.id, "paid", bill_id=paid.bill, customer=paid.customer)
+    if session.get("checkout_order") == order.id:
+        _cart().clear()
+        session.pop("checkout_order", None)
+    return jsonify(
+        status="paid",
+        order_id=order.id,
+        amount=format_usdc(paid.amount),
+        order_url=url_for("shop.order_detail", order_id=order.id),
+    ), 200
 
 
 @shop.get("/checkout/success")

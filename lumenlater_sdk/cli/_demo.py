@@ -51,7 +51,14 @@ class _Serving(Protocol):
     """What the demo uses of ``examples.flask_shop.serving``."""
 
     def serve(
-        self, *, api_key: str, base_url: str, db_path: str | Path, host: str = ..., port: int = ...
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        db_path: str | Path,
+        host: str = ...,
+        port: int = ...,
+        publishable_key: str | None = ...,
     ) -> AbstractContextManager[_RunningShop]: ...
 
 
@@ -164,6 +171,8 @@ class _Demo:
                         base_url=sandbox.base_url,
                         db_path=data_dir / "shop.db",
                         port=shop_port,
+                        # The cart then offers the embedded checkout beside the redirect.
+                        publishable_key=sandbox.publishable_key,
                     )
                 )
             except OSError as exc:
@@ -196,8 +205,9 @@ LumenLater demo is running (a fresh sandbox; everything is deleted when you stop
 
 Try it:
   1. Open {shop}/ and add something to your cart.
-  2. Check out: LumenLater's hosted page opens. Choose the "approve" test wallet
-     ("decline" and "limited" show refusals) and confirm.
+  2. "Pay here" embeds LumenLater's checkout in the shop's page; "Check out"
+     opens LumenLater's hosted page. Choose the "approve" test wallet ("decline"
+     and "limited" show refusals) and confirm.
   3. You land on the shop's thank-you page; {shop}/orders shows the order
      paid as soon as the webhook arrives.
   4. Move the ledger clock 20 days and watch the order go overdue:

@@ -23,6 +23,9 @@ def ll(sandbox: Any) -> Iterator[LumenLater]:
 def shop(sandbox: Any, tmp_path: Path) -> Iterator[RunningShop]:
     """A fresh shop (empty order book) on a free loopback port."""
     with serve(
-        api_key=sandbox.secret_key, base_url=sandbox.base_url, db_path=tmp_path / "shop.db"
+        api_key=sandbox.secret_key,
+        base_url=sandbox.base_url,
+        db_path=tmp_path / "shop.db",
+        publishable_key=sandbox.publishable_key,
     ) as running:
         yield running

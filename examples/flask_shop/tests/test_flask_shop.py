@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from examples.flask_shop.catalogue import PRODUCTS
-from examples.flask_shop.money import format_usdc
 from examples.flask_shop.orders import Order, OrderLine
 from examples.flask_shop.serving import RunningShop
-from lumenlater_sdk import LumenLater, usdc
+from lumenlater_sdk import LumenLater, format_usdc, usdc
+from lumenlater_sdk.checkout import embed_html
 from lumenlater_sdk.cli._demo_scripted import DemoError, pay_hosted_page
 from lumenlater_sdk.webhooks.testing import make_event, sample_bill, signed_request
 
@@ -227,3 +227,111 @@ def test_a_declined_wallet_leaves_the_order_unpaid(shop: RunningShop, ll: LumenL
         page = b.get("/checkout/success", params={"session_id": order.session_id})
         assert page.status_code == 402
     assert current(shop, order).status == "pending"
+
+
+# --- the embedded checkout -----------------------------------------------------------
+
+
+def check_out_embedded(b: httpx.Client) -> str:
+    """Choose "Pay here"; the shop's own payment page it redirects to."""
+    r = b.post("/checkout", data={"mode": "embedded"})
+    assert r.status_code == 303, r.text
+    return r.headers["location"]
+
+
+def confirm(b: httpx.Client, body: Any) -> httpx.Response:
+    return b.post("/checkout/confirm", json=body)
+
+
+def test_cart_offers_the_embedded_checkout_beside_the_redirect(shop: RunningShop) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"mug": 1})
+        cart = b.get("/cart").text
+    assert "Pay here with LumenLater" in cart and 'name="mode" value="embedded"' in cart
+    assert "Check out with LumenLater" in cart
+
+
+def test_without_a_publishable_key_the_cart_only_redirects(tmp_path: Any) -> None:
+    from examples.flask_shop import create_app
+
+    app = create_app(
+        {
+            "LUMENLATER_API_KEY": "sk_test_unused",
+            "LUMENLATER_WEBHOOK_SECRET": "whsec_unused",
+            "LUMENLATER_SHOP_DB": str(tmp_path / "shop.db"),
+            "LUMENLATER_PUBLISHABLE_KEY": "",
+        }
+    )
+    with app.test_client() as c:
+        c.post("/cart/add", data={"sku": "mug", "quantity": "1"})
+        cart = c.get("/cart").get_data(as_text=True)
+    assert "Check out with LumenLater" in cart and "Pay here" not in cart
+
+
+def test_embedded_checkout_page_embeds_the_session_for_this_shop_only(
+    shop: RunningShop, ll: LumenLater, sandbox: Any
+) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"mug": 2, "lamp": 1})
+        page_url = check_out_embedded(b)
+        order = only_order(shop)
+        assert page_url == f"/checkout/pay/{order.id}"
+        page = b.get(page_url)
+        assert page.status_code == 200
+        with browser(shop) as stranger:  # another shopper: not their order
+            assert stranger.get(page_url).status_code == 404
+    session = ll.checkout.sessions.retrieve(order.session_id or "")
+    assert session.embed_origins == [shop.url]  # only this shop may frame it
+    assert session.order_id == order.id and session.amount == order.amount
+    snippet = embed_html(session, sandbox.publishable_key, appearance={"accentColor": "#3050f0"})
+    assert snippet in page.text  # the one template line, escaped once
+    assert 'id="order-total">114.99 USDC<' in page.text
+    assert f'href="{session.url}"' in page.text  # the hosted page stays one link away
+
+
+def test_a_forged_success_call_marks_nothing_paid(shop: RunningShop, ll: LumenLater) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"tee": 1})
+        check_out_embedded(b)
+        order = only_order(shop)
+        # What a script on the page could send without paying anything:
+        forged = confirm(b, {"session_id": order.session_id})
+        assert forged.status_code == 402
+        assert forged.json() == {
+            "status": "open",
+            "order_id": order.id,
+            "message": "LumenLater has not received this payment.",
+        }
+        assert confirm(b, {"session_id": "cs_not_ours"}).status_code == 404
+        for bad in ({}, {"session_id": 7}, {"session_id": "bill_1"}, ["cs_x"]):
+            assert confirm(b, bad).status_code == 400, bad
+        assert b.post("/checkout/confirm", content=b"session_id=cs_x").status_code == 400
+        assert "Cart (1)" in b.get("/cart").text
+    assert current(shop, order).status == "pending"
+    assert ll.checkout.sessions.retrieve(order.session_id or "").status == "open"
+
+
+def test_embedded_payment_is_confirmed_by_the_server(shop: RunningShop, ll: LumenLater) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"notebook": 2})
+        check_out_embedded(b)
+        order = only_order(shop)
+        session = ll.checkout.sessions.retrieve(order.session_id or "")
+        pay_hosted_page(b, session.url, wallet="approve")  # what the iframe does
+        answer = confirm(b, {"session_id": order.session_id})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "status": "paid",
+            "order_id": order.id,
+            "amount": "14.50 USDC",
+            "order_url": f"/orders/{order.id}",
+        }
+        assert current(shop, order).status == "paid"
+        assert "Cart (0)" in b.get("/cart").text
+        # Confirming again (a retry) changes nothing; the paid page now says thank you.
+        assert confirm(b, {"session_id": order.session_id}).status_code == 200
+    paid = ll.checkout.sessions.retrieve(session.id)
+    assert (current(shop, order).bill_id, current(shop, order).customer) == (
+        paid.bill,
+        paid.customer,
+    )
