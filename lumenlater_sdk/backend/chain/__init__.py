@@ -20,7 +20,14 @@ from ._gateway import (
     ContractEvent,
     TxRecord,
 )
-from ._sandbox import WALLET_NAMES, Genesis, SandboxControls, Sealer, builtin_wallet_funds
+from ._sandbox import (
+    WALLET_NAMES,
+    Genesis,
+    SandboxControls,
+    Sealer,
+    builtin_wallet_funds,
+    deposit_for_balance,
+)
 from ._transactions import (
     ENVELOPE_DUPLICATE,
     ENVELOPE_MALFORMED,
@@ -69,6 +76,7 @@ __all__ = [
     "check_signed",
     "decode_call",
     "decode_envelope",
+    "deposit_for_balance",
     "prepared",
     "signature_problem",
 ]

@@ -78,7 +78,7 @@ def _clock(call: Call) -> dict[str, Any]:
 
 
 def _advance(call: Call) -> dict[str, Any]:
-    return clock.advance(call.ctx, call.body.seconds)
+    return clock.advance(call.ctx, call.body.seconds, call.merchant_id)
 
 
 def _create_wallet(call: Call) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def issue_bill(
         tx=tx,
         operation=f"{merchant_id}:{key}:create_bill" if key else None,
     )
-    row = _bill_row(ctx, merchant_id, new, session_id)
+    row = _bill_row(ctx, tx, merchant_id, new, session_id)
     row.update(
         bill_number=int(record.result),
         created=int(record.timestamp),
@@ -133,15 +133,17 @@ def _pending_bill(
     request = ctx.chain.request_authorization(
         "bnpl_core", "create_bill", args, address=merchant_id, tx=tx
     )
-    row = _bill_row(ctx, merchant_id, new, session_id)
+    row = _bill_row(ctx, tx, merchant_id, new, session_id)
     row.update(status="requires_authorization", created=ctx.chain.now(tx))
     bill_store.insert_bill(tx, row)
     bill_store.insert_authorization(tx, {"bill_id": row["id"], **authorization_row(request)})
     return row
 
 
-def _bill_row(ctx: ServiceContext, merchant_id: str, new: NewBill, session_id: str | None) -> Row:
-    """A new bill's row, before the chain numbers it."""
+def _bill_row(
+    ctx: ServiceContext, tx: Tx, merchant_id: str, new: NewBill, session_id: str | None
+) -> Row:
+    """A new bill's row, before the chain numbers it; in the mode of the merchant's keys."""
     return {
         "id": new_id("bill"),
         "merchant_id": merchant_id,
@@ -164,7 +166,7 @@ def _bill_row(ctx: ServiceContext, merchant_id: str, new: NewBill, session_id: s
         "bill_number": None,
         "tx_hash": None,
         "ledger": None,
-        "livemode": int(ctx.config.livemode),
+        "livemode": int(merchant_store.is_live(tx, merchant_id)),
     }
 
 

@@ -113,15 +113,15 @@ def trigger(
         if event_type == "bill.cancelled":
             bills.cancel_bill(ctx, merchant_id, object_id, request)
         elif event_type == "bill.expired":
-            clock.advance(ctx, c.bill_duration + 1)
+            clock.advance(ctx, c.bill_duration + 1, merchant_id)
         elif event_type != "bill.created":
             wallets.act_on_bill(ctx, merchant_id, object_id, "pay", "approve", request)
             if event_type == "bill.repaid":
                 wallets.act_on_bill(ctx, merchant_id, object_id, "repay", None, request)
             elif event_type == "bill.overdue":
-                clock.advance(ctx, c.grace_period + 1)
+                clock.advance(ctx, c.grace_period + 1, merchant_id)
             elif event_type == "bill.liquidated":
-                clock.advance(ctx, c.liquidation_after)
+                clock.advance(ctx, c.liquidation_after, merchant_id)
                 wallets.act_on_bill(ctx, merchant_id, object_id, "liquidate", None, request)
     docs, _ = list_events(
         ctx, merchant_id, PageRequest(limit=1), event_type=event_type, object_id=object_id

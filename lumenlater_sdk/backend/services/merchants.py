@@ -17,6 +17,7 @@ from .context import Principal, ServiceContext
 from .errors import InvalidRequest, NotFound
 from .objects import MERCHANT_STATUS, account_object
 from .validation import check_origins, invalid_field
+from .wallets import provide_builtin_wallets
 
 __all__ = [
     "MerchantCredentials",
@@ -77,6 +78,7 @@ def create_merchant(
             custody=custody,
         )
         _insert_keys(tx, kp.public_key, livemode, now, secret, publishable)
+        provide_builtin_wallets(ctx, tx, kp.public_key)
     return MerchantCredentials(kp.public_key, business_name, secret, publishable)
 
 
@@ -172,6 +174,7 @@ def _record_self_custody(
             custody="self",
         )
         _insert_keys(tx, address, False, now, secret, publishable)
+        provide_builtin_wallets(ctx, tx, address)
     return MerchantCredentials(address, business_name, secret, publishable)
 
 

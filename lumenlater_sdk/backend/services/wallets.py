@@ -3,6 +3,11 @@
 Funding a wallet, topping one up to repay and liquidating as the genesis liquidity
 provider are sandbox powers (``ctx.sandbox``); on a real chain they are refused
 with ``sandbox_only``.
+
+Every merchant pays with its own copies of the built-in wallets (``approve``,
+``decline``, ``limited``), funded as the genesis ones are when the merchant is made
+(:func:`provide_builtin_wallets`): one merchant spending ``approve``'s borrowing power
+down, or ``limited``'s 100 USDC, leaves every other merchant's untouched.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from typing import Any
 from stellar_sdk import Keypair
 
 from .._ids import new_id
+from ..chain import INDEX_SCALE, WALLET_NAMES, builtin_wallet_funds, deposit_for_balance
 from ..db import Row, Tx
 from ..store import bills as bill_store
+from ..store import merchants as merchant_store
 from ..store import wallets as wallet_store
 from . import events
 from .bills import check_customer, require_on_chain, require_payable
@@ -29,6 +36,7 @@ __all__ = [
     "install_builtin_wallets",
     "list_wallets",
     "pay_with_wallet",
+    "provide_builtin_wallets",
     "resolve_wallet",
     "retrieve_wallet",
 ]
@@ -40,7 +48,8 @@ and checks none (SOROBAN.md §4), so any u32 will do; the largest says "no expir
 
 
 def install_builtin_wallets(ctx: ServiceContext, tx: Tx, wallets: dict[str, Keypair]) -> None:
-    """Record the genesis wallets (``approve``, ``decline``, ``limited``) once."""
+    """Record the genesis wallets (``approve``, ``decline``, ``limited``) once, and give
+    every merchant made before merchants had their own copies of them its copies."""
     for name, kp in wallets.items():
         if wallet_store.builtin_wallet_id(tx, name) is None:
             wallet_store.insert_wallet(
@@ -52,6 +61,53 @@ def install_builtin_wallets(ctx: ServiceContext, tx: Tx, wallets: dict[str, Keyp
                 seed_encrypted=ctx.box.seal(kp.secret),
                 created=ctx.chain.now(tx),
             )
+    for merchant_id in wallet_store.merchants_without_copies(tx):
+        provide_builtin_wallets(ctx, tx, merchant_id)
+
+
+def provide_builtin_wallets(ctx: ServiceContext, tx: Tx, merchant_id: str) -> None:
+    """Fund and record the merchant's own ``approve``, ``decline`` and ``limited`` (those
+    it lacks), with the balances of the genesis ones; nothing on a real chain.
+
+    The merchant's row is locked first, so two requests never make two copies."""
+    sandbox = ctx.sandbox
+    if sandbox is None or merchant_store.get_merchant(tx, merchant_id, lock=True) is None:
+        return
+    missing = [n for n in WALLET_NAMES if n not in wallet_store.builtin_copies(tx, merchant_id)]
+    if not missing:
+        return
+    funds = builtin_wallet_funds(ctx.constants)
+    index = _share_index(ctx, tx)
+    for name in missing:
+        usdc, lp_balance = funds[name]
+        kp = Keypair.random()
+        deposit = deposit_for_balance(lp_balance, index) if lp_balance else 0
+        sandbox.fund_wallet(kp, usdc=usdc, lp_deposit=deposit, tx=tx)
+        wallet_store.insert_wallet(
+            tx,
+            wallet_id=new_id("wal"),
+            merchant_id=merchant_id,
+            name=name,
+            address=kp.public_key,
+            seed_encrypted=ctx.box.seal(kp.secret),
+            created=ctx.chain.now(tx),
+            builtin=name,
+        )
+
+
+def _share_index(ctx: ServiceContext, tx: Tx) -> int:
+    """The index a deposit buys LP shares at: lp_token's ``exchange_rate`` as its
+    ``update_index`` raises it first (to the pool's assets per share, when fees grew
+    them), so ``limited`` gets exactly its borrowing power on an older sandbox too."""
+
+    def read(function: str) -> int:
+        return int(ctx.chain.read("lp_token", function, [], tx=tx))
+
+    index, supply = read("exchange_rate"), read("total_raw_shares")
+    assets = read("total_underlying") + read("total_borrowed")
+    if supply and assets > supply * index // INDEX_SCALE:
+        index = assets * INDEX_SCALE // supply
+    return index
 
 
 def _power(ctx: ServiceContext, tx: Tx, address: str) -> dict[str, Any]:

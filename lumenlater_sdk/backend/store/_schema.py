@@ -132,6 +132,14 @@ CREATE TABLE prepared_transactions (
   created BIGINT NOT NULL)
 """
 
+# Built-in wallets per merchant: each merchant pays with its own copies of ``approve``,
+# ``decline`` and ``limited`` (``builtin`` names the one a row copies), so no merchant
+# can spend another's borrowing power; at most one copy of each per merchant.
+_V8 = """
+ALTER TABLE wallets ADD COLUMN builtin TEXT;
+CREATE UNIQUE INDEX wallets_builtin ON wallets (merchant_id, builtin)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -145,4 +153,5 @@ MIGRATIONS = [
     Migration(5, "self custody: a merchant's pending enrollment", _V5),
     Migration(6, "embedded checkout: embed_origins of accounts and sessions", _V6),
     Migration(7, "shoppers' own wallets: external wallets, prepared transactions", _V7),
+    Migration(8, "built-in wallets per merchant", _V8),
 ]

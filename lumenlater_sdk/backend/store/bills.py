@@ -25,6 +25,7 @@ __all__ = [
     "insert_authorization",
     "insert_bill",
     "list_bills",
+    "others_timed",
     "update_bill",
 ]
 
@@ -129,6 +130,20 @@ def _due(tx: Tx, condition: str, params: Sequence[Any], limit: int) -> list[Row]
     return tx.fetchall(
         f"SELECT * FROM bills WHERE {condition} ORDER BY id LIMIT ?" + tx.skip_locked,
         [*params, limit],
+    )
+
+
+def others_timed(
+    tx: Tx, merchant_id: str, until: int, bill_duration: int, grace_period: int
+) -> list[Row]:
+    """Other merchants' bills whose state ledger time changes before *until*: unpaid
+    ones (on chain or awaiting authorization) past their life by then, paid ones past
+    their interest-free period."""
+    return tx.fetchall(
+        "SELECT * FROM bills WHERE merchant_id <> ? AND"
+        " ((status IN ('created', 'requires_authorization') AND created + ? < ?)"
+        " OR (status = 'paid' AND created + ? < ?))",
+        (merchant_id, bill_duration, until, grace_period, until),
     )
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "get_merchant",
     "insert_key",
     "insert_merchant",
+    "is_live",
     "put_authorization",
     "set_embed_origins",
     "set_status",
@@ -43,6 +44,11 @@ def get_merchant(tx: Tx, merchant_id: str, *, lock: bool = False) -> Row | None:
     return tx.fetchone(
         "SELECT * FROM merchants WHERE id = ?" + (tx.for_update if lock else ""), (merchant_id,)
     )
+
+
+def is_live(tx: Tx, merchant_id: str) -> bool:
+    """Whether the merchant (and so every key of it) is in live mode."""
+    return bool(tx.scalar("SELECT livemode FROM merchants WHERE id = ?", (merchant_id,)))
 
 
 def set_status(tx: Tx, merchant_id: str, status: str) -> None:

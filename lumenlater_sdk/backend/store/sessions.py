@@ -15,6 +15,7 @@ __all__ = [
     "get_session_any",
     "insert_session",
     "list_sessions",
+    "postpone_others",
     "update_session",
 ]
 
@@ -63,6 +64,16 @@ def list_sessions(
         where.append("order_id = ?")
         params.append(order_id)
     return fetch_page(tx, "checkout_sessions", where, params, page)
+
+
+def postpone_others(tx: Tx, merchant_id: str, seconds: int) -> int:
+    """Move every other merchant's open session's ``expires_at`` *seconds* later (the
+    sandbox clock moved for *merchant_id* alone); how many."""
+    return tx.execute(
+        "UPDATE checkout_sessions SET expires_at = expires_at + ?"
+        " WHERE status = 'open' AND merchant_id <> ?",
+        (seconds, merchant_id),
+    )
 
 
 def due_for_expiry(tx: Tx, now: int, limit: int = 200) -> list[Row]:

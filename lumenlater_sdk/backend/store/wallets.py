@@ -1,10 +1,17 @@
-"""Sandbox test wallets (funded customers). Built-in ones have no merchant."""
+"""Sandbox test wallets (funded customers).
+
+The genesis built-in wallets have no merchant; each merchant has its own copies of them
+(``builtin`` names the one a row copies). A merchant sees its own wallets and its
+copies, and the genesis ones only while it has no copies (a merchant recorded before
+copies existed), so no merchant can spend the borrowing power another pays with.
+"""
 
 from __future__ import annotations
 
 from ..db import Row, Tx
 
 __all__ = [
+    "builtin_copies",
     "builtin_wallet_id",
     "customer_wallet",
     "delete_prepared",
@@ -12,6 +19,7 @@ __all__ = [
     "get_prepared",
     "insert_wallet",
     "list_wallets",
+    "merchants_without_copies",
     "put_prepared",
 ]
 
@@ -26,22 +34,51 @@ def insert_wallet(
     seed_encrypted: str,
     created: int,
     external: bool = False,
+    builtin: str | None = None,
 ) -> None:
-    """Record a wallet: an *external* one signs for itself (``seed_encrypted`` is empty)."""
+    """Record a wallet: an *external* one signs for itself (``seed_encrypted`` is empty);
+    a *builtin* one is the merchant's copy of that built-in wallet."""
     tx.execute(
-        "INSERT INTO wallets (id, merchant_id, name, address, seed_encrypted, created, external)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (wallet_id, merchant_id, name, address, seed_encrypted, created, int(external)),
+        "INSERT INTO wallets (id, merchant_id, name, address, seed_encrypted, created,"
+        " external, builtin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (wallet_id, merchant_id, name, address, seed_encrypted, created, int(external), builtin),
     )
+
+
+# The rows a merchant may use: its own (copies included), and the genesis built-ins
+# only while it has no copies of its own.
+_VISIBLE = (
+    "(merchant_id = ? OR (merchant_id IS NULL AND NOT EXISTS (SELECT 1 FROM wallets c"
+    " WHERE c.merchant_id = ? AND c.builtin IS NOT NULL)))"
+)
 
 
 def find_wallet(tx: Tx, merchant_id: str, ref: str) -> Row | None:
-    """A wallet visible to the merchant, by id or by name (its own before built-ins)."""
+    """A wallet visible to the merchant, by id or by name (the ones it made before the
+    built-ins, newest first)."""
     return tx.fetchone(
-        "SELECT * FROM wallets WHERE (merchant_id = ? OR merchant_id IS NULL)"
-        " AND (id = ? OR name = ?) ORDER BY merchant_id IS NULL, id DESC LIMIT 1",
-        (merchant_id, ref, ref),
+        f"SELECT * FROM wallets WHERE {_VISIBLE} AND (id = ? OR name = ?)"
+        " ORDER BY merchant_id IS NULL, builtin IS NOT NULL, id DESC LIMIT 1",
+        (merchant_id, merchant_id, ref, ref),
     )
+
+
+def builtin_copies(tx: Tx, merchant_id: str) -> set[str]:
+    """The names of the built-in wallets the merchant has its own copies of."""
+    rows = tx.fetchall(
+        "SELECT builtin FROM wallets WHERE merchant_id = ? AND builtin IS NOT NULL",
+        (merchant_id,),
+    )
+    return {str(r["builtin"]) for r in rows}
+
+
+def merchants_without_copies(tx: Tx) -> list[str]:
+    """Merchants with no copy of any built-in wallet (made before merchants had them)."""
+    rows = tx.fetchall(
+        "SELECT id FROM merchants m WHERE NOT EXISTS (SELECT 1 FROM wallets w"
+        " WHERE w.merchant_id = m.id AND w.builtin IS NOT NULL) ORDER BY id"
+    )
+    return [str(r["id"]) for r in rows]
 
 
 def builtin_wallet_id(tx: Tx, name: str) -> str | None:
@@ -53,17 +90,18 @@ def builtin_wallet_id(tx: Tx, name: str) -> str | None:
 def customer_wallet(tx: Tx, merchant_id: str, address: str) -> Row | None:
     """A wallet visible to the merchant whose address is *address*, or ``None``."""
     return tx.fetchone(
-        "SELECT * FROM wallets WHERE address = ? AND (merchant_id = ? OR merchant_id IS NULL)",
-        (address, merchant_id),
+        f"SELECT * FROM wallets WHERE address = ? AND {_VISIBLE}"
+        " ORDER BY merchant_id IS NULL, id DESC LIMIT 1",
+        (address, merchant_id, merchant_id),
     )
 
 
 def list_wallets(tx: Tx, merchant_id: str) -> list[Row]:
     """Built-in wallets first, then the merchant's own, oldest first."""
     return tx.fetchall(
-        "SELECT * FROM wallets WHERE merchant_id = ? OR merchant_id IS NULL"
-        " ORDER BY merchant_id IS NOT NULL, id",
-        (merchant_id,),
+        f"SELECT * FROM wallets WHERE {_VISIBLE}"
+        " ORDER BY merchant_id IS NOT NULL AND builtin IS NULL, id",
+        (merchant_id, merchant_id),
     )
 
 
