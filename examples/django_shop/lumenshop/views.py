@@ -1,10 +1,18 @@
-"""The shop's pages: catalogue, cart, checkout with LumenLater, orders; and the webhook."""
+"""The shop's pages: catalogue, cart, checkout with LumenLater, orders; and the webhook.
+
+Two ways to pay: the redirect to LumenLater's hosted page, or the embedded checkout on
+the shop's own page (``/checkout/pay/<order>/``), whose success the page reports to
+``/checkout/confirm/``: the order is called paid only once this server has asked
+LumenLater, never on the browser's word.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import (
     Http404,
@@ -12,13 +20,14 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from lumenlater_sdk import LumenLaterError
+from lumenlater_sdk import LumenLaterError, format_usdc
 from lumenlater_sdk.checkout import CheckoutNotPaidError, confirm_return, redirect_url
 
 from .cart import MAX_QUANTITY, Cart
@@ -94,9 +103,16 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     return HttpResponseSeeOther(reverse("lumenshop:cart"))
 
 
+def _embedding() -> bool:
+    # The embedded checkout needs the publishable key; without one the shop redirects.
+    return bool(settings.LUMENLATER_PUBLISHABLE_KEY)
+
+
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
-    """Record the order and send the customer to LumenLater's hosted payment page."""
+    """Record the order and send the customer to LumenLater's hosted payment page, or with
+    ``mode=embedded`` to the shop's own payment page."""
+    embedded = request.POST.get("mode") == "embedded" and _embedding()
     lines = Cart(request.session).lines()
     if not lines:
         messages.info(request, "Your cart is empty.")
@@ -124,6 +140,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
             success_url=success_url,
             cancel_url=cancel_url,
             metadata={"shop": "django_shop"},
+            # Only this shop's pages may frame the checkout (and only when embedding); the
+            # host was checked against ALLOWED_HOSTS.
+            embed_origins=[request.build_absolute_uri("/").rstrip("/")] if embedded else None,
             # One session per order, even if the SDK retries this request.
             idempotency_key=f"django-shop-checkout-{order.reference}",
         )
@@ -134,7 +153,89 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return HttpResponseSeeOther(reverse("lumenshop:cart"))
     Order.objects.filter(pk=order.pk).update(session_id=checkout_session.id)
     request.session[_CHECKOUT_ORDER] = order.reference
+    if embedded:
+        return HttpResponseSeeOther(reverse("lumenshop:checkout_embedded", args=[order.reference]))
     return HttpResponseSeeOther(redirect_url(checkout_session))
+
+
+@require_GET
+def checkout_embedded(request: HttpRequest, reference: str) -> HttpResponse:
+    """The shop's own payment page: the order and LumenLater's checkout embedded in it.
+
+    Only for the shopper who placed the order (the page holds the session's client secret).
+    """
+    order = Order.objects.find(reference=reference)
+    if (
+        order is None
+        or order.session_id is None
+        or request.session.get(_CHECKOUT_ORDER) != order.reference
+    ):
+        raise Http404("unknown order")
+    try:
+        checkout_session = lumenlater().client.checkout.sessions.retrieve(order.session_id)
+    except LumenLaterError as exc:
+        return _unavailable(request, exc)
+    if checkout_session.payment_status == "paid":
+        query = urlencode({"session_id": order.session_id})
+        return HttpResponseSeeOther(reverse("lumenshop:checkout_success") + "?" + query)
+    if checkout_session.status != "open":
+        messages.info(request, "That checkout has expired; your cart is unchanged.")
+        return HttpResponseSeeOther(reverse("lumenshop:cart"))
+    context = {"order": order, "lines": order.lines.all(), "checkout_session": checkout_session}
+    return render(request, "lumenshop/checkout.html", context)
+
+
+@require_POST
+def checkout_confirm(request: HttpRequest) -> JsonResponse:
+    """The embedded checkout's success, reported by the shop's page: ask LumenLater.
+
+    ``{"session_id": "cs_…"}`` in (with the CSRF token); ``200 {"status": "paid", …}``
+    only if LumenLater says the session is paid (the order is then marked paid), else
+    ``402`` with the session's status and the order left as it is. A forged call can
+    therefore mark nothing paid.
+    """
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        body = None
+    session_id = body.get("session_id") if isinstance(body, dict) else None
+    if not isinstance(session_id, str) or not session_id.startswith("cs_"):
+        return JsonResponse(
+            {"error": "session_id must be a checkout session id (cs_…)"}, status=400
+        )
+    order = Order.objects.find(session_id=session_id)
+    if order is None:
+        return JsonResponse({"error": "unknown checkout session"}, status=404)
+    try:
+        paid = confirm_return(lumenlater().client, session_id)
+    except CheckoutNotPaidError as exc:
+        message = (
+            "LumenLater has not received this payment"
+            if exc.status == "open"
+            else f"This checkout is {exc.status}; your cart is unchanged"
+        )
+        answer = {"status": exc.status, "order_id": order.reference, "message": message + "."}
+        return JsonResponse(answer, status=402)
+    except LumenLaterError as exc:
+        log.warning("confirming %s failed: %s", session_id, exc)
+        error = {"error": "LumenLater could not be reached; reload this page shortly."}
+        return JsonResponse(error, status=503)
+    # LumenLater just said it is paid; advance() only moves forward, so the webhook
+    # arriving before or after this changes nothing.
+    Order.objects.advance(
+        order.reference, OrderStatus.PAID, bill_id=paid.bill, customer=paid.customer
+    )
+    if request.session.get(_CHECKOUT_ORDER) == order.reference:
+        Cart(request.session).clear()
+        del request.session[_CHECKOUT_ORDER]
+    return JsonResponse(
+        {
+            "status": "paid",
+            "order_id": order.reference,
+            "amount": format_usdc(paid.amount),
+            "order_url": reverse("lumenshop:order_detail", args=[order.reference]),
+        }
+    )
 
 
 @require_GET

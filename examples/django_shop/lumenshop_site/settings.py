@@ -3,7 +3,8 @@
 See :data:`ENV_VARS` for every variable; nothing else needs editing to run the shop
 against ``lumenlater sandbox``. The LumenLater settings (``LUMENLATER_API_KEY``,
 ``LUMENLATER_BASE_URL``, ``LUMENLATER_WEBHOOK_SECRET``, ``LUMENLATER_EVENTS_DB``) are
-read by :mod:`lumenshop.integration`, which builds the shop's client from them.
+read by :mod:`lumenshop.integration`, which builds the shop's client from them;
+``LUMENLATER_PUBLISHABLE_KEY`` by the SDK's ``lumenlater`` template tags.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ ENV_VARS: dict[str, str] = {
     "LUMENLATER_API_KEY": "secret API key (sk_test_…) of the merchant",
     "LUMENLATER_BASE_URL": "LumenLater API base URL (default http://127.0.0.1:8787)",
     "LUMENLATER_WEBHOOK_SECRET": "whsec_… secret of this shop's webhook endpoint",
+    "LUMENLATER_PUBLISHABLE_KEY": "publishable key (pk_test_…): offers the embedded checkout",
     "LUMENLATER_SHOP_DB": "SQLite file for orders and sessions (~/.lumenlater/django_shop.db)",
     "LUMENLATER_SHOP_EVENTS_DB": "SQLite file of handled webhook event ids (LUMENLATER_SHOP_DB)",
     "LUMENLATER_SHOP_SECRET_KEY": "Django SECRET_KEY (default: random per process)",
@@ -44,6 +46,8 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
 INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
+    # {% load lumenlater %}: the embedded checkout's tag and the format_usdc filter.
+    "lumenlater_sdk.checkout.django",
     "lumenshop.apps.LumenShopConfig",
 ]
 
@@ -108,5 +112,7 @@ USE_TZ = True
 LUMENLATER_API_KEY = _env("LUMENLATER_API_KEY")
 LUMENLATER_BASE_URL = _env("LUMENLATER_BASE_URL") or "http://127.0.0.1:8787"
 LUMENLATER_WEBHOOK_SECRET = _env("LUMENLATER_WEBHOOK_SECRET")
+# Read by {% lumenlater_embed %}; without it the cart offers the redirect only.
+LUMENLATER_PUBLISHABLE_KEY = _env("LUMENLATER_PUBLISHABLE_KEY")
 # The SDK's event store keeps its own table, so it can share the shop's database file.
 LUMENLATER_EVENTS_DB = Path(_env("LUMENLATER_SHOP_EVENTS_DB") or SHOP_DB)

@@ -49,6 +49,7 @@ def _setup_django() -> None:
         "LUMENLATER_API_KEY": "",
         "LUMENLATER_BASE_URL": "",
         "LUMENLATER_WEBHOOK_SECRET": "",
+        "LUMENLATER_PUBLISHABLE_KEY": "",
         "LUMENLATER_SHOP_DEBUG": "",
     }
     saved = {name: os.environ.get(name) for name in env}
@@ -104,6 +105,7 @@ def shop(sandbox: Any) -> Iterator[Any]:
             LUMENLATER_API_KEY=sandbox.secret_key,
             LUMENLATER_BASE_URL=sandbox.base_url,
             LUMENLATER_WEBHOOK_SECRET=sandbox.webhook_secret,
+            LUMENLATER_PUBLISHABLE_KEY=sandbox.publishable_key,
         ),
     ):
         yield ShopUnderTest(ll=ll, webhook_secret=sandbox.webhook_secret)

@@ -29,9 +29,9 @@ from django_shop_support import (
 )
 from lumenshop.catalogue import PRODUCTS
 from lumenshop.models import NewLine, Order, OrderStatus
-from lumenshop.money import format_usdc
 
-from lumenlater_sdk import usdc
+from lumenlater_sdk import format_usdc, usdc
+from lumenlater_sdk.checkout import embed_html
 from lumenlater_sdk.cli._demo_scripted import DemoError, pay_hosted_page
 from lumenlater_sdk.webhooks.testing import make_event, sample_bill, signed_request
 
@@ -295,10 +295,12 @@ def test_manage_py_reads_the_lumenlater_environment(tmp_path: Path) -> None:
         LUMENLATER_API_KEY="sk_test_from_env",
         LUMENLATER_BASE_URL="http://127.0.0.1:9",
         LUMENLATER_SHOP_DB=str(tmp_path / "shop.db"),
+        LUMENLATER_PUBLISHABLE_KEY="pk_test_from_env",
     )
     script = (
         "from django.conf import settings as s; from django.core.checks import run_checks; "
         "print(s.LUMENLATER_API_KEY, s.LUMENLATER_BASE_URL, s.DATABASES['default']['NAME'], "
+        "s.LUMENLATER_PUBLISHABLE_KEY, "
         "s.LUMENLATER_EVENTS_DB, sorted(i.id for i in run_checks()))"
     )
     proc = subprocess.run(
@@ -315,6 +317,114 @@ def test_manage_py_reads_the_lumenlater_environment(tmp_path: Path) -> None:
         "sk_test_from_env",
         "http://127.0.0.1:9",
         str(db),
+        "pk_test_from_env",
         str(db),
         "['lumenshop.W002']",  # no webhook secret: a warning, not an error
     ]
+
+
+# --- the embedded checkout -----------------------------------------------------------
+
+
+def check_out_embedded(c: Any) -> str:
+    """Choose "Pay here"; the shop's own payment page it redirects to."""
+    r = c.post("/checkout/", {"mode": "embedded"})
+    assert r.status_code == 303, r.content
+    return str(r["Location"])
+
+
+def confirm(c: Any, body: Any) -> Any:
+    return c.post("/checkout/confirm/", json.dumps(body), content_type="application/json")
+
+
+def test_cart_offers_the_embedded_checkout_beside_the_redirect(shop: ShopUnderTest) -> None:
+    from django.test.utils import override_settings
+
+    c = shop.browser()
+    fill_cart(c, {"mug": 1})
+    cart = c.get("/cart/").content.decode()
+    assert "Pay here with LumenLater" in cart and 'name="mode" value="embedded"' in cart
+    assert "Check out with LumenLater" in cart
+    with override_settings(LUMENLATER_PUBLISHABLE_KEY=None):
+        cart = c.get("/cart/").content.decode()
+        assert "Pay here" not in cart
+        # Asked for anyway: the hosted page, which needs no publishable key.
+        assert c.post("/checkout/", {"mode": "embedded"})["Location"].startswith(
+            shop.ll.checkout.sessions.list().data[0].url
+        )
+
+
+def test_embedded_checkout_page_embeds_the_session_for_this_shop_only(
+    shop: ShopUnderTest, sandbox: Any
+) -> None:
+    c = shop.browser()
+    fill_cart(c, {"mug": 2, "lamp": 1})
+    page_url = check_out_embedded(c)
+    order = only_order()
+    assert page_url == f"/checkout/pay/{order.reference}/"
+    page = c.get(page_url)
+    assert page.status_code == 200
+    assert shop.browser().get(page_url).status_code == 404  # another shopper's order
+    session = shop.ll.checkout.sessions.retrieve(order.session_id or "")
+    assert session.embed_origins == ["http://testserver"]  # only this shop may frame it
+    assert (session.order_id, session.amount) == (order.reference, order.amount)
+    html = page.content.decode()
+    snippet = embed_html(session, sandbox.publishable_key, appearance={"accentColor": "#0c7a5a"})
+    assert snippet in html  # the one template line, escaped once
+    assert 'id="order-total">114.99 USDC<' in html
+    assert f'href="{session.url}"' in html
+
+
+def test_a_forged_success_call_marks_nothing_paid(shop: ShopUnderTest) -> None:
+    c = shop.browser()
+    fill_cart(c, {"tee": 1})
+    check_out_embedded(c)
+    order = only_order()
+    forged = confirm(c, {"session_id": order.session_id})
+    assert forged.status_code == 402
+    assert forged.json() == {
+        "status": "open",
+        "order_id": order.reference,
+        "message": "LumenLater has not received this payment.",
+    }
+    assert confirm(c, {"session_id": "cs_not_ours"}).status_code == 404
+    for bad in ({}, {"session_id": 7}, {"session_id": "bill_1"}, ["cs_x"], "cs_x"):
+        assert confirm(c, bad).status_code == 400, bad
+    not_json = c.post("/checkout/confirm/", "{", content_type="application/json")
+    assert not_json.status_code == 400
+    assert c.get("/checkout/confirm/").status_code == 405
+    # From another site (no CSRF token): refused before it reaches the view.
+    strict = shop.browser(enforce_csrf_checks=True)
+    assert confirm(strict, {"session_id": order.session_id}).status_code == 403
+    assert "Cart (1)" in c.get("/cart/").content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CREATED
+    assert shop.ll.checkout.sessions.retrieve(order.session_id or "").status == "open"
+
+
+def test_embedded_payment_is_confirmed_by_the_server(shop: ShopUnderTest) -> None:
+    c = shop.browser()
+    fill_cart(c, {"notebook": 2})
+    check_out_embedded(c)
+    order = only_order()
+    session = shop.ll.checkout.sessions.retrieve(order.session_id or "")
+    with httpx.Client(timeout=30.0, follow_redirects=False) as frame:
+        pay_hosted_page(frame, session.url, wallet="approve")  # what the iframe does
+    answer = confirm(c, {"session_id": order.session_id})
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {
+        "status": "paid",
+        "order_id": order.reference,
+        "amount": "14.50 USDC",
+        "order_url": f"/orders/{order.reference}/",
+    }
+    paid = shop.ll.checkout.sessions.retrieve(session.id)
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.status, stored.bill_id, stored.customer) == (
+        OrderStatus.PAID,
+        paid.bill,
+        paid.customer,
+    )
+    assert "Cart (0)" in c.get("/cart/").content.decode()
+    assert confirm(c, {"session_id": order.session_id}).status_code == 200  # a retry
+    # The payment page belonged to the cart's checkout, which is over.
+    assert c.get(f"/checkout/pay/{order.reference}/").status_code == 404
