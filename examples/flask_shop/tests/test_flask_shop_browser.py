@@ -116,6 +116,7 @@ def test_pay_in_the_embedded_checkout_without_leaving_the_shop(
         assert paid is not None and paid.status == "paid" and paid.bill_id
         expect(page.get_by_role("link", name="Cart (0)")).to_be_visible()
         expect(frame.get_by_text("Payment complete")).to_be_visible()
+        expect(page.get_by_role("link", name="LumenLater's payment page")).to_be_hidden()
         screenshot(page, "embedded-checkout-paid")
 
         page.get_by_role("link", name="See your order").click()
