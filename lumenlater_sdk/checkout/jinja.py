@@ -46,7 +46,7 @@ def _checked_key(publishable_key: str | None) -> str | None:
 
 
 def lumenlater_embed(
-    session: CheckoutSession, publishable_key: str | None = None, **options: object
+    session: CheckoutSession, publishable_key: str | None = None, **options: Any
 ) -> SafeHTML:
     """The embed markup for *session* with *publishable_key* (no default key: see
     :func:`install` for the global that has one). *options*: ``base_url``,
@@ -74,7 +74,7 @@ def install(
     default = _checked_key(publishable_key)
 
     def embed(
-        session: CheckoutSession, publishable_key: str | None = None, **options: object
+        session: CheckoutSession, publishable_key: str | None = None, **options: Any
     ) -> SafeHTML:
         key = _checked_key(publishable_key) if publishable_key is not None else default
         return template_embed(session, key, options, key_setting=key_setting)

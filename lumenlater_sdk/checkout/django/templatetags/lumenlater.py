@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.conf import settings
 
@@ -14,9 +16,7 @@ __all__ = ["format_usdc", "lumenlater_embed", "register"]
 register = template.Library()
 
 
-def lumenlater_embed(
-    session: object, publishable_key: str | None = None, **options: object
-) -> SafeHTML:
+def lumenlater_embed(session: Any, publishable_key: str | None = None, **options: Any) -> SafeHTML:
     """``{% lumenlater_embed checkout_session %}``: the container and script that embed
     the session's checkout. The key is ``publishable_key=``, else the
     ``LUMENLATER_PUBLISHABLE_KEY`` setting; options as
