@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -13,10 +14,66 @@ from ..._version import API_VERSION, __version__
 from ._errors import ErrorResponse
 from ._spec import RouteSpec
 
-__all__ = ["build_openapi"]
+__all__ = ["LINKS", "TEXT_PATTERN", "build_openapi"]
 
 _REF = "#/components/schemas/{model}"
 _PARAM = re.compile(r"\{([a-z_]+)\}")
+
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
+"""Every text a request carries (body, query, path): no NUL and no C0 control but tab,
+newline and carriage return (``services.validation.text_problem``; lone surrogates
+cannot be written in a pattern, nor sent as UTF-8)."""
+
+# An Idempotency-Key is printable ASCII; spaces only inside (HTTP strips the ends).
+_KEY_PATTERN = "^[\\x21-\\x7e](?:[\\x20-\\x7e]*[\\x21-\\x7e])?$"
+
+# Where one operation's answer names an object another operation takes by its ``id``
+# (OpenAPI links: clients and stateful fuzzers follow them): producer → consumers.
+_BILL_OPS = (
+    "retrieveBill",
+    "cancelBill",
+    "authorizeBill",
+    "payTestBill",
+    "repayTestBill",
+    "liquidateTestBill",
+)
+_ENDPOINT_OPS = (
+    "retrieveWebhookEndpoint",
+    "updateWebhookEndpoint",
+    "rotateWebhookEndpointSecret",
+    "listWebhookDeliveries",
+    "deleteWebhookEndpoint",
+)
+_SESSION_OPS = ("retrieveCheckoutSession", "expireCheckoutSession")
+_MERCHANT_OPS = ("approveTestMerchant", "suspendTestMerchant", "rejectTestMerchant")
+LINKS: dict[str, tuple[str, ...]] = {
+    "createBill": _BILL_OPS,
+    "cancelBill": ("retrieveBill",),
+    "payTestBill": _BILL_OPS,
+    "repayTestBill": ("retrieveBill", "liquidateTestBill"),
+    "createCheckoutSession": _SESSION_OPS,
+    "expireCheckoutSession": ("retrieveCheckoutSession",),
+    "createWebhookEndpoint": _ENDPOINT_OPS,
+    "updateWebhookEndpoint": _ENDPOINT_OPS,
+    "rotateWebhookEndpointSecret": _ENDPOINT_OPS,
+    "createTestWallet": ("retrieveTestWallet",),
+    "createTestMerchant": _MERCHANT_OPS,
+    "triggerTestEvent": ("retrieveEvent", "resendEvent"),
+    "resendEvent": ("retrieveEvent",),
+}
+"""Operation id → the operations that take its answer's ``id`` as their path ``id``."""
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or text, never ``null``."""
+    branches = schema.get("anyOf")
+    if branches is None:
+        return schema
+    rest = [b for b in branches if b.get("type") != "null"]
+    if len(rest) != 1:
+        return schema
+    out = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**rest[0], **out}
 
 
 def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -24,9 +81,42 @@ def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict
     defs.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": _text_only(_without_null(prop)),
+        }
         for name, prop in schema.get("properties", {}).items()
     ]
+
+
+def _text_only(schema: Any) -> Any:
+    """*schema* with :data:`TEXT_PATTERN` on every free text in it (a string without a
+    pattern, enum or constant of its own; metadata keys)."""
+    if isinstance(schema, list):
+        return [_text_only(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _text_only(v) if k != "enum" and k != "const" else v for k, v in schema.items()}
+    free = not any(k in out for k in ("pattern", "enum", "const"))
+    if free and out.get("type") == "string":
+        out["pattern"] = TEXT_PATTERN
+    if "default" in out and out["default"] is None and out.get("type") not in (None, "null"):
+        del out["default"]  # a field that takes no null has no null default to show
+    if isinstance(out.get("propertyNames"), dict) and "pattern" not in out["propertyNames"]:
+        out["propertyNames"] = {**out["propertyNames"], "pattern": TEXT_PATTERN}
+    return out
+
+
+def _referenced(name: str, schemas: dict[str, Any], seen: set[str]) -> set[str]:
+    """*name* and every component schema it refers to, transitively."""
+    if name in seen or name not in schemas:
+        return seen
+    seen.add(name)
+    for ref in re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(schemas[name])):
+        _referenced(ref, schemas, seen)
+    return seen
 
 
 def build_openapi(specs: Sequence[RouteSpec], *, server_url: str) -> dict[str, Any]:
@@ -43,6 +133,13 @@ def build_openapi(specs: Sequence[RouteSpec], *, server_url: str) -> dict[str, A
         model: dict(schema) for (model, _mode), schema in refs.items()
     }
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    # Request schemas describe what the server takes, text rule included.
+    inbound: set[str] = set()
+    for s in shown:
+        if s.body is not None:
+            _referenced(ref[s.body]["$ref"].rsplit("/", 1)[1], schemas, inbound)
+    for name in inbound:
+        schemas[name] = _text_only(schemas[name])
     paths: dict[str, dict[str, Any]] = {}
     for s in shown:
         op: dict[str, Any] = {
@@ -56,7 +153,12 @@ def build_openapi(specs: Sequence[RouteSpec], *, server_url: str) -> dict[str, A
                 "name": n,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 100,
+                    "pattern": TEXT_PATTERN,
+                },
             }
             for n in _PARAM.findall(s.path)
         ]
@@ -72,19 +174,21 @@ def build_openapi(specs: Sequence[RouteSpec], *, server_url: str) -> dict[str, A
                         "type": "string",
                         "minLength": 1,
                         "maxLength": 255,
-                        "pattern": "^[\\x21-\\x7e]+$",
+                        "pattern": _KEY_PATTERN,
                     },
                 }
             )
         if params:
             op["parameters"] = params
         if s.body is not None:
+            # No body reads as {}: it may be left out unless a field is required.
             op["requestBody"] = {
-                "required": False,
+                "required": bool(s.body.model_json_schema().get("required")),
                 "content": {"application/json": {"schema": ref[s.body]}},
             }
         op["responses"] = _responses(s, ref)
         paths.setdefault(s.path, {})[s.method.lower()] = op
+    _add_links(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -99,6 +203,26 @@ def build_openapi(specs: Sequence[RouteSpec], *, server_url: str) -> dict[str, A
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _add_links(paths: dict[str, dict[str, Any]]) -> None:
+    """:data:`LINKS` on each producer's success answer, to the consumers the document has."""
+    ops = {op["operationId"]: op for methods in paths.values() for op in methods.values()}
+    for producer, consumers in LINKS.items():
+        op = ops.get(producer)
+        if op is None:
+            continue
+        success = next(code for code in op["responses"] if code.startswith("2"))
+        links = {
+            target[0].upper() + target[1:]: {
+                "operationId": target,
+                "parameters": {"path.id": "$response.body#/id"},
+            }
+            for target in consumers
+            if target in ops
+        }
+        if links:
+            op["responses"][success]["links"] = links
 
 
 def _is_request(model: type[BaseModel], specs: Sequence[RouteSpec]) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from ...types import Account, Bill, Event, TestClock, TestMerchant, Wallet
 from ..http import (
@@ -62,6 +62,27 @@ class MerchantCreate(Body):
     """A new sandbox merchant: ``managed`` (a key the backend keeps) or ``self`` custody
     (only its ``stellar_address``)."""
 
+    # For the OpenAPI document: an address with self custody, and only then.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "properties": {
+                        "custody": {"const": "managed"},
+                        "stellar_address": {"type": "null"},
+                    }
+                },
+                {
+                    "required": ["custody", "stellar_address"],
+                    "properties": {
+                        "custody": {"const": "self"},
+                        "stellar_address": {"type": "string"},
+                    },
+                },
+            ]
+        }
+    )
+
     business_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     custody: Literal["managed", "self"] = "managed"
     stellar_address: StellarAddress | None = None
@@ -70,7 +91,11 @@ class MerchantCreate(Body):
 class Trigger(Body):
     """The event type to cause."""
 
-    type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    type: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=100),
+        Field(json_schema_extra={"enum": list(events_api.TRIGGERABLE)}),
+    ]
 
 
 def _clock(call: Call) -> dict[str, Any]:

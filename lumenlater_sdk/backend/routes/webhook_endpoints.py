@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 
-from ...types import DeletedObject, WebhookDelivery, WebhookEndpoint
-from ..http import Body, Call, ListQuery, Metadata, RouteSpec, Url
+from ...types import EVENT_TYPES, DeletedObject, WebhookDelivery, WebhookEndpoint
+from ..http import Body, Call, ListQuery, Metadata, MetadataChanges, RouteSpec, Url
 from ..services import webhook_endpoints as endpoints
 from ._lists import list_body, page_of
 
@@ -19,7 +20,24 @@ __all__ = [
 ]
 
 EventTypeName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-EnabledEvents = Annotated[list[EventTypeName], Field(min_length=1, max_length=100)]
+# Known event types, or "*" alone (the service's rule, stated for the OpenAPI document).
+EnabledEvents = Annotated[
+    list[EventTypeName],
+    Field(min_length=1, max_length=100),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {"enum": list(EVENT_TYPES)},
+                    "minItems": 1,
+                    "maxItems": 100,
+                },
+                {"type": "array", "items": {"const": "*"}, "minItems": 1, "maxItems": 1},
+            ]
+        }
+    ),
+]
 Description = Annotated[str, StringConstraints(max_length=endpoints.MAX_DESCRIPTION_LENGTH)]
 
 
@@ -39,11 +57,13 @@ class WebhookEndpointUpdate(Body):
     its limits are checked by the service on the result.
     """
 
-    url: Url | None = None
-    enabled_events: EnabledEvents | None = None
-    disabled: bool | None = None
+    # null is refused for these (it would mean no URL, no events), so the schema
+    # does not offer it.
+    url: Url | SkipJsonSchema[None] = None
+    enabled_events: EnabledEvents | SkipJsonSchema[None] = None
+    disabled: StrictBool | SkipJsonSchema[None] = None
     description: Description | None = None
-    metadata: dict[str, str] | None = None
+    metadata: MetadataChanges | None = None
 
 
 class RotateSecret(Body):
