@@ -221,6 +221,12 @@ def test_one_merchants_clock_never_expires_or_overdues_anothers_objects(
     assert room == bill["created"] + DAY - now
     assert _room(_advance(api, room + 1)) == room
     assert b.ok("GET", f"/v1/bills/{bill['id']}")["status"] == "created"
+    # A helper that would make objects and then move the clock is refused before it
+    # makes anything.
+    count = len(api.ok("GET", "/v1/bills", params={"limit": 100})["data"])
+    r = api.post("/v1/test_helpers/events/trigger", {"type": "bill.overdue"})
+    assert r.json()["error"]["code"] == "clock_affects_others"
+    assert len(api.ok("GET", "/v1/bills", params={"limit": 100})["data"]) == count
     api.ok("POST", "/v1/test_helpers/clock/advance", json={"seconds": room})
     paid = b.ok("POST", f"/v1/test_helpers/bills/{bill['id']}/pay", json={"wallet": "approve"})
     assert paid["status"] == "paid"  # the last second of its life: still payable

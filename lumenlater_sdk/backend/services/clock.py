@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..chain import SECONDS_PER_DAY, ProtocolConstants
-from ..db import Row
+from ..db import Row, Tx
 from ..store import bills as bill_store
 from ..store import sessions as session_store
 from . import events
@@ -29,7 +29,7 @@ from .context import ServiceContext
 from .errors import InvalidRequest
 from .objects import bill_object
 
-__all__ = ["advance", "clock", "run_time_triggers"]
+__all__ = ["advance", "check_advance", "clock", "run_time_triggers"]
 
 _MAX_SECONDS = 10 * 365 * 86_400
 
@@ -112,6 +112,33 @@ def _room(rows: list[Row], now: int, seconds: int, c: ProtocolConstants) -> int:
     return room
 
 
+def _refuse_if_others_change(
+    ctx: ServiceContext, tx: Tx, now: int, seconds: int, merchant_id: str
+) -> None:
+    c = ctx.constants
+    until = now + seconds
+    grace = min(c.grace_period, c.liquidation_after)
+    others = bill_store.others_timed(tx, merchant_id, until, c.bill_duration, grace)
+    room = _room(others, now, seconds, c)
+    if room < seconds:
+        raise InvalidRequest(
+            f"Advancing the sandbox ledger by {seconds} s would change another"
+            " merchant's bills on chain (expire them, or make them overdue, later or"
+            " liquidatable): the ledger's clock is shared by every merchant on it."
+            f" At most {room} s can be advanced now.",
+            code="clock_affects_others",
+            param="seconds",
+        )
+
+
+def check_advance(ctx: ServiceContext, seconds: int, merchant_id: str) -> None:
+    """Refuse now (``clock_affects_others``) a later :func:`advance` of *seconds* for
+    *merchant_id* that would change another merchant's bills: for a helper that makes
+    objects before it moves the clock, so a refusal leaves nothing half done."""
+    with ctx.db.transaction(write=False) as tx:
+        _refuse_if_others_change(ctx, tx, ctx.chain.now(tx), seconds, merchant_id)
+
+
 def advance(ctx: ServiceContext, seconds: int, merchant_id: str) -> dict[str, Any]:
     """``POST /v1/test_helpers/clock/advance``: move ledger time for *merchant_id*, then
     run its triggers.
@@ -125,28 +152,10 @@ def advance(ctx: ServiceContext, seconds: int, merchant_id: str) -> dict[str, An
             "seconds must be between 1 and 315360000.", code="parameter_invalid", param="seconds"
         )
     sandbox = ctx.require_sandbox("Advancing the ledger clock")
-    c = ctx.constants
     with ctx.db.transaction() as tx:
         # A move of 0 takes the ledger's lock: no bill is made or paid meanwhile at the
         # time this checks.
-        now = sandbox.advance_clock(0, tx=tx)
-        others = bill_store.others_timed(
-            tx,
-            merchant_id,
-            now + seconds,
-            c.bill_duration,
-            min(c.grace_period, c.liquidation_after),
-        )
-        room = _room(others, now, seconds, c)
-        if room < seconds:
-            raise InvalidRequest(
-                f"Advancing the sandbox ledger by {seconds} s would change another"
-                " merchant's bills on chain (expire them, or make them overdue, later or"
-                " liquidatable): the ledger's clock is shared by every merchant on it."
-                f" At most {room} s can be advanced now.",
-                code="clock_affects_others",
-                param="seconds",
-            )
+        _refuse_if_others_change(ctx, tx, sandbox.advance_clock(0, tx=tx), seconds, merchant_id)
         session_store.postpone_others(tx, merchant_id, seconds)
         sandbox.advance_clock(seconds, tx=tx)
     while run_time_triggers(ctx):

@@ -85,6 +85,13 @@ def trigger(
     if event_type != "webhook_endpoint.ping":
         ctx.require_sandbox(f"Triggering {event_type}")
     c = ctx.constants
+    moves = {
+        "bill.expired": c.bill_duration + 1,
+        "bill.overdue": c.grace_period + 1,
+        "bill.liquidated": c.liquidation_after,
+    }
+    if event_type in moves:  # refused before anything is made, not half way
+        clock.check_advance(ctx, moves[event_type], merchant_id)
     if event_type == "webhook_endpoint.ping":
         object_id = _ping(ctx, merchant_id, request)
     elif event_type.startswith("checkout."):
@@ -113,15 +120,15 @@ def trigger(
         if event_type == "bill.cancelled":
             bills.cancel_bill(ctx, merchant_id, object_id, request)
         elif event_type == "bill.expired":
-            clock.advance(ctx, c.bill_duration + 1, merchant_id)
+            clock.advance(ctx, moves[event_type], merchant_id)
         elif event_type != "bill.created":
             wallets.act_on_bill(ctx, merchant_id, object_id, "pay", "approve", request)
             if event_type == "bill.repaid":
                 wallets.act_on_bill(ctx, merchant_id, object_id, "repay", None, request)
             elif event_type == "bill.overdue":
-                clock.advance(ctx, c.grace_period + 1, merchant_id)
+                clock.advance(ctx, moves[event_type], merchant_id)
             elif event_type == "bill.liquidated":
-                clock.advance(ctx, c.liquidation_after, merchant_id)
+                clock.advance(ctx, moves[event_type], merchant_id)
                 wallets.act_on_bill(ctx, merchant_id, object_id, "liquidate", None, request)
     docs, _ = list_events(
         ctx, merchant_id, PageRequest(limit=1), event_type=event_type, object_id=object_id
