@@ -428,3 +428,24 @@ def test_embedded_payment_is_confirmed_by_the_server(shop: ShopUnderTest) -> Non
     assert confirm(c, {"session_id": order.session_id}).status_code == 200  # a retry
     # The payment page belonged to the cart's checkout, which is over.
     assert c.get(f"/checkout/pay/{order.reference}/").status_code == 404
+
+
+def test_embedded_page_after_the_checkout_ended(shop: ShopUnderTest) -> None:
+    c = shop.browser()
+    fill_cart(c, {"mug": 1})
+    page_url = check_out_embedded(c)
+    order = only_order()
+    session = shop.ll.checkout.sessions.retrieve(order.session_id or "")
+    with httpx.Client(timeout=30.0, follow_redirects=False) as frame:
+        pay_hosted_page(frame, session.url, wallet="approve")
+    # Paid, but the page's confirmation never came (a closed tab): the success page.
+    r = c.get(page_url)
+    assert (r.status_code, r["Location"]) == (303, f"/checkout/success/?session_id={session.id}")
+
+    fill_cart(c, {"tee": 1})
+    page_url = check_out_embedded(c)
+    second = Order.objects.exclude(pk=order.pk).get()
+    assert c.get("/checkout/cancel/", {"order": second.reference}).status_code == 200
+    r = c.get(page_url)  # expired by the cancel page: back to the cart
+    assert (r.status_code, r["Location"]) == (303, "/cart/")
+    assert "That checkout has expired" in c.get("/cart/").content.decode()

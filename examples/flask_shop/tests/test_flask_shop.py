@@ -335,3 +335,24 @@ def test_embedded_payment_is_confirmed_by_the_server(shop: RunningShop, ll: Lume
         paid.bill,
         paid.customer,
     )
+
+
+def test_embedded_page_after_the_checkout_ended(shop: RunningShop, ll: LumenLater) -> None:
+    with browser(shop) as b:
+        fill_cart(b, {"mug": 1})
+        page_url = check_out_embedded(b)
+        order = only_order(shop)
+        session = ll.checkout.sessions.retrieve(order.session_id or "")
+        # Paid, but the page's confirmation never came (a closed tab): the success page.
+        pay_hosted_page(b, session.url, wallet="approve")
+        r = b.get(page_url)
+        assert r.status_code == 303
+        assert r.headers["location"] == f"/checkout/success?session_id={session.id}"
+
+        fill_cart(b, {"tee": 1})
+        page_url = check_out_embedded(b)
+        [second] = [o for o in shop.orders.list() if o.id != order.id]
+        assert b.get(f"/checkout/cancel?order_id={second.id}").status_code == 200
+        r = b.get(page_url)  # expired by the cancel page: back to the cart
+        assert (r.status_code, r.headers["location"]) == (303, "/cart")
+        assert "That checkout has expired" in b.get("/cart").text
