@@ -73,6 +73,8 @@ def _embedding() -> bool:
 
 def _shop_origin() -> str:
     # The origin the shopper's browser is on: the one LumenLater must let frame the page.
+    # Flask does not check the Host header; a shop on a public host sets TRUSTED_HOSTS
+    # (or names its origin in config), as Django's ALLOWED_HOSTS does for the other shop.
     return request.host_url.rstrip("/")
 
 
