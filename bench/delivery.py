@@ -3,6 +3,7 @@
     python3 bench/delivery.py [--events 5000] [--rate 200] [--seconds 10]
         [--receivers 1] [--receiver webhook|null] [--database-url URL]
         [--against DIR] [--repeat 3] [--capacity]
+        [--hostile [--backlog 5000] [--uncapped]] [--endpoint-concurrency N]
 
 Receivers run in their own processes (``delivery_receiver.py``), never in the
 worker's. Throughput: ``--events`` events are queued, then one ``DeliveryWorker``
@@ -14,12 +15,19 @@ process) at ``--rate`` per second while the worker runs; insert → handler, p50
 ``--capacity`` first measures the receivers alone with wrk, so the worker's figure
 can be read against what the receiver could take at all.
 
+``--hostile`` runs the fair-delivery scenario instead (``delivery_hostile.py``): one
+merchant's endpoint accepts connections and never answers, with ``--backlog`` events
+queued for it; another merchant's events at ``--rate`` for ``--seconds``, latency
+alone (the baseline) and beside the backlog, ``--repeat`` runs (``--uncapped`` adds a
+run of the same worker without its cap per endpoint).
+
 ``--against DIR`` runs the same measurement with another checkout's
 ``lumenlater_sdk`` (e.g. ``git archive HEAD lumenlater_sdk | tar -x -C /tmp/base``)
 alternately with this one, ``--repeat`` times, and prints both medians: the box is
 shared and noisy, so only figures from one run are compared.
 
 Goals (issue 6): >= 1,000 events/s per worker process; p99 <= 100 ms at 200 events/s.
+Goal (issue 14, ``--hostile``): the other merchant's p99 under 1 s beside the backlog.
 """
 
 from __future__ import annotations
@@ -49,7 +57,8 @@ _EVENTS = (
 _template: dict[str, Any] = {}
 
 
-def _insert(db: Any, n: int, per_tx: int = 1) -> None:
+def insert(db: Any, n: int, per_tx: int = 1, merchant: str = MERCHANT) -> None:
+    """Insert *n* events of *merchant* with their outbox rows, *per_tx* per transaction."""
     from lumenlater_sdk.backend.delivery import enqueue
     from lumenlater_sdk.webhooks.testing import make_event
 
@@ -65,12 +74,13 @@ def _insert(db: Any, n: int, per_tx: int = 1) -> None:
                 tx.execute(
                     "INSERT INTO events (id, merchant_id, type, created, livemode, payload)"
                     " VALUES (?, ?, ?, ?, 0, ?)",
-                    (ev["id"], MERCHANT, ev["type"], ev["created"], json.dumps(ev)),
+                    (ev["id"], merchant, ev["type"], ev["created"], json.dumps(ev)),
                 )
-                enqueue(tx, event_id=ev["id"], merchant_id=MERCHANT, event_type=ev["type"])
+                enqueue(tx, event_id=ev["id"], merchant_id=merchant, event_type=ev["type"])
 
 
-def _wait(receivers: Any, n: int, timeout: float = 300) -> None:
+def wait(receivers: Any, n: int, timeout: float = 300) -> None:
+    """Block until the receivers handled *n* events in all."""
     deadline = time.monotonic() + timeout
     while receivers.count() < n:
         if time.monotonic() > deadline:
@@ -78,7 +88,8 @@ def _wait(receivers: Any, n: int, timeout: float = 300) -> None:
         time.sleep(0.02)
 
 
-def _pct(values: list[float], p: float) -> float:
+def pct(values: list[float], p: float) -> float:
+    """The *p*-th percentile of *values*."""
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
@@ -88,7 +99,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _create_endpoint(db: Any, url: str) -> dict[str, Any]:
+def create_endpoint(db: Any, url: str, merchant: str = MERCHANT) -> dict[str, Any]:
     """A webhook endpoint for every event, through the endpoint services (on a checkout
     from before they left the delivery package, through its own service)."""
     try:
@@ -100,21 +111,26 @@ def _create_endpoint(db: Any, url: str) -> dict[str, Any]:
         from lumenlater_sdk.backend.delivery import WebhookEndpointService
 
         old: dict[str, Any] = WebhookEndpointService(db, secret_key=KEY).create(
-            MERCHANT, url=url, enabled_events=["*"]
+            merchant, url=url, enabled_events=["*"]
         )
         return old
     ctx = ServiceContext(  # the endpoint services never touch the chain
         config=BackendConfig(secret_key=KEY), db=db, chain=None, box=SecretBox(KEY), contract_id=""
     )
-    return webhook_endpoints.create_endpoint(ctx, MERCHANT, url=url, enabled_events=["*"])
+    return webhook_endpoints.create_endpoint(ctx, merchant, url=url, enabled_events=["*"])
 
 
-def measure(args: argparse.Namespace) -> dict[str, Any]:
-    """One run of both phases against fresh receivers and a fresh database."""
-    from delivery_receiver import ReceiverGroup, free_port
+def worker_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``DeliveryWorker`` keywords the command line sets (none: its defaults)."""
+    if args.endpoint_concurrency is None:
+        return {}
+    return {"endpoint_concurrency": args.endpoint_concurrency}
 
+
+def fresh_database(args: argparse.Namespace) -> Any:
+    """``--database-url`` (emptied) or a new SQLite file, with the delivery tables."""
     from lumenlater_sdk.backend.db import connect
-    from lumenlater_sdk.backend.delivery import DeliveryWorker, install
+    from lumenlater_sdk.backend.delivery import install
 
     url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
     db = connect(url)
@@ -125,20 +141,30 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             tx.execute("DELETE FROM webhook_endpoints")
             tx.execute("DROP TABLE IF EXISTS events")
         tx.execute(_EVENTS)
+    return db
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """One run of both phases against fresh receivers and a fresh database."""
+    from delivery_receiver import ReceiverGroup, free_port
+
+    from lumenlater_sdk.backend.delivery import DeliveryWorker
+
+    db = fresh_database(args)
     port = free_port()
-    ep = _create_endpoint(db, f"http://127.0.0.1:{port}/hooks")
+    ep = create_endpoint(db, f"http://127.0.0.1:{port}/hooks")
     receivers = ReceiverGroup(args.receiver, args.receivers, ep["secret"], port=port)
-    worker = DeliveryWorker(db, secret_key=KEY)
+    worker = DeliveryWorker(db, secret_key=KEY, **worker_options(args))
     runner: threading.Thread | None = None
     try:
-        _insert(db, args.events, per_tx=500)
+        insert(db, args.events, per_tx=500)
         cpu0, rcpu0 = _cpu(), receivers.cpu_seconds()
         t0 = time.perf_counter()
         started = threading.Event()
         runner = threading.Thread(target=worker.run, kwargs={"on_started": started.set})
         runner.start()
         started.wait(30)
-        _wait(receivers, args.events)
+        wait(receivers, args.events)
         elapsed = time.perf_counter() - t0
         cpu, rcpu = _cpu() - cpu0, receivers.cpu_seconds() - rcpu0
         mark = receivers.counts()
@@ -150,8 +176,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             delay = start + i / args.rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            _insert(db, 1)
-        _wait(receivers, args.events + n)
+            insert(db, 1)
+        wait(receivers, args.events + n)
         lat = [x * 1000 for x in receivers.latencies(after=mark)]
     finally:
         worker.stop()
@@ -166,8 +192,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "worker_cpu_us": cpu / args.events * 1e6,
         "receiver_cpu_us": rcpu / args.events * 1e6,
         "events_per_claim": args.events / max(claims, 1),
-        "p50": _pct(lat, 50),
-        "p99": _pct(lat, 99),
+        "p50": pct(lat, 50),
+        "p99": pct(lat, 99),
         "max": max(lat),
     }
 
@@ -180,6 +206,11 @@ def _child(args: argparse.Namespace, code: str | None) -> dict[str, Any]:
         cmd += ["--database-url", args.database_url]
     if code:
         cmd += ["--code", code]
+    if args.endpoint_concurrency is not None:
+        cmd += ["--endpoint-concurrency", str(args.endpoint_concurrency)]
+    if args.hostile:
+        cmd += ["--hostile", "--backlog", str(args.backlog)]
+        cmd += ["--uncapped"] if args.uncapped else []
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -211,13 +242,22 @@ def main() -> None:
     parser.add_argument("--against", metavar="DIR", help="baseline checkout to alternate with")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--capacity", action="store_true", help="measure the receivers alone")
+    parser.add_argument("--endpoint-concurrency", type=int, help="the worker's cap per endpoint")
+    parser.add_argument("--hostile", action="store_true", help="the fair-delivery scenario")
+    parser.add_argument("--backlog", type=int, default=5000, help="--hostile: events for A")
+    parser.add_argument("--uncapped", action="store_true", help="--hostile: also without a cap")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.code:
         sys.path.insert(0, args.code)
     if args.json:
-        print(json.dumps(measure(args)))
+        if args.hostile:
+            from delivery_hostile import measure_hostile
+
+            print(json.dumps(measure_hostile(args, sys.modules[__name__])))
+        else:
+            print(json.dumps(measure(args)))
         return
     print(f"{os.cpu_count()} CPUs; receiver {args.receiver} x{args.receivers};", end=" ")
     print(f"database {args.database_url or 'sqlite (temp file)'}", flush=True)
@@ -226,6 +266,11 @@ def main() -> None:
 
         rps, cpu = capacity(args.receiver, args.receivers)
         print(f"receiver alone (wrk -c32): {rps:,.0f} req/s, {cpu:.0f} us CPU/request")
+    if args.hostile:
+        from delivery_hostile import report
+
+        report([_child(args, args.against) for _ in range(args.repeat)], args)
+        return
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "this": []}
     for _ in range(args.repeat):
         if args.against:

@@ -121,6 +121,7 @@ SQL_HOMES = (
     f"{BACKEND}.delivery._store",  # the delivery engine's store: outbox upkeep
     f"{BACKEND}.delivery._outbox",  # enqueue, claims
     f"{BACKEND}.delivery._claims",  # claiming batches
+    f"{BACKEND}.delivery._fair",  # which due rows a claim takes (caps per endpoint)
     f"{BACKEND}.delivery._attempts",  # recording attempts, disabling failing endpoints
     f"{BACKEND}.delivery._schema",  # the delivery tables
     f"{BACKEND}.chain.local._schema",  # the local chain's tables

@@ -35,7 +35,12 @@ class Hit:
 
 
 class Receiver:
-    """Start with :meth:`start`; ``mode`` is ``"ok"``, ``"500"`` or ``"hang"``."""
+    """Start with :meth:`start`; ``mode`` is ``"ok"``, ``"500"``, ``"hang"`` (answer after
+    ``hang_seconds``) or ``"hold"`` (answer once :meth:`release` is called).
+
+    ``open_now`` is the number of requests being answered right now, ``most_open`` the
+    most there ever were at once.
+    """
 
     def __init__(self, secret: str | list[str] = "whsec_unset", port: int | None = None) -> None:
         self.port = port or free_port()
@@ -49,6 +54,9 @@ class Receiver:
         self.handled_at: dict[str, float] = {}
         self.on_handled: Callable[[BaseEvent], None] | None = None
         self._lock = threading.Lock()
+        self._released = threading.Event()
+        self.open_now = 0
+        self.most_open = 0
         self.hooks = self._make_hooks(secret)
         self._server: ThreadedServer | None = None
 
@@ -92,6 +100,8 @@ class Receiver:
         with self._lock:
             self.hits.append(hit)
             self._count += 1
+            self.open_now += 1
+            self.most_open = max(self.most_open, self.open_now)
             flaky = self.fail_every > 0 and self._count % self.fail_every == 0
         status = [0]
 
@@ -105,11 +115,15 @@ class Receiver:
 
         if self.mode == "hang":
             await asyncio.sleep(self.hang_seconds)
+        while self.mode == "hold" and not self._released.is_set():
+            await asyncio.sleep(0.01)
         if self.mode == "500" or flaky:
             await capture({"type": "http.response.start", "status": 500, "headers": []})
             await send({"type": "http.response.body", "body": b"down for maintenance"})
         else:
             await self.hooks(scope, replay, capture)
+        with self._lock:
+            self.open_now -= 1
         hit.ended = time.monotonic()
         hit.status = status[0]
 
@@ -120,8 +134,13 @@ class Receiver:
         ).start(timeout=10)
         return self
 
+    def release(self) -> None:
+        """Answer the requests ``"hold"`` keeps waiting, and every later one at once."""
+        self._released.set()
+
     def stop(self) -> None:
         """Stop serving (the port refuses connections afterwards)."""
+        self.release()
         if self._server is not None:
             self._server.stop(10)
         self._server = None

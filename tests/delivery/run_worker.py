@@ -1,4 +1,5 @@
-"""A delivery worker process for the multi-process tests: ``python run_worker.py DB_URL``.
+"""A delivery worker process for the multi-process tests:
+``python run_worker.py DB_URL [ENDPOINT_CONCURRENCY [TIMEOUT]]``.
 
 Runs until SIGTERM; prints ``ready`` once started.
 """
@@ -15,16 +16,18 @@ from lumenlater_sdk.backend.delivery import DeliveryWorker
 
 
 def main() -> None:
+    options = {"endpoint_concurrency": int(sys.argv[2])} if len(sys.argv) > 2 else {}
     with (
         connect(sys.argv[1]) as db,
         DeliveryWorker(
             db,
             secret_key=SECRET_KEY,
             schedule=FAST_SCHEDULE,
-            timeout=2.0,
+            timeout=float(sys.argv[3]) if len(sys.argv) > 3 else 2.0,
             poll_interval=0.05,
             batch_size=20,
             lease_margin=1.0,
+            **options,
         ) as worker,
     ):
         worker.run(

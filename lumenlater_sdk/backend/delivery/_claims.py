@@ -49,18 +49,22 @@ def claim_batch(
     lease: float,
     token: str,
     limit: int,
+    per_endpoint: int,
     secret: Callable[[str], str],
-) -> list[Claim]:
+) -> tuple[list[Claim], bool]:
     """Lease up to *limit* due rows and return what to send; rows that cannot be sent are dropped.
+
+    No endpoint gets more than *per_endpoint* attempts in flight (over all workers);
+    the flag says that one at its cap has due rows left (an answer from it frees a slot).
 
     A row is dropped when its event or endpoint is gone, the endpoint is disabled,
     or it has no active secret to sign with.
     """
-    rows, events, endpoints, secret_rows = claim_due(
-        tx, now=now, lease=lease, token=token, limit=limit
+    rows, events, endpoints, secret_rows, capped = claim_due(
+        tx, now=now, lease=lease, token=token, limit=limit, per_endpoint=per_endpoint
     )
     if not rows:
-        return []
+        return [], capped
     by_event = {e["id"]: e for e in events}
     keys: dict[str, list[str]] = {}
     for s in secret_rows:
@@ -90,4 +94,4 @@ def claim_batch(
             )
         )
     drop(tx, dead)
-    return claims
+    return claims, capped

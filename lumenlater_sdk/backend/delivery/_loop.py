@@ -15,15 +15,25 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from ._outbox import Claim, Outcome
 
-__all__ = ["DeliveryLoop"]
+__all__ = ["Cycle", "DeliveryLoop"]
 
 log = logging.getLogger("lumenlater.delivery")
+
+
+class Cycle(NamedTuple):
+    """What one database round claimed: the claims, their lease tokens by ``seq``, and
+    whether an endpoint at its cap has due rows left (an answer frees a slot for them)."""
+
+    claims: list[Claim]
+    tokens: dict[int, str]
+    capped: bool = False
 
 
 class DeliveryLoop(abc.ABC):
@@ -55,7 +65,7 @@ class DeliveryLoop(abc.ABC):
         tokens: dict[int, str],
         limit: int,
         released: Sequence[tuple[Claim, str]] = (),
-    ) -> tuple[list[Claim], dict[int, str]]:
+    ) -> Cycle:
         """Record *outcomes*, give back *released* claims untried, and claim up to *limit*
         rows, in one transaction."""
 
@@ -80,7 +90,7 @@ class DeliveryLoop(abc.ABC):
     # -- one round (tests) --------------------------------------------------------
 
     async def _round(self) -> int:
-        claims, tokens = await self._run_cycle([], {}, self.batch_size)
+        claims, tokens, _ = await self._run_cycle([], {}, self.batch_size)
         if not claims:
             return 0
         outcomes = await asyncio.gather(*(self._send(c) for c in claims))
@@ -176,6 +186,7 @@ class DeliveryLoop(abc.ABC):
 
         async with anyio.create_task_group() as sends:
             backlog = True  # rows may be due that no claim has returned yet
+            capped = False  # an endpoint at its cap has rows due: claim when answers come
             last_claim = 0.0
             drain_by: float | None = None
             while True:
@@ -189,6 +200,8 @@ class DeliveryLoop(abc.ABC):
                 del done[:]
                 for o in outcomes:
                     inflight.pop(o.claim.seq, None)
+                if outcomes and capped:
+                    backlog = True  # a slot of a capped endpoint may have come free
                 batch = {o.claim.seq: tokens.pop(o.claim.seq) for o in outcomes}
                 room = min(self.concurrency - len(inflight), self.batch_size)
                 limit = room if backlog and drain_by is None else 0
@@ -198,10 +211,11 @@ class DeliveryLoop(abc.ABC):
                         poked.clear()  # a wake-up from now on may be for rows this claim misses
                         last_claim = now
                     try:
-                        claimed, new_tokens = await self._run_cycle(outcomes, batch, limit)
+                        claimed, new_tokens, held = await self._run_cycle(outcomes, batch, limit)
                         tokens.update(new_tokens)
                         if limit > 0:
                             backlog = len(claimed) == limit  # a full batch: more may be due
+                            capped = held
                     except Exception:  # the leases run out and the rows are tried again
                         log.exception("recording or claiming webhook deliveries failed")
                         await anyio.sleep(self.poll_interval)

@@ -12,12 +12,15 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..db import Row, Tx
+from ._fair import pick_due
 
 __all__ = [
     "NOTIFY_CHANNEL",
     "Claim",
+    "Due",
     "Outcome",
     "claim_due",
     "drop",
@@ -124,23 +127,30 @@ def _placeholders(n: int) -> str:
     return ", ".join("?" * n)
 
 
+class Due(NamedTuple):
+    """Leased rows with their events, endpoints (by id) and secrets; see :func:`claim_due`."""
+
+    rows: list[Row]
+    events: list[Row]
+    endpoints: dict[str, Row]
+    secrets: list[Row]
+    capped: bool
+
+
 def claim_due(
-    tx: Tx, *, now: float, lease: float, token: str, limit: int
-) -> tuple[list[Row], list[Row], dict[str, Row], list[Row]]:
+    tx: Tx, *, now: float, lease: float, token: str, limit: int, per_endpoint: int
+) -> Due:
     """Lock and lease up to *limit* due rows; return them with their events, endpoints and secrets.
 
-    On PostgreSQL, ``SKIP LOCKED`` lets several workers claim side by side;
-    rows another worker is claiming right now are simply passed over.
+    Rows are dealt to endpoints in turn, none past *per_endpoint* attempts in flight
+    (see ``_fair``; ``capped``: one at its cap has rows left). On PostgreSQL, ``SKIP
+    LOCKED`` lets several workers claim side by side; rows another worker is claiming
+    right now are simply passed over.
     """
     now_ms = int(now * 1000)
-    rows = tx.fetchall(
-        "SELECT seq, event_id, endpoint_id, merchant_id, attempts, cycle_attempts,"
-        " cycle_started_ms FROM webhook_outbox WHERE status = 'pending' AND next_attempt_ms <= ?"
-        " ORDER BY next_attempt_ms LIMIT ?" + tx.skip_locked,
-        (now_ms, limit),
-    )
+    rows, capped = pick_due(tx, now_ms=now_ms, limit=limit, per_endpoint=per_endpoint)
     if not rows:
-        return [], [], {}, []
+        return Due([], [], {}, [], capped)
     lease_ms = now_ms + int(lease * 1000)
     seqs = [r["seq"] for r in rows]
     tx.execute(
@@ -168,7 +178,7 @@ def claim_due(
         " ORDER BY seq DESC",
         (*endpoint_ids, int(now)),
     )
-    return rows, events, endpoints, secrets
+    return Due(rows, events, endpoints, secrets, capped)
 
 
 def release(tx: Tx, claims: Sequence[tuple[int, str]], *, now: float) -> None:

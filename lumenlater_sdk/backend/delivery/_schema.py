@@ -70,8 +70,17 @@ CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id)
 
 _V1_POSTGRESQL = _V1_SQLITE.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
 
+# Fair claiming (``_fair``) walks the endpoints that have pending rows, one index seek
+# each, and counts each endpoint's leased rows: the partial index holds only rows
+# being sent (or left by a worker that died), so both cost nothing per backlog row.
+_V2 = """
+CREATE INDEX webhook_outbox_pending ON webhook_outbox (status, endpoint_id, next_attempt_ms);
+CREATE INDEX webhook_outbox_leased ON webhook_outbox (endpoint_id) WHERE lock_token IS NOT NULL
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "webhook delivery tables", _V1_SQLITE, postgresql=_V1_POSTGRESQL),
+    Migration(2, "fair claiming indexes", _V2),
 ]
 """The component's schema steps, applied by :func:`install`."""
 

@@ -21,8 +21,9 @@ from ..db import Database
 from ._addresses import non_public
 from ._attempts import Recorded, record_outcomes
 from ._claims import SecretCache, claim_batch
+from ._fair import DEFAULT_PER_ENDPOINT
 from ._http import AddressRefused, ConnectError, PooledSender
-from ._loop import DeliveryLoop
+from ._loop import Cycle, DeliveryLoop
 from ._outbox import NOTIFY_CHANNEL, Claim, Outcome, release
 from ._schedule import DEFAULT_SCHEDULE, DISABLE_AFTER
 
@@ -51,9 +52,12 @@ class DeliveryWorker(DeliveryLoop):
 
     ``await serve()`` runs the pipelined loop as a task of the caller's event loop
     (the backend's lifespan task group; ``run()`` in a worker process) until
-    ``stop()``, with up to *concurrency* requests in flight so that one slow receiver
-    holds up no one else; on stop, attempts still in flight after *drain_timeout*
-    seconds are given back untried. ``run_once()`` does one claim-send-record round
+    ``stop()``, with up to *concurrency* requests in flight. One endpoint has at most
+    *endpoint_concurrency* of them (counted over every worker sharing the database),
+    and each claim deals due rows to endpoints in turn, so a slow, hanging or failing
+    receiver with any backlog holds its own few slots and delays no other merchant's
+    webhooks; its backlog waits its turn. On stop, attempts still in flight after
+    *drain_timeout* seconds are given back untried. ``run_once()`` does one claim-send-record round
     synchronously (handy in tests). Several workers (processes) may share one
     PostgreSQL database: rows are claimed with ``FOR UPDATE SKIP LOCKED`` under a
     lease. On SQLite run one.
@@ -85,6 +89,7 @@ class DeliveryWorker(DeliveryLoop):
         livemode: bool = False,
         ssl_context: ssl.SSLContext | None = None,
         concurrency: int = 64,
+        endpoint_concurrency: int = DEFAULT_PER_ENDPOINT,
         batch_size: int = 100,
         poll_interval: float = 0.5,
         linger: float = 0.002,
@@ -96,6 +101,8 @@ class DeliveryWorker(DeliveryLoop):
     ) -> None:
         if not schedule or schedule[0] != 0:
             raise ValueError("a schedule starts with 0 (the first attempt) and lists every attempt")
+        if endpoint_concurrency < 1:
+            raise ValueError("endpoint_concurrency must be at least 1")
         super().__init__(
             concurrency=concurrency,
             batch_size=batch_size,
@@ -104,6 +111,7 @@ class DeliveryWorker(DeliveryLoop):
             drain_timeout=drain_timeout,
         )
         self.db = db
+        self.endpoint_concurrency = min(endpoint_concurrency, concurrency)
         self.schedule = tuple(schedule)
         self.timeout = timeout
         self.disable_after = disable_after
@@ -129,11 +137,12 @@ class DeliveryWorker(DeliveryLoop):
         tokens: dict[int, str],
         limit: int,
         released: Sequence[tuple[Claim, str]],
-    ) -> tuple[list[Claim], dict[int, str]]:
+    ) -> Cycle:
         """Record finished attempts, give back *released* ones untried, and claim up to
         *limit* new ones, in one transaction."""
         recorded: list[Recorded] = []
         claims: list[Claim] = []
+        capped = False
         token = ""
         with self.db.transaction() as tx:
             now = self._clock()
@@ -152,12 +161,13 @@ class DeliveryWorker(DeliveryLoop):
             if limit > 0:
                 self._batches += 1
                 token = f"{self._id}:{self._batches}"
-                claims = claim_batch(
+                claims, capped = claim_batch(
                     tx,
                     now=now,
                     lease=self._lease,
                     token=token,
                     limit=limit,
+                    per_endpoint=self.endpoint_concurrency,
                     secret=self._secrets.open,
                 )
         if self._observer is not None:
@@ -166,7 +176,7 @@ class DeliveryWorker(DeliveryLoop):
                     self._observer(r)
                 except Exception:  # a metrics hook must never stop deliveries
                     log.exception("delivery observer failed")
-        return claims, {c.seq: token for c in claims}
+        return Cycle(claims, {c.seq: token for c in claims}, capped)
 
     async def _run_cycle(
         self,
@@ -174,7 +184,7 @@ class DeliveryWorker(DeliveryLoop):
         tokens: dict[int, str],
         limit: int,
         released: Sequence[tuple[Claim, str]] = (),
-    ) -> tuple[list[Claim], dict[int, str]]:
+    ) -> Cycle:
         # The loop awaits each cycle before the next, so cycles never overlap.
         return await anyio.to_thread.run_sync(self._cycle, outcomes, tokens, limit, released)
 
