@@ -31,11 +31,13 @@ from .event import (
     MerchantEvent,
     MerchantRejectedEvent,
     MerchantSuspendedEvent,
+    PaymentFailedEvent,
     TypedEvent,
     WebhookEndpointEvent,
     WebhookEndpointPingEvent,
     parse_event,
 )
+from .payment_failure import PaymentFailure
 from .test_helpers import TestClock, TestMerchant, Wallet
 from .webhook_endpoint import WebhookDelivery, WebhookEndpoint
 
@@ -76,6 +78,8 @@ __all__ = [
     "MerchantSuspendedEvent",
     "Metrics",
     "MetricsPoint",
+    "PaymentFailedEvent",
+    "PaymentFailure",
     "TestClock",
     "TestMerchant",
     "Transaction",

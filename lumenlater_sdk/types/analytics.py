@@ -39,6 +39,12 @@ class Metrics(LumenLaterObject):
     liquidated_count: int
     repayment_rate: Decimal
     default_rate: Decimal
+    payment_attempts: int = 0
+    """Payment attempts that ended: completed sessions plus refused attempts."""
+    payment_failures: int = 0
+    """Refused attempts (each one a ``payment.failed`` event)."""
+    payment_success_rate: Decimal = Decimal("0")
+    """Completed sessions over attempts."""
     series: list[MetricsPoint] = []
 
 

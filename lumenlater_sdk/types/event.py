@@ -1,7 +1,8 @@
 """Event models: a generic :class:`Event` and one typed class per known event type.
 
 ``data.object`` of a typed event is the resource model shared with the client
-(:class:`Bill`, :class:`CheckoutSession`, :class:`WebhookEndpoint`); an event type
+(:class:`Bill`, :class:`CheckoutSession`, :class:`WebhookEndpoint`,
+:class:`PaymentFailure`); an event type
 this SDK does not know yet parses as a plain :class:`Event` instead of failing.
 """
 
@@ -13,6 +14,7 @@ from ._base import LumenLaterObject
 from .account import Account
 from .bill import Bill
 from .checkout_session import CheckoutSession
+from .payment_failure import PaymentFailure
 from .webhook_endpoint import WebhookEndpoint
 
 ObjT = TypeVar("ObjT")
@@ -76,6 +78,14 @@ class WebhookEndpointEvent(BaseEvent):
     """An event about a webhook endpoint."""
 
     data: EventData[WebhookEndpoint]
+
+
+class PaymentFailedEvent(BaseEvent):
+    """``payment.failed``: a shopper's payment attempt on the hosted page or in the widget
+    was refused (``data.object`` is the :class:`PaymentFailure`); the session stays open."""
+
+    type: Literal["payment.failed"] = "payment.failed"
+    data: EventData[PaymentFailure]
 
 
 class MerchantEvent(BaseEvent):
@@ -185,6 +195,7 @@ TypedEvent = (
     | CheckoutSessionCompletedEvent
     | CheckoutSessionExpiredEvent
     | CheckoutSessionAuthorizationRequiredEvent
+    | PaymentFailedEvent
     | WebhookEndpointPingEvent
     | MerchantApprovedEvent
     | MerchantSuspendedEvent
@@ -205,6 +216,7 @@ EVENT_CLASSES: dict[str, type[BaseEvent]] = {
         CheckoutSessionCompletedEvent,
         CheckoutSessionExpiredEvent,
         CheckoutSessionAuthorizationRequiredEvent,
+        PaymentFailedEvent,
         WebhookEndpointPingEvent,
         MerchantApprovedEvent,
         MerchantSuspendedEvent,

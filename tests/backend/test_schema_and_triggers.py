@@ -36,6 +36,7 @@ def test_trigger_each_event_type(api1: Api) -> None:
         "bill.cancelled",
         "checkout.session.completed",
         "checkout.session.expired",
+        "payment.failed",
         "bill.overdue",
         "bill.liquidated",
         "bill.expired",

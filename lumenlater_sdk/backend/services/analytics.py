@@ -11,6 +11,7 @@ from typing import Any
 
 from ..paging import PageRequest
 from ..store import ledger as ledger_store
+from ..store import payment_failures as failure_store
 from .context import ServiceContext
 from .errors import InvalidRequest
 from .objects import line_object
@@ -75,8 +76,10 @@ def metrics(
             tx, merchant_id, start, end, now, ctx.constants.grace_period
         )
         sessions = ledger_store.session_counts(tx, merchant_id, start, end)
+        failures = failure_store.count(tx, merchant_id, start, end)
         series = ledger_store.series(tx, merchant_id, bounds)
     paid = bills["bills_paid"]
+    attempts = sessions["sessions_completed"] + failures
     return {
         "object": "analytics.metrics",
         "start": start,
@@ -89,6 +92,9 @@ def metrics(
         "average_order_value": totals["volume"] // paid if paid else 0,
         "repayment_rate": rate(bills["repaid_count"], paid),
         "default_rate": rate(bills["liquidated_count"], paid),
+        "payment_attempts": attempts,
+        "payment_failures": failures,
+        "payment_success_rate": rate(sessions["sessions_completed"], attempts),
         "series": series,
     }
 

@@ -32,6 +32,7 @@ from .checkout import (
 )
 from .context import ServiceContext
 from .errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from .payment_failures import attempt
 from .preconditions import check_collateral, check_pay
 from .wallets import holds_key, pay_with_wallet, resolve_wallet
 
@@ -193,6 +194,27 @@ def session_for_page(ctx: ServiceContext, session_id: str) -> tuple[Row, list[Ro
     return view.row, view.wallets, view.now
 
 
+def _wallet_address(ctx: ServiceContext, session_id: str, wallet_ref: str) -> str | None:
+    """Who tried to pay session *session_id* with the sandbox wallet *wallet_ref* (else
+    the session's customer), for the record of a refusal."""
+    with ctx.db.reads() as tx:
+        row = session_store.get_session_any(tx, session_id)
+        if row is None:
+            return None
+        if wallet_ref:
+            found = wallet_store.find_wallet(tx, row["merchant_id"], wallet_ref)
+            if found is not None:
+                return str(found["address"])
+        return str(row["customer"]) if row["customer"] else None
+
+
+def _prepared_source(ctx: ServiceContext, session_id: str) -> str | None:
+    """The account the session's prepared transaction is for (who tried to pay)."""
+    with ctx.db.reads() as tx:
+        stored = wallet_store.get_prepared(tx, session_id)
+        return None if stored is None else str(stored["source"])
+
+
 def _open_session(ctx: ServiceContext, tx: Tx, session_id: str) -> tuple[Row, int]:
     row = session_store.get_session_any(tx, session_id, lock=True)
     if row is None:
@@ -213,7 +235,10 @@ def connect_wallet(ctx: ServiceContext, session_id: str, wallet_ref: str, token:
     nothing (a double submit); another wallet is refused (``wallet_already_connected``).
     """
     check_form_token(ctx, session_id, token)
-    with ctx.db.transaction() as tx:
+    with (
+        attempt(ctx, session_id, lambda: _wallet_address(ctx, session_id, wallet_ref)),
+        ctx.db.transaction() as tx,
+    ):
         row, now = _open_session(ctx, tx, session_id)
         if not self_custody(tx, row["merchant_id"]):
             raise Conflict(
@@ -261,7 +286,10 @@ def pay_session(ctx: ServiceContext, session_id: str, wallet_ref: str, token: st
     merchant) as that bill's customer; *wallet_ref* is then not needed.
     """
     check_form_token(ctx, session_id, token)
-    with ctx.db.transaction() as tx:
+    with (
+        attempt(ctx, session_id, lambda: _wallet_address(ctx, session_id, wallet_ref)),
+        ctx.db.transaction() as tx,
+    ):
         row, now = _open_session(ctx, tx, session_id)
         if self_custody(tx, row["merchant_id"]):
             _pay_own_bill(ctx, tx, row)
@@ -373,7 +401,7 @@ def prepare_payment(
     """
     check_form_token(ctx, session_id, token)
     address = shopper_address(address)
-    with ctx.db.transaction() as tx:
+    with attempt(ctx, session_id, lambda: address), ctx.db.transaction() as tx:
         row, now = _open_session(ctx, tx, session_id)
         bill = _bill_for_shopper(ctx, tx, row, address, now)
         require_payable(bill)
@@ -408,7 +436,10 @@ def submit_payment(ctx: ServiceContext, session_id: str, token: str, signed_xdr:
         raise InvalidRequest(
             "Missing required param: signed_xdr.", code="parameter_missing", param="signed_xdr"
         )
-    with ctx.db.transaction() as tx:
+    with (
+        attempt(ctx, session_id, lambda: _prepared_source(ctx, session_id)),
+        ctx.db.transaction() as tx,
+    ):
         _open_session(ctx, tx, session_id)
         stored = wallet_store.get_prepared(tx, session_id)
         if stored is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -9,7 +10,7 @@ from ..paging import PageRequest
 from ..store import events as event_store
 from . import bills, checkout, checkout_page, clock, events, wallets
 from .context import RequestInfo, ServiceContext
-from .errors import InvalidRequest, NotFound
+from .errors import InvalidRequest, NotFound, ServiceError
 from .webhook_endpoints import ping_target
 
 __all__ = ["TRIGGERABLE", "list_events", "retrieve_event", "trigger"]
@@ -24,6 +25,7 @@ TRIGGERABLE = (
     "bill.cancelled",
     "checkout.session.completed",
     "checkout.session.expired",
+    "payment.failed",
     "webhook_endpoint.ping",
 )
 
@@ -92,8 +94,22 @@ def trigger(
     }
     if event_type in moves:  # refused before anything is made, not half way
         clock.check_advance(ctx, moves[event_type], merchant_id)
+    object_id: str | None
     if event_type == "webhook_endpoint.ping":
         object_id = _ping(ctx, merchant_id, request)
+    elif event_type == "payment.failed":
+        # The decline wallet's attempt on a new session: refused for want of collateral.
+        new = checkout.NewSession(
+            success_url="https://example.com/success",
+            cancel_url="https://example.com/cancel",
+            amount=10_000_000,
+        )
+        session = checkout.create_session(ctx, merchant_id, new, request)
+        with contextlib.suppress(ServiceError):
+            checkout_page.pay_session(
+                ctx, session["id"], "decline", checkout_page.form_token(ctx, session["id"])
+            )
+        object_id = None  # the newest failure: this one
     elif event_type.startswith("checkout."):
         new = checkout.NewSession(
             success_url="https://example.com/success",

@@ -140,6 +140,16 @@ ALTER TABLE wallets ADD COLUMN builtin TEXT;
 CREATE UNIQUE INDEX wallets_builtin ON wallets (merchant_id, builtin)
 """
 
+# Refused payment attempts on the hosted page or in the widget (payment.failed), counted
+# by analytics per merchant and time.
+_V9 = """
+CREATE TABLE payment_failures (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, session_id TEXT NOT NULL, bill_id TEXT,
+  customer TEXT, amount BIGINT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
+  created BIGINT NOT NULL, livemode INTEGER NOT NULL);
+CREATE INDEX payment_failures_merchant ON payment_failures (merchant_id, created)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -154,4 +164,5 @@ MIGRATIONS = [
     Migration(6, "embedded checkout: embed_origins of accounts and sessions", _V6),
     Migration(7, "shoppers' own wallets: external wallets, prepared transactions", _V7),
     Migration(8, "built-in wallets per merchant", _V8),
+    Migration(9, "refused payment attempts", _V9),
 ]
