@@ -71,7 +71,8 @@ def test_decline_shows_error_and_session_stays_open(api: Api, sb: SandboxHandle)
         assert escape(SHOPPER_WORDS["insufficient_collateral"]) in r.text
     assert api.ok("GET", f"/v1/checkout/sessions/{s['id']}")["status"] == "open"
     assert api.ok("GET", "/v1/bills")["data"] == []  # all or nothing
-    assert api.ok("GET", "/v1/events")["data"] == []
+    # Nothing but the refused attempt itself.
+    assert [e["type"] for e in api.ok("GET", "/v1/events")["data"]] == ["payment.failed"]
 
 
 def test_bad_token_and_expired_session(api1: Api, sb_sqlite: SandboxHandle) -> None:

@@ -311,7 +311,9 @@ def test_connect_refusals_and_a_double_submit(shop: Shop) -> None:
         assert 'data-code="insufficient_collateral"' in declined.text
         assert 'action="/pay/' + s.id + '/connect"' in declined.text  # choose again
         assert plain.checkout.sessions.retrieve(s.id).bill is None
-        assert list(plain.bills.list()) == [] and list(plain.events.list()) == []
+        # Nothing but the refused attempt itself (payment.failed).
+        assert list(plain.bills.list()) == []
+        assert [e.type for e in plain.events.list()] == ["payment.failed"]
 
         approve = wallet(plain, "approve")
         hidden = parse_form(httpx.get(s.url).text).hidden
@@ -327,7 +329,7 @@ def test_connect_refusals_and_a_double_submit(shop: Shop) -> None:
         other = httpx.post(connect, data={**hidden, "wallet": "limited"})
         assert other.status_code == 409 and "already connected" in other.text
         assert plain.checkout.sessions.retrieve(s.id).bill == bill_id
-        assert [e.type for e in plain.events.list()] == [EVENT]
+        assert [e.type for e in plain.events.list()] == [EVENT, "payment.failed"]
 
 
 # --- refusals of authorize_pending, managed merchants unchanged ------------------------------

@@ -25,9 +25,12 @@ __all__ = ["PAYMENT_FAILED", "attempt", "failure_object"]
 
 PAYMENT_FAILED = "payment.failed"
 
-# Refusals that say nothing about paying: the shopper never got to try.
+# Refusals that say nothing about paying: the shopper never got to try (or was early:
+# the merchant has not signed the bill yet, no wallet is connected yet).
 _NOT_ATTEMPTS = frozenset(
     {
+        "bill_requires_authorization",
+        "wallet_not_connected",
         "invalid_token",
         "parameter_invalid",
         "parameter_missing",
