@@ -26,6 +26,8 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "nacl": "backend",
     "stellar_sdk": "backend",
     "certifi": "backend",
+    "jinja2": "backend",
+    "markupsafe": "backend",
     "flask": "flask",
     "django": "django",
     "redis": "redis",
