@@ -97,11 +97,6 @@ def _date(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%-d %B %Y, %H:%M UTC")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a session's livemode comes from the backend's config, not the key that made it"
-    " (issue 14 part 3)",
-)
 def test_a_live_session_has_no_sandbox_banner(
     page: Page, sandbox: SandboxHandle, screenshot: Shot
 ) -> None:
