@@ -9,7 +9,7 @@ So a process that dies after that commit has already stored what a retry replays
 and one that dies before it (killed, a database error, a full disk, a lock
 timeout) changed nothing and left nothing behind: the retry runs at once. While
 the request runs, its key is held by a lock that lives exactly as long as it does
-(:mod:`..store._key_lock`: an advisory lock of the request's transaction on
+(:mod:`..store.key_locks`: an advisory lock of the request's transaction on
 PostgreSQL, a lock on a file beside the database on SQLite), so a concurrent twin
 on any backend process gets 409 ``idempotency_key_in_use``, and only then.
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from ..chain import Sealer
 from ..db import Database, JoinedDatabase, Row, Tx
-from ..store import _key_lock
 from ..store import idempotency as store
+from ..store import key_locks
 from .errors import ServiceError
 
 __all__ = [
@@ -226,11 +226,11 @@ def unit(
         return
     # Held first, so that on SQLite a twin is told at once instead of queueing for
     # the write lock behind the request that holds it.
-    with _key_lock.held(db, merchant_id, key) as free:
+    with key_locks.held(db, merchant_id, key) as free:
         if not free:
             raise _in_use()
         with db.transaction() as tx:
-            if not _key_lock.try_lock_in(tx, merchant_id, key):
+            if not key_locks.try_lock_in(tx, merchant_id, key):
                 raise _in_use()
             got = _claim(tx, merchant_id, key, fp, now, box)
             if isinstance(got, Replay):

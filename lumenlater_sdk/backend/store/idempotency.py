@@ -5,7 +5,7 @@ Each claim carries an ``owner`` token. Completing or releasing a key only touche
 the row while that owner still holds it, so a request whose claim was taken over
 (a claim an older release committed on its own, whose process looked dead) can
 never store its answer over the new owner's. Who may run a key right now is
-decided by :mod:`._key_lock`, not by these rows.
+decided by :mod:`.key_locks`, not by these rows.
 """
 
 from __future__ import annotations
