@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from stellar_sdk import StrKey
@@ -21,7 +21,7 @@ from ..store import bills as bill_store
 from ..store import merchants as merchant_store
 from ..store import sessions as session_store
 from ..store import wallets as wallet_store
-from . import events
+from . import events, shopper_signed
 from .bills import issue_bill, require_on_chain, require_payable
 from .checkout import (
     AUTHORIZATION_REQUIRED,
@@ -410,15 +410,7 @@ def prepare_payment(
         prepared = ctx.chain.prepare_transaction(
             "bnpl_core", "pay_bill_bnpl", [number], source=address, tx=tx
         )
-        wallet_store.put_prepared(
-            tx,
-            {
-                "session_id": session_id,
-                "bill_id": bill["id"],
-                **{f.name: getattr(prepared, f.name) for f in fields(PreparedTransaction)},
-                "created": now,
-            },
-        )
+        shopper_signed.keep(tx, session_id, bill["id"], prepared, now)
         return prepared
 
 
@@ -432,32 +424,15 @@ def submit_payment(ctx: ServiceContext, session_id: str, token: str, signed_xdr:
     the page says; the session row is returned as it then stands.
     """
     check_form_token(ctx, session_id, token)
-    if not isinstance(signed_xdr, str) or not signed_xdr:
-        raise InvalidRequest(
-            "Missing required param: signed_xdr.", code="parameter_missing", param="signed_xdr"
-        )
+    signed_xdr = shopper_signed.require_signed_xdr(signed_xdr)
     with (
         attempt(ctx, session_id, lambda: _prepared_source(ctx, session_id)),
         ctx.db.transaction() as tx,
     ):
         _open_session(ctx, tx, session_id)
-        stored = wallet_store.get_prepared(tx, session_id)
-        if stored is None:
-            raise Conflict(
-                "Nothing was prepared for this checkout; start the payment again.",
-                code="transaction_not_prepared",
-            )
-        expected = PreparedTransaction(
-            **{f.name: stored[f.name] for f in fields(PreparedTransaction)}
+        shopper_signed.submit_kept(
+            ctx, tx, session_id, signed_xdr, functions=("pay_bill_bnpl",), flow="checkout"
         )
-        record = ctx.chain.submit_transaction(
-            signed_xdr,
-            expected=expected,
-            tx=tx,
-            operation=f"checkout:{session_id}:{expected.hash}",
-        )
-        events.ingest(ctx, tx, record.events, None)
-        wallet_store.delete_prepared(tx, session_id)
         done = session_store.get_session_any(tx, session_id)
         assert done is not None
         return done

@@ -13,7 +13,7 @@ bill is repaid only from the contract's ``repayment`` event of the submitted tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from ..chain import PreparedTransaction
@@ -21,7 +21,7 @@ from ..db import Row, Tx
 from ..store import bills as bill_store
 from ..store import sessions as session_store
 from ..store import wallets as wallet_store
-from . import events
+from . import shopper_signed
 from .checkout_page import check_form_token, shopper_address
 from .context import ServiceContext
 from .errors import ChainRefused, Conflict, InvalidRequest, NotFound
@@ -125,15 +125,7 @@ def prepare_repayment(
         function, args = _next_step(ctx, tx, bill, address)
         contract = "usdc" if function == APPROVE else "bnpl_core"
         prepared = ctx.chain.prepare_transaction(contract, function, args, source=address, tx=tx)
-        wallet_store.put_prepared(
-            tx,
-            {
-                "session_id": session_id,
-                "bill_id": bill["id"],
-                **{f.name: getattr(prepared, f.name) for f in fields(PreparedTransaction)},
-                "created": ctx.chain.now(tx),
-            },
-        )
+        shopper_signed.keep(tx, session_id, bill["id"], prepared, ctx.chain.now(tx))
         return function, prepared
 
 
@@ -145,29 +137,12 @@ def submit_repayment(
     Returns the function submitted and the bill as it then stands (``repaid`` once the
     contract's ``repayment`` event of a ``repay_bill`` was applied)."""
     check_form_token(ctx, session_id, token)
-    if not isinstance(signed_xdr, str) or not signed_xdr:
-        raise InvalidRequest(
-            "Missing required param: signed_xdr.", code="parameter_missing", param="signed_xdr"
-        )
+    signed_xdr = shopper_signed.require_signed_xdr(signed_xdr)
     with ctx.db.transaction() as tx:
         bill = _completed_bill(ctx, tx, session_id, lock=True)
-        stored = wallet_store.get_prepared(tx, session_id)
-        if stored is None or stored["function"] not in (APPROVE, REPAY):
-            raise Conflict(
-                "Nothing was prepared for this repayment; start again.",
-                code="transaction_not_prepared",
-            )
-        expected = PreparedTransaction(
-            **{f.name: stored[f.name] for f in fields(PreparedTransaction)}
+        expected = shopper_signed.submit_kept(
+            ctx, tx, session_id, signed_xdr, functions=(APPROVE, REPAY), flow="repay"
         )
-        record = ctx.chain.submit_transaction(
-            signed_xdr,
-            expected=expected,
-            tx=tx,
-            operation=f"repay:{session_id}:{expected.hash}",
-        )
-        events.ingest(ctx, tx, record.events, None)
-        wallet_store.delete_prepared(tx, session_id)
         after = bill_store.get_bill(tx, bill["merchant_id"], bill["id"])
         assert after is not None
         return expected.function, bill_object(after, ctx.chain.now(tx), ctx.constants)

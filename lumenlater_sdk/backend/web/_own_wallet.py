@@ -6,6 +6,7 @@ while another step follows), the messages the shopper reads, and the JSON answer
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -19,9 +20,10 @@ from ._templates import script
 __all__ = [
     "PAY_MESSAGES",
     "SHOPPER_WORDS",
-    "json_body",
+    "WalletPost",
     "json_error",
     "prepared_answer",
+    "wallet_post",
     "wallet_section",
 ]
 
@@ -175,10 +177,27 @@ def json_error(call: Call, exc: ServiceError) -> Response:
     return JSONResponse(body, status_code=status, headers=security_headers(None))
 
 
-def json_body(call: Call) -> dict[str, Any]:
-    """The script's JSON body (``{}`` for anything else: each field is then missing)."""
+@dataclass(frozen=True)
+class WalletPost:
+    """What the wallet script posts: the form ``token``, and the wallet's ``address``
+    (prepare) or the ``signed_xdr`` it signed (submit); ``""`` for what is missing or
+    not a string (the service then says which is missing)."""
+
+    token: str
+    address: str
+    signed_xdr: str
+
+
+def wallet_post(call: Call) -> WalletPost:
+    """The wallet script's JSON body (anything else reads as all fields missing)."""
     try:
         body = json.loads(call.raw or b"{}")
     except ValueError:
         body = None
-    return body if isinstance(body, dict) else {}
+    fields = body if isinstance(body, dict) else {}
+
+    def text(name: str) -> str:
+        value = fields.get(name)
+        return value if isinstance(value, str) else ""
+
+    return WalletPost(text("token"), text("address"), text("signed_xdr"))

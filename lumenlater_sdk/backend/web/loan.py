@@ -22,7 +22,7 @@ from ... import format_usdc
 from ..http import Call, RouteSpec
 from ..services import checkout_page, loan_page
 from ..services.errors import ServiceError
-from ._own_wallet import json_body, json_error, prepared_answer, wallet_section
+from ._own_wallet import json_error, prepared_answer, wallet_post, wallet_section
 from ._page import Embed, PageQuery, security_headers
 
 __all__ = ["REPAY_MESSAGES", "ROUTES", "loan_context", "percent"]
@@ -86,11 +86,9 @@ def loan_context(call: Call, session_id: str, qs: str) -> dict[str, Any] | None:
 
 def _prepare(call: Call) -> Response:
     """``POST /pay/{id}/repay/prepare``: the next transaction of the repayment to sign."""
-    body = json_body(call)
+    post = wallet_post(call)
     try:
-        step, p = loan_page.prepare_repayment(
-            call.ctx, call.path["id"], str(body.get("token", "")), str(body.get("address", ""))
-        )
+        step, p = loan_page.prepare_repayment(call.ctx, call.path["id"], post.token, post.address)
     except ServiceError as exc:
         return json_error(call, exc)
     return prepared_answer(p, step)
@@ -98,16 +96,10 @@ def _prepare(call: Call) -> Response:
 
 def _submit(call: Call) -> Response:
     """``POST /pay/{id}/repay/submit``: the step the shopper's wallet signed."""
-    body = json_body(call)
+    post = wallet_post(call)
     session_id = call.path["id"]
-    signed = body.get("signed_xdr")
     try:
-        step, bill = loan_page.submit_repayment(
-            call.ctx,
-            session_id,
-            str(body.get("token", "")),
-            signed if isinstance(signed, str) else "",
-        )
+        step, bill = loan_page.submit_repayment(call.ctx, session_id, post.token, post.signed_xdr)
     except ServiceError as exc:
         return json_error(call, exc)
     q: PageQuery = call.query

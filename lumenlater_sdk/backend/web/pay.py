@@ -49,9 +49,9 @@ from . import loan
 from ._own_wallet import (
     PAY_MESSAGES,
     SHOPPER_WORDS,
-    json_body,
     json_error,
     prepared_answer,
+    wallet_post,
     wallet_section,
 )
 from ._page import (
@@ -335,11 +335,9 @@ def _connect(call: Call) -> Response:
 def _prepare(call: Call) -> Response:
     """``POST /pay/{id}/prepare``: the shopper's own wallet is to pay; the unsigned
     ``pay_bill_bnpl`` for its address."""
-    body = json_body(call)
+    post = wallet_post(call)
     try:
-        p = checkout_page.prepare_payment(
-            call.ctx, call.path["id"], str(body.get("token", "")), str(body.get("address", ""))
-        )
+        p = checkout_page.prepare_payment(call.ctx, call.path["id"], post.token, post.address)
     except ServiceError as exc:
         return json_error(call, exc)
     return prepared_answer(p, "pay")
@@ -347,16 +345,10 @@ def _prepare(call: Call) -> Response:
 
 def _submit_signed(call: Call) -> Response:
     """``POST /pay/{id}/submit``: the envelope the shopper's wallet signed."""
-    body = json_body(call)
+    post = wallet_post(call)
     session_id = call.path["id"]
-    signed = body.get("signed_xdr")
     try:
-        done = checkout_page.submit_payment(
-            call.ctx,
-            session_id,
-            str(body.get("token", "")),
-            signed if isinstance(signed, str) else "",
-        )
+        done = checkout_page.submit_payment(call.ctx, session_id, post.token, post.signed_xdr)
     except ServiceError as exc:
         return json_error(call, exc)
     state = checkout_page.page_state(call.ctx, session_id)
