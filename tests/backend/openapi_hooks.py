@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from stellar_sdk import StrKey
 
 from lumenlater_sdk.backend.http._fields import ADDRESS_PATTERN
+from lumenlater_sdk.backend.routes.analytics import MAX_TIME
 from lumenlater_sdk.backend.services.validation import MAX_AMOUNT
 
 schemathesis.openapi.format(
@@ -34,7 +35,6 @@ schemathesis.openapi.format(
 )
 
 _ADDRESS = re.compile(ADDRESS_PATTERN)
-_LAST_TIME = 2**40  # the analytics routes' bound on a time
 _UNIT = {"day": 86_400, "week": 7 * 86_400, "month": 31 * 86_400}
 
 
@@ -62,7 +62,7 @@ def _window(query: dict[str, Any]) -> None:
         return
     span = 300 * _UNIT.get(str(query.get("interval", "day")), _UNIT["day"])
     if end is None or not 0 < end - start <= span:
-        start = min(start, _LAST_TIME - 86_400)
+        start = min(start, MAX_TIME - 86_400)
         query["start"], query["end"] = start, start + 86_400
 
 

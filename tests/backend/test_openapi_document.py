@@ -8,11 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from backend_helpers import Api, new_bill_body
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lumenlater_sdk.backend.http._fields import ORIGIN_PATTERN, URL_PATTERN
 from lumenlater_sdk.backend.http._openapi import LINKS, TEXT_PATTERN
+from lumenlater_sdk.backend.routes.analytics import MAX_TIME
 from lumenlater_sdk.backend.services.validation import (
     MAX_AMOUNT,
     check_origin,
@@ -130,3 +132,27 @@ def test_every_url_the_pattern_allows_is_taken(url: str) -> None:
 @given(st.from_regex(ORIGIN_PATTERN, fullmatch=True))
 def test_every_origin_the_pattern_allows_is_taken(origin: str) -> None:
     check_origin(origin)
+
+
+# What the fuzz found, kept as plain tests.
+
+
+def test_a_monthly_window_at_the_last_time_is_answered(sb_sqlite: SandboxHandle) -> None:
+    with Api(sb_sqlite.base_url, sb_sqlite.secret_key) as api:
+        start = MAX_TIME - 86_400 * 60
+        q = {"interval": "month", "start": start, "end": MAX_TIME}
+        assert api.ok("GET", "/v1/analytics/metrics", params=q)["object"] == "analytics.metrics"
+        r = api.get("/v1/analytics/metrics", params={**q, "start": MAX_TIME + 1})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "start"
+
+
+def test_a_body_of_only_whitespace_is_not_json(sb_sqlite: SandboxHandle) -> None:
+    with Api(sb_sqlite.base_url, sb_sqlite.secret_key) as api:
+        bill = api.ok("POST", "/v1/bills", json=new_bill_body(api))
+        url = f"/v1/bills/{bill['id']}/cancel"
+        r = api.request("POST", url, content=b" ", headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+        r = api.request("POST", url, content=b" \n")
+        assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
+        assert api.ok("GET", f"/v1/bills/{bill['id']}")["status"] == "created"
+        assert api.ok("POST", url)["status"] == "cancelled"  # no body at all reads as {}

@@ -92,7 +92,7 @@ def parse_body(spec: RouteSpec, raw: bytes, headers: dict[str, str]) -> Any:
             raise invalid("parameter_unknown", "This endpoint takes no request body.")
         return None
     data: Any = {}
-    if raw.strip():
+    if raw:  # a body of only whitespace is not JSON either
         check_json_type(headers)
         data = read_json(raw)
     if not isinstance(data, dict):

@@ -12,9 +12,12 @@ from ..http import Call, ListQuery, Query, RouteSpec
 from ..services import analytics
 from ._lists import list_body, page_of
 
-__all__ = ["ROUTES"]
+__all__ = ["MAX_TIME", "ROUTES"]
 
-Time = Annotated[int, Field(ge=0, le=2**40)]
+MAX_TIME = 253_370_764_800
+"""9999-01-01T00:00:00Z: monthly buckets step through calendar dates, which end with
+year 9999 (a later time was a 500)."""
+Time = Annotated[int, Field(ge=0, le=MAX_TIME)]
 
 
 class MetricsQuery(Query):
