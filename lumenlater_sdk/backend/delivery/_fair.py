@@ -27,7 +27,7 @@ from ..db import Row, Tx
 
 __all__ = ["DEFAULT_PER_ENDPOINT", "Picked", "pick_due"]
 
-DEFAULT_PER_ENDPOINT = 8
+DEFAULT_PER_ENDPOINT = 16
 """Attempts one endpoint may have in flight at once, over all workers."""
 
 _ROW = (
