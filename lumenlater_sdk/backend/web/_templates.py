@@ -45,6 +45,8 @@ _ENV = Environment(
     loader=PackageLoader("lumenlater_sdk.backend.web", "templates"),
     autoescape=True,
     undefined=StrictUndefined,
+    # Package data that never changes while the server runs: no stat() per render.
+    auto_reload=False,
     trim_blocks=True,
     lstrip_blocks=True,
 )
