@@ -119,3 +119,15 @@ def test_a_merchant_sees_only_its_own_failures(client: LumenLater, sb: SandboxHa
     assert _failures(client) == []
     now = client.test_helpers.clock.retrieve().now
     assert client.analytics.metrics(start=now - DAY, end=now + DAY).payment_failures == 0
+
+
+def test_the_sandbox_triggers_payment_failed(client: LumenLater) -> None:
+    """Through the SDK, which sends an Idempotency-Key: the refused attempt is recorded
+    and the keyed request still answers (and replays) it."""
+    event = client.test_helpers.events.trigger(type="payment.failed", idempotency_key="pf-1")
+    assert isinstance(event, PaymentFailedEvent)
+    failure = event.data.object
+    assert failure.code == "insufficient_collateral"
+    assert failure.customer == wallet(client, "decline").address
+    again = client.test_helpers.events.trigger(type="payment.failed", idempotency_key="pf-1")
+    assert again.id == event.id and len(_failures(client)) == 1

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
 from ..paging import PageRequest
 from ..store import events as event_store
-from . import bills, checkout, checkout_page, clock, events, wallets
+from . import bills, checkout, checkout_page, clock, events, payment_failures, wallets
 from .context import RequestInfo, ServiceContext
 from .errors import InvalidRequest, NotFound, ServiceError
+from .preconditions import check_collateral
 from .webhook_endpoints import ping_target
 
 __all__ = ["TRIGGERABLE", "list_events", "retrieve_event", "trigger"]
@@ -98,16 +98,25 @@ def trigger(
     if event_type == "webhook_endpoint.ping":
         object_id = _ping(ctx, merchant_id, request)
     elif event_type == "payment.failed":
-        # The decline wallet's attempt on a new session: refused for want of collateral.
+        # The decline wallet tries a new session and is refused for want of collateral,
+        # decided as the hosted page decides it. The refusal is caught inside the read,
+        # so a keyed trigger's own unit of work is not failed by it.
         new = checkout.NewSession(
             success_url="https://example.com/success",
             cancel_url="https://example.com/cancel",
             amount=10_000_000,
         )
         session = checkout.create_session(ctx, merchant_id, new, request)
-        with contextlib.suppress(ServiceError):
-            checkout_page.pay_session(
-                ctx, session["id"], "decline", checkout_page.form_token(ctx, session["id"])
+        decline = wallets.retrieve_wallet(ctx, merchant_id, "decline")
+        refused: ServiceError | None = None
+        with ctx.db.transaction(write=False) as tx:
+            try:
+                check_collateral(ctx, tx, decline["address"], new.amount or 0)
+            except ServiceError as exc:
+                refused = exc
+        if refused is not None:
+            payment_failures.record_failure(
+                ctx, session["id"], decline["address"], refused.code or "", refused.message
             )
         object_id = None  # the newest failure: this one
     elif event_type.startswith("checkout."):

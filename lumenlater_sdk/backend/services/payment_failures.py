@@ -21,7 +21,7 @@ from . import events
 from .context import ServiceContext
 from .errors import ServiceError
 
-__all__ = ["PAYMENT_FAILED", "attempt", "failure_object"]
+__all__ = ["PAYMENT_FAILED", "attempt", "failure_object", "record_failure"]
 
 PAYMENT_FAILED = "payment.failed"
 
@@ -71,13 +71,15 @@ def attempt(
     except ServiceError as exc:
         code = exc.code or exc.kind
         if code not in _NOT_ATTEMPTS:
-            _record(ctx, session_id, customer(), code, exc.message)
+            record_failure(ctx, session_id, customer(), code, exc.message)
         raise
 
 
-def _record(
+def record_failure(
     ctx: ServiceContext, session_id: str, customer: str | None, code: str, message: str
 ) -> None:
+    """Record that *customer* (an address, if known) was refused paying *session_id*
+    with *code* and *message*: the row analytics count and ``payment.failed``."""
     with ctx.db.transaction() as tx:
         session = session_store.get_session_any(tx, session_id)
         if session is None:
