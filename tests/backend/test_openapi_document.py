@@ -156,3 +156,12 @@ def test_a_body_of_only_whitespace_is_not_json(sb_sqlite: SandboxHandle) -> None
         assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
         assert api.ok("GET", f"/v1/bills/{bill['id']}")["status"] == "created"
         assert api.ok("POST", url)["status"] == "cancelled"  # no body at all reads as {}
+
+
+def test_every_answer_documents_its_headers(doc: dict[str, Any]) -> None:
+    for name, (_path, op) in _operations(doc).items():
+        for code, answer in op["responses"].items():
+            headers = answer["headers"]
+            assert headers["Request-Id"]["required"] is True, (name, code)
+            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining"} <= set(headers)
+            assert ("Retry-After" in headers) == (code == "429"), (name, code)

@@ -236,6 +236,29 @@ def _file_schema(s: RouteSpec, media: str, ref: dict[Any, dict[str, Any]]) -> di
     return {"type": "string"}
 
 
+def _header(description: str, schema: dict[str, Any], *, required: bool = False) -> Any:
+    return {"description": description, "required": required, "schema": schema}
+
+
+_SECONDS = {"type": "string", "pattern": "^[0-9]+$"}
+# Headers on every answer, errors included (the rate-limit ones while limits are on).
+_HEADERS = {
+    "Request-Id": _header(
+        "This request's id, as in error bodies.",
+        {"type": "string", "pattern": "^req_[0-9a-f]+$"},
+        required=True,
+    ),
+    "X-RateLimit-Limit": _header("The bucket's size.", _SECONDS),
+    "X-RateLimit-Remaining": _header("Requests left in the bucket.", _SECONDS),
+    "X-RateLimit-Reset": _header("When the bucket is full again (Unix time).", _SECONDS),
+}
+_RETRY_AFTER = _header("Seconds to wait before trying again.", _SECONDS)
+_REPLAYED = _header(
+    "true when this is the stored answer to an earlier request with the same Idempotency-Key.",
+    {"const": "true"},
+)
+
+
 def _responses(s: RouteSpec, ref: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if s.list_of is not None:
@@ -277,6 +300,13 @@ def _responses(s: RouteSpec, ref: dict[Any, dict[str, Any]]) -> dict[str, Any]:
         codes.add(404)
     for code in sorted(codes):
         out[str(code)] = {"description": _DESCRIPTIONS.get(code, "Error"), **err}
+    for status, answer in out.items():
+        headers = dict(_HEADERS)
+        if status == "429":
+            headers["Retry-After"] = _RETRY_AFTER
+        if s.method == "POST":  # any answer stored for a key is replayed
+            headers["Idempotent-Replayed"] = _REPLAYED
+        answer["headers"] = headers
     return out
 
 
