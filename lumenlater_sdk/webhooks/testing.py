@@ -34,6 +34,7 @@ __all__ = [
     "sample_account",
     "sample_bill",
     "sample_checkout_session",
+    "sample_payment_failure",
     "sample_webhook_endpoint",
     "signed_request",
 ]
@@ -197,6 +198,26 @@ def sample_account(
     return account
 
 
+def sample_payment_failure(*, now: int | None = None, **overrides: Any) -> dict[str, Any]:
+    """A realistic refused payment attempt (``payment.failed`` carries one)."""
+    now = int(time.time()) if now is None else now
+    failure: dict[str, Any] = {
+        "id": _id("pf_"),
+        "object": "payment_failure",
+        "session": _id("cs_"),
+        "bill": None,
+        "customer": random_address(),
+        "amount": 250_000_000,
+        "currency": "usdc",
+        "code": "insufficient_collateral",
+        "message": "Insufficient collateral",
+        "created": now,
+        "livemode": False,
+    }
+    failure.update(overrides)
+    return failure
+
+
 def _sample_object(event_type: str, now: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if event_type.startswith("bill."):
         status = event_type.split(".", 1)[1]
@@ -226,6 +247,8 @@ def _sample_object(event_type: str, now: int) -> tuple[dict[str, Any], dict[str,
         return sample_checkout_session(status, now=now), {"status": "open"}
     if event_type.startswith("webhook_endpoint."):
         return sample_webhook_endpoint(now=now), None
+    if event_type == "payment.failed":
+        return sample_payment_failure(now=now), None
     if event_type.startswith("merchant."):
         status = event_type.split(".", 1)[1]
         before = "approved" if status == "suspended" else "pending"

@@ -7,7 +7,7 @@ import json
 import pytest
 from webhook_support import SECRET
 
-from lumenlater_sdk.types import Account, Bill, CheckoutSession, WebhookEndpoint
+from lumenlater_sdk.types import Account, Bill, CheckoutSession, PaymentFailure, WebhookEndpoint
 from lumenlater_sdk.webhooks import (
     EVENT_CLASSES,
     EVENT_TYPES,
@@ -26,6 +26,7 @@ OBJECT_CLASSES = {
     "checkout": CheckoutSession,
     "webhook_endpoint": WebhookEndpoint,
     "merchant": Account,
+    "payment": PaymentFailure,
 }
 
 
