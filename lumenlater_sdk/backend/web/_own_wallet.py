@@ -23,6 +23,7 @@ __all__ = [
     "WalletPost",
     "json_error",
     "prepared_answer",
+    "shopper_error",
     "wallet_post",
     "wallet_section",
 ]
@@ -162,16 +163,22 @@ def prepared_answer(p: PreparedTransaction, step: str) -> Response:
     return JSONResponse(answer, headers=security_headers(None))
 
 
+def shopper_error(exc: ServiceError) -> tuple[str, str]:
+    """The refusal *exc* as the page shows it: its code, and its message in the shopper's
+    words where there are some (:data:`SHOPPER_WORDS`)."""
+    code = exc.code or exc.kind
+    return code, SHOPPER_WORDS.get(code, exc.message)
+
+
 def json_error(call: Call, exc: ServiceError) -> Response:
     """A refusal of an own-wallet step: the code, and the message in the shopper's words."""
-    code = exc.code or exc.kind
+    code, words = shopper_error(exc)
     status = {
         "chain_refused": 402,
         "not_found": 404,
         "permission": 403,
         "chain_unavailable": 503,
     }.get(exc.kind, 400)
-    words = SHOPPER_WORDS.get(code, exc.message)
     body = service_error_body(exc, call.request.request_id or "", words)
     body["error"]["code"] = code
     return JSONResponse(body, status_code=status, headers=security_headers(None))

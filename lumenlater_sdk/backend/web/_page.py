@@ -4,6 +4,7 @@ of the ``postMessage`` protocol (see :mod:`.pay`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -12,7 +13,7 @@ from markupsafe import Markup
 from pydantic import StringConstraints
 from starlette.responses import HTMLResponse
 
-from ..http import Call, Query
+from ..http import Call, Query, RouteSpec
 from ._templates import render, script
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "not_embeddable",
     "not_found",
     "page",
+    "page_route",
     "security_headers",
 ]
 
@@ -217,6 +219,32 @@ def not_embeddable() -> HTMLResponse:
         "This checkout cannot be embedded on this site",
         "The site's origin is not one of the checkout's embed_origins.",
         403,
+    )
+
+
+def page_route(
+    method: str,
+    path: str,
+    handler: Callable[[Call], Any],
+    operation_id: str,
+    summary: str,
+    *,
+    embeddable: bool = True,
+) -> RouteSpec:
+    """A route of the hosted pages: no API key, not in the API's OpenAPI document; a
+    POST hands its body to the handler unparsed (a form, or the wallet script's JSON);
+    *embeddable* routes take the embedded mode's query."""
+    return RouteSpec(
+        method,
+        path,
+        handler,
+        operation_id,
+        summary,
+        "pages",
+        query=PageQuery if embeddable else None,
+        auth="none",
+        include_in_schema=False,
+        raw_body=method == "POST",
     )
 
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from ... import format_usdc
 
-__all__ = ["js_literal", "render", "script", "short_address"]
+__all__ = ["js_literal", "percent", "render", "script", "short_address"]
 
 
 def short_address(address: str) -> str:
@@ -28,6 +28,11 @@ def short_address(address: str) -> str:
 def _date(timestamp: int) -> str:
     """Ledger time as a shopper reads a date (UTC, said so)."""
     return datetime.fromtimestamp(int(timestamp), timezone.utc).strftime("%-d %B %Y, %H:%M UTC")
+
+
+def percent(scaled: int) -> str:
+    """A protocol rate (scaled by 10^7) as a shopper reads it: ``3_000_000`` → ``30 %``."""
+    return f"{scaled / 100_000:g} %"
 
 
 def js_literal(value: Any) -> str:

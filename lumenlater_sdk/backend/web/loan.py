@@ -19,13 +19,14 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from ... import format_usdc
-from ..http import Call, RouteSpec
+from ..http import Call
 from ..services import checkout_page, loan_page
 from ..services.errors import ServiceError
 from ._own_wallet import json_error, prepared_answer, wallet_post, wallet_section
-from ._page import Embed, PageQuery, security_headers
+from ._page import Embed, PageQuery, page_route, security_headers
+from ._templates import percent
 
-__all__ = ["REPAY_MESSAGES", "ROUTES", "loan_context", "percent"]
+__all__ = ["REPAY_MESSAGES", "ROUTES", "loan_context"]
 
 REPAY_MESSAGES = {
     "no_wallet": "No Stellar wallet was found in this browser. Install a Stellar wallet"
@@ -42,11 +43,6 @@ REPAY_MESSAGES = {
     "submitting": "Sending your signed transaction…",
     "complete": "Repayment complete. Thank you.",
 }
-
-
-def percent(scaled: int) -> str:
-    """A protocol rate (scaled by 10^7) as a shopper reads it: ``3_000_000`` → ``30 %``."""
-    return f"{scaled / 100_000:g} %"
 
 
 def loan_context(call: Call, session_id: str, qs: str) -> dict[str, Any] | None:
@@ -118,28 +114,18 @@ def _submit(call: Call) -> Response:
 
 
 ROUTES = [
-    RouteSpec(
+    page_route(
         "POST",
         "/pay/{id}/repay/prepare",
         _prepare,
         "prepareLoanRepayment",
         "Prepare the next step of a repayment for the shopper's own wallet to sign.",
-        "pages",
-        query=PageQuery,
-        auth="none",
-        include_in_schema=False,
-        raw_body=True,
     ),
-    RouteSpec(
+    page_route(
         "POST",
         "/pay/{id}/repay/submit",
         _submit,
         "submitLoanRepayment",
         "Submit a repayment step the shopper's own wallet signed.",
-        "pages",
-        query=PageQuery,
-        auth="none",
-        include_in_schema=False,
-        raw_body=True,
     ),
 ]

@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ... import format_usdc
-from ..http import Call, RouteSpec
+from ..http import Call
 from ..services import checkout_page
 from ..services.checkout_page import Row
 from ..services.errors import ServiceError
@@ -51,6 +51,7 @@ from ._own_wallet import (
     SHOPPER_WORDS,
     json_error,
     prepared_answer,
+    shopper_error,
     wallet_post,
     wallet_section,
 )
@@ -63,9 +64,10 @@ from ._page import (
     not_embeddable,
     not_found,
     page,
+    page_route,
     security_headers,
 )
-from ._templates import script, short_address
+from ._templates import percent, script, short_address
 
 __all__ = ["EMBED_PROTOCOL", "EMBED_PROTOCOL_VERSION", "ROUTES", "SHOPPER_WORDS", "PageQuery"]
 
@@ -100,11 +102,11 @@ def _terms(call: Call, view: checkout_page.PageView) -> dict[str, Any]:
     t = checkout_page.borrowing_terms(call.ctx, int(view.row["amount"]), view.now)
     return {
         "due": t.due,
-        "apr": loan.percent(t.late_interest_apr),
+        "apr": percent(t.late_interest_apr),
         "collateral": t.collateral,
-        "ratio": loan.percent(t.collateral_ratio),
+        "ratio": percent(t.collateral_ratio),
         "liquidation": t.liquidation,
-        "penalty": loan.percent(t.liquidation_penalty),
+        "penalty": percent(t.liquidation_penalty),
     }
 
 
@@ -239,8 +241,8 @@ def _render(
         )
     shown_error = None
     if error is not None:
-        code = error.code or error.kind
-        shown_error = {"code": code, "message": SHOPPER_WORDS.get(code, error.message)}
+        code, words = shopper_error(error)
+        shown_error = {"code": code, "message": words}
     return page(
         "checkout.html",
         title="Checkout: waiting" if view.step == "awaiting_authorization" else "Checkout",
@@ -292,8 +294,8 @@ def _refused(call: Call, session_id: str, exc: ServiceError, chosen: str | None)
     if embed is False:
         return not_embeddable()
     status = 402 if exc.kind == "chain_refused" else 409 if exc.kind == "conflict" else 400
-    code = exc.code or exc.kind
-    event = {"type": "error", "code": code, "message": SHOPPER_WORDS.get(code, exc.message)}
+    code, words = shopper_error(exc)
+    event = {"type": "error", "code": code, "message": words}
     return _render(call, view, error=exc, status=status, embed=embed, event=event, chosen=chosen)
 
 
@@ -364,73 +366,35 @@ def _submit_signed(call: Call) -> Response:
 
 
 ROUTES = [
-    RouteSpec(
-        "GET",
-        "/pay/{id}",
-        _show,
-        "showCheckoutPage",
-        "Hosted checkout page.",
-        "pages",
-        query=PageQuery,
-        auth="none",
-        include_in_schema=False,
-    ),
-    RouteSpec(
-        "POST",
-        "/pay/{id}",
-        _submit,
-        "submitCheckoutPage",
-        "Confirm the payment.",
-        "pages",
-        query=PageQuery,
-        auth="none",
-        include_in_schema=False,
-        raw_body=True,
-    ),
-    RouteSpec(
+    page_route("GET", "/pay/{id}", _show, "showCheckoutPage", "Hosted checkout page."),
+    page_route("POST", "/pay/{id}", _submit, "submitCheckoutPage", "Confirm the payment."),
+    page_route(
         "POST",
         "/pay/{id}/connect",
         _connect,
         "connectCheckoutWallet",
         "Connect the shopper's wallet (self-custody merchants).",
-        "pages",
-        query=PageQuery,
-        auth="none",
-        include_in_schema=False,
-        raw_body=True,
     ),
-    RouteSpec(
+    page_route(
         "GET",
         "/pay/{id}/state",
         _state,
         "checkoutPageState",
         "Where the hosted page stands (its own polling).",
-        "pages",
-        auth="none",
-        include_in_schema=False,
+        embeddable=False,
     ),
-    RouteSpec(
+    page_route(
         "POST",
         "/pay/{id}/prepare",
         _prepare,
         "prepareCheckoutPayment",
         "Prepare the payment for the shopper's own wallet to sign.",
-        "pages",
-        query=PageQuery,
-        auth="none",
-        include_in_schema=False,
-        raw_body=True,
     ),
-    RouteSpec(
+    page_route(
         "POST",
         "/pay/{id}/submit",
         _submit_signed,
         "submitCheckoutPayment",
         "Submit the payment the shopper's own wallet signed.",
-        "pages",
-        query=PageQuery,
-        auth="none",
-        include_in_schema=False,
-        raw_body=True,
     ),
 ]
