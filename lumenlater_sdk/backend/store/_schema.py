@@ -150,6 +150,17 @@ CREATE TABLE payment_failures (
 CREATE INDEX payment_failures_merchant ON payment_failures (merchant_id, created)
 """
 
+# API keys managed through /v1/api_keys: a name, the end of a rolled key's grace
+# (expires_at) and revocation; a test key is also kept sealed (sealed_key) so that it
+# can be shown again. Live keys stay hash-only (sealed_key NULL).
+_V10 = """
+ALTER TABLE api_keys ADD COLUMN name TEXT;
+ALTER TABLE api_keys ADD COLUMN sealed_key TEXT;
+ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;
+ALTER TABLE api_keys ADD COLUMN revoked_at BIGINT;
+CREATE INDEX api_keys_merchant ON api_keys (merchant_id, id)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -165,4 +176,5 @@ MIGRATIONS = [
     Migration(7, "shoppers' own wallets: external wallets, prepared transactions", _V7),
     Migration(8, "built-in wallets per merchant", _V8),
     Migration(9, "refused payment attempts", _V9),
+    Migration(10, "API keys: names, expiry, revocation, sealed test keys", _V10),
 ]
