@@ -161,6 +161,18 @@ ALTER TABLE api_keys ADD COLUMN revoked_at BIGINT;
 CREATE INDEX api_keys_merchant ON api_keys (merchant_id, id)
 """
 
+# The request log (dashboard, ``lumenlater logs tail``): one row per authenticated API
+# request, written in batches by each process's buffer and pruned to the newest rows per
+# merchant. ``id`` sorts by time, so it is the tail's cursor.
+_V11 = """
+CREATE TABLE request_logs (
+  id TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+  route TEXT NOT NULL, status INTEGER NOT NULL, request_id TEXT NOT NULL,
+  idempotency_key TEXT, latency_ms DOUBLE PRECISION NOT NULL, livemode INTEGER NOT NULL,
+  created BIGINT NOT NULL);
+CREATE INDEX request_logs_merchant ON request_logs (merchant_id, id)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -177,4 +189,5 @@ MIGRATIONS = [
     Migration(8, "built-in wallets per merchant", _V8),
     Migration(9, "refused payment attempts", _V9),
     Migration(10, "API keys: names, expiry, revocation, sealed test keys", _V10),
+    Migration(11, "request log", _V11),
 ]
