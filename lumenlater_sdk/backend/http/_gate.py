@@ -83,6 +83,7 @@ class Gate:
         if principal is None:
             principal = await self._authenticate(scope, address, token)
             self._keys.put(key_hash, principal)
+        scope["lumenlater.principal"] = principal  # for the request log (middleware)
         await self._take(scope, "key:" + key_hash)
         # Allow-list: a secret route takes exactly a secret key, whatever else a key's
         # kind might ever be; publishable routes take either kind.
