@@ -43,6 +43,7 @@ from .services import clock as clock_service
 from .services.context import ServiceContext
 from .services.merchants import MerchantCredentials, create_merchant
 from .services.relay import ChainRelay
+from .services.request_log import RequestLog
 from .services.sealing import reseal_legacy
 from .services.wallets import install_builtin_wallets
 from .soroban_rpc import soroban_rpc_routes
@@ -110,6 +111,7 @@ class Backend:
                 install_builtin_wallets(self.ctx, tx, wallets)
         # The backend owns its delivery worker; the database hands enqueue's wake-ups to it.
         self.worker = worker_for(self.db, config, self.metrics)
+        self.request_log = RequestLog(self.db)
         self._stopping: anyio.Event | None = None
 
     def create_merchant(
@@ -150,6 +152,7 @@ class Backend:
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self._tick, stopping)
+                tasks.start_soon(self.request_log.serve, stopping)
                 if self.worker is not None:
                     await tasks.start(self.worker.serve)
                 task_status.started()
@@ -265,6 +268,8 @@ class BackendApp(Starlette):
                     RequestContextMiddleware,
                     metrics=backend.metrics,
                     log_requests=backend.config.log_requests,
+                    request_log=backend.request_log,
+                    clock=backend.config.clock,
                 ),
                 Middleware(
                     CorsMiddleware,

@@ -26,6 +26,7 @@ from . import (
     checkout_sessions,
     event_resend,
     events,
+    request_logs,
     test_helpers,
     webhook_endpoints,
 )
@@ -45,6 +46,7 @@ def api_routes() -> list[RouteSpec]:
         *event_resend.ROUTES,
         *analytics.ROUTES,
         *webhook_endpoints.ROUTES,
+        *request_logs.ROUTES,
         *test_helpers.ROUTES,
         *pay.ROUTES,
         *loan.ROUTES,
