@@ -28,6 +28,7 @@ from .resources import (
     TestHelpers,
     WebhookEndpoints,
 )
+from .resources.request_logs import AsyncRequestLogs, RequestLogs
 
 if TYPE_CHECKING:
     from stellar_sdk import Keypair
@@ -66,6 +67,7 @@ class LumenLater:
     account: Accounts
     chain: Chains
     test_helpers: TestHelpers
+    request_logs: RequestLogs
 
     def __init__(
         self,
@@ -95,6 +97,7 @@ class LumenLater:
         self.account = Accounts(core)
         self.chain = Chains(core)
         self.test_helpers = TestHelpers(core)
+        self.request_logs = RequestLogs(core)
 
     @property
     def base_url(self) -> str:
@@ -172,6 +175,7 @@ class AsyncLumenLater:
     account: AsyncAccounts
     chain: AsyncChains
     test_helpers: AsyncTestHelpers
+    request_logs: AsyncRequestLogs
 
     def __init__(
         self,
@@ -200,6 +204,7 @@ class AsyncLumenLater:
         self.account = AsyncAccounts(core)
         self.chain = AsyncChains(core)
         self.test_helpers = AsyncTestHelpers(core)
+        self.request_logs = AsyncRequestLogs(core)
 
     @property
     def base_url(self) -> str:

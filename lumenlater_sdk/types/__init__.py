@@ -38,6 +38,7 @@ from .event import (
     parse_event,
 )
 from .payment_failure import PaymentFailure
+from .request_log import RequestLog
 from .test_helpers import TestClock, TestMerchant, Wallet
 from .webhook_endpoint import WebhookDelivery, WebhookEndpoint
 
@@ -80,6 +81,7 @@ __all__ = [
     "MetricsPoint",
     "PaymentFailedEvent",
     "PaymentFailure",
+    "RequestLog",
     "TestClock",
     "TestMerchant",
     "Transaction",
