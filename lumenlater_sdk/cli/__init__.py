@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "_trigger",
     "_clock",
     "_resources",
+    "_logs",
 )
 
 
