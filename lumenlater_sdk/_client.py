@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._core import AsyncCore, AsyncSleep, SyncCore, SyncSleep
 from ._http import AsyncHTTP, SyncHTTP
+from ._logging import setup_logging
 from ._options import ClientOptions
 from ._signing import make_signer
 from .resources import (
@@ -50,6 +51,9 @@ class LumenLater:
             send through, e.g. with proxies or custom TLS. The SDK never closes an
             injected client.
         default_headers: extra headers sent on every request.
+        app_info: for a plugin or platform built on the SDK: ``{"name": ..., "version":
+            ..., "url": ...}`` (``name`` required), appended to the User-Agent as
+            ``Name/version (url)`` so LumenLater can tell integrations apart.
         stellar_signer: the merchant's Stellar key, for a self-custody account (one whose
             backend holds no key): a ``stellar_sdk.Keypair`` with its secret, or any
             callable ``(payload: bytes) -> bytes`` that returns the 64-byte ed25519
@@ -79,9 +83,11 @@ class LumenLater:
         *,
         default_headers: Mapping[str, str] | None = None,
         stellar_signer: Keypair | Callable[[bytes], bytes] | None = None,
+        app_info: Mapping[str, str | None] | None = None,
         _sleep: SyncSleep | None = None,
     ) -> None:
-        opts = ClientOptions(api_key, base_url, timeout, max_retries, default_headers)
+        setup_logging()
+        opts = ClientOptions(api_key, base_url, timeout, max_retries, default_headers, app_info)
         signer = make_signer(stellar_signer)
         self._setup(SyncCore(opts, SyncHTTP(http_client), _sleep, signer), owns_http=True)
 
@@ -115,13 +121,27 @@ class LumenLater:
         return self._core.opts.max_retries
 
     def with_options(
-        self, *, timeout: float | None = None, max_retries: int | None = None
+        self,
+        *,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        stellar_signer: Keypair | Callable[[bytes], bytes] | None = None,
     ) -> LumenLater:
-        """A client with other settings that shares this one's connection pool."""
+        """A client with other settings that shares this one's connection pool.
+
+        ``api_key`` acts for another merchant (a platform holding many merchants'
+        keys): the new client sends that key and, unless ``stellar_signer`` is given
+        too, has no Stellar signer (this one's belongs to another merchant). Cheap:
+        make one per merchant or per call; only the original closes the pool.
+        """
         core = self._core
         new = LumenLater.__new__(LumenLater)
-        opts = core.opts.replace(timeout=timeout, max_retries=max_retries)
-        new._setup(SyncCore(opts, core.http, core.sleep, core.signer), owns_http=False)
+        opts = core.opts.replace(api_key=api_key, timeout=timeout, max_retries=max_retries)
+        signer = core.signer if api_key is None else None
+        if stellar_signer is not None:
+            signer = make_signer(stellar_signer)
+        new._setup(SyncCore(opts, core.http, core.sleep, signer), owns_http=False)
         return new
 
     def close(self) -> None:
@@ -158,6 +178,9 @@ class AsyncLumenLater:
             send through, e.g. with proxies or custom TLS. The SDK never closes an
             injected client.
         default_headers: extra headers sent on every request.
+        app_info: for a plugin or platform built on the SDK: ``{"name": ..., "version":
+            ..., "url": ...}`` (``name`` required), appended to the User-Agent as
+            ``Name/version (url)`` so LumenLater can tell integrations apart.
         stellar_signer: the merchant's Stellar key, for a self-custody account (one whose
             backend holds no key): a ``stellar_sdk.Keypair`` with its secret, or any
             callable ``(payload: bytes) -> bytes`` that returns the 64-byte ed25519
@@ -187,9 +210,11 @@ class AsyncLumenLater:
         *,
         default_headers: Mapping[str, str] | None = None,
         stellar_signer: Keypair | Callable[[bytes], bytes] | None = None,
+        app_info: Mapping[str, str | None] | None = None,
         _sleep: AsyncSleep | None = None,
     ) -> None:
-        opts = ClientOptions(api_key, base_url, timeout, max_retries, default_headers)
+        setup_logging()
+        opts = ClientOptions(api_key, base_url, timeout, max_retries, default_headers, app_info)
         signer = make_signer(stellar_signer)
         self._setup(AsyncCore(opts, AsyncHTTP(http_client), _sleep, signer), owns_http=True)
 
@@ -222,13 +247,27 @@ class AsyncLumenLater:
         return self._core.opts.max_retries
 
     def with_options(
-        self, *, timeout: float | None = None, max_retries: int | None = None
+        self,
+        *,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        stellar_signer: Keypair | Callable[[bytes], bytes] | None = None,
     ) -> AsyncLumenLater:
-        """A client with other settings that shares this one's connection pool."""
+        """A client with other settings that shares this one's connection pool.
+
+        ``api_key`` acts for another merchant (a platform holding many merchants'
+        keys): the new client sends that key and, unless ``stellar_signer`` is given
+        too, has no Stellar signer (this one's belongs to another merchant). Cheap:
+        make one per merchant or per call; only the original closes the pool.
+        """
         core = self._core
         new = AsyncLumenLater.__new__(AsyncLumenLater)
-        opts = core.opts.replace(timeout=timeout, max_retries=max_retries)
-        new._setup(AsyncCore(opts, core.http, core.sleep, core.signer), owns_http=False)
+        opts = core.opts.replace(api_key=api_key, timeout=timeout, max_retries=max_retries)
+        signer = core.signer if api_key is None else None
+        if stellar_signer is not None:
+            signer = make_signer(stellar_signer)
+        new._setup(AsyncCore(opts, core.http, core.sleep, signer), owns_http=False)
         return new
 
     async def close(self) -> None:

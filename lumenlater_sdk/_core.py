@@ -1,6 +1,6 @@
 """The two I/O loops, side by side: send, and on a retryable failure wait and send again.
 
-Request building, retry decisions, backoff and error mapping live in
+Request building, retry decisions, backoff, error mapping and log lines live in
 :mod:`._options` / :mod:`._retry` / :mod:`._error_mapping`; these loops differ
 only by ``await``.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from time import monotonic
 from typing import Any, TypeVar
 
 from ._http import AsyncHTTP, ChunkSink, SyncHTTP, TransportFailure
@@ -57,6 +58,7 @@ class SyncCore:
         plan = opts.plan(method, path, params, body, idempotency_key)
         attempt = 0
         while True:
+            started = monotonic()
             try:
                 resp = self.http.send(
                     plan.method,
@@ -67,11 +69,12 @@ class SyncCore:
                     opts.timeout,
                 )
             except TransportFailure as exc:
-                delay = opts.after_failure(attempt, exc)
+                delay = opts.after_failure(plan, attempt, exc, monotonic() - started)
             else:
                 if 200 <= resp.status_code < 300:
+                    opts.answered(plan, attempt, resp, monotonic() - started)
                     return parse(resp.content)
-                delay = opts.after_error(attempt, resp)
+                delay = opts.after_error(plan, attempt, resp, monotonic() - started)
             self.sleep(delay)
             attempt += 1
 
@@ -81,16 +84,18 @@ class SyncCore:
         plan = opts.plan("GET", path, params, None, None)
         attempt = 0
         while True:
+            started = monotonic()
             try:
                 resp = self.http.stream(
                     "GET", plan.url, plan.headers(attempt), plan.params, opts.timeout, sink
                 )
             except TransportFailure as exc:
-                delay = opts.after_failure(attempt, exc)
+                delay = opts.after_failure(plan, attempt, exc, monotonic() - started)
             else:
                 if 200 <= resp.status_code < 300:
+                    opts.answered(plan, attempt, resp, monotonic() - started)
                     return
-                delay = opts.after_error(attempt, resp)
+                delay = opts.after_error(plan, attempt, resp, monotonic() - started)
             self.sleep(delay)
             attempt += 1
 
@@ -135,6 +140,7 @@ class AsyncCore:
         plan = opts.plan(method, path, params, body, idempotency_key)
         attempt = 0
         while True:
+            started = monotonic()
             try:
                 resp = await self.http.send(
                     plan.method,
@@ -145,11 +151,12 @@ class AsyncCore:
                     opts.timeout,
                 )
             except TransportFailure as exc:
-                delay = opts.after_failure(attempt, exc)
+                delay = opts.after_failure(plan, attempt, exc, monotonic() - started)
             else:
                 if 200 <= resp.status_code < 300:
+                    opts.answered(plan, attempt, resp, monotonic() - started)
                     return parse(resp.content)
-                delay = opts.after_error(attempt, resp)
+                delay = opts.after_error(plan, attempt, resp, monotonic() - started)
             await self.sleep(delay)
             attempt += 1
 
@@ -159,16 +166,18 @@ class AsyncCore:
         plan = opts.plan("GET", path, params, None, None)
         attempt = 0
         while True:
+            started = monotonic()
             try:
                 resp = await self.http.stream(
                     "GET", plan.url, plan.headers(attempt), plan.params, opts.timeout, sink
                 )
             except TransportFailure as exc:
-                delay = opts.after_failure(attempt, exc)
+                delay = opts.after_failure(plan, attempt, exc, monotonic() - started)
             else:
                 if 200 <= resp.status_code < 300:
+                    opts.answered(plan, attempt, resp, monotonic() - started)
                     return
-                delay = opts.after_error(attempt, resp)
+                delay = opts.after_error(plan, attempt, resp, monotonic() - started)
             await self.sleep(delay)
             attempt += 1
 

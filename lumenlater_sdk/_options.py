@@ -17,6 +17,7 @@ from pydantic_core import to_json
 
 from ._error_mapping import make_api_error, read_error
 from ._http import RawResponse, TransportFailure
+from ._logging import log_answer, log_call, log_failed, log_no_answer, log_retry
 from ._retry import is_retryable, retry_delay
 from ._version import API_VERSION, __version__
 from .errors import APIConnectionError, APITimeoutError, LumenLaterError
@@ -59,20 +60,69 @@ def _check_retries(max_retries: int) -> int:
     return max_retries
 
 
+def _check_api_key(api_key: str) -> str:
+    if not isinstance(api_key, str) or not api_key:
+        raise ValueError("api_key must be a non-empty string such as 'sk_test_...'")
+    if not (api_key.isascii() and api_key.isprintable()) or " " in api_key:
+        raise ValueError("api_key must be printable ASCII without spaces")
+    return api_key
+
+
+_APP_INFO_KEYS = ("name", "version", "url")
+# Characters that would break the User-Agent's "Name/version (url)" grammar.
+_TOKEN_BREAKERS = frozenset(" /()")
+
+
+def app_info_suffix(app_info: Mapping[str, str | None] | None) -> str:
+    """`` Name/version (url)`` for the User-Agent (Stripe's form), or ``""``; refuses
+    a missing name, unknown keys and values that would break the header."""
+    if app_info is None:
+        return ""
+    if not isinstance(app_info, Mapping):
+        raise TypeError(f"app_info must be a dict like {{'name': 'MyPlugin'}}, not {app_info!r}")
+    unknown = sorted(set(app_info) - set(_APP_INFO_KEYS))
+    if unknown:
+        raise ValueError(f"app_info takes 'name', 'version' and 'url', not {unknown}")
+    values: dict[str, str] = {}
+    for key in _APP_INFO_KEYS:
+        value = app_info.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"app_info[{key!r}] must be a string, not {type(value).__name__}")
+        if not (value.isascii() and value.isprintable()):
+            raise ValueError(f"app_info[{key!r}] must be printable ASCII")
+        breakers = _TOKEN_BREAKERS if key != "url" else frozenset(" ()")
+        if breakers & set(value):
+            raise ValueError(f"app_info[{key!r}] must not contain spaces, '/', '(' or ')'")
+        if value:
+            values[key] = value
+    if "name" not in values:
+        raise ValueError("app_info needs a 'name', e.g. {'name': 'MyPlugin', 'version': '1.2'}")
+    suffix = " " + values["name"]
+    if "version" in values:
+        suffix += "/" + values["version"]
+    if "url" in values:
+        suffix += f" ({values['url']})"
+    return suffix
+
+
 class RequestPlan:
     """One API call, ready to send any number of times (the idempotency key is fixed)."""
 
-    __slots__ = ("_first", "_headers", "content", "method", "params", "url")
+    __slots__ = ("_first", "_headers", "content", "method", "params", "path", "url")
 
     def __init__(
         self,
         method: str,
+        path: str,
         url: str,
         headers: dict[str, str],
         content: bytes | None,
         params: Mapping[str, Any] | None,
     ) -> None:
         self.method = method
+        self.path = path
         self.url = url
         self.content = content
         self.params = params
@@ -104,6 +154,7 @@ class ClientOptions:
         timeout: float,
         max_retries: int,
         default_headers: Mapping[str, str] | None = None,
+        app_info: Mapping[str, str | None] | None = None,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("LUMENLATER_API_KEY")
         if not api_key:
@@ -118,7 +169,7 @@ class ClientOptions:
         base = {
             "Authorization": f"Bearer {api_key}",
             "LumenLater-Version": API_VERSION,
-            "User-Agent": USER_AGENT,
+            "User-Agent": USER_AGENT + app_info_suffix(app_info),
             "Accept": "application/json",
             _RETRY_COUNT: "0",
         }
@@ -127,12 +178,19 @@ class ClientOptions:
         self._get_headers = base
         self._post_headers = {**base, "Content-Type": "application/json"}
 
-    def replace(self, *, timeout: float | None, max_retries: int | None) -> ClientOptions:
-        """A copy with a different timeout and/or retry budget."""
+    def replace(
+        self, *, api_key: str | None, timeout: float | None, max_retries: int | None
+    ) -> ClientOptions:
+        """A copy with another API key, timeout and/or retry budget."""
         new = ClientOptions.__new__(ClientOptions)
         new.base_url = self.base_url
-        new._get_headers = self._get_headers
-        new._post_headers = self._post_headers
+        if api_key is None:
+            new._get_headers = self._get_headers
+            new._post_headers = self._post_headers
+        else:
+            auth = {"Authorization": f"Bearer {_check_api_key(api_key)}"}
+            new._get_headers = {**self._get_headers, **auth}
+            new._post_headers = {**self._post_headers, **auth}
         new.timeout = self.timeout if timeout is None else _check_timeout(timeout)
         new.max_retries = self.max_retries if max_retries is None else _check_retries(max_retries)
         return new
@@ -148,28 +206,71 @@ class ClientOptions:
         """Build the request for one call. POSTs get one idempotency key for all attempts."""
         url = self.base_url + path
         if method != "POST":
-            return RequestPlan(method, url, self._get_headers, None, params)
+            log_call(method, path, params, None, None)
+            return RequestPlan(method, path, url, self._get_headers, None, params)
         headers = self._post_headers.copy()
-        headers["Idempotency-Key"] = (
+        key = headers["Idempotency-Key"] = (
             new_idempotency_key()
             if idempotency_key is None
             else check_idempotency_key(idempotency_key)
         )
+        log_call(method, path, params, body, key)
         # pydantic-core's serializer: compact UTF-8 JSON, ~10x faster than json.dumps here.
         content = b"{}" if body is None else to_json(body)
-        return RequestPlan(method, url, headers, content, params)
+        return RequestPlan(method, path, url, headers, content, params)
 
-    def after_error(self, attempt: int, resp: RawResponse) -> float:
+    def answered(self, plan: RequestPlan, attempt: int, resp: RawResponse, elapsed: float) -> None:
+        """Log a 2xx answer."""
+        log_answer(
+            plan.method,
+            plan.path,
+            resp.status_code,
+            resp.headers,
+            None,
+            elapsed,
+            attempt,
+            self.max_retries + 1,
+        )
+
+    def after_error(
+        self, plan: RequestPlan, attempt: int, resp: RawResponse, elapsed: float
+    ) -> float:
         """The wait before retrying an error answer, or raise its mapped exception."""
-        info = read_error(resp.status_code, resp.headers, resp.content)
-        if attempt < self.max_retries and is_retryable(resp.status_code, info.type, info.code):
-            return retry_delay(attempt, resp.headers)
-        raise make_api_error(resp.status_code, resp.headers, info)
+        status = resp.status_code
+        info = read_error(status, resp.headers, resp.content)
+        attempts = self.max_retries + 1
+        log_answer(
+            plan.method, plan.path, status, resp.headers, info.code, elapsed, attempt, attempts
+        )
+        if attempt < self.max_retries and is_retryable(status, info.type, info.code):
+            wait = retry_delay(attempt, resp.headers)
+            reason = f"{status} {info.code or info.type or 'error'}"
+            log_retry(plan.method, plan.path, wait, attempt, attempts, reason)
+            return wait
+        error = make_api_error(status, resp.headers, info)
+        log_failed(plan.method, plan.path, error)
+        raise error
 
-    def after_failure(self, attempt: int, exc: TransportFailure) -> float:
-        """The wait before retrying after a network failure, or raise the SDK's error."""
+    def after_failure(
+        self, plan: RequestPlan, attempt: int, exc: TransportFailure, elapsed: float
+    ) -> float:
+        """The wait before retrying after a network failure, or raise the SDK's error
+        (which names the server and the attempts made)."""
+        attempts = self.max_retries + 1
+        log_no_answer(plan.method, plan.path, self.base_url, str(exc), elapsed, attempt, attempts)
         if attempt < self.max_retries:
-            return retry_delay(attempt, None)
+            wait = retry_delay(attempt, None)
+            reason = "timed out" if exc.timeout else str(exc)
+            log_retry(plan.method, plan.path, wait, attempt, attempts, reason)
+            return wait
+        tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
+        error: APIConnectionError
         if exc.timeout:
-            raise APITimeoutError(f"Request timed out ({exc})") from exc
-        raise APIConnectionError(f"Connection error ({exc})") from exc
+            error = APITimeoutError(
+                f"request to {self.base_url} timed out after {tries} "
+                f"({self.timeout:g} s each): {exc}"
+            )
+        else:
+            error = APIConnectionError(f"could not connect to {self.base_url} after {tries}: {exc}")
+        log_failed(plan.method, plan.path, error)
+        raise error from exc

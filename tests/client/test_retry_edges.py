@@ -370,11 +370,16 @@ async def test_a_timeout_says_so(make_api: Any, server: Server) -> None:
     server.default = lambda req: (_ for _ in ()).throw(httpx.ReadTimeout("read took 30 s"))
     with pytest.raises(APITimeoutError) as info:
         await api(create)
-    assert str(info.value) == "Request timed out (ReadTimeout: read took 30 s)"
+    assert str(info.value) == (
+        "request to https://api.test timed out after 1 attempt (30 s each): "
+        "ReadTimeout: read took 30 s"
+    )
     server.default = lambda req: (_ for _ in ()).throw(httpx.ConnectError("refused"))
     with pytest.raises(APIConnectionError) as conn:
         await api(create)
-    assert str(conn.value) == "Connection error (ConnectError: refused)"
+    assert str(conn.value) == (
+        "could not connect to https://api.test after 1 attempt: ConnectError: refused"
+    )
 
 
 def test_idempotency_key_errors_say_what_is_allowed() -> None:
