@@ -29,6 +29,7 @@ from .resources import (
     TestHelpers,
     WebhookEndpoints,
 )
+from .resources.api_keys import ApiKeys, AsyncApiKeys
 from .resources.request_logs import AsyncRequestLogs, RequestLogs
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class LumenLater:
     analytics: Analytics
     events: Events
     webhook_endpoints: WebhookEndpoints
+    api_keys: ApiKeys
     account: Accounts
     chain: Chains
     test_helpers: TestHelpers
@@ -100,6 +102,7 @@ class LumenLater:
         self.analytics = Analytics(core)
         self.events = Events(core)
         self.webhook_endpoints = WebhookEndpoints(core)
+        self.api_keys = ApiKeys(core)
         self.account = Accounts(core)
         self.chain = Chains(core)
         self.test_helpers = TestHelpers(core)
@@ -195,6 +198,7 @@ class AsyncLumenLater:
     analytics: AsyncAnalytics
     events: AsyncEvents
     webhook_endpoints: AsyncWebhookEndpoints
+    api_keys: AsyncApiKeys
     account: AsyncAccounts
     chain: AsyncChains
     test_helpers: AsyncTestHelpers
@@ -226,6 +230,7 @@ class AsyncLumenLater:
         self.analytics = AsyncAnalytics(core)
         self.events = AsyncEvents(core)
         self.webhook_endpoints = AsyncWebhookEndpoints(core)
+        self.api_keys = AsyncApiKeys(core)
         self.account = AsyncAccounts(core)
         self.chain = AsyncChains(core)
         self.test_helpers = AsyncTestHelpers(core)

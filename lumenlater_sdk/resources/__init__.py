@@ -5,6 +5,7 @@ Each resource has a blocking class and an ``Async…`` twin with the same method
 
 from .account import Accounts, AsyncAccounts
 from .analytics import Analytics, AsyncAnalytics
+from .api_keys import ApiKeys, AsyncApiKeys
 from .bills import AsyncBills, Bills
 from .chain import AsyncChains, Chains
 from .checkout import AsyncCheckout, AsyncCheckoutSessions, Checkout, CheckoutSessions
@@ -28,8 +29,10 @@ from .webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
 __all__ = [
     "Accounts",
     "Analytics",
+    "ApiKeys",
     "AsyncAccounts",
     "AsyncAnalytics",
+    "AsyncApiKeys",
     "AsyncBills",
     "AsyncChains",
     "AsyncCheckout",

@@ -3,6 +3,7 @@
 from ._base import DeletedObject, LumenLaterObject
 from .account import Account
 from .analytics import Metrics, MetricsPoint, Transaction
+from .api_key import ApiKey
 from .bill import Bill, BillChain, ChainAuthorization
 from .chain import Chain, ChainContracts
 from .checkout_session import CheckoutSession, LineItem
@@ -47,6 +48,7 @@ __all__ = [
     "EVENT_TYPES",
     "Account",
     "AnyEvent",
+    "ApiKey",
     "BaseEvent",
     "Bill",
     "BillCancelledEvent",

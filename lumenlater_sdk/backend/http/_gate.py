@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 
 import anyio.to_thread
 from starlette.types import Scope
 
 from .._crypto import hash_key
+from ..services.api_keys import KeyRefused, authenticate, expired_message
 from ..services.context import Principal, ServiceContext
-from ..services.merchants import authenticate
 from ._errors import ApiError, response_headers
 from ._ratelimit import RateLimiter, address_bucket
 from ._spec import RouteSpec
@@ -18,24 +19,39 @@ from ._spec import RouteSpec
 __all__ = ["Gate"]
 
 
+KEY_CACHE_SECONDS = 2.0
+"""How long a process trusts a key it authenticated before looking it up again: the
+longest a key revoked (or rolled to expire now) by *another* process sharing the
+database keeps working here. The process that revoked it refuses it at once."""
+
+
 class _KeyCache:
     """API key hash → :class:`Principal` of keys that authenticated.
 
-    Keys are never revoked through the API, so an entry stays valid; bounded all the
-    same (least recently added first out), as merchants (and their keys) can be many.
+    An entry holds for :data:`KEY_CACHE_SECONDS`, and only while this process changed
+    no key since (the context's :class:`~lumenlater_sdk.backend.services.context.KeyEpoch`);
+    a rolled key's ``expires_at`` is checked on every use. Bounded (least recently added
+    first out), as merchants (and their keys) can be many.
     """
 
     def __init__(self, limit: int = 10_000) -> None:
-        self._entries: OrderedDict[str, Principal] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[Principal, float, int]] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
-    def get(self, key_hash: str) -> Principal | None:
-        return self._entries.get(key_hash)
+    def get(self, key_hash: str, epoch: int) -> Principal | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        principal, until, seen = entry
+        if seen != epoch or time.monotonic() >= until:
+            return None
+        return principal
 
-    def put(self, key_hash: str, principal: Principal) -> None:
+    def put(self, key_hash: str, principal: Principal, epoch: int) -> None:
         with self._lock:
-            self._entries[key_hash] = principal
+            self._entries[key_hash] = (principal, time.monotonic() + KEY_CACHE_SECONDS, epoch)
+            self._entries.move_to_end(key_hash)
             while len(self._entries) > self._limit:
                 self._entries.popitem(last=False)
 
@@ -79,10 +95,18 @@ class Gate:
                 "No API key provided: send Authorization: Bearer sk_test_…",
             )
         key_hash = hash_key(token)
-        principal = self._keys.get(key_hash)
+        epoch = self.ctx.key_epoch.value
+        principal = self._keys.get(key_hash, epoch)
         if principal is None:
             principal = await self._authenticate(scope, address, token)
-            self._keys.put(key_hash, principal)
+            self._keys.put(key_hash, principal, epoch)
+        elif principal.expires_at is not None and principal.expires_at <= self.ctx.config.clock():
+            raise ApiError(
+                401,
+                "authentication_error",
+                "api_key_expired",
+                expired_message(principal.expires_at),
+            )
         scope["lumenlater.principal"] = principal  # for the request log (middleware)
         await self._take(scope, "key:" + key_hash)
         # Allow-list: a secret route takes exactly a secret key, whatever else a key's
@@ -108,7 +132,11 @@ class Gate:
         if not left.allowed:
             response_headers(scope).extend(left.headers())
             raise _too_many("Too many failed authentications from this address; slow down.")
-        principal = await anyio.to_thread.run_sync(authenticate, self.ctx, token)
+        try:
+            principal = await anyio.to_thread.run_sync(authenticate, self.ctx, token)
+        except KeyRefused as exc:  # revoked or expired: a failed authentication all the same
+            response_headers(scope).extend((await self.limiter.failed(address)).headers())
+            raise ApiError(401, "authentication_error", exc.code, exc.message) from None
         if principal is None:
             response_headers(scope).extend((await self.limiter.failed(address)).headers())
             raise ApiError(401, "authentication_error", "api_key_invalid", "Invalid API key.")

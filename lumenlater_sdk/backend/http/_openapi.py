@@ -46,6 +46,7 @@ _ENDPOINT_OPS = (
 )
 _SESSION_OPS = ("retrieveCheckoutSession", "expireCheckoutSession")
 _MERCHANT_OPS = ("approveTestMerchant", "suspendTestMerchant", "rejectTestMerchant")
+_KEY_OPS = ("retrieveApiKey", "rollApiKey", "revokeApiKey")
 LINKS: dict[str, tuple[str, ...]] = {
     "createBill": _BILL_OPS,
     "cancelBill": ("retrieveBill",),
@@ -56,6 +57,8 @@ LINKS: dict[str, tuple[str, ...]] = {
     "createWebhookEndpoint": _ENDPOINT_OPS,
     "updateWebhookEndpoint": _ENDPOINT_OPS,
     "rotateWebhookEndpointSecret": _ENDPOINT_OPS,
+    "createApiKey": _KEY_OPS,
+    "rollApiKey": _KEY_OPS,
     "createTestWallet": ("retrieveTestWallet",),
     "createTestMerchant": _MERCHANT_OPS,
     "triggerTestEvent": ("retrieveEvent", "resendEvent"),

@@ -21,6 +21,7 @@ from ..web import loan, pay
 from . import (
     account,
     analytics,
+    api_keys,
     bills,
     chain,
     checkout_sessions,
@@ -46,6 +47,7 @@ def api_routes() -> list[RouteSpec]:
         *event_resend.ROUTES,
         *analytics.ROUTES,
         *webhook_endpoints.ROUTES,
+        *api_keys.ROUTES,
         *request_logs.ROUTES,
         *test_helpers.ROUTES,
         *pay.ROUTES,

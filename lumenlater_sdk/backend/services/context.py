@@ -22,7 +22,7 @@ from ..db import Database
 from .errors import SandboxOnly
 from .relay import ChainRelay
 
-__all__ = ["Principal", "RequestInfo", "ServiceContext"]
+__all__ = ["KeyEpoch", "Principal", "RequestInfo", "ServiceContext"]
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,34 @@ class RequestInfo:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the merchant (its ``G…`` address) and what kind of key it used."""
+    """Who is calling: the merchant (its ``G…`` address) and what kind of key it used;
+    which key (``key_id``) and when it stops working (``expires_at``, a rolled key's
+    grace; Unix seconds of the backend's wall clock) when known."""
 
     merchant_id: str
     kind: str  # "secret" | "publishable"
     livemode: bool
+    key_id: str | None = None
+    expires_at: int | None = None
+
+
+class KeyEpoch:
+    """How many times this process changed API keys (revoked or rolled one): a cache of
+    authenticated keys taken at another epoch must look its keys up again."""
+
+    def __init__(self) -> None:
+        self._value = 0
+        self._lock = threading.Lock()
+
+    @property
+    def value(self) -> int:
+        """The current epoch."""
+        return self._value
+
+    def bump(self) -> None:
+        """Record a change of keys."""
+        with self._lock:
+            self._value += 1
 
 
 @dataclass
@@ -58,6 +81,7 @@ class ServiceContext:
     box: SecretBox
     contract_id: str
     sandbox: SandboxControls | None = None
+    key_epoch: KeyEpoch = field(default_factory=KeyEpoch)
     _keypairs: dict[str, Keypair] = field(default_factory=dict)
     _self_custody: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,19 +1,18 @@
-"""Merchants: creation (keypair, enrolment, keys) and API-key authentication."""
+"""Merchants: creation (keypair, enrolment, first keys) and their account."""
 
 from __future__ import annotations
 
-import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from stellar_sdk import Keypair
 
-from .._crypto import hash_key
-from .._ids import new_id, new_secret
+from .._ids import new_id
 from ..db import Tx
 from ..store import merchants as merchant_store
-from .context import Principal, ServiceContext
+from .api_keys import issue_key
+from .context import ServiceContext
 from .errors import InvalidRequest, NotFound
 from .objects import MERCHANT_STATUS, account_object
 from .validation import check_origins, invalid_field
@@ -22,7 +21,6 @@ from .wallets import provide_builtin_wallets
 __all__ = [
     "MerchantCredentials",
     "account",
-    "authenticate",
     "create_merchant",
     "create_test_merchant",
     "update_account",
@@ -31,7 +29,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MerchantCredentials:
-    """A new merchant and its keys. The keys exist only here: the database keeps hashes."""
+    """A new merchant and its first keys (the database keeps their hashes; test keys
+    also sealed, see :mod:`.api_keys`)."""
 
     merchant_id: str
     business_name: str
@@ -61,9 +60,6 @@ def create_merchant(
     sandbox = ctx.require_sandbox("Enrolling and approving a merchant as the admin")
     kp = self_custody_key or Keypair.random()
     custody = "managed" if self_custody_key is None else "self"
-    mode = "live" if livemode else "test"
-    secret = new_secret(f"sk_{mode}")
-    publishable = new_secret(f"pk_{mode}")
     with ctx.db.transaction() as tx:
         sandbox.enroll_and_approve_merchant(kp, new_id("mi"), tx=tx)
         now = ctx.chain.now(tx)
@@ -77,25 +73,18 @@ def create_merchant(
             created=now,
             custody=custody,
         )
-        _insert_keys(tx, kp.public_key, livemode, now, secret, publishable)
+        secret, publishable = _insert_keys(ctx, tx, kp.public_key, livemode)
         provide_builtin_wallets(ctx, tx, kp.public_key)
     return MerchantCredentials(kp.public_key, business_name, secret, publishable)
 
 
-def _insert_keys(
-    tx: Tx, merchant_id: str, livemode: bool, now: int, secret: str, publishable: str
-) -> None:
-    for kind, key in (("secret", secret), ("publishable", publishable)):
-        merchant_store.insert_key(
-            tx,
-            key_id=new_id("key"),
-            merchant_id=merchant_id,
-            kind=kind,
-            livemode=livemode,
-            key_hash=hash_key(key),
-            hint=key[:8] + "…" + key[-4:],
-            created=now,
-        )
+def _insert_keys(ctx: ServiceContext, tx: Tx, merchant_id: str, livemode: bool) -> tuple[str, str]:
+    now = int(ctx.config.clock())
+    _row, secret = issue_key(ctx, tx, merchant_id, kind="secret", livemode=livemode, now=now)
+    _row, publishable = issue_key(
+        ctx, tx, merchant_id, kind="publishable", livemode=livemode, now=now
+    )
+    return secret, publishable
 
 
 def create_test_merchant(
@@ -150,8 +139,6 @@ def _record_self_custody(
     ctx: ServiceContext, business_name: str, address: str
 ) -> MerchantCredentials:
     sandbox = ctx.require_sandbox("Creating a sandbox merchant")
-    secret = new_secret("sk_test")
-    publishable = new_secret("pk_test")
     with ctx.db.transaction() as tx:
         if merchant_store.get_merchant(tx, address) is not None:
             raise InvalidRequest(
@@ -173,25 +160,9 @@ def _record_self_custody(
             created=now,
             custody="self",
         )
-        _insert_keys(tx, address, False, now, secret, publishable)
+        secret, publishable = _insert_keys(ctx, tx, address, False)
         provide_builtin_wallets(ctx, tx, address)
     return MerchantCredentials(address, business_name, secret, publishable)
-
-
-def authenticate(ctx: ServiceContext, api_key: str) -> Principal | None:
-    """The principal behind *api_key*, or ``None`` if it is not a key of this backend."""
-    if not api_key.startswith(("sk_", "pk_")) or len(api_key) > 200:
-        return None
-    digest = hash_key(api_key)
-    with ctx.db.transaction(write=False) as tx:
-        row = merchant_store.find_key(tx, digest)
-    # The lookup is by hash; compare again in constant time so a collation quirk
-    # or truncation in the index can never admit a different key.
-    if row is None or not hmac.compare_digest(str(row["key_hash"]), digest):
-        return None
-    return Principal(
-        merchant_id=row["merchant_id"], kind=row["kind"], livemode=bool(row["livemode"])
-    )
 
 
 def account(ctx: ServiceContext, merchant_id: str) -> dict[str, Any]:

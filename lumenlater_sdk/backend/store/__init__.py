@@ -1,6 +1,7 @@
 """The store: the only place with SQL. Each module covers one table (or one concern)."""
 
 from . import (
+    api_keys,
     bills,
     events,
     health,
@@ -16,6 +17,7 @@ from ._schema import COMPONENT, MIGRATIONS
 __all__ = [
     "COMPONENT",
     "MIGRATIONS",
+    "api_keys",
     "bills",
     "events",
     "health",

@@ -1,4 +1,4 @@
-"""Merchants and their API keys."""
+"""Merchants (their API keys are in :mod:`.api_keys`)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from ._rows import insert_row, update_row
 
 __all__ = [
     "delete_authorization",
-    "find_key",
     "get_authorization",
     "get_merchant",
-    "insert_key",
     "insert_merchant",
     "is_live",
     "put_authorization",
@@ -73,34 +71,6 @@ def get_authorization(tx: Tx, merchant_id: str) -> Row | None:
 def delete_authorization(tx: Tx, merchant_id: str) -> None:
     """The merchant enrolled (or asked for a new entry): the entry is spent."""
     tx.execute("DELETE FROM merchant_authorizations WHERE merchant_id = ?", (merchant_id,))
-
-
-def insert_key(
-    tx: Tx,
-    *,
-    key_id: str,
-    merchant_id: str,
-    kind: str,
-    livemode: bool,
-    key_hash: str,
-    hint: str,
-    created: int,
-) -> None:
-    """Store an API key by its hash only."""
-    tx.execute(
-        "INSERT INTO api_keys (id, merchant_id, kind, livemode, key_hash, hint, created)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (key_id, merchant_id, kind, int(livemode), key_hash, hint, created),
-    )
-
-
-def find_key(tx: Tx, key_hash: str) -> Row | None:
-    """The key row whose hash is *key_hash*, joined with its merchant's status."""
-    return tx.fetchone(
-        "SELECT k.id, k.merchant_id, k.kind, k.livemode, k.key_hash FROM api_keys k"
-        " WHERE k.key_hash = ?",
-        (key_hash,),
-    )
 
 
 def set_embed_origins(tx: Tx, merchant_id: str, origins_json: str) -> None:

@@ -11,6 +11,7 @@ SEALED_COLUMNS: dict[str, tuple[str, str, str]] = {
     "merchants.seed_encrypted": ("merchants", "id", "seed_encrypted"),
     "wallets.seed_encrypted": ("wallets", "id", "seed_encrypted"),
     "webhook_endpoint_secrets.ciphertext": ("webhook_endpoint_secrets", "seq", "ciphertext"),
+    "api_keys.sealed_key": ("api_keys", "id", "sealed_key"),
 }
 """``table.column`` → (table, row key, column). The SQL below is built only from these
 constants, never from input."""
@@ -18,7 +19,8 @@ constants, never from input."""
 
 def values_without(tx: Tx, column: str, prefix: str) -> list[Row]:
     """``id`` (the row key) and ``sealed`` of each value of *column* that does not start
-    with *prefix* (which holds no ``%`` or ``_``); expired webhook secrets included."""
+    with *prefix* (which holds no ``%`` or ``_``); expired webhook secrets included, NULLs
+    (keys kept hash-only) not."""
     table, key, name = SEALED_COLUMNS[column]
     return tx.fetchall(
         f"SELECT {key} AS id, {name} AS sealed FROM {table} WHERE {name} NOT LIKE ?",
