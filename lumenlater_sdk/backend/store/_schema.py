@@ -173,6 +173,14 @@ CREATE TABLE request_logs (
 CREATE INDEX request_logs_merchant ON request_logs (merchant_id, id)
 """
 
+# The dashboard's one-time sign-in links (``lumenlater dashboard``): only a hash of the
+# token is kept; a link is deleted when used, and expired ones when the next is made.
+_V12 = """
+CREATE TABLE dashboard_links (
+  token_hash TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, expires_at BIGINT NOT NULL,
+  created BIGINT NOT NULL)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -190,4 +198,5 @@ MIGRATIONS = [
     Migration(9, "refused payment attempts", _V9),
     Migration(10, "API keys: names, expiry, revocation, sealed test keys", _V10),
     Migration(11, "request log", _V11),
+    Migration(12, "dashboard sign-in links", _V12),
 ]
