@@ -48,6 +48,7 @@ from .services.sealing import reseal_legacy
 from .services.wallets import install_builtin_wallets
 from .soroban_rpc import soroban_rpc_routes
 from .store import COMPONENT, MIGRATIONS
+from .web.dashboard import dashboard_routes
 
 __all__ = ["Backend", "BackendApp", "create_app"]
 
@@ -246,6 +247,7 @@ class BackendApp(Starlette):
             *meta_routes(
                 lambda: self.openapi, backend.metrics, health_timeout=config.health_timeout
             ),
+            *([] if config.livemode else dashboard_routes()),  # the sandbox dashboard
         ]
         limiter = RateLimiter(
             config.rate_limit_rate,
