@@ -14,6 +14,8 @@
     app.router.routes.append(Route("/webhooks/lumenlater", hooks))
 
 Lower level: :func:`verify_signature`, :func:`construct_event` and :func:`sign`.
+One URL for many merchants' endpoints: ``secret=`` a function of the
+:class:`WebhookRequest` (see :data:`SecretResolver`).
 Flask and Django adapters live in :mod:`lumenlater_sdk.webhooks.flask` and
 :mod:`lumenlater_sdk.webhooks.django`; test helpers in
 :mod:`lumenlater_sdk.webhooks.testing`.
@@ -56,6 +58,7 @@ from ._errors import (
 from ._events import construct_event, parse_event_payload
 from ._memory_store import InMemoryEventStore
 from ._redis_store import RedisEventStore
+from ._request import SecretResolver, WebhookRequest
 from ._signature import SIGNATURE_HEADER, sign, verify_signature
 from ._sqlite_store import SQLiteEventStore
 from ._store import DEFAULT_LEASE, Claim, ClaimStatus, EventStore
@@ -94,12 +97,14 @@ __all__ = [
     "RedisEventStore",
     "Reply",
     "SQLiteEventStore",
+    "SecretResolver",
     "SignatureVerificationError",
     "TypedEvent",
     "WebhookApp",
     "WebhookEndpointEvent",
     "WebhookEndpointPingEvent",
     "WebhookError",
+    "WebhookRequest",
     "construct_event",
     "parse_event_payload",
     "sign",

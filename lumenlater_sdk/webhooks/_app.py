@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio.to_thread
 
 from ._core import OK, Receiver, Reply
-from ._signature import SIGNATURE_HEADER
+from ._request import SecretResolver, WebhookRequest, is_resolver
+from ._signature import SIGNATURE_HEADER, Secrets
 
 __all__ = ["WebhookApp"]
 
@@ -32,8 +34,13 @@ class WebhookApp(Receiver):
     (1 MiB), 409 (``Retry-After: 5``) while another delivery of the same event is
     being handled, and 500 if a handler raised, so that the sender retries; the
     retry runs only the handlers that had not finished. While handlers run, the
-    claim's lease is renewed, so a slow handler never runs twice at once.
-    ``secret`` may be a list (rotation); ``store`` defaults to an
+    claim's lease is renewed, so a slow handler never runs twice at once. An error
+    answer's body is ``{"error": {"code": ..., "message": ...}}`` (the code names the
+    check that failed) and each refused delivery is logged at WARNING on
+    ``lumenlater.webhooks``, without the body or the secret.
+    ``secret`` may be a list (rotation), or a function of the :class:`WebhookRequest`
+    (plain or ``async def``) returning the secret(s) for the URL a delivery came to,
+    for one URL serving many merchants' endpoints; ``store`` defaults to an
     :class:`InMemoryEventStore`, which suppresses duplicates only within one process
     (a :class:`ProcessLocalStoreWarning` says so, once per process); ``clock`` gives
     the current Unix time for the timestamp check.
@@ -58,13 +65,29 @@ class WebhookApp(Receiver):
                 signature = value.decode("latin-1")
             elif name == b"content-length":
                 content_length = value
-        reply = self.check_head(scope["method"], content_length)
+        path: str = scope.get("path", "")
+        reply = self.check_head(scope["method"], content_length, path)
         if reply is not None:
             return reply
         body = await self._read_body(receive)
         if body is None:
-            return self.too_large
-        return await self.deliver(body, signature)
+            return self.refuse_too_large(path)
+        secret = self.secret
+        if is_resolver(secret):
+            found = await self._resolve(secret, WebhookRequest.from_asgi(scope))
+            if isinstance(found, Reply):
+                return found
+            return await self.deliver(body, signature, secret=found, path=path)
+        return await self.deliver(body, signature, path=path)
+
+    async def _resolve(self, resolver: SecretResolver, request: WebhookRequest) -> Secrets | Reply:
+        try:
+            value = resolver(request)
+            if inspect.isawaitable(value):
+                value = await value
+        except Exception:
+            return self.lookup_failed(request.path)
+        return self.resolved(value, request.path)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         message = await receive()
@@ -84,9 +107,19 @@ class WebhookApp(Receiver):
             chunks.append(chunk)
         return b"".join(chunks) if size <= self.max_body_size else None
 
-    async def deliver(self, body: bytes, signature: str | None) -> Reply:
-        """Verify, deduplicate and dispatch one raw delivery; the reply to send."""
-        event = self.parse(body, signature)
+    async def deliver(
+        self,
+        body: bytes,
+        signature: str | None,
+        *,
+        secret: Secrets | None = None,
+        path: str = "",
+    ) -> Reply:
+        """Verify, deduplicate and dispatch one raw delivery; the reply to send.
+
+        *secret* overrides the receiver's own (a resolved one); *path* is for log lines.
+        """
+        event = self.parse(body, signature, secret, path)
         if isinstance(event, Reply):
             return event
         handlers = self.handlers_for(event.type)

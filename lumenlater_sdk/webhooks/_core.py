@@ -16,17 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from .._logging import setup_logging, webhooks_logger
 from ..types.event import BaseEvent
 from ._errors import InvalidPayloadError, ProcessLocalStoreWarning, SignatureVerificationError
 from ._events import parse_event_payload
 from ._heartbeat import Heartbeat
 from ._memory_store import InMemoryEventStore
-from ._signature import DEFAULT_TOLERANCE, Secrets, _keys, verify_signature
+from ._request import SecretResolver, WebhookRequest, is_resolver, resolved_keys
+from ._signature import DEFAULT_TOLERANCE, SIGNATURE_HEADER, Secrets, _keys, verify_signature
 from ._store import DEFAULT_LEASE, Claim, ClaimStatus, EventStore
 
 __all__ = ["MAX_BODY_SIZE", "Handler", "Receiver", "Reply"]
 
-logger = logging.getLogger("lumenlater_sdk.webhooks")
+logger = webhooks_logger
 
 MAX_BODY_SIZE = 1024 * 1024
 """Bodies over 1 MiB are refused with 413 (DESIGN §5)."""
@@ -56,18 +58,39 @@ class Reply:
         object.__setattr__(self, "asgi_headers", raw)
 
 
-def _error(status: int, message: str, *headers: tuple[str, str]) -> Reply:
-    return Reply(status, json.dumps({"error": {"message": message}}).encode(), headers)
+def _error(status: int, code: str, message: str, *headers: tuple[str, str]) -> Reply:
+    body = {"error": {"code": code, "message": message}}
+    return Reply(status, json.dumps(body).encode(), headers)
 
 
 OK = Reply(200, b'{"received":true}')
 DUPLICATE = Reply(200, b'{"received":true,"duplicate":true}')
 IN_PROGRESS = _error(
-    409, "This event is being handled by another delivery right now", ("Retry-After", "5")
+    409,
+    "event_in_progress",
+    "This event is being handled by another delivery right now",
+    ("Retry-After", "5"),
 )
-METHOD_NOT_ALLOWED = _error(405, "Webhooks must be POSTed", ("Allow", "POST"))
-TOO_LARGE = _error(413, f"The body is larger than {MAX_BODY_SIZE} bytes")
-HANDLER_FAILED = _error(500, "A handler for this event failed; it will run again on retry")
+METHOD_NOT_ALLOWED = _error(405, "method_not_allowed", "Webhooks must be POSTed", ("Allow", "POST"))
+TOO_LARGE = _error(413, "body_too_large", f"The body is larger than {MAX_BODY_SIZE} bytes")
+HANDLER_FAILED = _error(
+    500, "handler_failed", "A handler for this event failed; it will run again on retry"
+)
+NO_SECRET = _error(400, "no_secret", "No webhook secret is known for this URL")
+SECRET_LOOKUP_FAILED = _error(
+    500, "secret_lookup_failed", "Looking up this URL's webhook secret failed; retry later"
+)
+
+# What to check when a delivery is refused: in the log only, for the receiver's owner.
+_HINTS = {
+    "missing_header": f"a proxy in between must pass the {SIGNATURE_HEADER} header on",
+    "no_matching_signature": "is this receiver's secret the endpoint's own whsec_ secret "
+    "(each endpoint has one; `lumenlater listen` prints the one it signs with), and does "
+    "the body reach the receiver byte for byte?",
+    "timestamp_too_old": "check this machine's clock; an old delivery replayed is refused",
+    "timestamp_in_future": "check this machine's clock",
+    "no_secret": "the secret resolver returned no secret for this URL",
+}
 
 
 @dataclass(frozen=True)
@@ -113,15 +136,21 @@ class Receiver:
 
     def __init__(
         self,
-        secret: Secrets,
+        secret: Secrets | SecretResolver,
         store: EventStore | None = None,
         tolerance: float | None = DEFAULT_TOLERANCE,
         *,
         clock: Callable[[], float] = time.time,
         max_body_size: int = MAX_BODY_SIZE,
     ) -> None:
-        _keys(secret)  # fail now, not on the first delivery, if there is no secret
-        self.secret: Secrets = secret if isinstance(secret, str) else list(secret)
+        setup_logging()
+        self.secret: Secrets | SecretResolver
+        if is_resolver(secret):
+            self.secret = secret
+        else:
+            fixed = cast(Secrets, secret)
+            _keys(fixed)  # fail now, not on the first delivery, if there is no secret
+            self.secret = fixed if isinstance(fixed, str) else list(fixed)
         if store is None:
             _warn_process_local()
             store = InMemoryEventStore()
@@ -132,7 +161,7 @@ class Receiver:
         self._too_large = (
             TOO_LARGE
             if max_body_size == MAX_BODY_SIZE
-            else _error(413, f"The body is larger than {max_body_size} bytes")
+            else _error(413, "body_too_large", f"The body is larger than {max_body_size} bytes")
         )
         self._registrations: list[tuple[frozenset[str], Registered]] = []
         self._by_type: dict[str, tuple[Registered, ...]] = {}
@@ -188,17 +217,39 @@ class Receiver:
 
     # --- decisions ---------------------------------------------------------------
 
-    def check_head(self, method: str, content_length: str | bytes | None) -> Reply | None:
+    @staticmethod
+    def refused(reply: Reply, path: str = "", *, level: int = logging.WARNING) -> Reply:
+        """Log why a delivery is refused (never the body or the secret); return *reply*."""
+        error = json.loads(reply.body)["error"]
+        code = error["code"]
+        hint = _HINTS.get(code)
+        logger.log(
+            level,
+            "Refused a LumenLater webhook%s: %d %s: %s%s",
+            f" to {path}" if path else "",
+            reply.status,
+            code,
+            error["message"],
+            f" ({hint})" if hint else "",
+            extra={"fields": {"status": reply.status, "code": code, "path": path}},
+        )
+        return reply
+
+    def check_head(
+        self, method: str, content_length: str | bytes | None, path: str = ""
+    ) -> Reply | None:
         """The answer to give before reading the body, if any (405, 413, 400)."""
         if method != "POST":
-            return METHOD_NOT_ALLOWED
+            # Not a delivery (a browser, a health check): worth a line, not a warning.
+            return self.refused(METHOD_NOT_ALLOWED, path, level=logging.INFO)
         if content_length:
             try:
                 length = int(content_length)
             except ValueError:
-                return _error(400, "Content-Length is not a number")
+                reply = _error(400, "invalid_content_length", "Content-Length is not a number")
+                return self.refused(reply, path)
             if length > self.max_body_size:
-                return self._too_large
+                return self.refused(self._too_large, path)
         return None
 
     @property
@@ -206,15 +257,56 @@ class Receiver:
         """The 413 answer."""
         return self._too_large
 
-    def parse(self, body: bytes, signature: str | None) -> BaseEvent | Reply:
-        """The verified, typed event, or the 400 answer saying why not."""
+    def refuse_too_large(self, path: str = "") -> Reply:
+        """Log and give the 413 answer for a body found too large while reading it."""
+        return self.refused(self._too_large, path)
+
+    def parse(
+        self, body: bytes, signature: str | None, secret: Secrets | None = None, path: str = ""
+    ) -> BaseEvent | Reply:
+        """The verified, typed event, or the 400 answer saying which check failed.
+
+        *secret* is the one resolved for this request (default: the receiver's own).
+        """
+        if secret is None:
+            secret = cast(Secrets, self.secret)
         try:
-            verify_signature(body, signature, self.secret, self.tolerance, now=self.clock())
+            verify_signature(body, signature, secret, self.tolerance, now=self.clock())
             return parse_event_payload(body)
         except SignatureVerificationError as exc:
-            return _error(400, exc.message)
+            return self.refused(_error(400, exc.reason, exc.message), path)
         except InvalidPayloadError as exc:
-            return _error(400, str(exc))
+            return self.refused(_error(400, exc.reason, str(exc)), path)
+
+    def resolved(self, value: object, path: str) -> Secrets | Reply:
+        """A resolver's answer checked: the secret(s), or the 400 when it has none."""
+        try:
+            keys = resolved_keys(value)
+        except TypeError:
+            return self.lookup_failed(path)
+        return self.refused(NO_SECRET, path) if keys is None else keys
+
+    @staticmethod
+    def lookup_failed(path: str) -> Reply:
+        """Log the current exception of a secret resolver and give the 500 (retried later)."""
+        logger.exception("The webhook secret resolver failed%s", f" for {path}" if path else "")
+        return SECRET_LOOKUP_FAILED
+
+    def secret_for_sync(
+        self, request: Callable[[], WebhookRequest] | None, path: str
+    ) -> Secrets | Reply:
+        """This request's secret(s): the receiver's own, or the resolver's answer (an
+        ``async def`` resolver is run to completion)."""
+        secret = self.secret
+        if not is_resolver(secret):
+            return cast(Secrets, secret)
+        try:
+            value = secret(request() if request is not None else WebhookRequest(path))
+            if inspect.isawaitable(value):
+                value = _run(value)
+        except Exception:
+            return self.lookup_failed(path)
+        return self.resolved(value, path)
 
     @staticmethod
     def after_claim(claim: Claim) -> Reply | None:
@@ -271,15 +363,25 @@ class Receiver:
         content_length: str | None,
         signature: str | None,
         read: Callable[[int], bytes],
+        *,
+        path: str = "",
+        request: Callable[[], WebhookRequest] | None = None,
     ) -> Reply:
-        """Answer one request in a WSGI-style framework; ``read(n)`` reads the body."""
-        reply = self.check_head(method, content_length)
+        """Answer one request in a WSGI-style framework; ``read(n)`` reads the body.
+
+        *path* names the URL in log lines; *request* builds the :class:`WebhookRequest`
+        a secret resolver receives (called only when ``secret`` is one).
+        """
+        reply = self.check_head(method, content_length, path)
         if reply is not None:
             return reply
         body = read_limited(read, self.max_body_size)
         if body is None:
-            return self._too_large
-        event = self.parse(body, signature)
+            return self.refuse_too_large(path)
+        secret = self.secret_for_sync(request, path)
+        if isinstance(secret, Reply):
+            return secret
+        event = self.parse(body, signature, secret, path)
         if isinstance(event, Reply):
             return event
         handlers = self.handlers_for(event.type)
@@ -311,16 +413,20 @@ class Receiver:
                 self.store.release(event.id, claim.token)
 
 
+def _run(awaitable: Any) -> Any:
+    import asyncio
+
+    async def wait() -> Any:
+        return await awaitable
+
+    return asyncio.run(wait())
+
+
 def run_sync(reg: Registered, event: BaseEvent) -> None:
     """Call a handler from synchronous code, driving it to completion if it is async."""
     result = reg.fn(event)
     if inspect.isawaitable(result):
-        import asyncio
-
-        async def wait() -> None:
-            await result
-
-        asyncio.run(wait())
+        _run(result)
 
 
 def read_limited(read: Callable[[int], bytes], limit: int) -> bytes | None:

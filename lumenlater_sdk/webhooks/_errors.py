@@ -21,7 +21,8 @@ class SignatureVerificationError(WebhookError):
 
     ``reason`` names the check that failed, one of ``"missing_header"``,
     ``"malformed_header"``, ``"no_matching_signature"``, ``"timestamp_too_old"``,
-    ``"timestamp_in_future"``; the message says the same in words.
+    ``"timestamp_in_future"``, ``"no_secret"`` (a secret resolver knew no secret for
+    the request); the message says the same in words.
     """
 
     def __init__(self, message: str, *, reason: str) -> None:
@@ -31,7 +32,15 @@ class SignatureVerificationError(WebhookError):
 
 
 class InvalidPayloadError(WebhookError, ValueError):
-    """The (correctly signed) body is not a LumenLater event."""
+    """The (correctly signed) body is not a LumenLater event.
+
+    ``reason`` is ``"invalid_json"`` (not JSON at all) or ``"invalid_event"`` (JSON, but
+    not shaped like an event). The message names the fields at fault, never their values.
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid_event") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ProcessLocalStoreWarning(UserWarning):

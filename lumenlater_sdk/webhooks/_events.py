@@ -13,7 +13,8 @@ import re
 from pydantic import ValidationError
 
 from ..types.event import EVENT_CLASSES, BaseEvent, Event
-from ._errors import InvalidPayloadError
+from ._errors import InvalidPayloadError, SignatureVerificationError
+from ._request import SecretResolver, WebhookRequest, is_resolver, resolved_keys
 from ._signature import DEFAULT_TOLERANCE, Payload, Secrets, _as_bytes, verify_signature
 
 __all__ = ["construct_event", "parse_event_payload"]
@@ -40,7 +41,13 @@ def parse_event_payload(payload: Payload) -> BaseEvent:
     try:
         event = Event.model_validate_json(body)
     except ValidationError as exc:
-        raise InvalidPayloadError(f"The webhook body is not a LumenLater event: {exc}") from exc
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise InvalidPayloadError(
+                "The webhook body is not JSON", reason="invalid_json"
+            ) from exc
+        raise InvalidPayloadError(
+            f"The webhook body is not a LumenLater event: {_faults(exc)}"
+        ) from exc
     cls = EVENT_CLASSES.get(event.type)
     if cls is None:
         return event
@@ -48,17 +55,30 @@ def parse_event_payload(payload: Payload) -> BaseEvent:
         return cls.model_validate_json(body)
     except ValidationError as exc:
         raise InvalidPayloadError(
-            f"The webhook body is not a valid {event.type!r} event: {exc}"
+            f"The webhook body is not a valid {event.type!r} event: {_faults(exc)}"
         ) from exc
+
+
+def _faults(exc: ValidationError, most: int = 5) -> str:
+    """Where the body is wrong and how, without echoing any of its values (they end up
+    in logs, and a body may hold personal data)."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].lower()}" for e in errors[:most]
+    ]
+    if len(errors) > most:
+        parts.append(f"and {len(errors) - most} more")
+    return "; ".join(parts)
 
 
 def construct_event(
     payload: Payload,
     header: str | None,
-    secret: Secrets,
+    secret: Secrets | SecretResolver,
     tolerance: float | None = DEFAULT_TOLERANCE,
     *,
     now: float | None = None,
+    request: WebhookRequest | None = None,
 ) -> BaseEvent:
     """Verify ``header`` against the raw ``payload`` and return the typed event.
 
@@ -66,7 +86,22 @@ def construct_event(
     this SDK does not know yet gives a generic :class:`Event`. Raises
     :class:`SignatureVerificationError` if the signature does not verify and
     :class:`InvalidPayloadError` if the signed body is not an event.
+
+    ``secret`` may be a (non-async) resolver, called with ``request`` (required then):
+    the same function a multi-merchant :class:`WebhookApp` takes. When it returns no
+    secret the error's ``reason`` is ``"no_secret"``.
     """
+    if is_resolver(secret):
+        if request is None:
+            raise TypeError(
+                "construct_event with a secret resolver needs request=WebhookRequest(…)"
+            )
+        keys = resolved_keys(secret(request))
+        if keys is None:
+            raise SignatureVerificationError(
+                "No webhook secret is known for this URL", reason="no_secret"
+            )
+        secret = keys
     body = _as_bytes(payload)
-    verify_signature(body, header, secret, tolerance, now=now)
+    verify_signature(body, header, secret, tolerance, now=now)  # type: ignore[arg-type]
     return parse_event_payload(body)

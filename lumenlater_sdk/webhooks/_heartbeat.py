@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 __all__ = ["Heartbeat"]
 
-logger = logging.getLogger("lumenlater_sdk.webhooks")
+logger = logging.getLogger("lumenlater.webhooks")
 
 Extend = Callable[[str, str], bool]
 

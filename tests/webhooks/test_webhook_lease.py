@@ -270,7 +270,7 @@ class Records(logging.Handler):
 @pytest.fixture
 def records() -> Iterator[Records]:
     handler = Records()
-    logger = logging.getLogger("lumenlater_sdk.webhooks")
+    logger = logging.getLogger("lumenlater.webhooks")
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)

@@ -145,7 +145,7 @@ def test_a_failing_handler_is_logged_with_its_name_and_the_event(
     def mark_order_paid(event: BaseEvent) -> None:
         raise RuntimeError("database down")
 
-    with caplog.at_level(logging.ERROR, logger="lumenlater_sdk.webhooks"):
+    with caplog.at_level(logging.ERROR, logger="lumenlater.webhooks"):
         status, event_id = deliver(hooks)
     assert status == 500
     (record,) = caplog.records
@@ -170,7 +170,7 @@ def test_a_handler_object_without_a_qualname_is_logged_by_its_repr(
 
     hooks = Receiver(SECRET)
     hooks.on("bill.paid")(Handler())
-    with caplog.at_level(logging.ERROR, logger="lumenlater_sdk.webhooks"):
+    with caplog.at_level(logging.ERROR, logger="lumenlater.webhooks"):
         deliver(hooks)
     assert "handler <the order handler> failed" in caplog.records[0].getMessage()
 
@@ -262,7 +262,9 @@ def test_on_without_event_types_says_how_to_call_it() -> None:
 def test_a_non_numeric_content_length_is_named() -> None:
     reply = Receiver(SECRET).check_head("POST", "12abc")
     assert reply is not None and reply.status == 400
-    assert json.loads(reply.body) == {"error": {"message": "Content-Length is not a number"}}
+    assert json.loads(reply.body) == {
+        "error": {"code": "invalid_content_length", "message": "Content-Length is not a number"}
+    }
 
 
 async def test_async_handlers_run_on_the_apps_event_loop_and_sync_ones_off_it() -> None:
