@@ -1,4 +1,8 @@
-"""First start of a sandbox: the test merchant, its keys and a ready webhook secret."""
+"""A sandbox's own merchant: made on first start, its test keys shown again and rolled.
+
+No webhook endpoint is registered unless one is asked for (``--webhook-url``): an
+endpoint nobody listens at would be retried for a day for every event.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,32 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._crypto import check_secret_key
 from .app import Backend
+from .paging import PageRequest
+from .services import api_keys, webhook_endpoints
 from .store import events as state
 
-__all__ = ["SandboxCredentials", "ensure_sandbox_merchant", "load_or_create_secret_key"]
+__all__ = [
+    "SandboxCredentials",
+    "SandboxWebhook",
+    "ensure_sandbox_merchant",
+    "ensure_sandbox_webhook",
+    "load_or_create_secret_key",
+    "roll_sandbox_key",
+    "sandbox_keys",
+    "sandbox_merchant_id",
+]
 
-DEFAULT_WEBHOOK_URL = "http://127.0.0.1:5000/webhooks/lumenlater"
 _STATE_KEY = "sandbox_merchant"
 
 
 @dataclass(frozen=True)
 class SandboxCredentials:
-    """Shown once, on first start; only hashes (and sealed secrets) are stored."""
+    """What the first start made. The keys are stored hashed and (test keys) sealed, so
+    :func:`sandbox_keys` shows them again."""
 
     merchant_id: str
     secret_key: str
@@ -69,10 +85,11 @@ def _new_key() -> bytes:
 def ensure_sandbox_merchant(
     backend: Backend,
     *,
-    webhook_url: str | None = DEFAULT_WEBHOOK_URL,
+    webhook_url: str | None = None,
     business_name: str = "Sandbox Shop",
 ) -> SandboxCredentials | None:
-    """Create the sandbox merchant once; ``None`` if this database already has it."""
+    """Create the sandbox merchant once, with an endpoint at *webhook_url* if given;
+    ``None`` if this database already has it."""
     with backend.db.transaction() as tx:
         if state.get_state(tx, _STATE_KEY, lock=True) is not None:
             return None
@@ -86,3 +103,60 @@ def ensure_sandbox_merchant(
     return SandboxCredentials(
         creds.merchant_id, creds.secret_key, creds.publishable_key, whsec, endpoint_id
     )
+
+
+@dataclass(frozen=True)
+class SandboxWebhook:
+    """The sandbox merchant's endpoint at a URL, and the secret that signs for it now."""
+
+    endpoint_id: str
+    url: str
+    secret: str
+    created: bool
+
+    def __repr__(self) -> str:
+        return f"SandboxWebhook(endpoint_id={self.endpoint_id!r}, url={self.url!r})"
+
+
+def sandbox_merchant_id(backend: Backend) -> str | None:
+    """The id of the merchant the sandbox made on its first start, or ``None``."""
+    with backend.db.transaction(write=False) as tx:
+        return state.get_state(tx, _STATE_KEY)
+
+
+def ensure_sandbox_webhook(backend: Backend, merchant_id: str, url: str) -> SandboxWebhook:
+    """The merchant's enabled endpoint at *url*, made if it has none (so restarting with
+    the same ``--webhook-url`` does not add another), with its current secret."""
+    ctx = backend.ctx
+    page = PageRequest(limit=100)
+    while True:
+        found, more = webhook_endpoints.list_endpoints(ctx, merchant_id, page)
+        for endpoint in found:
+            if endpoint["url"] == url and endpoint["status"] == "enabled":
+                secret = webhook_endpoints.active_secrets(ctx, merchant_id, endpoint["id"])[0]
+                return SandboxWebhook(endpoint["id"], url, secret, created=False)
+        if not more or not found:
+            break
+        page = PageRequest(limit=100, starting_after=found[-1]["id"])
+    made = backend.create_webhook_endpoint(merchant_id, url)
+    return SandboxWebhook(made["id"], made["url"], made["secret"], created=True)
+
+
+def sandbox_keys(backend: Backend, merchant_id: str) -> list[dict[str, Any]]:
+    """The merchant's keys that still work (``api_key`` objects, oldest first), each test
+    key that can be shown again with its ``secret``."""
+    keys = api_keys.merchant_keys(backend.ctx, merchant_id, reveal=True)
+    return [k for k in keys if k["status"] in ("active", "expiring")]
+
+
+def roll_sandbox_key(backend: Backend, merchant_id: str, *, expires_in: int = 0) -> dict[str, Any]:
+    """Roll the merchant's newest active secret key: the new key (with ``secret``); the
+    old one works for *expires_in* more seconds."""
+    active = [
+        k
+        for k in api_keys.merchant_keys(backend.ctx, merchant_id)
+        if k["type"] == "secret" and k["status"] == "active" and not k["livemode"]
+    ]
+    if not active:
+        raise ValueError("the sandbox merchant has no active test secret key to roll")
+    return api_keys.roll_key(backend.ctx, merchant_id, active[-1]["id"], expires_in=expires_in)

@@ -18,6 +18,7 @@ __all__ = [
     "add_storage_arguments",
     "backend_config",
     "configure_logging",
+    "keys_command",
     "main",
     "register",
     "serve",
@@ -86,8 +87,11 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--webhook-url",
-        default="http://127.0.0.1:5000/webhooks/lumenlater",
-        help="where the sandbox merchant's first webhook endpoint points",
+        default=None,
+        metavar="URL",
+        help="register a webhook endpoint at URL for the sandbox merchant (once: restarts "
+        "reuse it) and print its secret; default: none (`lumenlater listen` registers one "
+        "while it runs)",
     )
     parser.add_argument("--public-url", default=None, help="base URL browsers use")
     parser.add_argument(
@@ -262,12 +266,56 @@ def worker_app() -> Any:
     return create_app(_api_config(args))
 
 
+def keys_command(args: argparse.Namespace) -> str:
+    """The ``lumenlater keys`` line that reads this sandbox's database (with the storage
+    options given to this command)."""
+    parts = ["lumenlater keys"]
+    if args.database_url:
+        parts.append(f"--database-url {args.database_url}")
+    if Path(args.secret_key_file) != _HOME / "secret.key":
+        parts.append(f"--secret-key-file {args.secret_key_file}")
+    return " ".join(parts)
+
+
+def _print_start(args: argparse.Namespace, config: BackendConfig, app: Any) -> None:
+    """What every start prints: the first start's keys, the webhook endpoint if one was
+    asked for, where the dashboard is and how to see the keys again."""
+    from ..backend.bootstrap import (
+        ensure_sandbox_merchant,
+        ensure_sandbox_webhook,
+        sandbox_merchant_id,
+    )
+
+    if app.backend.sandbox is None:  # a real chain's merchants are enrolled by their owners
+        return
+    creds = ensure_sandbox_merchant(app.backend, webhook_url=args.webhook_url)
+    if creds is not None:
+        print("LumenLater sandbox: created the test merchant")
+        print(f"  merchant         {creds.merchant_id}  (Sandbox Shop)")
+        print(f"  secret key       {creds.secret_key}")
+        print(f"  publishable key  {creds.publishable_key}")
+        if creds.webhook_secret:
+            print(f"  webhook secret   {creds.webhook_secret}  -> {args.webhook_url}")
+    elif args.webhook_url:
+        merchant_id = sandbox_merchant_id(app.backend)
+        if merchant_id is not None:
+            hook = ensure_sandbox_webhook(app.backend, merchant_id, args.webhook_url)
+            print(f"  webhook secret   {hook.secret}  -> {hook.url}")
+    print(f"  dashboard        {config.base_url}/dashboard")
+    print(f"  test keys        {keys_command(args)}   (shows them again; --roll for new ones)")
+    if not args.webhook_url:
+        print(
+            "  webhooks         none registered: `lumenlater listen --forward-to URL`"
+            " forwards them while it runs, or start with --webhook-url URL"
+        )
+
+
 def serve(args: argparse.Namespace) -> int:
-    """Start the server; on the first start print the test merchant's keys."""
+    """Start the server; print the test merchant's keys (first start), the dashboard URL
+    and how to see the keys again (every start)."""
     import uvicorn
 
     from ..backend.app import create_app
-    from ..backend.bootstrap import ensure_sandbox_merchant
     from ..backend.chain import ChainUnavailableError
 
     configure_logging(args)
@@ -278,16 +326,7 @@ def serve(args: argparse.Namespace) -> int:
     # A configuration to fix or a database that does not answer: one line, no traceback.
     except (ValueError, ChainUnavailableError, ConnectionError) as exc:
         raise SystemExit(f"lumenlater sandbox: {exc}") from None
-    creds = None
-    if app.backend.sandbox is not None:  # a real chain's merchants are enrolled by their owners
-        creds = ensure_sandbox_merchant(app.backend, webhook_url=args.webhook_url)
-    if creds is not None:
-        print("LumenLater sandbox: created the test merchant (keys are shown only once)")
-        print(f"  merchant         {creds.merchant_id}  (Sandbox Shop)")
-        print(f"  secret key       {creds.secret_key}")
-        print(f"  publishable key  {creds.publishable_key}")
-        if creds.webhook_secret:
-            print(f"  webhook secret   {creds.webhook_secret}  -> {args.webhook_url}")
+    _print_start(args, config, app)
     print(
         f"LumenLater sandbox listening on {config.base_url} (database: {url.split('@')[-1]})",
         flush=True,

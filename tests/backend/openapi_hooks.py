@@ -15,11 +15,16 @@ cases go out untouched, so the server must still refuse them):
 - a session's ``amount`` equals the sum of its ``line_items`` when both are sent, and
   every line and the sum stay within the amount cap: the lines are kept small and
   the amount set to their sum.
+
+And whatever the mode, the run's own API key (id in ``LUMENLATER_FUZZ_KEY_ID``) is
+never rolled or revoked: the fuzzer would lock itself out (a valid thing to ask, and
+the server allows it while the account keeps another secret key).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from typing import Any
@@ -104,9 +109,15 @@ def _own_key(key: str) -> str:
     return f"{key[:200]}-{uuid.uuid4().hex}"
 
 
+_KEY_OPS = ("POST /v1/api_keys/{id}/roll", "POST /v1/api_keys/{id}/revoke")
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     """Bring a valid case within the cross-field rules above (see the module)."""
+    own_key = os.environ.get("LUMENLATER_FUZZ_KEY_ID")
+    if case.operation.label in _KEY_OPS and (case.path_parameters or {}).get("id") == own_key:
+        case.path_parameters["id"] = "key_of_another_run"
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return case

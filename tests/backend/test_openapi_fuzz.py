@@ -15,19 +15,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lumenlater_sdk import LumenLater
 from lumenlater_sdk.backend.testing import run_sandbox
 
 HERE = Path(__file__).parent
 EXAMPLES = int(os.environ.get("LUMENLATER_FUZZ_EXAMPLES", "10"))
 
 
-def _schemathesis(base_url: str, secret_key: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _schemathesis(
+    base_url: str, secret_key: str, cwd: Path, key_id: str = ""
+) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("schemathesis") or shutil.which("st")
     cmd = [exe] if exe else [sys.executable, "-m", "schemathesis.cli"]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
         "SCHEMATHESIS_HOOKS": "openapi_hooks",
+        "LUMENLATER_FUZZ_KEY_ID": key_id,
     }
     return subprocess.run(
         [
@@ -61,7 +65,9 @@ def _schemathesis(base_url: str, secret_key: str, cwd: Path) -> subprocess.Compl
 
 def test_schemathesis_finds_no_failure(db_url: str, tmp_path: Path) -> None:
     with run_sandbox(db_url, run_delivery=False, tick_interval=3600) as sb:
-        proc = _schemathesis(sb.base_url, sb.secret_key, tmp_path)
+        with LumenLater(api_key=sb.secret_key, base_url=sb.base_url) as ll:
+            own = [k.id for k in ll.api_keys.list() if k.type == "secret"]
+        proc = _schemathesis(sb.base_url, sb.secret_key, tmp_path, own[0])
     out = proc.stdout
     assert proc.returncode == 0, out[-8000:] + proc.stderr[-2000:]
     # Every phase ran (a phase that cannot run is skipped silently otherwise).
