@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import shlex
 import shutil
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from .._client import LumenLater
 from ..errors import LumenLaterError
 from ._demo_scripted import DemoError, pay_hosted_page, run_scripted
 
-__all__ = ["DemoError", "pay_hosted_page", "register"]
+__all__ = ["DemoError", "cli_command", "pay_hosted_page", "register"]
 
 SHOP_MODULE = "examples.flask_shop"
 WAIT_SECONDS = 60.0
@@ -192,6 +193,7 @@ class _Demo:
     def explain(self) -> None:
         """Print where everything runs and what to try."""
         env = f"LUMENLATER_API_KEY={self.secret_key} LUMENLATER_BASE_URL={self.sandbox_url}"
+        cli = cli_command()
         shop = self.shop.url
         print(
             f"""
@@ -206,17 +208,30 @@ LumenLater demo is running (a fresh sandbox; everything is deleted when you stop
 Try it:
   1. Open {shop}/ and add something to your cart.
   2. "Pay here" embeds LumenLater's checkout in the shop's page; "Check out"
-     opens LumenLater's hosted page. Choose the "approve" test wallet ("decline"
-     and "limited" show refusals) and confirm.
+     opens LumenLater's hosted page. Choose the "approve" test wallet and confirm.
+     "decline" has no collateral and is refused; "limited" has 100 USDC of
+     credit: it pays a small order and is refused one above that (two lamps).
   3. You land on the shop's thank-you page; {shop}/orders shows the order
      paid as soon as the webhook arrives.
-  4. Move the ledger clock 20 days and watch the order go overdue:
+  4. Move the ledger clock 20 days and watch the order go overdue (paste this
+     into another shell as it is):
        {env} \\
-         lumenlater clock advance 1728000
+         {cli} clock advance 1728000
 
 Press Ctrl-C to stop.""",
             flush=True,
         )
+
+
+def cli_command() -> str:
+    """How a new shell runs this ``lumenlater``: the console script beside this Python
+    (a virtualenv's ``bin/``, which a new shell does not have on its PATH), by its full
+    path, or ``python -m lumenlater_sdk.cli`` with this Python if there is none."""
+    bin_dir = Path(sys.executable).parent  # not resolved: a venv's python is a symlink
+    script = shutil.which("lumenlater", path=str(bin_dir))
+    if script is not None:
+        return shlex.quote(script)
+    return f"{shlex.quote(sys.executable)} -m lumenlater_sdk.cli"
 
 
 def _checkout_root() -> Path:
