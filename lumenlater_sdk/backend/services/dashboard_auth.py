@@ -70,14 +70,15 @@ def sign_in_with_key(ctx: ServiceContext, api_key: str) -> str:
     return _session(ctx, principal.merchant_id)
 
 
-def create_link(ctx: ServiceContext, merchant_id: str) -> str:
-    """A one-time sign-in token for *merchant_id* (put it in ``/dashboard/link/{token}``)."""
+def create_link(ctx: ServiceContext, merchant_id: str) -> tuple[str, int]:
+    """A one-time sign-in token for *merchant_id* (put it in ``/dashboard/link/{token}``)
+    and when it expires."""
     _require_test_backend(ctx)
     token = "dl_" + secrets.token_urlsafe(24)
     now = _now(ctx)
     with ctx.db.transaction() as tx:
         link_store.insert_link(tx, hash_key(token), merchant_id, now + LINK_SECONDS, now)
-    return token
+    return token, now + LINK_SECONDS
 
 
 def redeem_link(ctx: ServiceContext, token: str) -> str | None:

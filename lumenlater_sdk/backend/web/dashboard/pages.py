@@ -129,7 +129,7 @@ def bill_detail(call: Call) -> Response:
         title=f"Bill {bill['id']}",
         kind="Bill",
         obj=bill,
-        status=bill["status"],
+        state=bill["status"],
         fields=_bill_fields(bill),
         events=[json.loads(d) for d in docs],
         badge=_status_badge,
@@ -175,7 +175,7 @@ def session_detail(call: Call) -> Response:
         title=f"Checkout session {session['id']}",
         kind="Checkout session",
         obj=shown,
-        status=session["status"],
+        state=session["status"],
         fields=[
             ("Amount", format_usdc(session["amount"]) + " USDC"),
             ("Payment status", session["payment_status"]),
