@@ -7,6 +7,7 @@ from .api_key import ApiKey
 from .bill import Bill, BillChain, ChainAuthorization
 from .chain import Chain, ChainContracts
 from .checkout_session import CheckoutSession, LineItem
+from .dashboard_link import DashboardLink
 from .event import (
     EVENT_CLASSES,
     EVENT_TYPES,
@@ -68,6 +69,7 @@ __all__ = [
     "CheckoutSessionCompletedEvent",
     "CheckoutSessionEvent",
     "CheckoutSessionExpiredEvent",
+    "DashboardLink",
     "DeletedObject",
     "Event",
     "EventChain",

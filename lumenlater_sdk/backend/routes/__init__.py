@@ -25,6 +25,7 @@ from . import (
     bills,
     chain,
     checkout_sessions,
+    dashboard_links,
     event_resend,
     events,
     request_logs,
@@ -50,6 +51,7 @@ def api_routes() -> list[RouteSpec]:
         *api_keys.ROUTES,
         *request_logs.ROUTES,
         *test_helpers.ROUTES,
+        *dashboard_links.ROUTES,
         *pay.ROUTES,
         *loan.ROUTES,
     ]
