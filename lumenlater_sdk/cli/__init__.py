@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "_clock",
     "_resources",
     "_logs",
+    "_dashboard",
     "_keys",
 )
 

@@ -13,6 +13,7 @@ from .._money import check_amount
 from .._pagination import AsyncPaginator, SyncPage
 from ..types import Account, Bill, LumenLaterObject, TestClock, TestMerchant, Wallet, parse_event
 from ._base import AsyncAPIResource, SyncAPIResource, compact, path_id
+from .dashboard_links import AsyncTestDashboardLinks, TestDashboardLinks
 
 __all__ = [
     "AsyncTestBills",
@@ -240,10 +241,11 @@ class TestHelpers(SyncAPIResource):
     :attr:`bills`, :attr:`events`."""
 
     __test__ = False
-    __slots__ = ("bills", "clock", "events", "merchants", "wallets")
+    __slots__ = ("bills", "clock", "dashboard_links", "events", "merchants", "wallets")
 
     def __init__(self, core: SyncCore) -> None:
         super().__init__(core)
+        self.dashboard_links = TestDashboardLinks(core)
         self.clock = TestClocks(core)
         self.wallets = TestWallets(core)
         self.merchants = TestMerchants(core)
@@ -428,10 +430,11 @@ class AsyncTestHelpers(AsyncAPIResource):
     """``client.test_helpers``: :attr:`clock`, :attr:`wallets`, :attr:`merchants`,
     :attr:`bills`, :attr:`events`."""
 
-    __slots__ = ("bills", "clock", "events", "merchants", "wallets")
+    __slots__ = ("bills", "clock", "dashboard_links", "events", "merchants", "wallets")
 
     def __init__(self, core: AsyncCore) -> None:
         super().__init__(core)
+        self.dashboard_links = AsyncTestDashboardLinks(core)
         self.clock = AsyncTestClocks(core)
         self.wallets = AsyncTestWallets(core)
         self.merchants = AsyncTestMerchants(core)
