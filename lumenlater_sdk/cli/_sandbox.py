@@ -32,7 +32,13 @@ _ARGS_ENV = "LUMENLATER_SANDBOX_ARGS"
 
 def register(subparsers: Any) -> None:
     """Add the ``sandbox`` subcommand."""
-    parser = subparsers.add_parser("sandbox", help="run the local LumenLater backend")
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="run the local LumenLater backend",
+        description="Run the bundled backend: the API, the hosted checkout, the dashboard and "
+        "webhook delivery, on SQLite (default) or PostgreSQL, with a local sandbox ledger. "
+        "Each option's default is given with it.",
+    )
     _add_arguments(parser)
     parser.set_defaults(func=serve)
 
@@ -42,9 +48,18 @@ def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url",
         default=None,
-        help="default: $DATABASE_URL or sqlite:///~/.lumenlater/sandbox.db",
+        metavar="URL",
+        help="sqlite:///PATH or postgresql://USER:PASS@HOST/DB (default: $DATABASE_URL, else "
+        "sqlite:///~/.lumenlater/sandbox.db)",
     )
-    parser.add_argument("--secret-key-file", default=str(_HOME / "secret.key"))
+    parser.add_argument(
+        "--secret-key-file",
+        default=str(_HOME / "secret.key"),
+        metavar="PATH",
+        help="the key that seals stored secrets (webhook secrets, wallet and managed "
+        "merchant seeds, test keys); made on first start, keep it with the database "
+        "(default: ~/.lumenlater/secret.key)",
+    )
     parser.add_argument(
         "--database-timeout",
         type=float,
@@ -52,19 +67,36 @@ def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long start waits for PostgreSQL to accept a connection (default 5)",
     )
-    parser.add_argument("--log-level", default="info")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        metavar="LEVEL",
+        help="debug, info, warning or error: JSON log lines on stderr; debug also logs each "
+        "request (default: info)",
+    )
     parser.add_argument(
         "--sandbox-delivery",
         action="store_true",
-        help="compress the webhook retry schedule to about a minute",
+        help="compress the webhook retry schedule (8 attempts over a day) to about a "
+        "minute (default: off)",
     )
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     add_storage_arguments(parser)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787)
-    parser.add_argument("--no-rate-limit", action="store_true", help="turn rate limits off")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on; 0.0.0.0 for every interface (default: 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8787, help="TCP port of the API (default: 8787)"
+    )
+    parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="turn rate limits off (default: on, see --rate-limit-rate)",
+    )
     parser.add_argument(
         "--rate-limit-rate",
         type=float,
@@ -76,6 +108,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-limit-burst",
         type=int,
         default=None,
+        metavar="N",
         help="requests allowed at once before the rate applies (default 200)",
     )
     parser.add_argument(
@@ -93,18 +126,25 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "reuse it) and print its secret; default: none (`lumenlater listen` registers one "
         "while it runs)",
     )
-    parser.add_argument("--public-url", default=None, help="base URL browsers use")
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="base URL browsers use for the hosted pages and printed links, when it is not "
+        "http://HOST:PORT (behind a proxy or tunnel; default: http://HOST:PORT)",
+    )
     parser.add_argument(
         "--no-delivery",
         action="store_true",
-        help="deliver no webhooks in this process (leave it to `lumenlater worker` processes)",
+        help="deliver no webhooks in this process (leave it to `lumenlater worker` "
+        "processes; default: this process delivers)",
     )
     parser.add_argument(
         "--soroban-rpc",
         action="store_true",
         default=None,
         help="also serve Soroban JSON-RPC at /soroban/rpc and /friendbot "
-        "(standalone network; env LUMENLATER_SOROBAN_RPC)",
+        "(standalone network; env LUMENLATER_SOROBAN_RPC; default: off)",
     )
     chain = parser.add_argument_group("chain (default: the local sandbox ledger)")
     chain.add_argument(
@@ -112,29 +152,40 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["local", "soroban"],
         default=None,
         help="local: the contracts in-process; soroban: a Soroban RPC endpoint "
-        "(env LUMENLATER_CHAIN)",
+        "(env LUMENLATER_CHAIN; default: local, or soroban when --network is given)",
     )
     chain.add_argument(
         "--network",
         choices=["testnet"],
         default=None,
-        help="preset RPC URL, passphrase and contract ids (env LUMENLATER_NETWORK)",
+        help="preset RPC URL, passphrase and contract ids (env LUMENLATER_NETWORK; default: none)",
     )
-    chain.add_argument("--rpc-url", default=None, help="env LUMENLATER_RPC_URL")
     chain.add_argument(
-        "--network-passphrase", default=None, help="env LUMENLATER_NETWORK_PASSPHRASE"
+        "--rpc-url",
+        default=None,
+        metavar="URL",
+        help="the Soroban RPC endpoint of --chain soroban (env LUMENLATER_RPC_URL; default: "
+        "--network's)",
+    )
+    chain.add_argument(
+        "--network-passphrase",
+        default=None,
+        metavar="TEXT",
+        help="the network's passphrase, which every signature covers (env "
+        "LUMENLATER_NETWORK_PASSPHRASE; default: --network's)",
     )
     chain.add_argument(
         "--contracts",
         default=None,
         metavar="bnpl_core=C…,lp_token=C…,usdc=C…",
-        help="env LUMENLATER_CONTRACTS",
+        help="the deployed contract ids (env LUMENLATER_CONTRACTS; default: --network's)",
     )
     chain.add_argument(
         "--source-secret-file",
         default=None,
+        metavar="PATH",
         help="file holding the fee-paying account's secret seed (env "
-        "LUMENLATER_SOURCE_SECRET_FILE)",
+        "LUMENLATER_SOURCE_SECRET_FILE; default: none, needed by --chain soroban)",
     )
     parser.add_argument(
         "--stop-timeout",
@@ -148,8 +199,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=1,
+        metavar="N",
         help="server processes sharing the port (more CPU for the API; best with PostgreSQL, "
-        "since SQLite still runs one write at a time)",
+        "since SQLite still runs one write at a time; default: 1)",
     )
 
 
