@@ -7,6 +7,8 @@ Test mode only: the API answers 404 to live keys.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from .._core import AsyncCore, SyncCore
 from .._money import check_amount
@@ -50,6 +52,14 @@ def _merchant_body(
     business_name: str, custody: str | None, stellar_address: str | None
 ) -> dict[str, object]:
     return compact(business_name=business_name, custody=custody, stellar_address=stellar_address)
+
+
+def _trigger_body(type: str, overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    if overrides is None:
+        return {"type": type}
+    for kind, fields in overrides.items():
+        check_amount(f"overrides.{kind}.amount", fields.get("amount"), optional=True)
+    return {"type": type, "overrides": {k: dict(v) for k, v in overrides.items()}}
 
 
 def _triggered(content: bytes) -> LumenLaterObject:
@@ -164,13 +174,23 @@ class TestEvents(SyncAPIResource):
     __test__ = False
     __slots__ = ()
 
-    def trigger(self, *, type: str, idempotency_key: str | None = None) -> LumenLaterObject:
-        """Create whatever objects cause an event of *type*; returns that event when given."""
+    def trigger(
+        self,
+        *,
+        type: str,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+    ) -> LumenLaterObject:
+        """Create whatever objects cause an event of *type*; returns that event when given.
+
+        *overrides* sets fields of the object made, by its kind: ``{"bill": {"amount":
+        usdc("50"), "metadata": {"k": "v"}}}`` (``bill`` or ``checkout_session``; fields
+        ``amount``, ``order_id``, ``description``, ``metadata``)."""
         return self._core.request(
             "POST",
             f"{_P}/events/trigger",
             _triggered,
-            body={"type": type},
+            body=_trigger_body(type, overrides),
             idempotency_key=idempotency_key,
         )
 
@@ -355,13 +375,23 @@ class AsyncTestEvents(AsyncAPIResource):
 
     __slots__ = ()
 
-    async def trigger(self, *, type: str, idempotency_key: str | None = None) -> LumenLaterObject:
-        """Create whatever objects cause an event of *type*; returns that event when given."""
+    async def trigger(
+        self,
+        *,
+        type: str,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+    ) -> LumenLaterObject:
+        """Create whatever objects cause an event of *type*; returns that event when given.
+
+        *overrides* sets fields of the object made, by its kind: ``{"bill": {"amount":
+        usdc("50"), "metadata": {"k": "v"}}}`` (``bill`` or ``checkout_session``; fields
+        ``amount``, ``order_id``, ``description``, ``metadata``)."""
         return await self._core.request(
             "POST",
             f"{_P}/events/trigger",
             _triggered,
-            body={"type": type},
+            body=_trigger_body(type, overrides),
             idempotency_key=idempotency_key,
         )
 

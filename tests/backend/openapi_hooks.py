@@ -12,6 +12,8 @@ cases go out untouched, so the server must still refuse them):
 - a metrics window runs forwards over at most 400 intervals: ``end`` is moved;
 - a reused ``Idempotency-Key`` replays its first answer (even for an object deleted
   since): each valid request gets a key of its own;
+- a trigger's ``overrides`` name only the object its ``type`` makes (a ``bill`` or a
+  ``checkout_session``): the others are dropped;
 - a session's ``amount`` equals the sum of its ``line_items`` when both are sent, and
   every line and the sum stay within the amount cap: the lines are kept small and
   the amount set to their sum.
@@ -35,6 +37,7 @@ from stellar_sdk import StrKey
 
 from lumenlater_sdk.backend.http._fields import ADDRESS_PATTERN
 from lumenlater_sdk.backend.routes.analytics import MAX_TIME
+from lumenlater_sdk.backend.services.events_api import made_by
 from lumenlater_sdk.backend.services.validation import MAX_AMOUNT
 
 schemathesis.openapi.format(
@@ -102,6 +105,13 @@ def _session(body: dict[str, Any]) -> None:
         body["amount"] = sum(li["quantity"] * li["unit_amount"] for li in lines)
 
 
+def _trigger(body: dict[str, Any]) -> None:
+    overrides = body.get("overrides")
+    if isinstance(overrides, dict) and isinstance(body.get("type"), str):
+        made = made_by(body["type"])
+        body["overrides"] = {k: v for k, v in overrides.items() if k == made}
+
+
 def _own_key(key: str) -> str:
     """*key* made this request's own: a key used again replays its first answer, even
     for an object deleted since (Stripe's rule), which the resource checks would take
@@ -132,6 +142,10 @@ def map_case(context: Any, case: Any) -> Any:
             _window(case.query)
     if case.operation.label == "POST /v1/checkout/sessions" and isinstance(case.body, dict):
         _session(case.body)
+    if case.operation.label == "POST /v1/test_helpers/events/trigger" and isinstance(
+        case.body, dict
+    ):
+        _trigger(case.body)
     return case
 
 

@@ -16,10 +16,13 @@ from ...types import Account, Bill, Event, TestClock, TestMerchant, Wallet
 from ..http import (
     CHAIN_ERRORS,
     SANDBOX_ERRORS,
+    Amount,
     Body,
     Call,
     EmptyBody,
+    Metadata,
     RouteSpec,
+    ShortText,
     StellarAddress,
 )
 from ..services import clock, events_api, merchant_enrollment, merchants, wallets
@@ -88,14 +91,31 @@ class MerchantCreate(Body):
     stellar_address: StellarAddress | None = None
 
 
+class TriggerObject(Body):
+    """Fields of an object a trigger creates, instead of the sandbox's defaults."""
+
+    amount: Amount | None = None
+    order_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    description: ShortText | None = None
+    metadata: Metadata | None = None
+
+
+class TriggerOverrides(Body):
+    """Per object the trigger creates (``bill`` or ``checkout_session``), its fields."""
+
+    bill: TriggerObject | None = None
+    checkout_session: TriggerObject | None = None
+
+
 class Trigger(Body):
-    """The event type to cause."""
+    """The event type to cause, and optionally fields of the objects made for it."""
 
     type: Annotated[
         str,
         StringConstraints(min_length=1, max_length=100),
         Field(json_schema_extra={"enum": list(events_api.TRIGGERABLE)}),
     ]
+    overrides: TriggerOverrides | None = None
 
 
 def _clock(call: Call) -> dict[str, Any]:
@@ -147,7 +167,13 @@ def _decide_merchant(decision: str) -> Callable[[Call], dict[str, Any]]:
 
 
 def _trigger(call: Call) -> dict[str, Any]:
-    return events_api.trigger(call.ctx, call.merchant_id, call.body.type, call.request)
+    b: Trigger = call.body
+    overrides = {
+        name: fields.model_dump(exclude_none=True)
+        for name, fields in (b.overrides or TriggerOverrides()).__dict__.items()
+        if fields is not None
+    }
+    return events_api.trigger(call.ctx, call.merchant_id, b.type, call.request, overrides)
 
 
 _TAG = "test_helpers"

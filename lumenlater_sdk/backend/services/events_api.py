@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ..paging import PageRequest
@@ -13,7 +14,7 @@ from .errors import InvalidRequest, NotFound, ServiceError
 from .preconditions import check_collateral
 from .webhook_endpoints import ping_target
 
-__all__ = ["TRIGGERABLE", "list_events", "retrieve_event", "trigger"]
+__all__ = ["TRIGGERABLE", "list_events", "made_by", "retrieve_event", "trigger"]
 
 TRIGGERABLE = (
     "bill.created",
@@ -71,19 +72,51 @@ def _ping(ctx: ServiceContext, merchant_id: str, request: RequestInfo) -> str:
     return str(endpoint["id"])
 
 
+_PAID_BY_APPROVE = frozenset(
+    {"bill.paid", "bill.repaid", "bill.overdue", "bill.liquidated", "checkout.session.completed"}
+)
+
+
+def made_by(event_type: str) -> str | None:
+    """The object a trigger of *event_type* creates (and *overrides* may shape)."""
+    if event_type == "webhook_endpoint.ping":
+        return None
+    if event_type == "payment.failed" or event_type.startswith("checkout."):
+        return "checkout_session"
+    return "bill"
+
+
 def trigger(
-    ctx: ServiceContext, merchant_id: str, event_type: str, request: RequestInfo
+    ctx: ServiceContext,
+    merchant_id: str,
+    event_type: str,
+    request: RequestInfo,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Create whatever objects cause *event_type*; return the newest such event.
 
     Time-driven types advance the sandbox ledger clock, as waiting would, by the
     chain's own deadlines. Every type but ``webhook_endpoint.ping`` pays with the
     built-in sandbox wallets or moves the clock: ``sandbox_only`` on a real chain.
+    *overrides* maps the object made (``bill`` or ``checkout_session``) to fields it is
+    created with instead of the defaults (``amount``, ``order_id``, ``description``,
+    ``metadata``); one for an object this type does not make is refused.
     """
     if event_type not in TRIGGERABLE:
         raise InvalidRequest(
             f"Cannot trigger '{event_type}'.", code="parameter_invalid", param="type"
         )
+    made = made_by(event_type)
+    for name in overrides or {}:
+        if name != made:
+            makes = f"makes a {made}" if made else "makes no object"
+            raise InvalidRequest(
+                f"'{event_type}' {makes}; it cannot take overrides for {name}.",
+                code="parameter_invalid",
+                param=f"overrides[{name}]",
+            )
+    shape: dict[str, Any] = dict((overrides or {}).get(made or "", {}))
+    amount = int(shape.pop("amount", 10_000_000))
     if event_type != "webhook_endpoint.ping":
         ctx.require_sandbox(f"Triggering {event_type}")
     c = ctx.constants
@@ -94,6 +127,12 @@ def trigger(
     }
     if event_type in moves:  # refused before anything is made, not half way
         clock.check_advance(ctx, moves[event_type], merchant_id)
+    if event_type in _PAID_BY_APPROVE:
+        # An amount the approve wallet cannot borrow is refused up front, so no bill or
+        # session is left behind by a trigger that fails half way.
+        approver = wallets.retrieve_wallet(ctx, merchant_id, "approve")
+        with ctx.db.transaction(write=False) as tx:
+            check_collateral(ctx, tx, approver["address"], amount)
     object_id: str | None
     if event_type == "webhook_endpoint.ping":
         object_id = _ping(ctx, merchant_id, request)
@@ -104,7 +143,8 @@ def trigger(
         new = checkout.NewSession(
             success_url="https://example.com/success",
             cancel_url="https://example.com/cancel",
-            amount=10_000_000,
+            amount=amount,
+            **shape,
         )
         session = checkout.create_session(ctx, merchant_id, new, request)
         decline = wallets.retrieve_wallet(ctx, merchant_id, "decline")
@@ -123,7 +163,8 @@ def trigger(
         new = checkout.NewSession(
             success_url="https://example.com/success",
             cancel_url="https://example.com/cancel",
-            amount=10_000_000,
+            amount=amount,
+            **shape,
         )
         session = checkout.create_session(ctx, merchant_id, new, request)
         if event_type == "checkout.session.completed":
@@ -138,7 +179,7 @@ def trigger(
         bill = bills.create_bill(
             ctx,
             merchant_id,
-            bills.NewBill(customer=approve["address"], amount=10_000_000),
+            bills.NewBill(customer=approve["address"], amount=amount, **shape),
             request,
         )
         object_id = bill["id"]
