@@ -28,8 +28,8 @@ def chart(
     *,
     fmt: Callable[[float], str] = _num,
     kind: Literal["bar", "line"] = "bar",
-    width: int = 560,
-    height: int = 180,
+    width: int = 960,
+    height: int = 200,
     color: str = "#1d4ed8",
 ) -> Markup:
     """An SVG chart of *values* (one per label, none negative), titled *title*, with the
@@ -85,10 +85,16 @@ def chart(
                 f"</title></circle>"
             )
     # First, middle and last labels under the axis: enough to read the range.
-    for i in sorted({0, len(labels) // 2, len(labels) - 1} if labels else set()):
-        x = _PAD_LEFT + i * step + step / 2
+    # The outer ones aligned inwards, so they are never cut off at the edges.
+    last = len(labels) - 1
+    for i in sorted({0, len(labels) // 2, last} if labels else set()):
+        x, anchor = _PAD_LEFT + i * step + step / 2, "middle"
+        if i == 0 and last > 0:
+            x, anchor = _PAD_LEFT, "start"
+        elif i == last and last > 0:
+            x, anchor = width - _PAD_RIGHT, "end"
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" class="chart-label">'
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" class="chart-label">'
             f"{escape(labels[i])}</text>"
         )
     parts.append("</svg>")

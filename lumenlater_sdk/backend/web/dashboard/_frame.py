@@ -69,7 +69,12 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.filters.update(usdc=format_usdc, stamp=stamp, pretty=pretty_json)
+_ENV.filters.update(
+    usdc=format_usdc,
+    units=lambda amount: format_usdc(amount, currency=False),  # LP tokens, table columns
+    stamp=stamp,
+    pretty=pretty_json,
+)
 
 CSS = Markup(  # a constant
     """*{box-sizing:border-box}body{margin:0;background:#f3f4f7;color:#1f2330;
@@ -113,7 +118,7 @@ padding:.5rem .9rem;margin:0 0 1rem}.error{background:#fdecec;border:1px solid #
 color:#7a1a12;border-radius:.4rem;padding:.5rem .9rem;margin:0 0 1rem}
 .login{max-width:28rem;margin:3rem auto}.login input{width:100%;margin:.25rem 0 .75rem}
 .pager{display:flex;gap:1rem;margin:.5rem 0}
-svg.chart{max-width:100%;height:auto}
+svg.chart{width:100%;height:auto}
 svg .chart-title{font:600 13px system-ui,sans-serif;fill:#1f2330}
 svg .chart-max,svg .chart-label{font:11px system-ui,sans-serif;fill:#555b6e}"""
 )

@@ -177,7 +177,7 @@ def session_detail(call: Call) -> Response:
         obj=shown,
         state=session["status"],
         fields=[
-            ("Amount", format_usdc(session["amount"]) + " USDC"),
+            ("Amount", format_usdc(session["amount"])),
             ("Payment status", session["payment_status"]),
             ("Order", session["order_id"] or ""),
             ("Customer", session["customer"] or ""),
@@ -367,12 +367,12 @@ def _volume_chart(days: list[dashboard.DayMetrics]) -> Any:
 
 def _bill_fields(bill: dict[str, Any]) -> list[tuple[str, str]]:
     return [
-        ("Amount", format_usdc(bill["amount"]) + " USDC"),
+        ("Amount", format_usdc(bill["amount"])),
         ("Customer", bill["customer"]),
         ("Order", bill.get("order_id") or ""),
         ("Created", stamp(bill["created"])),
         ("Paid", stamp(bill.get("paid_at"))),
-        ("Amount due", format_usdc(int(bill.get("amount_due") or 0)) + " USDC"),
+        ("Amount due", format_usdc(int(bill.get("amount_due") or 0))),
     ]
 
 
