@@ -69,7 +69,7 @@ def test_resource_commands_create_get_and_list(sandbox: SandboxHandle) -> None:
     got = _cli(sandbox, "bills", "get", bill["id"])
     assert got.returncode == 0 and json.loads(got.stdout)["id"] == bill["id"]
     listed = _cli(sandbox, "bills", "list", "-d", "order_id=cli-1")
-    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [bill["id"]]
+    assert [b["id"] for b in json.loads(listed.stdout)["data"]] == [bill["id"]]
     account = _cli(sandbox, "account", "get")
     assert json.loads(account.stdout)["status"] == "approved"
     chain = _cli(sandbox, "chain", "get")

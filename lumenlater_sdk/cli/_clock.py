@@ -1,4 +1,7 @@
-"""``lumenlater clock [show | advance SECONDS]``: read or move the sandbox ledger clock."""
+"""``lumenlater clock [show | advance DURATION]``: read or move the sandbox ledger clock.
+
+DURATION is ``20d``, ``3h``, ``90m``, ``45s``, ``1d12h`` or a whole number of seconds.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import sys
 import time
 from typing import Any
 
+from ._params import DURATION_HELP, ParamError, parse_duration
+from ._signatures import print_api_error
 from ._trigger import add_connection_options
 
 __all__ = ["register"]
@@ -20,8 +25,20 @@ def register(subparsers: Any) -> None:
         description="Advancing runs everything time triggers: bill and session expiry, "
         "overdue bills, liquidation eligibility, and their events.",
     )
-    parser.add_argument("action", nargs="?", choices=["show", "advance"], default="show")
-    parser.add_argument("seconds", nargs="?", type=int, default=None, help="for advance")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=["show", "advance"],
+        default="show",
+        help="show the ledger time, or advance it by DURATION (default: show)",
+    )
+    parser.add_argument(
+        "duration",
+        nargs="?",
+        default=None,
+        metavar="DURATION",
+        help=f"for advance: {DURATION_HELP}",
+    )
     add_connection_options(parser)
     parser.set_defaults(func=_run)
 
@@ -30,18 +47,25 @@ def _run(args: argparse.Namespace) -> int:
     from .. import LumenLater
     from ..errors import LumenLaterError
 
-    if args.action == "advance" and (args.seconds is None or args.seconds <= 0):
-        print("usage: lumenlater clock advance SECONDS (a positive whole number)", file=sys.stderr)
-        return 2
+    seconds = 0
+    if args.action == "advance":
+        try:
+            seconds = parse_duration(args.duration or "")
+        except ParamError as exc:
+            print(f"usage: lumenlater clock advance DURATION: {exc}", file=sys.stderr)
+            return 2
+        if seconds <= 0:
+            print("usage: lumenlater clock advance DURATION (more than 0)", file=sys.stderr)
+            return 2
     try:
         with LumenLater(api_key=args.api_key, base_url=args.base_url) as client:
             clock = (
-                client.test_helpers.clock.advance(seconds=args.seconds)
+                client.test_helpers.clock.advance(seconds=seconds)
                 if args.action == "advance"
                 else client.test_helpers.clock.retrieve()
             )
     except LumenLaterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_api_error(exc, f"clock {args.action}")
         return 1
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock.now))
     print(f"{clock.now} ({stamp})")

@@ -2,110 +2,120 @@
 
 Like the Stripe CLI: it registers a temporary webhook endpoint pointing at a small
 relay on 127.0.0.1, checks each delivery's signature, and forwards the raw body to
-``--forward-to`` signed with the secret it prints at start (so the app under
-development verifies exactly as in production). One line per event shows the
-app's answer, which is also what the sandbox sees, so failures are retried. The
-temporary endpoint is deleted on exit.
+--forward-to signed with this machine's listen secret (so the app under development
+verifies exactly as in production). The secret is made once and kept in
+~/.lumenlater/listen.json (with the sandbox's data; --state-file to move it), printed
+on every start, and rolled with --new-secret. A failed forward is retried a few times
+with a growing pause, one line per attempt; the app's last answer is what the sandbox
+sees, so it retries later on its own schedule. The temporary endpoint is deleted on
+exit; one left by a listen that was killed is deleted on the next start.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import secrets
 import signal
 import sys
 import threading
-import time
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from .._http import AsyncHTTP, TransportFailure
 from .._ports import free_port
 from .._serving import ThreadedServer
-from ..webhooks import SignatureVerificationError, sign, verify_signature
+from ._relay import Relay
 
-__all__ = ["Relay", "register"]
+__all__ = ["Relay", "load_state", "register", "save_state"]
 
-_FORWARDED = (
-    "content-type",
-    "user-agent",
-    "x-lumenlater-event-id",
-    "x-lumenlater-event-type",
-    "x-lumenlater-delivery-attempt",
-)
+STATE_FILE = Path("~/.lumenlater/listen.json")
+_DESCRIPTION = "lumenlater listen (temporary)"
 
 
-class Relay:
-    """The ASGI app deliveries arrive at: verify with *inbound_secret*, re-sign, forward."""
+def load_state(path: Path) -> dict[str, Any]:
+    """The listen state at *path* (``{}`` when there is none yet)."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"lumenlater listen: cannot read {path}: {exc}") from None
+    return data if isinstance(data, dict) else {}
 
-    def __init__(
-        self,
-        forward_to: str,
-        *,
-        inbound_secret: str,
-        outbound_secret: str,
-        out: Callable[[str], None] = print,
-        timeout: float = 10.0,
-    ) -> None:
-        self.forward_to = forward_to
-        self.inbound_secret = inbound_secret
-        self.outbound_secret = outbound_secret
-        self._out = out
-        self._timeout = timeout
-        self._http = AsyncHTTP()
 
-    async def _reply(self, send: Any, status: int, body: bytes = b"") -> None:
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": body})
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    """Write *state* readable by this user only (it holds a signing secret), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(state, f, indent=2)
+    os.replace(tmp, path)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Handle one delivery from the sandbox."""
-        if scope["type"] != "http":
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = b""
-        more = True
-        while more:
-            msg = await receive()
-            body += msg.get("body", b"")
-            more = msg.get("more_body", False)
-        if scope["method"] != "POST":
-            await self._reply(send, 405)
-            return
-        try:
-            verify_signature(body, headers.get("x-lumenlater-signature"), self.inbound_secret)
-        except SignatureVerificationError as exc:
-            await self._reply(send, 400, str(exc).encode())
-            return
-        event_type = headers.get("x-lumenlater-event-type", "?")
-        event_id = headers.get("x-lumenlater-event-id", "?")
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        out = {k: v for k, v in headers.items() if k in _FORWARDED}
-        out["x-lumenlater-signature"] = sign(body, self.outbound_secret)
-        try:
-            resp = await self._http.send("POST", self.forward_to, out, body, None, self._timeout)
-            status, shown = resp.status_code, f"[{resp.status_code}]"
-        except TransportFailure as exc:
-            status, shown = 502, f"[ERR] {exc}"
-        self._out(f"{stamp}  --> {event_type} [{event_id}]  <-- {shown} POST {self.forward_to}")
-        await self._reply(send, status)
 
-    async def aclose(self) -> None:
-        """Close the forwarding HTTP client."""
-        await self._http.aclose()
+def _secret(args: argparse.Namespace, path: Path, state: dict[str, Any]) -> tuple[str, str]:
+    """The outbound secret and where it came from."""
+    if args.secret:
+        return args.secret, "given with --secret"
+    if args.new_secret or not isinstance(state.get("secret"), str):
+        state["secret"] = "whsec_" + secrets.token_hex(32)
+        save_state(path, state)
+        return state["secret"], f"new, kept in {path}"
+    return state["secret"], f"kept in {path}; --new-secret rolls it"
+
+
+def _remove_leftover(client: Any, state: dict[str, Any], base_url: str, say: Any) -> None:
+    """Delete the endpoint of a listen that could not clean up (killed, or crashed)."""
+    from ..errors import LumenLaterError, NotFoundError
+
+    left = state.get("endpoint")
+    if not isinstance(left, dict) or left.get("base_url") != base_url:
+        return
+    try:
+        client.webhook_endpoints.delete(str(left.get("id")))
+        say(f"Removed endpoint {left.get('id')} left by an earlier listen")
+    except NotFoundError:
+        pass
+    except LumenLaterError as exc:
+        print(f"warning: could not delete {left.get('id')}: {exc}", file=sys.stderr)
+
+
+def _replay(client: Any, since: str, endpoint_id: str, events: list[str], say: Any) -> None:
+    """Resend to *endpoint_id* every event after *since*, oldest first."""
+    client.events.retrieve(since)  # an unknown id is an error here, not an empty replay
+    newer = []
+    for event in client.events.list():  # newest first, back to *since*
+        if event.id == since:
+            break
+        if "*" in events or event.type in events:
+            newer.append(event)
+    for event in reversed(newer):
+        client.events.resend(event.id, endpoint=endpoint_id)
+    say(f"Replaying {len(newer)} event(s) after {since}")
 
 
 def _run(args: argparse.Namespace) -> int:
     from .. import LumenLater
     from ..errors import LumenLaterError
+    from ._signatures import print_api_error
 
     def say(line: str) -> None:
         print(line, flush=True)
 
     events = [e for item in args.events or ["*"] for e in item.split(",") if e] or ["*"]
-    secret = args.secret or "whsec_" + secrets.token_hex(32)
+    path = Path(args.state_file).expanduser()
+    state = load_state(path)
+    secret, origin = _secret(args, path, state)
     port = args.port or free_port()
-    relay = Relay(args.forward_to, inbound_secret="whsec_pending", outbound_secret=secret, out=say)
+    relay = Relay(
+        args.forward_to,
+        inbound_secret="whsec_pending",
+        outbound_secret=secret,
+        out=say,
+        attempts=args.retries + 1,
+        print_json=args.print_json,
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -114,24 +124,32 @@ def _run(args: argparse.Namespace) -> int:
     except LumenLaterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    base_url = str(client.base_url)
     server = ThreadedServer(
         relay, port, name="the local relay", lifespan="off", interface="asgi3"
     ).start(timeout=15)
     endpoint_id: str | None = None
     try:
+        _remove_leftover(client, state, base_url, say)
         try:
             ep = client.webhook_endpoints.create(
-                url=f"http://127.0.0.1:{port}/",
-                enabled_events=events,
-                description="lumenlater listen (temporary)",
+                url=f"http://127.0.0.1:{port}/", enabled_events=events, description=_DESCRIPTION
             )
         except LumenLaterError as exc:
-            print(f"error: could not register the endpoint: {exc}", file=sys.stderr)
+            print_api_error(exc, "listen: registering the endpoint")
             return 1
         endpoint_id = ep.id
+        state["endpoint"] = {"id": ep.id, "base_url": base_url}
+        save_state(path, state)
         relay.inbound_secret = ep.secret or ""
-        say(f"Ready! Your webhook signing secret is {secret} (^C to quit)")
+        say(f"Ready! Your webhook signing secret is {secret} ({origin}) (^C to quit)")
         say(f"Forwarding {', '.join(events)} to {args.forward_to} (endpoint {ep.id})")
+        if args.replay_from:
+            try:
+                _replay(client, args.replay_from, ep.id, events, say)
+            except LumenLaterError as exc:
+                print_api_error(exc, f"listen --replay-from {args.replay_from}")
+                return 1
         while not stop.wait(0.2):
             pass
         return 0
@@ -139,6 +157,8 @@ def _run(args: argparse.Namespace) -> int:
         if endpoint_id is not None:
             try:
                 client.webhook_endpoints.delete(endpoint_id)
+                state.pop("endpoint", None)
+                save_state(path, state)
                 say(f"Removed temporary endpoint {endpoint_id}")
             except LumenLaterError as exc:
                 print(f"warning: could not delete {endpoint_id}: {exc}", file=sys.stderr)
@@ -156,7 +176,9 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--forward-to", required=True, metavar="URL", help="your webhook URL")
+    parser.add_argument(
+        "--forward-to", required=True, metavar="URL", help="your webhook URL (required)"
+    )
     parser.add_argument(
         "--events",
         action="append",
@@ -164,7 +186,37 @@ def register(subparsers: Any) -> None:
         help="event types to forward, comma-separated or repeated (default: all)",
     )
     parser.add_argument(
-        "--secret", help="sign forwarded events with this whsec_… (default: a new one)"
+        "--secret",
+        help="sign forwarded events with this whsec_… instead of the machine's listen secret "
+        "(not stored)",
+    )
+    parser.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="roll the machine's listen secret: make a new one, store it, use it",
+    )
+    parser.add_argument(
+        "--state-file",
+        default=str(STATE_FILE),
+        metavar="PATH",
+        help=f"where the listen secret is kept (default: {STATE_FILE}, under $HOME)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        metavar="N",
+        help="forward a failed delivery (no connection, 5xx, 408, 429) again up to N times, "
+        "pausing 0.5 s, then 1 s, ... (within 8 s; default 2)",
+    )
+    parser.add_argument(
+        "--print-json", action="store_true", help="also print each event's JSON as it arrives"
+    )
+    parser.add_argument(
+        "--replay-from",
+        metavar="EVT_ID",
+        help="on start, send again every event after this evt_… (oldest first, "
+        "filtered by --events)",
     )
     parser.add_argument("--port", type=int, default=0, help="local relay port (default: any)")
     add_connection_options(parser)
