@@ -80,7 +80,7 @@ def _calls_compare_digest(path: Path, function: str) -> bool:
     [
         ("webhooks/_signature.py", "verify_signature"),
         ("webhooks/_signature.py", "_matches"),
-        ("backend/services/merchants.py", "authenticate"),
+        ("backend/services/api_keys.py", "authenticate"),
     ],
 )
 def test_checks_of_secrets_use_compare_digest(module: str, function: str) -> None:
