@@ -1,7 +1,8 @@
 """Sphinx configuration of the LumenLater Python SDK documentation.
 
 Build: ``sphinx-build -W --keep-going -b html docs docs/_build/html``.
-Only built-in extensions are used and nothing is fetched from the network.
+Only built-in extensions and this site's own (``docs/_ext``) are used, and nothing is
+fetched from the network.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # document the checkout, not some other installed copy
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # this site's own directives
 
 from lumenlater_sdk import API_VERSION, __version__  # noqa: E402
 
@@ -26,6 +28,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
+    "lumenlater_cli",  # docs/_ext: the CLI reference, from the CLI's own parser
 ]
 
 exclude_patterns = ["_build"]

@@ -15,7 +15,9 @@ screenshot (the repo-root ``screenshot`` fixture).
 
 from __future__ import annotations
 
+import argparse
 import functools
+import html
 import re
 import subprocess
 import sys
@@ -149,6 +151,36 @@ def test_every_guide_has_samples() -> None:
         "guides/sandbox",
         "guides/backend",
     }
+
+
+def _cli_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _cli_parsers(sub)
+
+
+def test_the_cli_reference_shows_every_command_and_option(built_docs: Build) -> None:
+    """``reference/cli`` is generated from ``build_parser()`` (docs/_ext/lumenlater_cli.py):
+    every command and option of the CLI is on the page as the CLI spells it."""
+    from lumenlater_sdk.cli import build_parser
+
+    page = (built_docs.html / "reference" / "cli.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    parsers = list(_cli_parsers(build_parser()))
+    assert len(parsers) > 20
+    for parser in parsers:
+        assert f"{parser.prog}¶" in text, f"no section for {parser.prog}"
+        options = {o for a in parser._actions for o in a.option_strings} - {"-h", "--help"}
+        for option in sorted(options):  # not typeset into "–option"
+            assert option in text, f"{parser.prog}: {option} missing"
+
+
+def test_the_guides_of_the_issue_are_in_the_table_of_contents(built_docs: Build) -> None:
+    index = (built_docs.html / "index.html").read_text(encoding="utf-8")
+    for page in ("guides/flask", "guides/django", "guides/troubleshooting", "reference/cli"):
+        assert f'href="{page}.html"' in index, page
 
 
 @pytest.mark.parametrize("page", python_pages(), ids=_page_id)
