@@ -40,10 +40,11 @@ def render_list(items: Sequence[Mapping[str, Any]], has_more: bool, fmt: str) ->
     """Objects of one kind: a JSON list object, or a table of their scalar fields."""
     if fmt == "json":
         return json.dumps({"object": "list", "data": list(items), "has_more": has_more}, indent=2)
+    nested = {k for item in items for k, v in item.items() if isinstance(v, (dict, list))}
     columns: list[str] = []
-    for item in items:  # scalar fields, in the order the API gives them
-        for key, value in item.items():
-            if key not in columns and not isinstance(value, (dict, list)) and key != "object":
+    for item in items:  # fields never nested in any item, in the order the API gives them
+        for key in item:
+            if key not in columns and key not in nested and key != "object":
                 columns.append(key)
     columns.sort(key=lambda c: c != "id")  # the id first, the rest as given
     rows = [tuple(_cell(item.get(c)) for c in columns) for item in items]

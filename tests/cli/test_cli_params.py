@@ -199,9 +199,12 @@ def test_formats() -> None:
     table = render_object(obj, "table").splitlines()
     assert table[0].split() == ["FIELD", "VALUE"]
     assert table[3].split() == ["metadata", '{"k":', '"v"}']
-    rows = render_list([obj, {**obj, "id": "bill_2"}], True, "table").splitlines()
+    rows = render_list(
+        [obj, {**obj, "id": "bill_2"}, {**obj, "id": "bill_3", "metadata": None}], True, "table"
+    ).splitlines()
     assert rows[0].split() == ["ID", "AMOUNT"]  # the id first
     assert rows[2].split() == ["bill_2", "5"]
+    assert rows[3].split() == ["bill_3", "5"]  # a field nested in any item is left out
     assert "more exist" in rows[-1]
     assert render_list([], False, "table") == "(no objects)"
     assert '"has_more": true' in render_list([obj], True, "json")
