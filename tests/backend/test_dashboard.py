@@ -304,3 +304,34 @@ def test_a_merchant_sees_only_its_own_objects(sb: SandboxHandle) -> None:
     them = sign_in(sb, other.secret_key)
     assert bill.id in them.get("/dashboard/bills").text
     assert them.get(f"/dashboard/bills/{bill.id}").status_code == 200
+
+
+def test_keys_are_shown_again_and_rolled_with_a_form(sb: SandboxHandle) -> None:
+    b = sign_in(sb)
+    listed = b.get("/dashboard/keys")
+    assert sb.secret_key not in listed.text and f"…{sb.secret_key[-4:]}" in listed.text
+    token = _form_token(b, "/dashboard/keys")
+    assert b.post("/dashboard/keys/reveal", data={}).status_code == 403
+    shown = b.post("/dashboard/keys/reveal", data={"form_token": token})
+    assert shown.status_code == 200 and sb.secret_key in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    with _client(sb) as client:
+        secret = next(k for k in client.api_keys.list().data if k.type == "secret")
+        rolled = b.post(
+            f"/dashboard/keys/{secret.id}/roll", data={"form_token": token, "expires_in": "0"}
+        )
+        assert rolled.status_code == 200
+        new_key = re.search(r'<code id="new-key">(sk_test_[^<]+)</code>', rolled.text)
+        assert new_key is not None
+    # The old key stopped at once; the new one works, and signs in.
+    with _client(sb, new_key.group(1)) as fresh:
+        assert fresh.account.retrieve().id == sb.merchant_id
+    r = httpx.get(f"{sb.base_url}/v1/account", headers={"Authorization": f"Bearer {sb.secret_key}"})
+    assert r.status_code == 401
+    sign_in(sb, new_key.group(1))
+    # Another merchant's key id is not this account's.
+    other = sb.create_merchant("Other Shop")
+    with _client(sb, other.secret_key) as theirs:
+        their_key = theirs.api_keys.list().data[0]
+    r = b.post(f"/dashboard/keys/{their_key.id}/roll", data={"form_token": token})
+    assert r.status_code == 404

@@ -257,3 +257,24 @@ def test_narrow_screen(browser: Browser, sandbox: SandboxHandle, screenshot: Sho
         expect(nav.get_by_role("link", name="Analytics")).to_be_visible()
     finally:
         context.close()
+
+
+def test_show_and_roll_keys(
+    page: Page, sandbox: SandboxHandle, client: LumenLater, screenshot: Shot
+) -> None:
+    _sign_in(page, sandbox)
+    page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="API keys").click()
+    expect(page.get_by_text(sandbox.secret_key)).to_have_count(0)
+    page.get_by_role("button", name="Show test keys").click()
+    expect(page.get_by_text(sandbox.secret_key)).to_be_visible()
+    screenshot(page, "01-keys-shown")
+    row = page.get_by_role("row").filter(has_text=sandbox.secret_key)
+    row.get_by_label("old key stops").select_option("3600")
+    row.get_by_role("button", name="Roll").click()
+    new_key = page.locator("#new-key").inner_text()
+    assert new_key.startswith("sk_test_") and new_key != sandbox.secret_key
+    expect(page.get_by_role("row").filter(has_text="expiring")).to_have_count(1)
+    screenshot(page, "02-key-rolled")
+    with LumenLater(api_key=new_key, base_url=sandbox.base_url) as fresh:
+        assert fresh.account.retrieve().id == sandbox.merchant_id
+    assert client.account.retrieve().id == sandbox.merchant_id  # the old key, for an hour

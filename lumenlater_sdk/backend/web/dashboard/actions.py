@@ -9,14 +9,17 @@ from urllib.parse import quote
 from starlette.responses import Response
 
 from ...http import Call
+from ...services import api_keys, webhook_endpoints
 from ...services import clock as clock_service
-from ...services import webhook_endpoints
 from ...services.errors import NotFound, ServiceError
 from ._auth import with_form
 from ._frame import page, redirect
-from .pages import clock_page
+from .pages import clock_page, keys
 
-__all__ = ["advance_clock", "parse_duration", "resend_event"]
+__all__ = ["advance_clock", "parse_duration", "resend_event", "reveal_keys", "roll_key"]
+
+ROLL_GRACE = {"0": 0, "3600": 3600, "86400": 86_400}
+"""How long a rolled key may keep working beside its successor: the form's choices."""
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 _DURATION = re.compile(r"^\s*(\d{1,10})\s*([smhdw]?)\s*$", re.IGNORECASE)
@@ -81,3 +84,31 @@ def resend_event(call: Call) -> Response:
     if fields.get("back") == "endpoint" and endpoint:
         return redirect(f"/dashboard/webhooks/{quote(endpoint, safe='')}?done=resent")
     return redirect(f"/dashboard/events/{quote(event_id, safe='')}?done=resent")
+
+
+def reveal_keys(call: Call) -> Response:
+    """``POST /dashboard/keys/reveal``: the keys page with each test key shown again
+    (a POST, so a key never sits in a URL or the history)."""
+    checked = with_form(call)
+    if isinstance(checked, Response):
+        return checked
+    return keys(call, reveal=True)
+
+
+def roll_key(call: Call) -> Response:
+    """``POST /dashboard/keys/{id}/roll`` (``expires_in``: 0, 3600 or 86400 seconds): a
+    new key replaces the key; the page shows the new one once."""
+    checked = with_form(call)
+    if isinstance(checked, Response):
+        return checked
+    who, fields = checked
+    grace = ROLL_GRACE.get(fields.get("expires_in", "0"))
+    if grace is None:
+        return keys(call, error="Choose how long the old key keeps working.", status=400)
+    try:
+        new = api_keys.roll_key(call.ctx, who.merchant_id, call.path["id"], expires_in=grace)
+    except NotFound:
+        return keys(call, error="This account has no such key.", status=404)
+    except ServiceError as exc:
+        return keys(call, error=exc.message, status=400)
+    return keys(call, new_key=new)

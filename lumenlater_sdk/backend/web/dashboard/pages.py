@@ -316,14 +316,32 @@ def wallet_list(call: Call) -> Response:
     return page("wallets.html", title="Wallets", wallets=rows, **frame)
 
 
-def keys(call: Call) -> Response:
-    """``GET /dashboard/keys``: the account's API keys by their hints."""
+def keys(
+    call: Call,
+    *,
+    reveal: bool = False,
+    new_key: dict[str, Any] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """``GET /dashboard/keys``: the account's API keys by their hints, with the forms
+    that show the test keys again (*reveal*) and roll one (*new_key*: the key a roll
+    made, shown this once)."""
     base = _base(call, "keys")
     if isinstance(base, Response):
         return base
     who, frame = base
-    rows = api_keys.merchant_keys(call.ctx, who.merchant_id)
-    return page("keys.html", title="API keys", keys=rows, badge=_status_badge, **frame)
+    rows = api_keys.merchant_keys(call.ctx, who.merchant_id, reveal=reveal)
+    frame["error"] = error
+    return page(
+        "keys.html",
+        title="API keys",
+        keys=list(reversed(rows)),  # newest first, like every list here
+        revealed=reveal,
+        new_key=new_key,
+        status=status,
+        **frame,
+    )
 
 
 def analytics(call: Call) -> Response:

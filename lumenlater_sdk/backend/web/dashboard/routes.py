@@ -74,5 +74,7 @@ def dashboard_routes() -> list[RouteSpec]:
         _post("/dashboard/clock/advance", actions.advance_clock, "dashboardAdvance", "Advance."),
         _get("/dashboard/wallets", pages.wallet_list, "dashboardWallets", "Wallets."),
         _get("/dashboard/keys", pages.keys, "dashboardKeys", "API keys."),
+        _post("/dashboard/keys/reveal", actions.reveal_keys, "dashboardReveal", "Show keys."),
+        _post("/dashboard/keys/{id}/roll", actions.roll_key, "dashboardRoll", "Roll a key."),
         _get("/dashboard/analytics", pages.analytics, "dashboardAnalytics", "Analytics."),
     ]
