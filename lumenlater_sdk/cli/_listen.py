@@ -8,7 +8,8 @@ verifies exactly as in production). The secret is made once and kept in
 on every start, and rolled with --new-secret. A failed forward is retried a few times
 with a growing pause, one line per attempt; the app's last answer is what the sandbox
 sees, so it retries later on its own schedule. The temporary endpoint is deleted on
-exit; one left by a listen that was killed is deleted on the next start.
+exit; one left by a listen that was killed is deleted on the next start (the state
+file lists each running listen's endpoint and process, so several can run at once).
 """
 
 from __future__ import annotations
@@ -65,20 +66,52 @@ def _secret(args: argparse.Namespace, path: Path, state: dict[str, Any]) -> tupl
     return state["secret"], f"kept in {path}; --new-secret rolls it"
 
 
-def _remove_leftover(client: Any, state: dict[str, Any], base_url: str, say: Any) -> None:
-    """Delete the endpoint of a listen that could not clean up (killed, or crashed)."""
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _remove_leftovers(client: Any, state: dict[str, Any], base_url: str, say: Any) -> None:
+    """Delete the endpoints of listens on this sandbox whose process is gone (killed, or
+    crashed before cleaning up); another listen still running keeps its own."""
     from ..errors import LumenLaterError, NotFoundError
 
-    left = state.get("endpoint")
-    if not isinstance(left, dict) or left.get("base_url") != base_url:
-        return
-    try:
-        client.webhook_endpoints.delete(str(left.get("id")))
-        say(f"Removed endpoint {left.get('id')} left by an earlier listen")
-    except NotFoundError:
-        pass
-    except LumenLaterError as exc:
-        print(f"warning: could not delete {left.get('id')}: {exc}", file=sys.stderr)
+    kept = []
+    for left in state.get("endpoints", []):
+        if (
+            not isinstance(left, dict)
+            or _alive(left.get("pid"))
+            or left.get("base_url") != base_url
+        ):
+            kept.append(left)
+            continue
+        try:
+            client.webhook_endpoints.delete(str(left.get("id")))
+            say(f"Removed endpoint {left.get('id')} left by an earlier listen")
+        except NotFoundError:
+            pass
+        except LumenLaterError as exc:
+            print(f"warning: could not delete {left.get('id')}: {exc}", file=sys.stderr)
+            kept.append(left)
+    state["endpoints"] = kept
+
+
+def _forget(path: Path, endpoint_id: str) -> None:
+    """Drop *endpoint_id* from the state file (re-read: other listens may have written)."""
+    state = load_state(path)
+    state["endpoints"] = [
+        e
+        for e in state.get("endpoints", [])
+        if not (isinstance(e, dict) and e.get("id") == endpoint_id)
+    ]
+    save_state(path, state)
 
 
 def _replay(client: Any, since: str, endpoint_id: str, events: list[str], say: Any) -> None:
@@ -130,7 +163,8 @@ def _run(args: argparse.Namespace) -> int:
     ).start(timeout=15)
     endpoint_id: str | None = None
     try:
-        _remove_leftover(client, state, base_url, say)
+        _remove_leftovers(client, state, base_url, say)
+        save_state(path, state)
         try:
             ep = client.webhook_endpoints.create(
                 url=f"http://127.0.0.1:{port}/", enabled_events=events, description=_DESCRIPTION
@@ -139,7 +173,9 @@ def _run(args: argparse.Namespace) -> int:
             print_api_error(exc, "listen: registering the endpoint")
             return 1
         endpoint_id = ep.id
-        state["endpoint"] = {"id": ep.id, "base_url": base_url}
+        state = load_state(path)  # fresh: another listen may have written since
+        mine = {"id": ep.id, "base_url": base_url, "pid": os.getpid()}
+        state["endpoints"] = [*state.get("endpoints", []), mine]
         save_state(path, state)
         relay.inbound_secret = ep.secret or ""
         say(f"Ready! Your webhook signing secret is {secret} ({origin}) (^C to quit)")
@@ -157,8 +193,7 @@ def _run(args: argparse.Namespace) -> int:
         if endpoint_id is not None:
             try:
                 client.webhook_endpoints.delete(endpoint_id)
-                state.pop("endpoint", None)
-                save_state(path, state)
+                _forget(path, endpoint_id)
                 say(f"Removed temporary endpoint {endpoint_id}")
             except LumenLaterError as exc:
                 print(f"warning: could not delete {endpoint_id}: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import json
+import re
 import sys
 import types
 import typing
@@ -263,7 +264,8 @@ def command_spec(resource: str, action: str) -> Command:
         method_name=method_name,
         positional=positional,
         params=tuple(params),
-        summary=doc.split("\n\n")[0].replace("\n", " "),
+        # The docstring's first paragraph, without its reST markup.
+        summary=re.sub(r"``|\*|:\w+:`|`", "", doc.split("\n\n")[0].replace("\n", " ")),
         is_list=getattr(returns, "__name__", "") == "SyncPage",
     )
 

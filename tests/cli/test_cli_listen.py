@@ -146,7 +146,7 @@ def test_one_secret_per_machine_and_no_endpoint_left(
         first.stop()
         with pytest.raises(NotFoundError):  # deleted on exit: nothing retries forever
             ll.webhook_endpoints.retrieve(first.endpoint)
-        assert "endpoint" not in json.loads(state_file.read_text())
+        assert json.loads(state_file.read_text())["endpoints"] == []
         again = Listen(sb, tmp_path, "--forward-to", app.url)
         assert again.secret == first.secret and "--new-secret rolls it" in again.ready
         again.stop()
@@ -160,6 +160,7 @@ def test_one_secret_per_machine_and_no_endpoint_left(
 def test_a_killed_listens_endpoint_is_removed_on_the_next_start(
     sb: SandboxHandle, app: App, tmp_path: Path
 ) -> None:
+    running = Listen(sb, tmp_path, "--forward-to", app.url)
     killed = Listen(sb, tmp_path, "--forward-to", app.url)
     killed.proc.kill()  # no chance to clean up
     killed.proc.wait(timeout=20)
@@ -168,8 +169,13 @@ def test_a_killed_listens_endpoint_is_removed_on_the_next_start(
         nxt = Listen(sb, tmp_path, "--forward-to", app.url)
         with pytest.raises(NotFoundError):
             ll.webhook_endpoints.retrieve(killed.endpoint)
-        assert [e.id for e in ll.webhook_endpoints.list()] == [nxt.endpoint]
+        # A listen still running keeps its endpoint: several can run at once.
+        assert {e.id for e in ll.webhook_endpoints.list()} == {running.endpoint, nxt.endpoint}
         nxt.stop()
+        running.stop()
+        assert list(ll.webhook_endpoints.list()) == []
+    state = json.loads((tmp_path / ".lumenlater" / "listen.json").read_text())
+    assert state["endpoints"] == []
 
 
 def test_failed_forwards_are_retried_with_each_attempt_printed(
