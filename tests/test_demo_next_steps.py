@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lumenlater_sdk import LumenLater
 from lumenlater_sdk.cli._demo import cli_command
 
 BIN = Path(sys.executable).parent
@@ -68,6 +69,11 @@ def test_the_printed_clock_command_runs_in_a_new_shell(demo_output: str, tmp_pat
     # The command is the step's indented lines, joined by the shell's line continuation.
     command = "\n".join(line.strip() for line in step.splitlines()[2:] if line.strip())
     assert "clock advance" in command and cli_command() in command, step
+    key = re.search(r"LUMENLATER_API_KEY=(\S+)", command)
+    url = re.search(r"LUMENLATER_BASE_URL=(\S+)", command)
+    assert key and url, command
+    with LumenLater(api_key=key.group(1), base_url=url.group(1)) as ll:
+        before = ll.test_helpers.clock.retrieve().now
     new_shell = {"HOME": str(tmp_path / "elsewhere"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     done = subprocess.run(
         ["bash", "-c", command],
@@ -78,8 +84,10 @@ def test_the_printed_clock_command_runs_in_a_new_shell(demo_output: str, tmp_pat
         timeout=60,
     )
     assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
-    # The clock answers with where it now stands: 20 days on.
-    assert re.match(r"\d+ \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)", done.stdout), done.stdout
+    # The clock answers with where it now stands: the 20 days the step promises on.
+    now = re.match(r"(\d+) \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)", done.stdout)
+    assert now, done.stdout
+    assert int(now.group(1)) - before == 20 * 86400
 
 
 def test_the_printed_shop_and_wallet_hints_are_true(demo_output: str) -> None:

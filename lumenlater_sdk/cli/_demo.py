@@ -216,7 +216,7 @@ Try it:
   4. Move the ledger clock 20 days and watch the order go overdue (paste this
      into another shell as it is):
        {env} \\
-         {cli} clock advance 1728000
+         {cli} clock advance 20d
 
 Press Ctrl-C to stop.""",
             flush=True,
