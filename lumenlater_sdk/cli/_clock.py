@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from ._params import DURATION_HELP, ParamError, parse_duration
-from ._signatures import print_api_error
+from ._signatures import missing_api_key, print_api_error
 from ._trigger import add_connection_options
 
 __all__ = ["register"]
@@ -57,6 +57,8 @@ def _run(args: argparse.Namespace) -> int:
         if seconds <= 0:
             print("usage: lumenlater clock advance DURATION (more than 0)", file=sys.stderr)
             return 2
+    if missing_api_key(args.api_key):
+        return 1
     try:
         with LumenLater(api_key=args.api_key, base_url=args.base_url) as client:
             clock = (

@@ -131,12 +131,14 @@ def _replay(client: Any, since: str, endpoint_id: str, events: list[str], say: A
 def _run(args: argparse.Namespace) -> int:
     from .. import LumenLater
     from ..errors import LumenLaterError
-    from ._signatures import print_api_error
+    from ._signatures import missing_api_key, print_api_error
 
     def say(line: str) -> None:
         print(line, flush=True)
 
     events = [e for item in args.events or ["*"] for e in item.split(",") if e] or ["*"]
+    if missing_api_key(args.api_key):
+        return 1
     path = Path(args.state_file).expanduser()
     state = load_state(path)
     secret, origin = _secret(args, path, state)

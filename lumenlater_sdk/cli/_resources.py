@@ -18,7 +18,7 @@ from typing import Any
 
 from ._format import add_format_option, render_list, render_object
 from ._params import ParamError, parse_data
-from ._signatures import COMMANDS, Command, command_spec, print_api_error
+from ._signatures import COMMANDS, Command, command_spec, missing_api_key, print_api_error
 from ._trigger import add_connection_options
 
 __all__ = ["COMMANDS", "register"]
@@ -92,6 +92,8 @@ def _run(args: argparse.Namespace) -> int:
     except ParamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if missing_api_key(args.api_key):
+        return 1
     try:
         with LumenLater(api_key=args.api_key, base_url=args.base_url) as client:
             method = cmd.bind(client)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import json
+import os
 import re
 import sys
 import types
@@ -29,7 +30,7 @@ from ..resources.webhook_endpoints import WebhookEndpoints
 from ..types import LineItem
 from ._params import AMOUNT_HELP, DURATION_HELP, ParamError, parse_amount, parse_duration
 
-__all__ = ["COMMANDS", "Command", "Param", "command_spec", "print_api_error"]
+__all__ = ["COMMANDS", "Command", "Param", "command_spec", "missing_api_key", "print_api_error"]
 
 COMMANDS: dict[str, tuple[str, type, tuple[str, ...]]] = {
     "account": ("account", Accounts, ("get",)),
@@ -288,3 +289,15 @@ def print_api_error(exc: Exception, title: str) -> None:
         if value:
             lines.append(f"  {label + ':':<12}{value}")
     print("\n".join(lines), file=sys.stderr)
+
+
+def missing_api_key(api_key: str | None) -> bool:
+    """Say how to give a key, in the command line's terms, when there is none."""
+    if api_key or os.environ.get("LUMENLATER_API_KEY"):
+        return False
+    print(
+        "error: no API key: pass --api-key sk_test_… or set LUMENLATER_API_KEY "
+        "(`lumenlater keys` prints the sandbox's test keys)",
+        file=sys.stderr,
+    )
+    return True

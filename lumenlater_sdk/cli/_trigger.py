@@ -49,13 +49,15 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
 def _run(args: argparse.Namespace) -> int:
     from .. import LumenLater
     from ..errors import LumenLaterError
-    from ._signatures import print_api_error
+    from ._signatures import missing_api_key, print_api_error
 
     try:
         overrides = parse_overrides(args.override)
     except ParamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if missing_api_key(args.api_key):
+        return 1
     try:
         with LumenLater(api_key=args.api_key, base_url=args.base_url) as client:
             event = client.test_helpers.events.trigger(type=args.type, overrides=overrides or None)

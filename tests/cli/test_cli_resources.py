@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from cli_support import run_cli
 
@@ -138,3 +142,19 @@ def test_sandbox_help_describes_every_option_and_its_default() -> None:
         assert action.help and "default" in action.help, action.option_strings
     shown = " ".join(run_cli(None, "sandbox", "--help").stdout.split())
     assert "--port PORT TCP port of the API (default: 8787)" in shown
+
+
+def test_no_api_key_says_how_to_give_one(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LUMENLATER_API_KEY"}
+    for args in (["bills", "list"], ["clock"], ["trigger", "bill.paid"],
+                 ["listen", "--forward-to", "http://127.0.0.1:9/"]):  # fmt: skip
+        r = subprocess.run(
+            [sys.executable, "-m", "lumenlater_sdk.cli", *args],
+            env={**env, "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert r.returncode == 1, args
+        assert r.stderr.startswith("error: no API key: pass --api-key sk_test_… or set "), args
+        assert "api_key=" not in r.stderr
