@@ -158,3 +158,18 @@ def test_no_api_key_says_how_to_give_one(tmp_path: Path) -> None:
         assert r.returncode == 1, args
         assert r.stderr.startswith("error: no API key: pass --api-key sk_test_… or set "), args
         assert "api_key=" not in r.stderr
+
+
+def test_list_parameters_and_booleans(sandbox: SandboxHandle) -> None:
+    events = ["-d", "enabled_events[]=bill.paid", "-d", "enabled_events[]=bill.repaid"]
+    made = run_cli(sandbox, "webhook_endpoints", "create", "--url", "https://a.example/", *events)
+    assert made.returncode == 0, made.stderr
+    ep = json.loads(made.stdout)
+    assert ep["enabled_events"] == ["bill.paid", "bill.repaid"]
+    changed = run_cli(sandbox, "webhook_endpoints", "update", ep["id"], "--disabled", "true",
+                      "--enabled-events", "bill.created,bill.paid")  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    got = json.loads(changed.stdout)
+    assert (got["status"], got["enabled_events"]) == ("disabled", ["bill.created", "bill.paid"])
+    gone = run_cli(sandbox, "webhook_endpoints", "delete", ep["id"])
+    assert json.loads(gone.stdout)["deleted"] is True
