@@ -168,10 +168,17 @@ def test_ping_is_stored_enqueued_and_delivered(client: LumenLater, receiver: Rec
     assert list(client.webhook_endpoints.deliveries(newer.id)) == []
 
 
-def test_listen_and_trigger_cli(sb: SandboxHandle, client: LumenLater, receiver: Receiver) -> None:
+def test_listen_and_trigger_cli(
+    sb: SandboxHandle, client: LumenLater, receiver: Receiver, tmp_path: Path
+) -> None:
     secret = "whsec_" + "ab" * 32
     receiver.set_secret(secret)
-    env = {**os.environ, "LUMENLATER_API_KEY": sb.secret_key, "LUMENLATER_BASE_URL": sb.base_url}
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),  # listen keeps its state file there, not in the real home
+        "LUMENLATER_API_KEY": sb.secret_key,
+        "LUMENLATER_BASE_URL": sb.base_url,
+    }
     listen = subprocess.Popen(
         [
             sys.executable,
