@@ -54,6 +54,15 @@ class RequestContextMiddleware:
         scope["lumenlater.request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        recorded = False
+
+        def record(elapsed: float) -> None:
+            nonlocal recorded
+            recorded = True
+            principal = scope.get("lumenlater.principal")
+            route = str(scope.get("lumenlater.route", "unmatched"))
+            if self.request_log is not None and principal is not None and route != TAIL_ROUTE:
+                self._record(scope, principal, request_id, route, status, elapsed)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -64,6 +73,9 @@ class RequestContextMiddleware:
                     (b"request-id", request_id.encode()),
                     (b"lumenlater-version", API_VERSION.encode()),
                 ]
+                # Logged before the answer leaves: a client that reads the log after
+                # its answer finds its request there (once the buffer is flushed).
+                record(time.perf_counter() - started)
             await send(message)
 
         try:
@@ -73,9 +85,8 @@ class RequestContextMiddleware:
             route = str(scope.get("lumenlater.route", "unmatched"))
             method = str(scope["method"])
             self.metrics.observe_request(method, route, str(status), elapsed)
-            principal = scope.get("lumenlater.principal")
-            if self.request_log is not None and principal is not None and route != TAIL_ROUTE:
-                self._record(scope, principal, request_id, route, status, elapsed)
+            if not recorded:  # no answer was started (the app raised)
+                record(elapsed)
             if self.log_requests:
                 log.info(
                     "request",

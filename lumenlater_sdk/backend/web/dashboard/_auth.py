@@ -11,10 +11,27 @@ from starlette.responses import Response
 from ...http import Call
 from ...services import dashboard_auth, merchants
 from ...services.errors import ServiceError
-from ._frame import LOGIN_COOKIE, SESSION_COOKIE, clear_cookie, cookie, form, page, redirect
-from ._frame import set_cookie as _set
+from ._frame import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    clear_cookie,
+    cookie,
+    form,
+    page,
+    redirect,
+    set_cookie,
+)
 
-__all__ = ["Signed", "link", "login_form", "login_submit", "logout", "signed_in", "with_form"]
+__all__ = [
+    "Signed",
+    "link",
+    "login_form",
+    "login_submit",
+    "logout",
+    "signed_in",
+    "to_login",
+    "with_form",
+]
 
 _LOGIN_SECONDS = 3600
 
@@ -83,7 +100,7 @@ def login_form(call: Call, *, error: str | None = None, status: int = 200) -> Re
         login_token=dashboard_auth.form_token(call.ctx, anchor),
         error=error,
     )
-    _set(response, call, LOGIN_COOKIE, anchor, _LOGIN_SECONDS)
+    set_cookie(response, call, LOGIN_COOKIE, anchor, _LOGIN_SECONDS)
     return response
 
 
@@ -125,6 +142,6 @@ def logout(call: Call) -> Response:
 
 def _start(call: Call, session: str) -> Response:
     response = redirect("/dashboard")
-    _set(response, call, SESSION_COOKIE, session, dashboard_auth.SESSION_SECONDS)
+    set_cookie(response, call, SESSION_COOKIE, session, dashboard_auth.SESSION_SECONDS)
     clear_cookie(response, call, LOGIN_COOKIE)
     return response

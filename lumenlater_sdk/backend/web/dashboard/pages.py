@@ -30,7 +30,7 @@ from ._auth import Signed, signed_in, to_login
 from ._charts import chart
 from ._frame import page, stamp
 
-__all__ = ["NOTICES", "PAGES", "PageQuery"]
+__all__ = ["NOTICES", "PageQuery"]
 
 _Cursor = Annotated[str, StringConstraints(max_length=100)]
 _PER_PAGE = 25
@@ -403,17 +403,3 @@ def _missing(what: str, frame: dict[str, Any]) -> Response:
         text=f"This account has no such {what}.",
         **frame,
     )
-
-
-PAGES = {
-    "overview": overview,
-    "bills": bill_list,
-    "sessions": session_list,
-    "events": event_list,
-    "webhooks": webhook_list,
-    "logs": logs,
-    "clock": clock_page,
-    "wallets": wallet_list,
-    "keys": keys,
-    "analytics": analytics,
-}
