@@ -120,7 +120,8 @@ color:#7a1a12;border-radius:.4rem;padding:.5rem .9rem;margin:0 0 1rem}
 .pager{display:flex;gap:1rem;margin:.5rem 0}
 svg.chart{width:100%;height:auto}
 svg .chart-title{font:600 13px system-ui,sans-serif;fill:#1f2330}
-svg .chart-max,svg .chart-label{font:11px system-ui,sans-serif;fill:#555b6e}"""
+svg .chart-max,svg .chart-label{font:11px system-ui,sans-serif;fill:#555b6e}
+@media (max-width:700px){header nav{flex-basis:100%;order:3}main{padding:0 .75rem}}"""
 )
 
 
