@@ -3,6 +3,10 @@
 The server sends ReadyForQuery ('Z') once per Sync of the extended protocol and
 once per simple query, and a client waits for it each time: whether psycopg runs a
 statement alone or ends a pipeline batch with a Sync, one 'Z' is one round trip.
+
+It also keeps :attr:`RoundTripCounter.log`: the SQL text of each statement the
+client runs (a prepared one by the text it was prepared with), with
+:data:`TRIP` after each round trip, in the order the proxy saw them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import contextlib
 import socket
 import threading
 from urllib.parse import urlsplit
+
+TRIP = "-- round trip --"
+"""The entry :attr:`RoundTripCounter.log` holds where the server answered a round trip."""
 
 
 class RoundTripCounter:
@@ -24,6 +31,7 @@ class RoundTripCounter:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = [self._listener]
         self.trips = 0
+        self.log: list[str] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self, database: str) -> str:
@@ -55,6 +63,8 @@ class RoundTripCounter:
 
     def _pipe(self, src: socket.socket, dst: socket.socket, from_server: bool) -> None:
         pending = b""
+        started = from_server  # the client's first message (startup) has no type byte
+        prepared: dict[bytes, str] = {}  # statement names are per connection
         while True:
             try:
                 data = src.recv(65536)
@@ -62,6 +72,14 @@ class RoundTripCounter:
                     break
                 if from_server:  # counted before the client can see it
                     pending = self._count(pending + data)
+                else:
+                    pending += data
+                    if not started and len(pending) >= 4:
+                        size = int.from_bytes(pending[:4], "big")
+                        if len(pending) >= size:
+                            pending, started = pending[size:], True
+                    if started:
+                        pending = self._read_client(pending, prepared)
                 dst.sendall(data)
             except OSError:
                 break
@@ -78,5 +96,26 @@ class RoundTripCounter:
             if buf[0:1] == b"Z":
                 with self._lock:
                     self.trips += 1
+                    self.log.append(TRIP)
+            buf = buf[end:]
+        return buf
+
+    def _read_client(self, buf: bytes, prepared: dict[bytes, str]) -> bytes:
+        # Frontend messages: Parse ('P': name, text), Bind ('B': portal, statement
+        # name), simple Query ('Q': text). A statement is logged when it is bound.
+        while len(buf) >= 5:
+            end = 1 + int.from_bytes(buf[1:5], "big")
+            if len(buf) < end:
+                break
+            kind, body = buf[0:1], buf[5:end]
+            with self._lock:
+                if kind == b"P":
+                    name, _, rest = body.partition(b"\0")
+                    prepared[name] = rest.partition(b"\0")[0].decode()
+                elif kind == b"B":
+                    statement = body.partition(b"\0")[2].partition(b"\0")[0]
+                    self.log.append(prepared.get(statement, "?"))
+                elif kind == b"Q":
+                    self.log.append(body.rstrip(b"\0").decode())
             buf = buf[end:]
         return buf

@@ -82,6 +82,9 @@ class TxRecord:
     timestamp: int
     result: Any
     events: tuple[ContractEvent, ...] = field(default=())
+    fresh: bool = False
+    """Its events were made in the transaction the caller passed (``tx=``), still open:
+    nobody else can have applied them yet."""
 
 
 TRAPPED = "WasmVm.InvalidAction"

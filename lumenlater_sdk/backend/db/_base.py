@@ -31,6 +31,11 @@ class Tx(abc.ABC):
         """
         self.execute(sql, params)
 
+    def send_counted(self, sql: str, params: Sequence[Any] = ()) -> int | None:
+        """:meth:`send`, returning the rows changed where knowing costs nothing (SQLite
+        runs each statement at once); ``None`` where it would cost a round trip."""
+        return self.execute(sql, params)
+
     @abc.abstractmethod
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a query and return every row."""

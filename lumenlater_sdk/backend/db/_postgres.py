@@ -63,6 +63,10 @@ class _PostgresTx(Tx):
         else:
             self._run(sql, params)
 
+    def send_counted(self, sql: str, params: Sequence[Any] = ()) -> int | None:
+        self.send(sql, params)
+        return None
+
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._run(sql, params).fetchall()
 

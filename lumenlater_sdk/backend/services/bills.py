@@ -118,7 +118,7 @@ def issue_bill(
         ledger=record.ledger,
     )
     bill_store.insert_bill(tx, row)
-    events.ingest(ctx, tx, record.events, request, known=row)
+    events.ingest(ctx, tx, record.events, request, known=row, fresh=record.fresh)
     return row
 
 
@@ -166,7 +166,7 @@ def _bill_row(
         "bill_number": None,
         "tx_hash": None,
         "ledger": None,
-        "livemode": int(merchant_store.is_live(tx, merchant_id)),
+        "livemode": int(ctx.is_live(tx, merchant_id)),
     }
 
 

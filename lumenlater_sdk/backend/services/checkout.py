@@ -146,7 +146,7 @@ def create_session(
             "completed_at": None,
             "metadata": json.dumps(new.metadata or {}),
             "created": now,
-            "livemode": int(merchant_store.is_live(tx, merchant_id)),  # its keys' mode
+            "livemode": int(ctx.is_live(tx, merchant_id)),  # its keys' mode
             "embed_origins": None if origins is None else json.dumps(origins),
         }
         session_store.insert_session(tx, row)

@@ -18,7 +18,8 @@ from stellar_sdk import Keypair
 from .._crypto import SecretBox
 from ..chain import ProtocolConstants, SandboxControls
 from ..config import BackendConfig
-from ..db import Database
+from ..db import Database, Tx
+from ..store import merchants as merchant_store
 from .errors import SandboxOnly
 from .relay import ChainRelay
 
@@ -84,6 +85,7 @@ class ServiceContext:
     key_epoch: KeyEpoch = field(default_factory=KeyEpoch)
     _keypairs: dict[str, Keypair] = field(default_factory=dict)
     _self_custody: set[str] = field(default_factory=set)
+    _livemode: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -115,6 +117,16 @@ class ServiceContext:
         """Note a self-custody merchant (custody never changes once set)."""
         with self._lock:
             self._self_custody.add(merchant_id)
+
+    def is_live(self, tx: Tx, merchant_id: str) -> bool:
+        """Whether *merchant_id* is a live-mode merchant (read once per process: a
+        merchant's mode never changes)."""
+        live = self._livemode.get(merchant_id)
+        if live is None:
+            live = merchant_store.is_live(tx, merchant_id)
+            with self._lock:
+                self._livemode[merchant_id] = live
+        return live
 
     def keypair(self, address: str, sealed_seed: str) -> Keypair:
         """The keypair of *address*, decrypting its sealed seed once per process."""

@@ -238,15 +238,20 @@ def ingest(
     request: RequestInfo | None,
     *,
     known: Row | None = None,
+    fresh: bool = False,
 ) -> None:
     """Apply contract events (each at most once, however often it is seen).
 
     *known* is a bill row the caller has just written in *tx*, so it need not be
-    read back.
+    read back. *fresh* events were made in *tx* itself (``TxRecord.fresh``): none can
+    have been applied yet, so marking them seen needs no answer from the database.
     """
     for ev in events:
-        if event_store.mark_chain_event_seen(tx, ev.cursor):
-            _apply(ctx, tx, ev, request, known)
+        if fresh:
+            event_store.mark_new_chain_event_seen(tx, ev.cursor)
+        elif not event_store.mark_chain_event_seen(tx, ev.cursor):
+            continue
+        _apply(ctx, tx, ev, request, known)
 
 
 def sweep_chain_events(ctx: ServiceContext, *, batch: int = 500) -> int:

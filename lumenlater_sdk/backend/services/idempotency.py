@@ -147,8 +147,13 @@ def _claim(
     # Not committed until the request's answer is: a request that never commits
     # leaves no claim behind. An older release's process that claims the key at this
     # moment waits for this transaction (PostgreSQL) or the write lock (SQLite).
-    if store.claim(tx, merchant_id, key, fp.canonical, owner, now):
+    guard = key_locks.lock_condition(tx, merchant_id, key)
+    if store.claim(tx, merchant_id, key, fp.canonical, owner, now, guard=guard):
         return Claimed(merchant_id, key, owner)  # the usual case, in one statement
+    # Either the key's lock or its row was taken; asking for a lock held already is
+    # granted again, so this tells the two apart.
+    if not key_locks.try_lock_in(tx, merchant_id, key):
+        raise _in_use()
     row = store.get(tx, merchant_id, key)
     if row is None:  # an older release's claim, released since the INSERT: retry
         raise _in_use()
@@ -200,8 +205,7 @@ class Unit:
         c, tx = self.claim, self._tx
         assert c is not None and tx is not None
         sealed = self._box.seal(body.decode())
-        if not store.complete(tx, c.merchant_id, c.key, c.owner, status_code, sealed):
-            raise RuntimeError("the unit's own claim is gone from its transaction")
+        store.complete(tx, c.merchant_id, c.key, c.owner, status_code, sealed)
         self.completed = True
 
 
@@ -230,8 +234,6 @@ def unit(
         if not free:
             raise _in_use()
         with db.transaction() as tx:
-            if not key_locks.try_lock_in(tx, merchant_id, key):
-                raise _in_use()
             got = _claim(tx, merchant_id, key, fp, now, box)
             if isinstance(got, Replay):
                 yield Unit(None, db, got, box)

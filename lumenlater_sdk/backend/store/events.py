@@ -13,6 +13,7 @@ __all__ = [
     "insert_event",
     "list_events",
     "mark_chain_event_seen",
+    "mark_new_chain_event_seen",
     "seen_chain_events",
     "set_state",
 ]
@@ -83,6 +84,12 @@ def mark_chain_event_seen(tx: Tx, cursor: int) -> bool:
         )
         == 1
     )
+
+
+def mark_new_chain_event_seen(tx: Tx, cursor: int) -> None:
+    """Record that the contract event *cursor*, made in *tx*, was turned into API events
+    (sent with what follows: it cannot have been seen before)."""
+    tx.send("INSERT INTO chain_events_seen (cursor) VALUES (?)", (cursor,))
 
 
 def seen_chain_events(tx: Tx, first: int, last: int) -> set[int]:

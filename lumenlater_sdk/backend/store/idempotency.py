@@ -10,19 +10,32 @@ decided by :mod:`.key_locks`, not by these rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..db import Row, Tx
 
 __all__ = ["claim", "complete", "get", "release"]
 
 
-def claim(tx: Tx, merchant_id: str, key: str, fingerprint: str, owner: str, now: float) -> bool:
-    """Try to take *key* for *owner*; True if this request now owns it (the row did not exist)."""
+def claim(
+    tx: Tx,
+    merchant_id: str,
+    key: str,
+    fingerprint: str,
+    owner: str,
+    now: float,
+    *,
+    guard: tuple[str, tuple[Any, ...]] = ("1 = 1", ()),
+) -> bool:
+    """Try to take *key* for *owner*; True if this request now owns it (the row did not
+    exist, and the SQL condition *guard*, with its parameters, held)."""
+    condition, args = guard
     return (
         tx.execute(
             "INSERT INTO idempotency_keys"
             " (merchant_id, idem_key, fingerprint, state, owner, created)"
-            " VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT DO NOTHING",
-            (merchant_id, key, fingerprint, owner, now),
+            f" SELECT ?, ?, ?, 'running', ?, ? WHERE {condition} ON CONFLICT DO NOTHING",
+            (merchant_id, key, fingerprint, owner, now, *args),
         )
         == 1
     )
@@ -39,15 +52,13 @@ def get(tx: Tx, merchant_id: str, key: str, *, lock: bool = True) -> Row | None:
 
 def complete(
     tx: Tx, merchant_id: str, key: str, owner: str, status_code: int, response: str
-) -> bool:
-    """Store the final response of *owner*'s request; False if *owner* no longer holds *key*."""
-    return (
-        tx.execute(
-            "UPDATE idempotency_keys SET state = 'done', status_code = ?, response = ?"
-            " WHERE merchant_id = ? AND idem_key = ? AND state = 'running' AND owner = ?",
-            (status_code, response, merchant_id, key, owner),
-        )
-        == 1
+) -> None:
+    """Store the final response of *owner*'s request, whose claim *tx* itself made (so no
+    one else can have touched the row: the statement is sent with the COMMIT)."""
+    tx.send(
+        "UPDATE idempotency_keys SET state = 'done', status_code = ?, response = ?"
+        " WHERE merchant_id = ? AND idem_key = ? AND state = 'running' AND owner = ?",
+        (status_code, response, merchant_id, key, owner),
     )
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from ..db import Database, Tx
 
-__all__ = ["held", "slot", "try_lock_in"]
+__all__ = ["held", "lock_condition", "slot", "try_lock_in"]
 
 
 def slot(merchant_id: str, key: str) -> int:
@@ -41,6 +41,14 @@ def try_lock_in(tx: Tx, merchant_id: str, key: str) -> bool:
     if tx.dialect != "postgresql":
         return True
     return bool(tx.scalar("SELECT pg_try_advisory_xact_lock(?)", (slot(merchant_id, key),)))
+
+
+def lock_condition(tx: Tx, merchant_id: str, key: str) -> tuple[str, tuple[int, ...]]:
+    """:func:`try_lock_in` as an SQL condition and its parameters, to fold into the
+    statement that claims the key (one round trip for both on PostgreSQL)."""
+    if tx.dialect != "postgresql":
+        return "1 = 1", ()
+    return "pg_try_advisory_xact_lock(?)", (slot(merchant_id, key),)
 
 
 class _FileLocks:

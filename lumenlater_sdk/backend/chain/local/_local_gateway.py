@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +54,7 @@ from ._host import Contract, Host
 from ._ids import contract_id_for, tx_hash
 from ._lp_token import LpToken
 from ._schema import COMPONENT, MIGRATIONS
+from ._state_cache import StateCache, new_version
 from ._storage import Storage, dumps, loads
 from ._usdc import UsdcToken
 
@@ -112,6 +114,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         self._high_water = 0
         self._time_lock = threading.Lock()
         self._rpc_view: RpcLedger | None = None  # made on first use
+        self._state = StateCache()
         migrate(db, COMPONENT, MIGRATIONS)
 
     # --- ChainGateway -----------------------------------------------------------------
@@ -130,7 +133,8 @@ class LocalGateway(ChainGateway, SandboxControls):
         *operation* is not needed here: the call commits or rolls back with *tx*, so a
         request that failed left no call behind to find."""
         with self._atomic(tx) as t:
-            return self._execute(t, contract, function, args, signer)
+            record = self._execute(t, contract, function, args, signer)
+        return dataclasses.replace(record, fresh=tx is not None)
 
     def invoke_authorized(
         self,
@@ -169,7 +173,7 @@ class LocalGateway(ChainGateway, SandboxControls):
                 raise ContractError(contract, 0, AUTH_FAILED, f"nonce {nonce} was already used")
             record = self._execute(t, contract, function, args, Keypair.from_public_key(address))
             self.use_nonce(t, address, nonce, record.ledger)
-            return record
+        return dataclasses.replace(record, fresh=tx is not None)
 
     def prepare_transaction(
         self,
@@ -295,7 +299,8 @@ class LocalGateway(ChainGateway, SandboxControls):
     ) -> Any:
         """Run a read-only function at the current ledger time."""
         with self._reading(tx) as t:
-            host = self._host(Storage(t), self._time(self._ledger(t)), None)
+            ledger = self._ledger(t)
+            host = self._host(self._storage(t, ledger), self._time(ledger), None)
             typed = host.typed_args(contract, function, args, view=True)
             return host.call(contract, function, *typed)
 
@@ -483,12 +488,16 @@ class LocalGateway(ChainGateway, SandboxControls):
 
     def _ledger(self, t: Tx, *, lock: bool = False) -> Row:
         row = t.fetchone(
-            "SELECT sequence, event_id, clock_offset, last_time, genesis FROM chain_ledger"
-            " WHERE id = 1" + (t.for_update if lock else "")
+            "SELECT sequence, event_id, clock_offset, last_time, genesis, state_version"
+            " FROM chain_ledger WHERE id = 1" + (t.for_update if lock else "")
         )
         if row is None:
             raise RuntimeError("chain_ledger is empty: the chain migrations did not run")
         return row
+
+    def _storage(self, t: Tx, ledger: Row) -> Storage:
+        """Contract storage as of *ledger*'s state version (read from memory where known)."""
+        return Storage(t, self._state, str(ledger["state_version"]))
 
     def _time(self, ledger: Row) -> int:
         t = max(int(self._clock()) + int(ledger["clock_offset"]), int(ledger["last_time"]))
@@ -530,7 +539,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         ledger = self._ledger(t, lock=True)
         timestamp = self._time(ledger)
         sequence = int(ledger["sequence"]) + 1
-        storage = Storage(t)
+        storage = self._storage(t, ledger)
         host = make_host(storage, timestamp)
         typed = host.typed_args(contract, function, args, view=False)
         result = host.call(contract, function, *typed)
@@ -571,10 +580,15 @@ class LocalGateway(ChainGateway, SandboxControls):
                 dumps(result),
             ),
         )
+        version = new_version()
         t.send(
-            "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ? WHERE id = 1",
-            (sequence, event_id, timestamp),
+            "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ?, state_version = ?"
+            " WHERE id = 1",
+            (sequence, event_id, timestamp, version),
         )
+        # Before the commit: should it roll back, the row keeps the old version, which
+        # the cache then no longer matches (see _state_cache).
+        self._state.publish(str(ledger["state_version"]), version, storage.known())
         return TxRecord(digest, sequence, timestamp, result, tuple(events)), host
 
     def _insert_events(self, t: Tx, events: Sequence[ContractEvent]) -> None:

@@ -163,7 +163,7 @@ class RpcLedger:
         Raises the engine's ``ContractError`` on a refusal."""
         with self._g._reading(tx) as t:
             row = self._g._ledger(t)
-            host = self._host(Storage(t), self._g._time(row), authorized)
+            host = self._host(self._g._storage(t, row), self._g._time(row), authorized)
             typed = host.typed_args(contract, function, args, view=False)
             return host.call(contract, function, *typed), host, int(row["sequence"]) + 1
 

@@ -83,4 +83,9 @@ MIGRATIONS = [
         "CREATE INDEX chain_rpc_transactions_operation ON chain_rpc_transactions (operation)"
         " WHERE operation IS NOT NULL",
     ),
+    Migration(
+        4,
+        "a version of the contract state, so a process may keep it in memory between calls",
+        "ALTER TABLE chain_ledger ADD COLUMN state_version TEXT NOT NULL DEFAULT ''",
+    ),
 ]
