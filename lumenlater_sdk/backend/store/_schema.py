@@ -181,6 +181,14 @@ CREATE TABLE dashboard_links (
   created BIGINT NOT NULL)
 """
 
+# A dashboard session is looked up by its token's hash on every page, so that signing
+# out (``revoked``) ends it on the server and not only in the browser.
+_V13 = """
+CREATE TABLE dashboard_sessions (
+  token_hash TEXT PRIMARY KEY, merchant_id TEXT NOT NULL, created BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL, revoked_at BIGINT)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -199,4 +207,5 @@ MIGRATIONS = [
     Migration(10, "API keys: names, expiry, revocation, sealed test keys", _V10),
     Migration(11, "request log", _V11),
     Migration(12, "dashboard sign-in links", _V12),
+    Migration(13, "dashboard sessions", _V13),
 ]
