@@ -31,6 +31,7 @@ from ._input import (
     parse_query,
     read_body,
 )
+from ._ratelimit import address_bucket
 from ._spec import Call, RouteSpec
 
 __all__ = ["SpecEndpoint", "routes_for"]
@@ -70,6 +71,7 @@ class SpecEndpoint:
             url_path=scope["path"],
             headers=headers,
             raw=raw,
+            client=address_bucket(scope) if spec.raw_body else "",
         )
         extra = response_headers(scope)
         if key is not None and spec.method == "POST" and principal is not None:
