@@ -71,7 +71,7 @@ class SpecEndpoint:
             url_path=scope["path"],
             headers=headers,
             raw=raw,
-            client=address_bucket(scope) if spec.raw_body else "",
+            client=address_bucket(scope) if principal is None else "",
         )
         extra = response_headers(scope)
         if key is not None and spec.method == "POST" and principal is not None:

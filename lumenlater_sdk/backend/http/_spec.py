@@ -35,7 +35,7 @@ class Call:
     url_path: str
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes = b""
-    client: str = ""  # the client address's rate-limit bucket (``raw_body`` routes: forms)
+    client: str = ""  # the client address's rate-limit bucket (on routes without a key)
 
     @property
     def merchant_id(self) -> str:
