@@ -36,12 +36,16 @@ def test_every_documented_command_is_registered() -> None:
 def test_clock_show_and_advance(sandbox: SandboxHandle) -> None:
     shown = _cli(sandbox, "clock")
     assert shown.returncode == 0, shown.stderr
-    before = int(shown.stdout.split()[0])
+    # stdout is the API's answer as JSON; the time in words goes to stderr.
+    before = json.loads(shown.stdout)
+    assert before["object"] == "test_helpers.clock"
     moved = _cli(sandbox, "clock", "advance", "86400")
     assert moved.returncode == 0, moved.stderr
-    after = int(moved.stdout.split()[0])
-    assert after - before >= 86400
-    assert "UTC" in moved.stdout
+    after = json.loads(moved.stdout)["now"]
+    assert after - before["now"] >= 86400
+    assert "UTC" in moved.stderr and "advanced 86400" in moved.stderr
+    table = _cli(sandbox, "clock", "--format", "table").stdout.splitlines()
+    assert table[0].split() == ["FIELD", "VALUE"] and table[2].split()[0] == "now", table
 
 
 def test_clock_advance_needs_positive_seconds(sandbox: SandboxHandle) -> None:

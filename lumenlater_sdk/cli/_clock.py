@@ -1,6 +1,9 @@
 """``lumenlater clock [show | advance DURATION]``: read or move the sandbox ledger clock.
 
 DURATION is ``20d``, ``3h``, ``90m``, ``45s``, ``1d12h`` or a whole number of seconds.
+The API's answer (``{"object": "test_helpers.clock", "now": ...}``) prints on stdout
+as JSON (or ``--format table``), like every resource command; the time in words goes
+to stderr.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from ._format import add_format_option, render_object
 from ._params import DURATION_HELP, ParamError, parse_duration
 from ._signatures import missing_api_key, print_api_error
 from ._trigger import add_connection_options
@@ -39,6 +43,7 @@ def register(subparsers: Any) -> None:
         metavar="DURATION",
         help=f"for advance: {DURATION_HELP}",
     )
+    add_format_option(parser)
     add_connection_options(parser)
     parser.set_defaults(func=_run)
 
@@ -69,6 +74,8 @@ def _run(args: argparse.Namespace) -> int:
     except LumenLaterError as exc:
         print_api_error(exc, f"clock {args.action}")
         return 1
+    print(render_object(clock.to_dict(), args.format))
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock.now))
-    print(f"{clock.now} ({stamp})")
+    moved = f"advanced {args.duration.strip()}; " if args.action == "advance" else ""
+    print(f"Ledger clock {moved}now {stamp}", file=sys.stderr)
     return 0

@@ -1,5 +1,9 @@
 """``lumenlater trigger TYPE [--override OBJECT:FIELD=VALUE ...]``: make the sandbox
-produce an event of that type, optionally shaping the object it makes for it."""
+produce an event of that type, optionally shaping the object it makes for it.
+
+The event the API answers prints on stdout as JSON (or ``--format table``), like every
+resource command, so ``lumenlater trigger bill.paid | jq -r .id`` gives its id; the
+line saying what was triggered goes to stderr."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 from typing import Any
 
 from ..types import EVENT_TYPES
+from ._format import add_format_option, render_object
 from ._params import AMOUNT_HELP, ParamError, parse_amount, parse_data
 
 __all__ = ["add_connection_options", "register"]
@@ -64,8 +69,9 @@ def _run(args: argparse.Namespace) -> int:
     except LumenLaterError as exc:
         print_api_error(exc, f"trigger {args.type}")
         return 1
-    event_id = getattr(event, "id", None)
-    print(f"Triggered {args.type}" + (f": {event_id}" if event_id else ""))
+    answer = event.to_dict()
+    print(render_object(answer, args.format))
+    print(f"Triggered {args.type}: {answer.get('id', '(no id)')}", file=sys.stderr)
     return 0
 
 
@@ -89,5 +95,6 @@ def register(subparsers: Any) -> None:
         "events) or checkout_session (checkout.session.*, payment.failed); FIELD is amount "
         f"({AMOUNT_HELP}), order_id, description or metadata[KEY]",
     )
+    add_format_option(parser)
     add_connection_options(parser)
     parser.set_defaults(func=_run)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cli_support import run_cli
 
@@ -20,7 +22,11 @@ def test_overrides_shape_the_bill_and_the_session(any_sandbox: SandboxHandle) ->
     r = run_cli(sb, "trigger", "bill.paid", "--override", "bill:amount=5000000",
                 "--override", "bill:metadata[k]=v", "--override", "bill:order_id=o-9")  # fmt: skip
     assert r.returncode == 0, r.stderr
-    event_id = r.stdout.strip().rsplit(" ", 1)[-1]
+    # stdout is the event the API answered, as JSON; what was triggered goes to stderr.
+    printed = json.loads(r.stdout)
+    event_id = printed["id"]
+    assert printed["type"] == "bill.paid" and f"Triggered bill.paid: {event_id}" in r.stderr
+    assert printed["data"]["object"]["amount"] == 5_000_000
     with _client(sb) as ll:
         bill = ll.events.retrieve(event_id).to_dict()["data"]["object"]
         assert (bill["amount"], bill["metadata"], bill["order_id"]) == (
@@ -33,7 +39,7 @@ def test_overrides_shape_the_bill_and_the_session(any_sandbox: SandboxHandle) ->
                 "--override", "checkout_session:amount=2.50")  # fmt: skip
     assert r.returncode == 0, r.stderr
     with _client(sb) as ll:
-        session = ll.events.retrieve(r.stdout.split()[-1]).to_dict()["data"]["object"]
+        session = ll.events.retrieve(json.loads(r.stdout)["id"]).to_dict()["data"]["object"]
         assert session["amount"] == usdc("2.50") and session["status"] == "complete"
         # Through the SDK, the same body.
         event = ll.test_helpers.events.trigger(
@@ -72,5 +78,6 @@ def test_bad_overrides_are_refused_before_anything_is_made(any_sandbox: SandboxH
     assert cli.returncode == 1
     assert "param:" in cli.stderr and "overrides[checkout_session]" in cli.stderr
     assert "Traceback" not in cli.stderr
+    assert cli.stdout == ""  # nothing on stdout for a pipe to misread
     malformed = run_cli(sb, "trigger", "bill.paid", "--override", "amount=5")
     assert malformed.returncode == 2 and "OBJECT:FIELD=VALUE" in malformed.stderr

@@ -211,7 +211,7 @@ def test_listen_and_trigger_cli(
             env=env,
             check=True,
         )
-        assert "Triggered bill.created" in trig.stdout
+        assert "Triggered bill.created" in trig.stderr  # stdout: the event as JSON
         (event,) = receiver.wait_handled(1)
         assert event.type == "bill.created"
         line = listen.stdout.readline()
