@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "add_storage_arguments",
     "backend_config",
+    "check_port",
     "configure_logging",
     "keys_command",
     "main",
@@ -362,14 +365,40 @@ def _print_start(args: argparse.Namespace, config: BackendConfig, app: Any) -> N
         )
 
 
+def check_port(host: str, port: int) -> None:
+    """Exit with one line when *host*:*port* cannot be listened on (another sandbox has
+    it), before anything is printed or opened: else the start would print its keys and
+    "listening on" and then die in uvicorn with "address already in use"."""
+    if port == 0:  # any free port: nothing to check
+        return
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As uvicorn binds: a port left in TIME_WAIT by a stopped sandbox is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(
+                f"lumenlater sandbox: port {port} on {host} is in use (another sandbox?); "
+                "use --port N"
+            ) from None
+        raise SystemExit(
+            f"lumenlater sandbox: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
+
+
 def serve(args: argparse.Namespace) -> int:
     """Start the server; print the test merchant's keys (first start), the dashboard URL
-    and how to see the keys again (every start)."""
+    and how to see the keys again (every start). A port in use ends it first, in one line."""
     import uvicorn
 
     from ..backend.app import create_app
     from ..backend.chain import ChainUnavailableError
 
+    check_port(args.host, args.port)
     configure_logging(args)
     config = _api_config(args)
     url = config.database_url
