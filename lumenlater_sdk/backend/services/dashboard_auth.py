@@ -1,9 +1,11 @@
 """Who may open the sandbox dashboard: sign-in with a test secret key or a one-time link,
 the session it starts, and the tokens that protect its forms.
 
-A session is a signed value (merchant, expiry, nonce, and a MAC under the backend's
-``secret_key``), kept in an HttpOnly cookie; nothing is stored server-side, so it ends
-when it expires or its cookie is cleared. A one-time link's token is stored as a hash
+A session is a random token kept server-side as a hash only (merchant, created,
+expiry, revoked), and in an HttpOnly cookie as the token with a MAC under the backend's
+``secret_key``: a cookie that is not ours is refused before the database is asked, and
+one that is ends when it expires or when :func:`sign_out` revokes it (a copy of the
+cookie is then worth nothing). A one-time link's token is stored as a hash
 only, works once, and expires after :data:`LINK_SECONDS`. Form tokens are MACs of the
 session (or, before sign-in, of a random cookie): a page of another site cannot know
 them. Every comparison is constant-time. Only test mode: a live key or a backend in
@@ -17,6 +19,7 @@ import secrets
 
 from .._crypto import hash_key
 from ..store import dashboard_links as link_store
+from ..store import dashboard_sessions as session_store
 from . import api_keys
 from .context import ServiceContext
 from .errors import InvalidRequest, ServiceError
@@ -29,6 +32,7 @@ __all__ = [
     "redeem_link",
     "session_merchant",
     "sign_in_with_key",
+    "sign_out",
     "valid_form_token",
 ]
 
@@ -50,8 +54,24 @@ def _require_test_backend(ctx: ServiceContext) -> None:
 
 
 def _session(ctx: ServiceContext, merchant_id: str) -> str:
-    payload = f"{merchant_id}.{_now(ctx) + SESSION_SECONDS}.{secrets.token_hex(8)}"
-    return f"{payload}.{ctx.box.mac('dashboard-session|' + payload)}"
+    """A new session: stored by its token's hash, answered as the cookie's value."""
+    token = secrets.token_urlsafe(24)
+    now = _now(ctx)
+    with ctx.db.transaction() as tx:
+        session_store.insert_session(
+            tx, hash_key(token), merchant_id, expires_at=now + SESSION_SECONDS, now=now
+        )
+    return f"{token}.{ctx.box.mac('dashboard-session|' + token)}"
+
+
+def _token(ctx: ServiceContext, session: str | None) -> str | None:
+    """The session token a cookie carries, if the cookie is genuine (its MAC is ours)."""
+    if ctx.config.livemode or not session or len(session) > 300:
+        return None
+    token, _, mac = session.rpartition(".")
+    if not token or not hmac.compare_digest(mac, ctx.box.mac("dashboard-session|" + token)):
+        return None
+    return token
 
 
 def sign_in_with_key(ctx: ServiceContext, api_key: str) -> str:
@@ -92,18 +112,21 @@ def redeem_link(ctx: ServiceContext, token: str) -> str | None:
 
 
 def session_merchant(ctx: ServiceContext, session: str | None) -> str | None:
-    """The merchant a session cookie was signed for, if it is genuine and unexpired."""
-    if ctx.config.livemode or not session or len(session) > 300:
+    """The merchant of a session cookie that is genuine, unexpired and not signed out."""
+    token = _token(ctx, session)
+    if token is None:
         return None
-    payload, _, mac = session.rpartition(".")
-    parts = payload.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None
-    if not hmac.compare_digest(mac, ctx.box.mac("dashboard-session|" + payload)):
-        return None
-    if int(parts[1]) <= _now(ctx):
-        return None
-    return parts[0]
+    with ctx.db.reads() as tx:
+        return session_store.session_merchant(tx, hash_key(token), _now(ctx))
+
+
+def sign_out(ctx: ServiceContext, session: str | None) -> bool:
+    """Revoke the session of the cookie *session*; whether one was open."""
+    token = _token(ctx, session)
+    if token is None:
+        return False
+    with ctx.db.transaction() as tx:
+        return session_store.revoke_session(tx, hash_key(token), _now(ctx))
 
 
 def form_token(ctx: ServiceContext, anchor: str) -> str:

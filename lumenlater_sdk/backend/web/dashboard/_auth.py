@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from ...http import Call
+from ...http._ratelimit import Limit, MemoryBuckets
 from ...services import dashboard_auth, merchants
 from ...services.errors import ServiceError
 from ._frame import (
@@ -23,6 +24,7 @@ from ._frame import (
 )
 
 __all__ = [
+    "SignInGuard",
     "Signed",
     "link",
     "login_form",
@@ -34,6 +36,27 @@ __all__ = [
 ]
 
 _LOGIN_SECONDS = 3600
+
+
+class SignInGuard:
+    """Failed sign-ins (a wrong key, a used or unknown link) per client address, limited
+    like the API's failed keys: *burst* tries, then one more each 1/*rate* seconds. Kept
+    in this process's memory, one guard per app."""
+
+    def __init__(self, rate: float = 0.2, burst: int = 10) -> None:
+        self.limit = Limit("dashboard-sign-in", rate, burst)
+        self._buckets = MemoryBuckets()
+
+    def may_try(self, client: str) -> bool:
+        """Whether *client* has a failed try left."""
+        return self._buckets.decide(self.limit, client, take=False).allowed
+
+    def failed(self, client: str) -> None:
+        """Count a failed try of *client*."""
+        self._buckets.decide(self.limit, client, take=True)
+
+
+_THROTTLED = "Too many failed sign-ins from this address; wait a minute and try again."
 
 
 @dataclass(frozen=True)
@@ -104,23 +127,30 @@ def login_form(call: Call, *, error: str | None = None, status: int = 200) -> Re
     return response
 
 
-def login_submit(call: Call) -> Response:
-    """``POST /dashboard/login``: a test secret key starts a session."""
+def login_submit(call: Call, *, guard: SignInGuard) -> Response:
+    """``POST /dashboard/login``: a test secret key starts a session (429 once *guard*
+    counted too many failures from the caller's address)."""
     fields = form(call)
     anchor = cookie(call, LOGIN_COOKIE)
     if not dashboard_auth.valid_form_token(call.ctx, anchor, fields.get("form_token")):
         return login_form(call, error="The sign-in form expired; try again.", status=403)
+    if not guard.may_try(call.client):
+        return login_form(call, error=_THROTTLED, status=429)
     try:
         session = dashboard_auth.sign_in_with_key(call.ctx, fields.get("api_key", ""))
     except ServiceError as exc:
+        guard.failed(call.client)
         return login_form(call, error=exc.message, status=400)
     return _start(call, session)
 
 
-def link(call: Call) -> Response:
+def link(call: Call, *, guard: SignInGuard) -> Response:
     """``GET /dashboard/link/{token}``: a one-time link starts a session, once."""
+    if not guard.may_try(call.client):
+        return login_form(call, error=_THROTTLED, status=429)
     session = dashboard_auth.redeem_link(call.ctx, call.path["token"])
     if session is None:
+        guard.failed(call.client)
         return login_form(
             call,
             error="That sign-in link was used already or has expired. Run `lumenlater"
@@ -131,10 +161,11 @@ def link(call: Call) -> Response:
 
 
 def logout(call: Call) -> Response:
-    """``POST /dashboard/logout``: forget the session cookie."""
+    """``POST /dashboard/logout``: end the session on the server, and forget its cookie."""
     checked = with_form(call)
     if isinstance(checked, Response):
         return checked
+    dashboard_auth.sign_out(call.ctx, cookie(call, SESSION_COOKIE))
     response = redirect("/dashboard/login")
     clear_cookie(response, call, SESSION_COOKIE)
     return response

@@ -4,6 +4,7 @@ API's OpenAPI document, forms posted raw."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ...http import RouteSpec
@@ -44,11 +45,23 @@ def _post(path: str, handler: Callable[..., Any], op: str, summary: str) -> Rout
 
 def dashboard_routes() -> list[RouteSpec]:
     """Every route of the sandbox dashboard (mount only when the backend is not live)."""
+    guard = _auth.SignInGuard()
     return [
         _get("/dashboard", pages.overview, "dashboardOverview", "Overview."),
         _get("/dashboard/login", _auth.login_form, "dashboardLogin", "Sign-in form.", query=False),
-        _post("/dashboard/login", _auth.login_submit, "dashboardSignIn", "Sign in with a key."),
-        _get("/dashboard/link/{token}", _auth.link, "dashboardLink", "One-time link.", query=False),
+        _post(
+            "/dashboard/login",
+            partial(_auth.login_submit, guard=guard),
+            "dashboardSignIn",
+            "Sign in with a key.",
+        ),
+        _get(
+            "/dashboard/link/{token}",
+            partial(_auth.link, guard=guard),
+            "dashboardLink",
+            "One-time link.",
+            query=False,
+        ),
         _post("/dashboard/logout", _auth.logout, "dashboardSignOut", "Sign out."),
         _get("/dashboard/bills", pages.bill_list, "dashboardBills", "Bills."),
         _get("/dashboard/bills/{id}", pages.bill_detail, "dashboardBill", "A bill."),
