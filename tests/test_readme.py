@@ -193,3 +193,11 @@ def test_readme_python_blocks_run_with_only_the_readme_install(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"readme blocks ran: {len(blocks)}" in done.stdout
+    # A reader who pastes the blocks into a sandbox leaves no endpoint behind to be
+    # retried for a day (nothing listens at shop.example).
+    from lumenlater_sdk import LumenLater
+
+    with LumenLater(api_key=sandbox.secret_key, base_url=sandbox.base_url) as ll:
+        left = [e.url for e in ll.webhook_endpoints.list() if "shop.example" in e.url]
+    assert left == []
+    assert "ll.webhook_endpoints.create(" in "".join(code for _, code in blocks)
