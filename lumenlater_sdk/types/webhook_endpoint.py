@@ -38,3 +38,10 @@ class WebhookDelivery(LumenLaterObject):
     duration_ms: int | None = None
     next_attempt_at: int | None = None
     created: int
+    request_signature: str | None = None
+    """The ``X-LumenLater-Signature`` header sent (the body is the event's JSON)."""
+    response_headers: dict[str, str] | None = None
+    """The answer's ``content-type``, ``location`` and ``retry-after``, as sent."""
+    response_body: str | None = None
+    """The first 2 KiB of the answer's body (invalid UTF-8 replaced); ``None`` without
+    an answer, or for attempts made before it was recorded."""

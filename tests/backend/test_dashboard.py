@@ -5,6 +5,7 @@ merchant seeing only its own objects, the clock's advance and an event's resend.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -375,3 +376,83 @@ def test_keys_are_shown_again_and_rolled_with_a_form(sb: SandboxHandle) -> None:
         their_key = theirs.api_keys.list().data[0]
     r = b.post(f"/dashboard/keys/{their_key.id}/roll", data={"form_token": token})
     assert r.status_code == 404
+
+
+class Refuser:
+    """A loopback webhook endpoint that refuses every delivery with a JSON reason."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                answer = b'{"error": "order <unknown>"}'
+                self.send_response(422)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_attempt_shows_the_request_sent_and_the_response(sb: SandboxHandle) -> None:
+    refuser = Refuser()
+    try:
+        endpoint = sb.create_webhook_endpoint(refuser.url)
+        with _client(sb) as client:
+            event = client.test_helpers.events.trigger(type="webhook_endpoint.ping")
+            deadline = time.monotonic() + 30
+            while not (attempts := client.webhook_endpoints.deliveries(endpoint["id"]).data):
+                assert time.monotonic() < deadline, "no attempt was logged"
+                time.sleep(0.05)
+        (attempt,) = attempts
+        assert attempt.response_body == '{"error": "order <unknown>"}'
+        assert attempt.response_headers == {"content-type": "application/json"}
+        ((sent_headers, sent_body),) = refuser.requests
+        assert attempt.request_signature == sent_headers["x-lumenlater-signature"]
+        b = sign_in(sb)
+        listing = b.get(f"/dashboard/webhooks/{endpoint['id']}")
+        link = f"/dashboard/webhooks/{endpoint['id']}/attempts/{attempt.id}"
+        assert link in listing.text
+        assert "order &lt;unknown&gt;" in listing.text  # the response body, as text
+        page = b.get(link)
+        assert page.status_code == 200
+        text = html.unescape(page.text)
+        # The request as sent: every header the receiver got, and the body byte for byte.
+        for name in (
+            "Content-Type",
+            "User-Agent",
+            "X-LumenLater-Event-Id",
+            "X-LumenLater-Event-Type",
+            "X-LumenLater-Delivery-Attempt",
+            "X-LumenLater-Signature",
+            "Content-Length",
+        ):
+            assert f"{name}: {sent_headers[name.lower()]}\n" in text, name
+        assert f'<pre id="request-body" class="wrap">{sent_body.decode()}</pre>' in text
+        assert "HTTP 422\ncontent-type: application/json\n" in text
+        assert '<pre id="response-body" class="wrap">{"error": "order <unknown>"}</pre>' in text
+        assert "<unknown>" not in page.text  # escaped, never markup
+        # The event's page lists the same attempt with its response.
+        assert "order &lt;unknown&gt;" in b.get(f"/dashboard/events/{event.id}").text
+        # Another merchant's session cannot open it.
+        other = sb.create_merchant("Other Shop")
+        assert sign_in(sb, other.secret_key).get(link).status_code == 404
+        assert b.get(link[:-3] + "xyz").status_code == 404
+    finally:
+        refuser.close()

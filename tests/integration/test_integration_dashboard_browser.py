@@ -25,7 +25,9 @@ Shot = Callable[[Page, str], Path]
 
 class Hooks:
     """A loopback webhook endpoint that answers 200 (and 500 to the first delivery, so
-    the attempt log shows a failure and its retry)."""
+    the attempt log shows a failure and its retry), each with a JSON body. HTTP/1.0, as
+    ``http.server`` answers by default: the body follows the head in a write of its own
+    and the connection closes."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -35,9 +37,17 @@ class Hooks:
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["content-length"]))
                 outer.count += 1
-                self.send_response(500 if outer.count == 1 else 200)
-                self.send_header("content-length", "0")
+                failed = outer.count == 1
+                body = (
+                    b'{"error": "database is locked", "retry": true}'
+                    if failed
+                    else b'{"received": true}'
+                )
+                self.send_response(500 if failed else 200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -155,6 +165,16 @@ def test_every_page_with_real_data(
     expect(page.get_by_text("HTTP 500").first).to_be_visible()  # the first attempt failed
     expect(page.get_by_text("HTTP 200").first).to_be_visible()
     screenshot(page, "09-webhook-attempts")
+    failed = page.get_by_role("row").filter(has_text="HTTP 500")
+    failed.get_by_role("link", name=re.compile(r"^#\d+$")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Delivery attempt #1")
+    expect(page.locator("#request-headers")).to_contain_text("X-LumenLater-Signature: t=")
+    expect(page.locator("#request-body")).to_contain_text('"type":')
+    expect(page.locator("#response-headers")).to_contain_text("content-type: application/json")
+    expect(page.locator("#response-body")).to_have_text(
+        '{"error": "database is locked", "retry": true}'
+    )
+    screenshot(page, "09b-webhook-attempt")
 
     sandbox.backend.request_log.flush()
     nav.get_by_role("link", name="Request log").click()
@@ -222,7 +242,8 @@ def test_clock_advance_and_resend_from_the_browser(
         page.wait_for_timeout(200)
         page.reload()
     assert attempts.count() >= 2 and hooks.count > sent_before
-    expect(page.locator("pre")).to_contain_text(ids["bill"])
+    expect(page.locator("#event-json")).to_contain_text(ids["bill"])
+    expect(page.get_by_text('{"received": true}').first).to_be_attached()  # in its <details>
     screenshot(page, "04-event-resent")
 
     page.get_by_role("button", name="Sign out").click()

@@ -6,7 +6,9 @@ The engine below the services: the webhook-endpoint rules are
 The backend calls :func:`enqueue` in the transaction that inserts an event row;
 a :class:`DeliveryWorker` (in the backend process, or in separate processes on
 PostgreSQL) POSTs each queued event to its endpoints, signed per DESIGN §4, and
-retries on a schedule. Every attempt is logged; a long-failing endpoint is disabled.
+retries on a schedule. Every attempt is logged, with the signature it sent and the
+answer's status, a few headers and its body's first :data:`RESPONSE_BODY_LIMIT` bytes;
+a long-failing endpoint is disabled.
 In live mode webhooks reach public addresses only: :func:`check_public_host` is the
 rule the endpoint service applies to a new URL, and the worker applies it again
 to every connection it makes.
@@ -14,6 +16,7 @@ to every connection it makes.
 
 from ._addresses import AddressNotAllowed, check_public_host, non_public
 from ._attempts import Recorded
+from ._http11 import CAPTURE as RESPONSE_BODY_LIMIT
 from ._integration import worker_for
 from ._metrics import OUTCOMES, prometheus_observer
 from ._outbox import Claim, Outcome, enqueue, matches, requeue
@@ -27,6 +30,7 @@ __all__ = [
     "DISABLE_AFTER",
     "MIGRATIONS",
     "OUTCOMES",
+    "RESPONSE_BODY_LIMIT",
     "SANDBOX_SCHEDULE",
     "USER_AGENT",
     "AddressNotAllowed",

@@ -141,11 +141,15 @@ def record_outcomes(
             r.outcome.duration_ms,
             None if r.next_attempt_at is None else int(r.next_attempt_at),
             int(r.outcome.finished),
+            r.outcome.signature,
+            r.outcome.response_headers,
+            r.outcome.response_body,
         ]
     tx.execute(
         "INSERT INTO webhook_deliveries (id, merchant_id, event_id, endpoint_id, attempt,"
-        " status_code, error, duration_ms, next_attempt_at, created) VALUES "
-        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(recorded)),
+        " status_code, error, duration_ms, next_attempt_at, created, request_signature,"
+        " response_headers, response_body) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(recorded)),
         values,
     )
     return recorded

@@ -35,13 +35,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from ._addresses import AddressNotAllowed, allowed_addresses, literal_refusal
 from ._http11 import Connection, ProtocolError, encode_request
 from ._proxy import Proxies, Proxy
 
-__all__ = ["AddressRefused", "ConnectError", "PooledSender"]
+__all__ = ["AddressRefused", "Answer", "ConnectError", "PooledSender"]
 
 Origin = tuple[str, str, int]
 
@@ -61,6 +62,14 @@ class ConnectError(OSError):
 
 class AddressRefused(ConnectError):
     """Live mode: the receiver's host is, or resolves only to, non-public addresses."""
+
+
+class Answer(NamedTuple):
+    """A receiver's answer as the attempt log keeps it."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]  # the kept ones (``_http11.KEPT_HEADERS``), lower case
+    body: bytes  # its first ``_http11.CAPTURE`` bytes
 
 
 @dataclass(frozen=True)
@@ -305,8 +314,20 @@ class PooledSender:
             self._release_slot(pool)
 
     async def post(self, url: str, body: bytes, headers: Sequence[tuple[str, str]]) -> int:
-        """Send one POST; the response status.
+        """Send one POST; the response status (see :meth:`send`)."""
+        return (await self.send(url, body, headers)).status
 
+    async def send(
+        self,
+        url: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        deadline: float | None = None,
+    ) -> Answer:
+        """Send one POST; the response status, kept headers and the start of its body.
+
+        *deadline* (``loop.time()``) is when the caller gives up: an answer that closes
+        the connection is not waited on for its body past half the time left.
         Raises :class:`ConnectError` (:class:`AddressRefused` in live mode) when no
         connection could be made, ``OSError`` when it broke, ``ProtocolError`` for an
         answer that is not HTTP/1.x.
@@ -323,8 +344,11 @@ class PooledSender:
             conn, reused = await self._checkout(pool, target, fresh=fresh)
             reusable = False
             try:
-                status, reusable = await conn.exchange(request)
-                return status
+                status, reusable = await conn.exchange(request, deadline)
+                chunks = conn.chunks
+                return Answer(
+                    status, conn.headers, chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                )
             except OSError:
                 # A kept-alive connection the server closed as we reused it: nothing of
                 # ours was answered, so send once more on a new connection.

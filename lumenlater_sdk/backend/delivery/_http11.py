@@ -1,15 +1,21 @@
 """One HTTP/1.1 client connection: write a POST, let llhttp frame the answer.
 
-Only what a webhook sender needs: the status code, and reading exactly the rest of
-the answer so the connection can carry the next request. The framing itself
+Only what a webhook sender needs: the status code, a few headers and the start of
+the body for the attempt log (:data:`KEPT_HEADERS`, :data:`CAPTURE`), and reading
+exactly the rest of the answer so the connection can carry the next request. The framing itself
 (``Content-Length``, chunked, delimited by close, none for 1xx/204/304), the
 header syntax and the request-smuggling refusals (a repeated or non-numeric
 ``Content-Length``, one beside ``Transfer-Encoding``) are llhttp's, the parser of
 Node.js, through ``httptools`` (uvicorn's parser too), driven from
 :meth:`Connection.data_received`; what a malformed answer makes it raise becomes
 :class:`ProtocolError`. This module decides only what to do with an answer:
-its body is dropped, a keep-alive answer whose body fits in ``MAX_DISCARD`` leaves
-the connection reusable, anything else closes it.
+its body is dropped past its first :data:`CAPTURE` bytes, a keep-alive answer whose
+body fits in ``MAX_DISCARD`` leaves the connection reusable, anything else closes it.
+An answer that closes the connection (``Connection: close``, HTTP/1.0, a body
+delimited by close) is settled once its body ends, its first :data:`CAPTURE` bytes
+came, the server closed, or :data:`BODY_WAIT` passed after the head (never more than
+half the time left before the caller's *deadline*), whichever is first: the status
+never waits on the body.
 """
 
 from __future__ import annotations
@@ -19,7 +25,25 @@ from typing import Any
 
 import httptools
 
-__all__ = ["MAX_DISCARD", "Connection", "ProtocolError", "encode_request"]
+__all__ = [
+    "BODY_WAIT",
+    "CAPTURE",
+    "KEPT_HEADERS",
+    "MAX_DISCARD",
+    "Connection",
+    "ProtocolError",
+    "encode_request",
+]
+
+CAPTURE = 2048
+"""Response body bytes kept for the attempt log."""
+
+KEPT_HEADERS = frozenset((b"content-type", b"location", b"retry-after"))
+"""Response headers kept for the attempt log (lower case): what explains an answer."""
+
+BODY_WAIT = 0.5
+"""Seconds an answer that closes the connection may take, after its head, to send the
+first :data:`CAPTURE` bytes of its body."""
 
 MAX_DISCARD = 64 * 1024
 """Response body bytes read (and dropped) to keep a connection; a bigger answer closes it."""
@@ -69,6 +93,14 @@ class Connection(asyncio.Protocol):
         self._body = 0
         self._head_done = False
         self._tunnel = False  # answering a CONNECT: the head is the whole answer
+        self._closing = False  # a head that closes the connection came: its body is awaited
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        """The current answer's :data:`KEPT_HEADERS` (lower-case names)."""
+        self.chunks: list[bytes] = []
+        """The first :data:`CAPTURE` bytes of the current answer's body."""
+        self._kept = 0
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
@@ -93,6 +125,8 @@ class Connection(asyncio.Protocol):
         else:
             if answer.done():
                 return
+            if self._closing and self._timer is None:
+                self._arm()
             if not self._head_done and self.received > _MAX_HEAD:
                 self._fail(ProtocolError("response head too large"))
             elif self.received > _HIGH_WATER:
@@ -102,12 +136,29 @@ class Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.eof = True
-        self._fail(ConnectionResetError("connection closed by the server"))
+        self._closed()
         return False  # let the transport close
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
-        self._fail(ConnectionResetError("connection closed by the server"))
+        self._closed()
+
+    def _closed(self) -> None:
+        if self._closing:  # the answer ends where the server closed
+            self._settle(self._status, reusable=False)
+        else:
+            self._fail(ConnectionResetError("connection closed by the server"))
+
+    def _arm(self) -> None:
+        """Settle a closing answer after :data:`BODY_WAIT`, or half the time left."""
+        loop = asyncio.get_running_loop()
+        wait = BODY_WAIT
+        if self._deadline is not None:
+            wait = min(wait, max(0.0, (self._deadline - loop.time()) / 2))
+        self._timer = loop.call_later(wait, self._settle_closing)
+
+    def _settle_closing(self) -> None:
+        self._settle(self._status, reusable=False)
 
     # -- llhttp callbacks (httptools calls only those defined) ----------------------
 
@@ -116,19 +167,31 @@ class Connection(asyncio.Protocol):
         if answer is None or answer.done():  # a second answer to one request
             self._retire()
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name in KEPT_HEADERS:
+            self.headers.append((name, value[:200]))
+
     def on_headers_complete(self) -> None:
         status = self._status = self._parser.get_status_code()
         if self._tunnel:
             self._settle(status, reusable=True)
         elif status >= 200:
             self._head_done = True
-            if not self._parser.should_keep_alive():
-                # ``Connection: close``, HTTP/1.0, or a body delimited by close: the
-                # status is all we need, and waiting for the close would gain nothing.
-                self._settle(status, reusable=False)
+            # ``Connection: close``, HTTP/1.0, or a body delimited by close: the
+            # connection is not reused, so only the body's first CAPTURE bytes are awaited.
+            self._closing = not self._parser.should_keep_alive()
+        else:
+            self.headers = []  # a 1xx's headers are not the answer's
 
     def on_body(self, body: bytes) -> None:
         self._body += len(body)
+        if self._kept < CAPTURE:
+            piece = body[: CAPTURE - self._kept]
+            self.chunks.append(piece)
+            self._kept += len(piece)
+            if self._closing and self._kept >= CAPTURE:
+                self._settle(self._status, reusable=False)
         if self._body > MAX_DISCARD:
             self._settle(self._status, reusable=False)
 
@@ -141,6 +204,9 @@ class Connection(asyncio.Protocol):
     # -- settling the pending answer -----------------------------------------------
 
     def _settle(self, status: int, *, reusable: bool) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         answer = self._answer
         if answer is not None and not answer.done():
             answer.set_result((status, reusable))
@@ -170,11 +236,14 @@ class Connection(asyncio.Protocol):
 
     # -- requests ------------------------------------------------------------------
 
-    async def _send(self, request: bytes) -> tuple[int, bool]:
+    async def _send(self, request: bytes, deadline: float | None = None) -> tuple[int, bool]:
         if self.transport is None or not self.open:
             raise ConnectionResetError("connection closed by the server")
-        self.received = self._body = self._status = 0
-        self._head_done = False
+        self.received = self._body = self._status = self._kept = 0
+        self._head_done = self._closing = False
+        self._deadline = deadline
+        self.headers = []
+        self.chunks = []
         answer: asyncio.Future[tuple[int, bool]] = asyncio.get_running_loop().create_future()
         self._answer = answer
         try:
@@ -182,10 +251,18 @@ class Connection(asyncio.Protocol):
             return await answer
         finally:
             self._answer = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
-    async def exchange(self, request: bytes) -> tuple[int, bool]:
-        """Send *request*; (status, reusable). ``ConnectionResetError`` if closed before a byte."""
-        status, reusable = await self._send(request)
+    async def exchange(self, request: bytes, deadline: float | None = None) -> tuple[int, bool]:
+        """Send *request*; (status, reusable). ``ConnectionResetError`` if closed before a byte.
+
+        The answer's kept headers and body start are then in :attr:`headers` and
+        :attr:`chunks`. *deadline* (the loop's clock) bounds the wait for the body of an
+        answer that closes the connection to half the time left.
+        """
+        status, reusable = await self._send(request, deadline)
         return status, reusable and self.open
 
     async def tunnel(self, request: bytes) -> int:

@@ -123,6 +123,9 @@ class Outcome:
     error: str | None
     duration_ms: int
     finished: float
+    response_headers: str | None = None  # a JSON object of the kept headers
+    response_body: str | None = None  # its first 2 KiB, decoded leniently
+    signature: str | None = None  # the X-LumenLater-Signature sent
 
     @property
     def ok(self) -> bool:

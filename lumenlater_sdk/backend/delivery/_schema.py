@@ -78,9 +78,19 @@ CREATE INDEX webhook_outbox_pending ON webhook_outbox (status, endpoint_id, next
 CREATE INDEX webhook_outbox_leased ON webhook_outbox (endpoint_id) WHERE lock_token IS NOT NULL
 """
 
+# What each attempt sent and got back, for the dashboard and the deliveries list: the
+# signature header (the body is the event's stored payload, the other headers follow
+# from the row), the answer's kept headers (a JSON object) and its body's first 2 KiB.
+_V3 = """
+ALTER TABLE webhook_deliveries ADD COLUMN request_signature TEXT;
+ALTER TABLE webhook_deliveries ADD COLUMN response_headers TEXT;
+ALTER TABLE webhook_deliveries ADD COLUMN response_body TEXT
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "webhook delivery tables", _V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(2, "fair claiming indexes", _V2),
+    Migration(3, "what each delivery attempt sent and got back", _V3),
 ]
 """The component's schema steps, applied by :func:`install`."""
 

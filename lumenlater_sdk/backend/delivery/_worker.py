@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import secrets as _secrets
@@ -22,7 +23,7 @@ from ._addresses import non_public
 from ._attempts import Recorded, record_outcomes
 from ._claims import SecretCache, claim_batch
 from ._fair import DEFAULT_PER_ENDPOINT
-from ._http import AddressRefused, ConnectError, PooledSender
+from ._http import AddressRefused, Answer, ConnectError, PooledSender
 from ._loop import Cycle, DeliveryLoop
 from ._outbox import NOTIFY_CHANNEL, Claim, Outcome, release
 from ._schedule import DEFAULT_SCHEDULE, DISABLE_AFTER
@@ -45,6 +46,13 @@ def _describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, ConnectError):
         return f"connection_error: could not connect ({exc})"[:500]
     return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _headers_json(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The kept response headers as the attempt log stores them (a JSON object)."""
+    if not headers:
+        return None
+    return json.dumps({n.decode("latin-1"): v.decode("latin-1") for n, v in headers})
 
 
 class DeliveryWorker(DeliveryLoop):
@@ -191,29 +199,43 @@ class DeliveryWorker(DeliveryLoop):
     # -- sending ------------------------------------------------------------------
 
     async def _send(self, claim: Claim) -> Outcome:
+        signature = sign(claim.payload, claim.secrets, int(time.time()))
         headers = [
             ("Content-Type", "application/json"),
             ("User-Agent", USER_AGENT),
             ("X-LumenLater-Event-Id", claim.event_id),
             ("X-LumenLater-Event-Type", claim.event_type),
             ("X-LumenLater-Delivery-Attempt", str(claim.attempt)),
-            ("X-LumenLater-Signature", sign(claim.payload, claim.secrets, int(time.time()))),
+            ("X-LumenLater-Signature", signature),
         ]
         started = time.perf_counter()
-        status: int | None = None
+        answer: Answer | None = None
         error: str | None = None
+        deadline = asyncio.get_running_loop().time() + self.timeout
         try:
             if sys.version_info >= (3, 11):
-                async with asyncio.timeout(self.timeout):  # no extra task, unlike wait_for
-                    status = await self._sender.post(claim.url, claim.payload, headers)
+                async with asyncio.timeout_at(deadline):  # no extra task, unlike wait_for
+                    answer = await self._sender.send(claim.url, claim.payload, headers, deadline)
             else:  # pragma: no cover - Python 3.10
-                status = await asyncio.wait_for(
-                    self._sender.post(claim.url, claim.payload, headers), self.timeout
+                answer = await asyncio.wait_for(
+                    self._sender.send(claim.url, claim.payload, headers, deadline), self.timeout
                 )
         except Exception as exc:
             error = _describe(exc, self.timeout)
         duration_ms = int((time.perf_counter() - started) * 1000)
-        return Outcome(claim, status, error, duration_ms, self._clock())
+        if answer is None:
+            return Outcome(claim, None, error, duration_ms, self._clock(), signature=signature)
+        return Outcome(
+            claim,
+            answer.status,
+            None,
+            duration_ms,
+            self._clock(),
+            response_headers=_headers_json(answer.headers),
+            # PostgreSQL text holds no NUL: it is shown as the replacement character too.
+            response_body=answer.body.decode("utf-8", "replace").replace("\x00", "\ufffd"),
+            signature=signature,
+        )
 
     # -- PostgreSQL wake-ups and the loop's connections --------------------------
 

@@ -1,18 +1,31 @@
 """What the sandbox dashboard shows beyond one API call: analytics per day for its
-charts, and an event's delivery attempts across the merchant's endpoints. Everything is
-scoped to *merchant_id*, through the same services the API uses."""
+charts, an event's delivery attempts across the merchant's endpoints, and one attempt
+with the request it sent and the answer it got. Everything is scoped to *merchant_id*,
+through the same services the API uses."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..delivery import USER_AGENT
 from ..paging import PageRequest
-from . import analytics, webhook_endpoints
+from ..store import webhook_endpoints as endpoint_store
+from . import analytics, events_api, webhook_endpoints
 from .clock import clock
 from .context import ServiceContext
+from .errors import NotFound
+from .objects import delivery_object
 
-__all__ = ["DayMetrics", "daily_metrics", "event_deliveries"]
+__all__ = [
+    "AttemptView",
+    "DayMetrics",
+    "attempt_view",
+    "daily_metrics",
+    "event_deliveries",
+    "request_headers",
+]
 
 _DAY = 86_400
 
@@ -67,3 +80,51 @@ def event_deliveries(
         attempts.extend({**r, "url": endpoint["url"]} for r in rows)
     attempts.sort(key=lambda r: (r["created"], r["attempt"]), reverse=True)
     return attempts
+
+
+def request_headers(attempt: dict[str, Any], event_type: str, body: bytes) -> list[tuple[str, str]]:
+    """The headers the delivery worker sent with *attempt* (of an event of *event_type*
+    whose stored JSON is *body*), in the order it sends them. Only the signature varies
+    between attempts, and each attempt keeps the one it sent (``None`` before they were
+    kept)."""
+    headers = [
+        ("Content-Type", "application/json"),
+        ("User-Agent", USER_AGENT),
+        ("X-LumenLater-Event-Id", str(attempt["event"])),
+        ("X-LumenLater-Event-Type", event_type),
+        ("X-LumenLater-Delivery-Attempt", str(attempt["attempt"])),
+    ]
+    if attempt.get("request_signature"):
+        headers.append(("X-LumenLater-Signature", str(attempt["request_signature"])))
+    headers.append(("Content-Length", str(len(body))))
+    return headers
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One delivery attempt as its page shows it: the endpoint, the attempt (as the API
+    lists it), and the request sent: its headers and the event's JSON byte for byte
+    (``None`` if the event is gone)."""
+
+    endpoint: dict[str, Any]
+    attempt: dict[str, Any]
+    request_headers: list[tuple[str, str]]
+    request_body: str | None
+
+
+def attempt_view(
+    ctx: ServiceContext, merchant_id: str, endpoint_id: str, delivery_id: str
+) -> AttemptView:
+    """The attempt *delivery_id* of the merchant's endpoint, or :class:`NotFound`."""
+    endpoint = webhook_endpoints.retrieve_endpoint(ctx, merchant_id, endpoint_id)
+    with ctx.db.transaction(write=False) as tx:
+        row = endpoint_store.get_delivery(tx, endpoint["id"], delivery_id)
+    if row is None:
+        raise NotFound(f"No such delivery attempt: '{delivery_id}'", param="id")
+    attempt = delivery_object(row)
+    try:
+        body = events_api.retrieve_event(ctx, merchant_id, attempt["event"])
+    except NotFound:
+        return AttemptView(endpoint, attempt, [], None)
+    event_type = str(json.loads(body)["type"])
+    return AttemptView(endpoint, attempt, request_headers(attempt, event_type, body), body.decode())

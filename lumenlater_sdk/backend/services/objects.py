@@ -265,4 +265,9 @@ def delivery_object(row: Row) -> dict[str, Any]:
         "duration_ms": int(row["duration_ms"]),
         "next_attempt_at": row["next_attempt_at"],
         "created": int(row["created"]),
+        "request_signature": row["request_signature"],
+        "response_headers": None
+        if row["response_headers"] is None
+        else json.loads(row["response_headers"]),
+        "response_body": row["response_body"],
     }

@@ -18,6 +18,7 @@ __all__ = [
     "delete_endpoint",
     "enabled_endpoints",
     "expire_secrets",
+    "get_delivery",
     "get_endpoint",
     "insert_endpoint",
     "insert_secret",
@@ -133,5 +134,15 @@ def list_deliveries(tx: Tx, endpoint_id: str, page: PageRequest, event_id: str |
         params,
         page,
         columns="id, event_id, endpoint_id, attempt, status_code, error, duration_ms,"
-        " next_attempt_at, created",
+        " next_attempt_at, created, request_signature, response_headers, response_body",
+    )
+
+
+def get_delivery(tx: Tx, endpoint_id: str, delivery_id: str) -> Row | None:
+    """One attempt of the endpoint's delivery log."""
+    return tx.fetchone(
+        "SELECT id, event_id, endpoint_id, attempt, status_code, error, duration_ms,"
+        " next_attempt_at, created, request_signature, response_headers, response_body"
+        " FROM webhook_deliveries WHERE id = ? AND endpoint_id = ?",
+        (delivery_id, endpoint_id),
     )

@@ -99,7 +99,7 @@ th{color:#555b6e;font-weight:600;font-size:.82rem;text-transform:uppercase;lette
 td.num,th.num{text-align:right;white-space:nowrap}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 code{overflow-wrap:anywhere}pre{background:#f6f8fc;border:1px solid #dfe2ea;border-radius:.4rem;
-padding:.75rem;overflow-x:auto;margin:.25rem 0}
+padding:.75rem;overflow-x:auto;margin:.25rem 0}pre.wrap{white-space:pre-wrap;overflow-wrap:anywhere}
 .badge{display:inline-block;border-radius:1rem;padding:0 .55rem;font-size:.8rem;font-weight:600;
 background:#eceef3;color:#1f2330}.badge.ok{background:#dcf5e7;color:#0f5132}
 .badge.warn{background:#fff4ce;color:#5c4400}.badge.bad{background:#fdecec;color:#7a1a12}

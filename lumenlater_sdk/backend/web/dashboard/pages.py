@@ -10,6 +10,7 @@ from pydantic import StringConstraints
 from starlette.responses import Response
 
 from .... import format_usdc
+from ...delivery import RESPONSE_BODY_LIMIT
 from ...http import Call, Query
 from ...paging import PageRequest
 from ...services import (
@@ -252,13 +253,12 @@ def webhook_detail(call: Call) -> Response:
         )
     except NotFound:
         return _missing("webhook endpoint", frame)
-    bodies: dict[str, Any] = {}
+    bodies: dict[str, str | None] = {}  # the JSON each attempt sent, byte for byte
     for a in attempts:
         if a["event"] not in bodies:
             try:
-                bodies[a["event"]] = json.loads(
-                    events_api.retrieve_event(call.ctx, who.merchant_id, a["event"])
-                )
+                raw = events_api.retrieve_event(call.ctx, who.merchant_id, a["event"])
+                bodies[a["event"]] = raw.decode()
             except ServiceError:
                 bodies[a["event"]] = None
     return page(
@@ -269,6 +269,29 @@ def webhook_detail(call: Call) -> Response:
         bodies=bodies,
         more=more,
         badge=_status_badge,
+        **frame,
+    )
+
+
+def attempt_detail(call: Call) -> Response:
+    """``GET /dashboard/webhooks/{id}/attempts/{attempt}``: one delivery attempt, the
+    request it sent (headers and the exact body) and the response (status, kept headers,
+    the body's first 2 KiB), with a resend button."""
+    base = _base(call, "webhooks")
+    if isinstance(base, Response):
+        return base
+    who, frame = base
+    try:
+        view = dashboard.attempt_view(
+            call.ctx, who.merchant_id, call.path["id"], call.path["attempt"]
+        )
+    except NotFound:
+        return _missing("delivery attempt", frame)
+    return page(
+        "attempt.html",
+        title=f"Delivery attempt {view.attempt['id']}",
+        view=view,
+        capture=RESPONSE_BODY_LIMIT,
         **frame,
     )
 

@@ -82,6 +82,12 @@ def dashboard_routes() -> list[RouteSpec]:
             "dashboardWebhook",
             "An endpoint's deliveries.",
         ),
+        _get(
+            "/dashboard/webhooks/{id}/attempts/{attempt}",
+            pages.attempt_detail,
+            "dashboardWebhookAttempt",
+            "One delivery attempt.",
+        ),
         _get("/dashboard/logs", pages.logs, "dashboardLogs", "The request log."),
         _get("/dashboard/clock", pages.clock_page, "dashboardClock", "The test clock."),
         _post("/dashboard/clock/advance", actions.advance_clock, "dashboardAdvance", "Advance."),
