@@ -69,11 +69,19 @@ _METADATA_SCHEMA: dict[str, Any] = {
 Metadata = Annotated[
     dict[str, Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH)]],
     AfterValidator(check_metadata),
-    Field(json_schema_extra=_METADATA_SCHEMA),
+    Field(
+        description=f"Your own key-value strings (up to {MAX_METADATA_KEYS} keys), kept with "
+        "the object and sent back with it and in its events.",
+        json_schema_extra=_METADATA_SCHEMA,
+    ),
 ]
 MetadataChanges = Annotated[
     dict[str, Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH)]],
-    Field(json_schema_extra=_METADATA_SCHEMA),
+    Field(
+        description="Keys to set in the object's metadata (an empty value removes a key); "
+        "the others stay.",
+        json_schema_extra=_METADATA_SCHEMA,
+    ),
 ]
 """Metadata merged into stored metadata (an empty value removes a key): the service
 checks the merged result, so only the shape is checked here."""
@@ -94,7 +102,9 @@ Origin = Annotated[
     ),
 ]
 EmbedOrigins = Annotated[list[Origin], Field(max_length=MAX_EMBED_ORIGINS)]
-Currency = Annotated[str, StringConstraints(pattern="^usdc$")]
+Currency = Annotated[
+    str, StringConstraints(pattern="^usdc$"), Field(description="usdc, the only currency.")
+]
 
 
 class Body(BaseModel):
@@ -116,9 +126,15 @@ class Query(BaseModel):
 class ListQuery(Query):
     """Pagination shared by every list."""
 
-    limit: Annotated[int, Field(ge=1, le=100)] = 10
-    starting_after: Annotated[str, StringConstraints(max_length=100)] | None = None
-    ending_before: Annotated[str, StringConstraints(max_length=100)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = Field(
+        10, description="Objects per page, 1 to 100 (default 10)."
+    )
+    starting_after: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        None, description="An object's id: the page of older objects after it."
+    )
+    ending_before: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        None, description="An object's id: the page of newer objects before it."
+    )
 
 
 def dump(model: BaseModel | None) -> dict[str, Any]:

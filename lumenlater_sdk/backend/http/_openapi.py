@@ -24,6 +24,10 @@ TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
 newline and carriage return (``services.validation.text_problem``; lone surrogates
 cannot be written in a pattern, nor sent as UTF-8)."""
 
+_IDEMPOTENCY_KEY = (
+    "A key of your choosing, unique per operation: retrying with the same key answers "
+    "what the first request did instead of doing it twice."
+)
 # An Idempotency-Key is printable ASCII; spaces only inside (HTTP strips the ends).
 _KEY_PATTERN = "^[\\x21-\\x7e](?:[\\x20-\\x7e]*[\\x21-\\x7e])?$"
 
@@ -88,6 +92,8 @@ def _query_parameters(model: type[BaseModel], defs: dict[str, Any]) -> list[dict
             "name": name,
             "in": "query",
             "required": name in required,
+            # Where documentation tools look for it (pydantic puts it in the schema).
+            **({"description": prop["description"]} if "description" in prop else {}),
             "schema": _text_only(_without_null(prop)),
         }
         for name, prop in schema.get("properties", {}).items()
@@ -173,6 +179,7 @@ def build_openapi(specs: Sequence[RouteSpec], *, server_url: str) -> dict[str, A
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
+                    "description": _IDEMPOTENCY_KEY,
                     "schema": {
                         "type": "string",
                         "minLength": 1,

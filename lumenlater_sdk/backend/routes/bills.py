@@ -43,11 +43,17 @@ SignedEntry = Annotated[str, StringConstraints(min_length=1, max_length=8_000)]
 class BillCreate(Body):
     """``POST /v1/bills``."""
 
-    customer: StellarAddress
-    amount: Amount
+    customer: StellarAddress = Field(
+        description="The customer's Stellar account (G…): who owes the bill."
+    )
+    amount: Amount = Field(description="The bill's total, in stroops (1 USDC = 10^7 stroops).")
     currency: Currency = "usdc"
-    order_id: OrderId | None = None
-    description: ShortText | None = None
+    order_id: OrderId | None = Field(
+        None, description="Your order's id, to find the bill by (GET /v1/bills?order_id=)."
+    )
+    description: ShortText | None = Field(
+        None, description="What the bill is for, shown to the customer (up to 500 characters)."
+    )
     metadata: Metadata | None = None
 
 
@@ -60,11 +66,19 @@ class BillAuthorize(Body):
 class BillListQuery(ListQuery):
     """``GET /v1/bills`` filters."""
 
-    status: BillStatusFilter | None = None
-    customer: Annotated[str, StringConstraints(max_length=56)] | None = None
-    order_id: Annotated[str, StringConstraints(max_length=200)] | None = None
-    created_gte: Annotated[int, Field(ge=0, le=2**62)] | None = None
-    created_lte: Annotated[int, Field(ge=0, le=2**62)] | None = None
+    status: BillStatusFilter | None = Field(None, description="Only bills in this status.")
+    customer: Annotated[str, StringConstraints(max_length=56)] | None = Field(
+        None, description="Only the bills of this customer (G… address)."
+    )
+    order_id: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="Only the bills with this order_id."
+    )
+    created_gte: Annotated[int, Field(ge=0, le=2**62)] | None = Field(
+        None, description="Only bills created at or after this time (Unix seconds)."
+    )
+    created_lte: Annotated[int, Field(ge=0, le=2**62)] | None = Field(
+        None, description="Only bills created at or before this time (Unix seconds)."
+    )
 
 
 def _create(call: Call) -> dict[str, Any]:

@@ -32,32 +32,62 @@ __all__ = ["ROUTES", "LineItemIn", "SessionCreate"]
 class LineItemIn(Body):
     """One order line."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)]
-    unit_amount: Amount
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="What the line is, shown to the customer."
+    )
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)] = Field(
+        description="How many, 1 to 10000."
+    )
+    unit_amount: Amount = Field(description="The price of one, in stroops.")
 
 
 class SessionCreate(Body):
     """``POST /v1/checkout/sessions``."""
 
-    success_url: Url
-    cancel_url: Url
-    amount: Amount | None = None
+    success_url: Url = Field(
+        description="Where the customer lands after paying; {SESSION_ID} in it becomes the "
+        "session's id."
+    )
+    cancel_url: Url = Field(description="Where the customer lands on going back unpaid.")
+    amount: Amount | None = Field(
+        None,
+        description="The total, in stroops (1 USDC = 10^7 stroops); give it or line_items "
+        "(their sum), or both when they agree.",
+    )
     currency: Currency = "usdc"
-    order_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    description: ShortText | None = None
-    line_items: Annotated[list[LineItemIn], Field(max_length=100)] | None = None
-    customer: StellarAddress | None = None
-    expires_in: Annotated[StrictInt, Field(ge=1800, le=86400)] = 3600
+    order_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="Your order's id, kept on the session and on its bill."
+    )
+    description: ShortText | None = Field(
+        None, description="What the order is, shown to the customer (up to 500 characters)."
+    )
+    line_items: Annotated[list[LineItemIn], Field(max_length=100)] | None = Field(
+        None,
+        description="The order's lines (name, quantity, unit_amount), shown on the checkout "
+        "page; up to 100.",
+    )
+    customer: StellarAddress | None = Field(
+        None, description="The customer's Stellar account (G…), when you know it already."
+    )
+    expires_in: Annotated[StrictInt, Field(ge=1800, le=86400)] = Field(
+        3600, description="Seconds the session stays payable, 1800 to 86400 (default 3600)."
+    )
     metadata: Metadata | None = None
-    embed_origins: EmbedOrigins | None = None
+    embed_origins: EmbedOrigins | None = Field(
+        None,
+        description="Origins (https://shop.example) whose pages may embed this session's checkout.",
+    )
 
 
 class SessionListQuery(ListQuery):
     """``GET /v1/checkout/sessions`` filters."""
 
-    status: Literal["open", "complete", "expired"] | None = None
-    order_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    status: Literal["open", "complete", "expired"] | None = Field(
+        None, description="Only sessions in this status."
+    )
+    order_id: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="Only the sessions with this order_id."
+    )
 
 
 class SessionRetrieveQuery(Query):

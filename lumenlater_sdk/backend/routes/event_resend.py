@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from ...types import Event
 from ..http import Body, Call, RouteSpec
@@ -16,7 +16,11 @@ __all__ = ["ROUTES", "ResendEvent"]
 class ResendEvent(Body):
     """Resend to one ``endpoint`` (``we_…``) or, without it, to every subscribed endpoint."""
 
-    endpoint: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    endpoint: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        None,
+        description="The endpoint (we_…) to deliver to; default: every endpoint subscribed "
+        "to the event's type.",
+    )
 
 
 def _resend(call: Call) -> bytes:

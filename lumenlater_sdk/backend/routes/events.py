@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from ...types import Event
 from ..http import Call, ListQuery, RouteSpec
@@ -17,7 +17,9 @@ __all__ = ["ROUTES", "EventListQuery"]
 class EventListQuery(ListQuery):
     """Filter by ``type`` (``bill.paid``, or ``bill.*``)."""
 
-    type: Annotated[str, StringConstraints(max_length=100)] | None = None
+    type: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        None, description="Only events of this type (bill.paid), or of a family (bill.*)."
+    )
 
 
 def _list(call: Call) -> bytes:

@@ -42,23 +42,33 @@ class ClockAdvance(Body):
 class WalletCreate(Body):
     """A new funded customer."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    collateral: Annotated[StrictInt, Field(ge=0, le=10**15)] | None = None
-    external: StrictBool = False
-    """Signs for itself in the shopper's browser wallet: its ``secret_seed`` is in the
-    create answer only, and the sandbox never signs as it."""
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        None, description="A name to use instead of its id (wallet=NAME in the helpers)."
+    )
+    collateral: Annotated[StrictInt, Field(ge=0, le=10**15)] | None = Field(
+        None,
+        description="LP tokens it holds, in stroops (default 10,000 USDC worth); it can "
+        "borrow 90 % of them.",
+    )
+    external: StrictBool = Field(
+        False,
+        description="Signs for itself in the shopper's browser wallet: its secret_seed is "
+        "in the create answer only, and the sandbox never signs as it (default false).",
+    )
 
 
 class WalletAction(Body):
     """The wallet (id or name) acting as the customer."""
 
-    wallet: WalletRef
+    wallet: WalletRef = Field(description="The wallet acting, by id or name (approve).")
 
 
 class OptionalWallet(Body):
     """Optionally, the wallet acting (defaults to the bill's customer)."""
 
-    wallet: WalletRef | None = None
+    wallet: WalletRef | None = Field(
+        None, description="The wallet acting, by id or name (default: the bill's customer)."
+    )
 
 
 class MerchantCreate(Body):
@@ -86,9 +96,17 @@ class MerchantCreate(Body):
         }
     )
 
-    business_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    custody: Literal["managed", "self"] = "managed"
-    stellar_address: StellarAddress | None = None
+    business_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The merchant's name, shown to its customers."
+    )
+    custody: Literal["managed", "self"] = Field(
+        "managed",
+        description="managed: the backend keeps the merchant's key (default); self: the "
+        "merchant signs for itself at stellar_address.",
+    )
+    stellar_address: StellarAddress | None = Field(
+        None, description="The self-custody merchant's account (G…); only with custody self."
+    )
 
 
 class TriggerObject(Body):

@@ -44,9 +44,11 @@ Description = Annotated[str, StringConstraints(max_length=endpoints.MAX_DESCRIPT
 class WebhookEndpointCreate(Body):
     """``POST /v1/webhook_endpoints``."""
 
-    url: Url
-    enabled_events: EnabledEvents
-    description: Description | None = None
+    url: Url = Field(description="Where events are POSTed (http or https).")
+    enabled_events: EnabledEvents = Field(
+        description="The event types to send (bill.paid), families (bill.*), or * for all."
+    )
+    description: Description | None = Field(None, description="For you: what the endpoint is for.")
     metadata: Metadata | None = None
 
 
@@ -59,18 +61,24 @@ class WebhookEndpointUpdate(Body):
 
     # null is refused for these (it would mean no URL, no events), so the schema
     # does not offer it.
-    url: Url | SkipJsonSchema[None] = None
-    enabled_events: EnabledEvents | SkipJsonSchema[None] = None
-    disabled: StrictBool | SkipJsonSchema[None] = None
-    description: Description | None = None
+    url: Url | SkipJsonSchema[None] = Field(None, description="The endpoint's new URL.")
+    enabled_events: EnabledEvents | SkipJsonSchema[None] = Field(
+        None, description="The event types to send from now on (replaces the list)."
+    )
+    disabled: StrictBool | SkipJsonSchema[None] = Field(
+        None, description="true stops deliveries to the endpoint; false resumes them."
+    )
+    description: Description | None = Field(None, description="For you: what the endpoint is for.")
     metadata: MetadataChanges | None = None
 
 
 class RotateSecret(Body):
     """``POST /v1/webhook_endpoints/{id}/rotate_secret``."""
 
-    expire_old_after: Annotated[int, Field(ge=0, le=endpoints.MAX_EXPIRE_OLD_AFTER)] = (
-        endpoints.DEFAULT_EXPIRE_OLD_AFTER
+    expire_old_after: Annotated[int, Field(ge=0, le=endpoints.MAX_EXPIRE_OLD_AFTER)] = Field(
+        endpoints.DEFAULT_EXPIRE_OLD_AFTER,
+        description="Seconds the old secret keeps signing beside the new one, up to 7 days "
+        "(0: it stops now; default 1 day).",
     )
 
 
