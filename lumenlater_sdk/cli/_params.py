@@ -30,8 +30,8 @@ __all__ = [
 ]
 
 AMOUNT_HELP = (
-    "USDC with a decimal point (12.50, or 12usdc), else whole stroops "
-    "(125000000 or 125000000stroops; 1 USDC = 10000000 stroops)"
+    "USDC with a decimal point (12.50) or stroops as a whole number (125000000); also "
+    "12usdc or 125000000stroops (1 USDC = 10000000 stroops)"
 )
 DURATION_HELP = "a duration: 20d, 3h, 90m, 45s, 1d12h, or whole seconds"
 

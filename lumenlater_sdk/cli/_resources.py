@@ -54,7 +54,9 @@ def _add_action(sub: Any, cmd: Command) -> None:
         flags = [f"--{p.name.replace('_', '-')}"]
         if "_" in p.name:
             flags.append(f"--{p.name}")
-        group.add_argument(*flags, dest=f"p_{p.name}", metavar=p.metavar, help=p.help)
+        # argparse formats help with %: the API's words may hold one ("90 %").
+        help_text = p.help.replace("%", "%%")
+        group.add_argument(*flags, dest=f"p_{p.name}", metavar=p.metavar, help=help_text)
     parser.add_argument(
         "-d",
         "--data",

@@ -1,8 +1,9 @@
 """Resource commands described by the SDK methods they call.
 
 Each command's parameters, their types and whether they are required are read from
-the method's signature and type hints (``inspect``, ``typing.get_type_hints``), so
-``--help`` and the checks of what a user typed never drift from the SDK. Values
+the method's signature and type hints (``inspect``, ``typing.get_type_hints``), and
+what each means from the API's OpenAPI document (:mod:`._api_docs`), so ``--help``
+and the checks of what a user typed never drift from the SDK or the API. Values
 arrive as text (:func:`._params.parse_data`) and are converted by type here; a
 parameter the method does not take is refused in the API's words, not Python's.
 """
@@ -28,6 +29,7 @@ from ..resources.events import Events
 from ..resources.test_helpers import TestBills, TestMerchants, TestWallets
 from ..resources.webhook_endpoints import WebhookEndpoints
 from ..types import LineItem
+from ._api_docs import description
 from ._params import AMOUNT_HELP, DURATION_HELP, ParamError, parse_amount, parse_duration
 
 __all__ = ["COMMANDS", "Command", "Param", "command_spec", "missing_api_key", "print_api_error"]
@@ -72,6 +74,8 @@ class Param:
     """``string``, ``integer``, ``amount``, ``duration``, ``boolean``, ``map``,
     ``list of strings`` or ``list of line items``."""
     required: bool
+    description: str = ""
+    """What it means, from the API's OpenAPI document."""
 
     @property
     def metavar(self) -> str:
@@ -83,7 +87,7 @@ class Param:
 
     @property
     def help(self) -> str:
-        """``TYPE, required|optional: how to write it``."""
+        """``TYPE, required|optional: what it means. On the command line: how to write it``."""
         need = "required" if self.required else "optional"
         how = {
             "amount": AMOUNT_HELP,
@@ -93,7 +97,10 @@ class Param:
             "list of line items": f"-d '{self.name}[0][name]=Mug' -d "
             f"'{self.name}[0][quantity]=2' -d '{self.name}[0][unit_amount]=12.50'",
         }.get(self.kind)
-        return f"{self.kind}, {need}" + (f": {how}" if how else "")
+        # A parameter the API document does not list is one the API refuses.
+        meaning = self.description or "(refused by the API: not in its OpenAPI document)"
+        text = f"{self.kind}, {need}: {meaning}"
+        return text + (f" On the command line: {how}." if how else "")
 
     def convert(self, value: Any) -> Any:
         """The text the user gave → the value the SDK method takes."""
@@ -256,7 +263,9 @@ def command_spec(resource: str, action: str) -> Command:
         if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
             positional = p.name
         elif p.kind is inspect.Parameter.KEYWORD_ONLY:
-            params.append(Param(p.name, _kind(p.name, hints[p.name]), p.default is p.empty))
+            kind = _kind(p.name, hints[p.name])
+            meaning = description(resource, action, p.name)
+            params.append(Param(p.name, kind, p.default is p.empty, meaning))
     returns = typing.get_origin(hints.get("return")) or hints.get("return")
     doc = inspect.getdoc(method) or ""
     return Command(
@@ -265,10 +274,18 @@ def command_spec(resource: str, action: str) -> Command:
         method_name=method_name,
         positional=positional,
         params=tuple(params),
-        # The docstring's first paragraph, without its reST markup.
-        summary=re.sub(r"``|\*|:\w+:`|`", "", doc.split("\n\n")[0].replace("\n", " ")),
+        summary=_summary(doc, [p.name for p in params if p.kind == "amount"]),
         is_list=getattr(returns, "__name__", "") == "SyncPage",
     )
+
+
+def _summary(doc: str, amounts: list[str]) -> str:
+    """The docstring's first paragraph, without its reST markup; an amount the SDK
+    takes in stroops is USDC or stroops on the command line."""
+    text = re.sub(r"``|\*|:\w+:`|`", "", doc.split("\n\n")[0].replace("\n", " "))
+    for name in amounts:
+        text = re.sub(rf"\b{name} stroops\b", f"{name} (USDC or stroops)", text)
+    return text
 
 
 def print_api_error(exc: Exception, title: str) -> None:

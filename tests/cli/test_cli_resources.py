@@ -126,7 +126,8 @@ def test_help_lists_every_parameter_with_its_type() -> None:
                 assert f"--{p.name.replace('_', '-')}" in text, (resource, action, p.name)
                 assert f"{p.kind}, {need}" in text, (resource, action, p.name)
     bills = " ".join(run_cli(None, "bills", "create", "--help").stdout.split())
-    assert "--amount AMOUNT amount, required: USDC with a decimal point" in bills
+    assert "--amount AMOUNT amount, required: The bill's total, in stroops" in bills
+    assert "On the command line: USDC with a decimal point (12.50) or stroops as a whole" in bills
     assert "--customer STRING string, required" in bills
     assert "--order-id STRING, --order_id STRING string, optional" in bills
 
