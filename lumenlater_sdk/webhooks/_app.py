@@ -8,7 +8,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from ._core import OK, Receiver, Reply
+from ._core import HANDLER_FAILED, OK, Receiver, Reply, Routed
 from ._request import SecretResolver, WebhookRequest, is_resolver
 from ._signature import SIGNATURE_HEADER, Secrets
 
@@ -117,26 +117,46 @@ class WebhookApp(Receiver):
     ) -> Reply:
         """Verify, deduplicate and dispatch one raw delivery; the reply to send.
 
+        A duplicate, or an event type without a handler, is answered without the
+        typed parse (the id and type are read from the raw body).
+
         *secret* overrides the receiver's own (a resolved one); *path* is for log lines.
         """
-        event = self.parse(body, signature, secret, path)
-        if isinstance(event, Reply):
-            return event
-        handlers = self.handlers_for(event.type)
-        if not handlers:
-            return OK
-        store = self.store
-        if store.blocking:
-            claim = await anyio.to_thread.run_sync(store.claim, event.id)
-        else:
-            claim = store.claim(event.id)
-        reply = self.after_claim(claim)
+        reply = self.verify(body, signature, secret, path)
         if reply is not None:
             return reply
-        todo = self.pending(handlers, claim)
-        lease = self.hold_lease(event.id, claim.token)
+        routed = self.route(body, path)
+        if isinstance(routed, Reply):
+            return routed
+        answer = await self._dispatch(body, routed, path)
+        if answer is None:  # the guess was wrong (a hostile body): read it all
+            routed = self.route_exact(body, path)
+            if isinstance(routed, Reply):
+                return routed
+            answer = await self._dispatch(body, routed, path)
+        return answer or HANDLER_FAILED  # an exact route always has an answer
+
+    async def _dispatch(self, body: bytes, routed: Routed, path: str) -> Reply | None:
+        event_id, event_type, handlers, parsed, _ = routed
+        store = self.store
+        if store.blocking:
+            claim = await anyio.to_thread.run_sync(store.claim, event_id)
+        else:
+            claim = store.claim(event_id)
+        reply = self.after_claim(claim)
+        if reply is not None:
+            # A duplicate: answered without the typed parse.
+            return reply if self.confirmed(body, routed) else None
+        lease = None
         done = False
         try:
+            event = self.typed(body, event_type, path) if parsed is None else parsed
+            if isinstance(event, Reply):
+                return event  # the claim is released below
+            if not self.confirmed(body, routed, event):
+                return None  # the claim is released below
+            todo = self.pending(handlers, claim)
+            lease = self.hold_lease(event_id, claim.token)
             last = len(todo) - 1
             for i, reg in enumerate(todo):
                 try:
@@ -151,15 +171,15 @@ class WebhookApp(Receiver):
                 if i < last:  # the last one is recorded by complete()
                     if store.blocking:
                         await anyio.to_thread.run_sync(
-                            self.record_handler, event.id, claim.token, reg
+                            self.record_handler, event_id, claim.token, reg
                         )
                     else:
-                        self.record_handler(event.id, claim.token, reg)
+                        self.record_handler(event_id, claim.token, reg)
             self.drop_lease(lease)  # before complete: a renewal after it would fail
             if store.blocking:
-                await anyio.to_thread.run_sync(store.complete, event.id, claim.token)
+                await anyio.to_thread.run_sync(store.complete, event_id, claim.token)
             else:
-                store.complete(event.id, claim.token)
+                store.complete(event_id, claim.token)
             done = True
             return OK
         finally:
@@ -168,9 +188,9 @@ class WebhookApp(Receiver):
                 # Shielded: a cancelled request must still free the event for the retry.
                 with anyio.CancelScope(shield=True):
                     if store.blocking:
-                        await anyio.to_thread.run_sync(store.release, event.id, claim.token)
+                        await anyio.to_thread.run_sync(store.release, event_id, claim.token)
                     else:
-                        store.release(event.id, claim.token)
+                        store.release(event_id, claim.token)
 
     @staticmethod
     async def _send(send: Send, reply: Reply) -> None:

@@ -14,19 +14,19 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from .._logging import setup_logging, webhooks_logger
 from ..types.event import BaseEvent
 from ._errors import InvalidPayloadError, ProcessLocalStoreWarning, SignatureVerificationError
-from ._events import parse_event_payload
+from ._events import guess_id_type, parse_event_payload, parse_typed, peek_id_type
 from ._heartbeat import Heartbeat
 from ._memory_store import InMemoryEventStore
 from ._request import SecretResolver, WebhookRequest, is_resolver, resolved_keys
 from ._signature import DEFAULT_TOLERANCE, SIGNATURE_HEADER, Secrets, _keys, verify_signature
 from ._store import DEFAULT_LEASE, Claim, ClaimStatus, EventStore
 
-__all__ = ["MAX_BODY_SIZE", "Handler", "Receiver", "Reply"]
+__all__ = ["MAX_BODY_SIZE", "Handler", "Receiver", "Reply", "Routed"]
 
 logger = webhooks_logger
 
@@ -100,6 +100,17 @@ class Registered:
     fn: Handler
     is_async: bool
     key: str
+
+
+class Routed(NamedTuple):
+    """A verified delivery's id, type and handlers; ``event`` once parsed (else ``None``)."""
+
+    event_id: str
+    event_type: str
+    handlers: tuple[Registered, ...]
+    event: BaseEvent | None
+    exact: bool
+    """False for a guess from the start of the body, not yet confirmed."""
 
 
 def handler_key(fn: Handler, taken: list[str]) -> str:
@@ -268,13 +279,79 @@ class Receiver:
 
         *secret* is the one resolved for this request (default: the receiver's own).
         """
-        if secret is None:
-            secret = cast(Secrets, self.secret)
+        reply = self.verify(body, signature, secret, path)
+        if reply is not None:
+            return reply
         try:
-            verify_signature(body, signature, secret, self.tolerance, now=self.clock())
             return parse_event_payload(body)
+        except InvalidPayloadError as exc:
+            return self.refused(_error(400, exc.reason, str(exc)), path)
+
+    def verify(
+        self, body: bytes, signature: str | None, secret: Secrets | None = None, path: str = ""
+    ) -> Reply | None:
+        """``None`` if *signature* signs *body*, else the 400 answer saying why."""
+        try:
+            verify_signature(
+                body,
+                signature,
+                cast(Secrets, self.secret) if secret is None else secret,
+                self.tolerance,
+                now=self.clock(),
+            )
         except SignatureVerificationError as exc:
             return self.refused(_error(400, exc.reason, exc.message), path)
+        return None
+
+    def route(self, body: bytes, path: str = "") -> Routed | Reply:
+        """Where a verified body goes: its id and handlers, or the answer already.
+
+        The id and type are read from the raw body, so an event type without a
+        handler is answered 200 without the typed parse, and a duplicate is found by
+        the store before it. First a guess (:func:`guess_id_type`, the start of the
+        body as LumenLater writes it); a guess is confirmed before any answer given
+        on its word alone (``Routed.exact`` False: see :meth:`confirmed`), and the
+        typed event of a delivery that runs handlers is checked against it.
+        """
+        guess = guess_id_type(body)
+        if guess is not None:
+            handlers = self.handlers_for(guess[1])
+            if handlers:
+                return Routed(guess[0], guess[1], handlers, None, False)
+            if peek_id_type(body) == guess:
+                return OK
+        return self.route_exact(body, path)
+
+    def route_exact(self, body: bytes, path: str = "") -> Routed | Reply:
+        """:meth:`route` reading the top-level keys of the whole body
+        (:func:`peek_id_type`, same JSON rules as the typed parse); a body that has no
+        string id and type is parsed in full at once, which gives its 400 answer."""
+        head = peek_id_type(body)
+        if head is None:
+            event = self.typed(body, None, path)
+            if isinstance(event, Reply):
+                return event
+            handlers = self.handlers_for(event.type)
+            return Routed(event.id, event.type, handlers, event, True) if handlers else OK
+        handlers = self.handlers_for(head[1])
+        return Routed(head[0], head[1], handlers, None, True) if handlers else OK
+
+    @staticmethod
+    def confirmed(body: bytes, routed: Routed, event: BaseEvent | None = None) -> bool:
+        """Whether *routed* is the body's own id and type: always for an exact route;
+        for a guess, by the typed *event* if parsed, else by :func:`peek_id_type`."""
+        if routed.exact:
+            return True
+        if event is not None:
+            return event.id == routed.event_id and event.type == routed.event_type
+        return peek_id_type(body) == (routed.event_id, routed.event_type)
+
+    def typed(self, body: bytes, event_type: str | None, path: str = "") -> BaseEvent | Reply:
+        """The typed event of a verified body (of *event_type* if known), or its 400."""
+        try:
+            if event_type is None:
+                return parse_event_payload(body)
+            return parse_typed(body, event_type)
         except InvalidPayloadError as exc:
             return self.refused(_error(400, exc.reason, str(exc)), path)
 
@@ -381,20 +458,39 @@ class Receiver:
         secret = self.secret_for_sync(request, path)
         if isinstance(secret, Reply):
             return secret
-        event = self.parse(body, signature, secret, path)
-        if isinstance(event, Reply):
-            return event
-        handlers = self.handlers_for(event.type)
-        if not handlers:
-            return OK
-        claim = self.store.claim(event.id)
-        reply = self.after_claim(claim)
+        reply = self.verify(body, signature, secret, path)
         if reply is not None:
             return reply
-        todo = self.pending(handlers, claim)
-        lease = self.hold_lease(event.id, claim.token)
+        routed = self.route(body, path)
+        if isinstance(routed, Reply):
+            return routed
+        answer = self.dispatch_sync(body, routed, path)
+        if answer is None:  # the guess was wrong (a hostile body): read it all
+            routed = self.route_exact(body, path)
+            if isinstance(routed, Reply):
+                return routed
+            answer = self.dispatch_sync(body, routed, path)
+        return answer or HANDLER_FAILED  # an exact route always has an answer
+
+    def dispatch_sync(self, body: bytes, routed: Routed, path: str = "") -> Reply | None:
+        """Claim, parse and run the handlers of a routed delivery; ``None`` (before any
+        handler ran) if a guessed route proves wrong."""
+        event_id, event_type, handlers, parsed, _ = routed
+        claim = self.store.claim(event_id)
+        reply = self.after_claim(claim)
+        if reply is not None:
+            # A duplicate: answered without the typed parse.
+            return reply if self.confirmed(body, routed) else None
+        lease = None
         done = False
         try:
+            event = self.typed(body, event_type, path) if parsed is None else parsed
+            if isinstance(event, Reply):
+                return event  # the claim is released below
+            if not self.confirmed(body, routed, event):
+                return None  # the claim is released below
+            todo = self.pending(handlers, claim)
+            lease = self.hold_lease(event_id, claim.token)
             last = len(todo) - 1
             for i, reg in enumerate(todo):
                 try:
@@ -402,15 +498,15 @@ class Receiver:
                 except Exception:
                     return self.handler_failed(event, reg.fn)
                 if i < last:  # the last one is recorded by complete()
-                    self.record_handler(event.id, claim.token, reg)
+                    self.record_handler(event_id, claim.token, reg)
             self.drop_lease(lease)  # before complete: a renewal after it would fail
-            self.store.complete(event.id, claim.token)
+            self.store.complete(event_id, claim.token)
             done = True
             return OK
         finally:
             self.drop_lease(lease)
             if not done:
-                self.store.release(event.id, claim.token)
+                self.store.release(event_id, claim.token)
 
 
 def _run(awaitable: Any) -> Any:

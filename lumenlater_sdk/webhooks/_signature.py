@@ -30,6 +30,10 @@ Secrets = str | Sequence[str]
 # limit also keeps int() away from its (ValueError-raising) huge-number guard.
 _MAX_TIMESTAMP_DIGITS = 12
 
+# One global lookup instead of a global plus an attribute lookup, per delivery. (The
+# hmac calls stay spelled out: tests/test_security_lint.py looks for them.)
+_now = time.time
+
 
 def _as_bytes(payload: Payload) -> bytes:
     if isinstance(payload, bytes):
@@ -128,31 +132,25 @@ def verify_signature(
     most ``tolerance`` seconds old or in the future (``None`` turns the check off);
     ``now`` replaces the clock. Raises :class:`SignatureVerificationError`.
     """
-    if type(header) is str and type(payload) is bytes and type(secret) is str:
-        # The hot path: what LumenLater sends with one active secret,
-        # "t=<digits>,v1=<hex>", checked in a few C-level calls.
-        head, _, rest = header.partition(",")
+    # The hot path is what LumenLater sends with one active secret, "t=<digits>,v1=<hex>":
+    # one partition and a few C-level checks, no list, no regex, no int() unless the
+    # timestamp is checked. Anything else (several v1 entries, spaces, other schemes,
+    # a mismatch) goes through parse_header, which also gives each refusal its reason.
+    if type(header) is str and type(payload) is bytes and type(secret) is str and header.isascii():
+        head, _, signature = header.partition(",v1=")
         digits = head[2:]
-        signature = rest[3:]
-        if (
-            head[:2] == "t="
-            and digits.isdigit()
-            and digits.isascii()
-            and len(digits) <= _MAX_TIMESTAMP_DIGITS
-            and rest[:3] == "v1="
-            and signature.isalnum()
-            and signature.isascii()
-        ):
-            timestamp = int(digits)
-            # Encoded on each call: no copy of a secret outlives the call that needs it.
-            mac = hmac.digest(secret.encode(), b"%d." % timestamp + payload, "sha256").hex()
-            if not hmac.compare_digest(mac, signature):
-                raise _no_match()
-            if tolerance is not None:
-                current = time.time() if now is None else now
-                if not current - tolerance <= timestamp <= current + tolerance:
-                    _check_timestamp(timestamp, tolerance, current)
-            return
+        if head[:2] == "t=" and digits.isdigit() and len(digits) <= _MAX_TIMESTAMP_DIGITS:
+            # Encoded per call (about 20 ns): no copy of a secret outlives the call.
+            # compare_digest takes ASCII str, checked above for the whole header.
+            message = (digits + ".").encode() + payload
+            if hmac.compare_digest(
+                hmac.digest(secret.encode(), message, "sha256").hex(), signature
+            ):
+                if tolerance is not None:
+                    current = _now() if now is None else now
+                    if not -tolerance <= int(digits) - current <= tolerance:
+                        _check_timestamp(int(digits), tolerance, current)
+                return
     timestamp, candidates = parse_header(header)
     if not _matches(_keys(secret), timestamp, _as_bytes(payload), candidates):
         raise _no_match()
@@ -183,7 +181,7 @@ def _check_timestamp(timestamp: int, tolerance: float | None, now: float | None)
             )
 
 
-def _matches(keys: list[bytes], timestamp: int, body: bytes, candidates: list[str]) -> bool:
+def _matches(keys: Sequence[bytes], timestamp: int, body: bytes, candidates: list[str]) -> bool:
     # Every comparison runs (no early exit between candidates) only within
     # compare_digest; which entry matched is not secret, the expected value is.
     message = b"%d." % timestamp + body
