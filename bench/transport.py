@@ -90,11 +90,11 @@ HOOK_BODY = json.dumps(
 DECISION = """\
 Decision (issue 16, 6; runs of this script on the shared 2-core box, figures in
 docs/guides/client.rst "Performance"): the SDK stays on httpx's default transport.
-- sync: httpx2 wins (raw 0.77-0.92x httpx, the SDK on it 0.89-0.96x) but respx, the
+- sync: httpx2 wins (raw 0.77-0.92x httpx, the SDK on it 0.89-1.07x) but respx, the
   product's mocking library, cannot mock httpx2 at all (it patches httpx/httpcore; a
   request on httpx2 reaches the network under respx.mock in either mode), and httpx2
   needs Python 3.11 (the SDK supports 3.10). Not moved.
-- async: the aiohttp transport wins (raw 0.40-0.53x, the SDK on it 0.43-0.52x) but
+- async: the aiohttp transport wins (raw 0.39-0.53x, the SDK on it 0.43-0.52x) but
   respx's default mocker does not see it, it ignores proxy environment variables (its
   ClientSession is made with trust_env=False) and aiohttp would join every install.
   Not the default; a one-line opt-in through http_client= (its mapping of a refused
@@ -442,6 +442,15 @@ def report(cases: list[Case], args: argparse.Namespace) -> None:
     for name, vb, vf in goals:
         held = "holds" if vb <= 0.80 and vf <= 1.8 else "DOES NOT HOLD"
         print(f"  {name:<42} {vb:.2f}x raw httpx, {vf:.2f}x floor: {held}")
+    print("\nmove rule: does a maintained transport beat httpx by >= 15 % (<= 0.85x)?")
+    for alt, base in (
+        ("raw httpx2", "raw httpx"),
+        ("raw httpx2 async", "raw httpx async"),
+        ("raw httpx async aiohttp-transport", "raw httpx async"),
+    ):
+        for verb in ("GET  ", "POST "):
+            r = ratio(by[verb + alt], by[verb + base])
+            print(f"  {verb + alt:<42} {r:.2f}x {base}: {'yes' if r <= 0.85 else 'no'}")
     if args.against:
         print("\nthis checkout vs --against (same run):")
         for c in cases:
