@@ -86,6 +86,13 @@ class BackendConfig:
     every process shares. ``health_timeout`` bounds ``/healthz``'s database write;
     ``database_connect_timeout`` how long start waits for PostgreSQL to accept a
     connection before giving up.
+
+    ``write_concurrency`` bounds the POST requests one process runs at once (each
+    holds a worker thread while it writes). On the local chain every money movement
+    waits for the one ledger row anyway, and threads queued behind it only contend
+    for the interpreter with the one holding it: the default there is 4. With the
+    ``soroban`` chain a call waits seconds for the network, so the default is anyio's
+    40 threads.
     """
 
     database_url: str = "sqlite:///" + str(DEFAULT_HOME / "sandbox.db")
@@ -116,6 +123,16 @@ class BackendConfig:
     network_passphrase: str | None = None
     contracts: Mapping[str, str] | None = None
     source_secret_file: str | None = None
+    write_concurrency: int | None = None
+
+    @property
+    def writers(self) -> int:
+        """How many POST requests a process runs at once (``write_concurrency``)."""
+        if self.write_concurrency is not None:
+            if self.write_concurrency < 1:
+                raise ValueError("write_concurrency must be at least 1")
+            return self.write_concurrency
+        return 4 if self.chain == "local" else 40
 
     @property
     def base_url(self) -> str:

@@ -43,10 +43,15 @@ _REPLAYED = (b"idempotent-replayed", b"true")
 class SpecEndpoint:
     """Serves one spec (an ASGI app, so Starlette hands it the raw scope)."""
 
-    def __init__(self, spec: RouteSpec, ctx: ServiceContext, gate: Gate) -> None:
+    def __init__(
+        self, spec: RouteSpec, ctx: ServiceContext, gate: Gate, writers: anyio.CapacityLimiter
+    ) -> None:
         self.spec = spec
         self.ctx = ctx
         self.gate = gate
+        # Shared by every POST of the app (BackendConfig.write_concurrency); reads keep
+        # anyio's default pool.
+        self.limiter = writers if spec.method == "POST" else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         spec, ctx = self.spec, self.ctx
@@ -77,14 +82,16 @@ class SpecEndpoint:
         if key is not None and spec.method == "POST" and principal is not None:
             fp = idempotency.fingerprint("POST", scope["path"], raw)
             status, answer, replayed = await anyio.to_thread.run_sync(
-                self._invoke_idempotent, call, principal.merchant_id, key, fp
+                self._invoke_idempotent, call, principal.merchant_id, key, fp, limiter=self.limiter
             )
             await _send(send, status, answer, [*extra, _REPLAYED] if replayed else extra)
             return
         if spec.inline and ctx.db.inline_reads:
             status, payload = self._invoke(call)
         else:
-            status, payload = await anyio.to_thread.run_sync(self._invoke, call)
+            status, payload = await anyio.to_thread.run_sync(
+                self._invoke, call, limiter=self.limiter
+            )
         if isinstance(payload, bytes):
             await _send(send, status, payload, extra)
         else:
@@ -154,11 +161,12 @@ class _ByMethod:
 def routes_for(specs: Sequence[RouteSpec], ctx: ServiceContext, gate: Gate) -> list[Route]:
     """One Starlette route per path, in the specs' order (the first specs match first)."""
     by_path: dict[str, dict[str, SpecEndpoint]] = {}
+    writers = anyio.CapacityLimiter(ctx.config.writers)
     for spec in specs:
         methods = by_path.setdefault(spec.path, {})
         if spec.method in methods:
             raise ValueError(f"duplicate route {spec.method} {spec.path}")
-        methods[spec.method] = SpecEndpoint(spec, ctx, gate)
+        methods[spec.method] = SpecEndpoint(spec, ctx, gate, writers)
     return [
         Route(path, _ByMethod(endpoints), methods=list(endpoints))
         for path, endpoints in by_path.items()
