@@ -132,8 +132,9 @@ def _request(draw: st.DrawFn, spec: RouteSpec, keys: list[str]) -> dict[str, Any
 
 
 def _hosted_page(url: str) -> bool:
-    # *url* may carry more of the request after a space, for the failure message.
-    return url.startswith("/pay/")
+    # *url* may carry more of the request after a space, for the failure message. The
+    # dashboard is pages and HTML forms too: its refusals are pages, like the shopper's.
+    return url.startswith(("/pay/", "/dashboard"))
 
 
 def _check(r: httpx.Response, url: str) -> None:

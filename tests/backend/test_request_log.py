@@ -129,3 +129,14 @@ def test_only_requests_with_a_valid_key_are_logged(sb: SandboxHandle, api: Api) 
     assert publishable.status_code == 403
     sb.backend.request_log.flush()
     assert [(e["path"], e["status"]) for e in _logs(api)["data"]] == [("/v1/bills", 403)]
+
+
+def test_a_path_with_a_nul_byte_costs_no_other_entry(sb: SandboxHandle, api: Api) -> None:
+    """PostgreSQL refuses NUL in text: a hostile path is kept with the character replaced,
+    and the requests flushed beside it are not dropped with it."""
+    assert api.get("/v1/account").status_code == 200
+    assert api.get("/v1/bills/bill_%00nul").status_code in (400, 404)
+    assert api.get("/v1/account").status_code == 200
+    assert sb.backend.request_log.flush() == 3
+    paths = [r["path"] for r in _logs(api)["data"]]
+    assert paths == ["/v1/account", "/v1/bills/bill_\ufffdnul", "/v1/account"]

@@ -74,12 +74,12 @@ class RequestLog:
             (
                 new_id("reqlog"),
                 merchant_id,
-                method,
-                path,
+                _text(method),
+                _text(path),
                 route,
                 status,
-                request_id,
-                idempotency_key,
+                _text(request_id),
+                None if idempotency_key is None else _text(idempotency_key),
                 round(latency_ms, 2),
                 int(livemode),
                 created,
@@ -116,6 +116,12 @@ class RequestLog:
             with anyio.move_on_after(self.flush_interval):
                 await stopping.wait()
             await anyio.to_thread.run_sync(self.flush)
+
+
+def _text(value: str) -> str:
+    # What a client sent, kept as text either database stores: PostgreSQL refuses NUL
+    # in text, which would cost the whole batch its write; bounded, as a log line is.
+    return value.replace("\x00", "\ufffd")[:2048]
 
 
 def request_log_object(row: Row) -> dict[str, Any]:
