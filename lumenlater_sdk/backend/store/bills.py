@@ -12,7 +12,7 @@ from typing import Any
 
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
-from ._pagination import fetch_page
+from ._pagination import Branch, fetch_page, fetch_union_page
 from ._rows import insert_row, update_row
 
 __all__ = [
@@ -71,25 +71,32 @@ def get_bill_by_number(tx: Tx, contract_id: str, bill_number: int) -> Row | None
     )
 
 
-def _status_condition(
-    status: str, now: int, bill_duration: int, grace_period: int
-) -> tuple[str, list[Any]]:
-    """SQL for a *derived* status: time turns ``created`` into expired, ``paid`` into overdue."""
-    if status == "created":
-        return "status = 'created' AND created + ? >= ?", [bill_duration, now]
-    if status == "requires_authorization":
-        return "status = 'requires_authorization' AND created + ? >= ?", [bill_duration, now]
+def _status_branches(status: str, now: int, bill_duration: int, grace_period: int) -> list[Branch]:
+    """Conditions for *status* as at *now*, ORed: time turns an unpaid bill whose life
+    (*bill_duration*) ended into ``expired``, a paid one past *grace_period* into
+    ``overdue``. ``created`` is compared with a bound computed here (``created <
+    now - duration``, not ``created + duration < now``); each branch is one equality on
+    ``status``, read along ``bills_merchant_status`` in ``id`` order. The unary ``+``
+    (SQLite's documented way, also valid on PostgreSQL) keeps ``created`` a filter there:
+    otherwise SQLite drives the scan by ``bills_status_created`` (the time sweeps'
+    index) and sorts every match by ``id``. The filter passes over bills the time sweep
+    has not moved on yet (and, for ``requires_authorization``, ones past their life,
+    which no sweep marks)."""
+    alive = now - bill_duration  # unpaid bills created before this have expired
+    in_grace = now - grace_period  # paid bills created before this are overdue
+    if status in ("created", "requires_authorization"):
+        return [(["status = ?", "+created >= ?"], [status, alive])]
     if status == "expired":
-        return (
-            "(status = 'expired' OR (status IN ('created', 'requires_authorization')"
-            " AND created + ? < ?))",
-            [bill_duration, now],
-        )
+        return [
+            (["status = 'expired'"], []),
+            (["status = 'created'", "+created < ?"], [alive]),
+            (["status = 'requires_authorization'", "+created < ?"], [alive]),
+        ]
     if status == "paid":
-        return "status = 'paid' AND created + ? >= ?", [grace_period, now]
+        return [(["status = 'paid'", "+created >= ?"], [in_grace])]
     if status == "overdue":
-        return "status = 'paid' AND created + ? < ?", [grace_period, now]
-    return "status = ?", [status]
+        return [(["status = 'paid'", "+created < ?"], [in_grace])]
+    return [(["status = ?"], [status])]
 
 
 def list_bills(
@@ -109,10 +116,6 @@ def list_bills(
     """The merchant's bills, newest first, filtered (derived statuses as at *now*)."""
     where: list[str] = ["merchant_id = ?"]
     params: list[Any] = [merchant_id]
-    if status:
-        sql, args = _status_condition(status, now, bill_duration, grace_period)
-        where.append(sql)
-        params.extend(args)
     for column, value in (("customer", customer), ("order_id", order_id)):
         if value is not None:
             where.append(f"{column} = ?")
@@ -123,12 +126,21 @@ def list_bills(
     if created_lte is not None:
         where.append("created <= ?")
         params.append(created_lte)
-    return fetch_page(tx, "bills", where, params, page)
+    if not status:
+        return fetch_page(tx, "bills", where, params, page)
+    branches = _status_branches(status, now, bill_duration, grace_period)
+    if len(branches) == 1:
+        clauses, args = branches[0]
+        return fetch_page(tx, "bills", [*where, *clauses], [*params, *args], page)
+    return fetch_union_page(tx, "bills", where, params, branches, page)
 
 
 def _due(tx: Tx, condition: str, params: Sequence[Any], limit: int) -> list[Row]:
+    # In (created, id) order, the order of the indexes these conditions match
+    # (bills_status_created, bills_overdue_due): the oldest due bills first, read off
+    # the index without sorting every due one.
     return tx.fetchall(
-        f"SELECT * FROM bills WHERE {condition} ORDER BY id LIMIT ?" + tx.skip_locked,
+        f"SELECT * FROM bills WHERE {condition} ORDER BY created, id LIMIT ?" + tx.skip_locked,
         [*params, limit],
     )
 
@@ -141,22 +153,22 @@ def others_timed(
     their interest-free period."""
     return tx.fetchall(
         "SELECT * FROM bills WHERE merchant_id <> ? AND"
-        " ((status IN ('created', 'requires_authorization') AND created + ? < ?)"
-        " OR (status = 'paid' AND created + ? < ?))",
-        (merchant_id, bill_duration, until, grace_period, until),
+        " ((status IN ('created', 'requires_authorization') AND created < ?)"
+        " OR (status = 'paid' AND created < ?))",
+        (merchant_id, until - bill_duration, until - grace_period),
     )
 
 
 def due_for_expiry(tx: Tx, now: int, bill_duration: int, limit: int = 200) -> list[Row]:
     """Unpaid bills past *bill_duration* (seconds) that are not marked expired yet."""
-    return _due(tx, "status = 'created' AND created + ? < ?", (bill_duration, now), limit)
+    return _due(tx, "status = 'created' AND created < ?", (now - bill_duration,), limit)
 
 
 def due_for_overdue(tx: Tx, now: int, grace_period: int, limit: int = 200) -> list[Row]:
     """Paid bills past *grace_period* (seconds) that have not been announced overdue."""
     return _due(
         tx,
-        "status = 'paid' AND overdue_notified = 0 AND created + ? < ?",
-        (grace_period, now),
+        "status = 'paid' AND overdue_notified = 0 AND created < ?",
+        (now - grace_period,),
         limit,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ...types.event import EVENT_TYPES
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
-from ._pagination import fetch_page
+from ._pagination import Branch, fetch_page, fetch_union_page
 
 __all__ = [
     "get_event",
@@ -61,19 +62,29 @@ def list_events(
     event_type: str | None = None,
     object_id: str | None = None,
 ) -> Page:
-    """The merchant's events, newest first."""
+    """The merchant's events, newest first.
+
+    ``bill.*`` names every type of the catalogue (:data:`EVENT_TYPES`, the only types
+    the backend writes) that starts with ``bill.``: each is read along
+    ``events_merchant_type`` in ``id`` order and the pages merged, where a ``LIKE``
+    would sort every matching event of the merchant's history.
+    """
     where, params = ["merchant_id = ?"], [merchant_id]
-    if event_type:
-        if event_type.endswith(".*"):
-            where.append("type LIKE ?")
-            params.append(event_type[:-1] + "%")
-        else:
-            where.append("type = ?")
-            params.append(event_type)
     if object_id:
         where.append("object_id = ?")
         params.append(object_id)
-    return fetch_page(tx, "events", where, params, page, columns="id, payload")
+    columns = "id, payload"
+    if not event_type:
+        return fetch_page(tx, "events", where, params, page, columns=columns)
+    if not event_type.endswith(".*"):
+        return fetch_page(
+            tx, "events", [*where, "type = ?"], [*params, event_type], page, columns=columns
+        )
+    prefix = event_type[:-1]
+    branches: list[Branch] = [(["type = ?"], [t]) for t in EVENT_TYPES if t.startswith(prefix)]
+    if not branches:
+        return Page([], False)
+    return fetch_union_page(tx, "events", where, params, branches, page, columns=columns)
 
 
 def mark_chain_event_seen(tx: Tx, cursor: int) -> bool:

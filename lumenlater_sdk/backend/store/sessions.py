@@ -80,6 +80,7 @@ def due_for_expiry(tx: Tx, now: int, limit: int = 200) -> list[Row]:
     """Open sessions whose time is up."""
     return tx.fetchall(
         "SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?"
-        " ORDER BY id LIMIT ?" + tx.skip_locked,
+        # Along sessions_due: the first to expire first, without sorting all that have.
+        " ORDER BY expires_at, id LIMIT ?" + tx.skip_locked,
         (now, limit),
     )

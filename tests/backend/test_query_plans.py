@@ -1,0 +1,501 @@
+"""Query plans of every list filter and hot query, on a seeded database, on both databases.
+
+A merchant's history grows without bound; a query that reads all of it gets slower
+every day. So each query is run by the store itself (through a Tx that records the
+SQL and parameters it sends, so what is explained is what runs), then explained:
+``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (FORMAT JSON)`` on PostgreSQL. A query
+fails on a full scan of a table that grows with history (SQLite ``SCAN <table>``
+without an index, PostgreSQL ``Seq Scan``) and on a sort of every matching row where
+an index could give the order (SQLite ``USE TEMP B-TREE FOR ORDER BY``, PostgreSQL a
+``Sort`` node), unless the query is listed in ``_SORT_ALLOWED`` with the reason.
+
+The database is seeded through the real services and API: bills for two merchants
+(some expired by moving the sandbox clock, some paid, some cancelled), their events,
+checkout sessions, outbox rows and the request log. PostgreSQL is ANALYZEd after
+seeding, as autovacuum would have done on a real history; SQLite is left as the
+backend leaves it (no ``sqlite_stat1``), so its plans are the ones production gets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from stellar_sdk import Keypair
+
+from lumenlater_sdk.backend.db import Row, Tx
+from lumenlater_sdk.backend.delivery._fair import pick_due
+from lumenlater_sdk.backend.paging import PageRequest
+from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
+from lumenlater_sdk.backend.store import api_keys as key_store
+from lumenlater_sdk.backend.store import bills as bill_store
+from lumenlater_sdk.backend.store import events as event_store
+from lumenlater_sdk.backend.store import idempotency as idem_store
+from lumenlater_sdk.backend.store import payment_failures as failure_store
+from lumenlater_sdk.backend.store import request_logs as log_store
+from lumenlater_sdk.backend.store import sessions as session_store
+from lumenlater_sdk.backend.store import webhook_endpoints as endpoint_store
+from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
+
+# Tables whose rows accumulate with a merchant's history. Others (merchants, their
+# endpoints and wallets, settings) grow with the number of accounts at most.
+_GROWING = {
+    "bills",
+    "bill_authorizations",
+    "checkout_sessions",
+    "events",
+    "ledger_lines",
+    "payment_failures",
+    "request_logs",
+    "idempotency_keys",
+    "api_keys",
+    "webhook_outbox",
+    "webhook_deliveries",
+    "chain_events_seen",
+}
+
+# Queries whose plan may sort the rows it matched, and why that stays bounded.
+_SORT_ALLOWED = {
+    # ``created`` is ledger time, which the sandbox clock moves apart from the ids, so
+    # a created range cannot be read in id order: a narrow range is read along
+    # bills_merchant_created and only its rows are sorted; one holding most of the
+    # merchant's bills is better read along bills_merchant in id order, filtering.
+    "bills created>=": "created range",
+    "bills created<=": "created range",
+    "bills created range": "created range",
+    # One row per endpoint with pending rows (not per row): see delivery/_fair.py.
+    "outbox claim": "endpoints with pending rows, one row each",
+    # One event's attempts at one endpoint: bounded by the retry schedule.
+    "webhook deliveries event": "attempts of one event",
+}
+
+# The merchant whose lists are explained (A) is one of several on the backend and
+# holds a small share of its rows, as on a shared one: with one merchant, or one that
+# holds most rows, PostgreSQL may walk the primary key backwards and filter (cheap
+# while the first rows match), a plan whose cost depends on how the filter correlates
+# with age, not on an index. Most bills are old and swept to expired, as in a long
+# history; (old, new) bills per merchant:
+_BILLS_A = (300, 100)
+_BILLS_B = (3000, 800)
+_OTHERS = 10  # more merchants with _BILLS_OTHER bills each
+_BILLS_OTHER = (250, 50)
+_APPROVED_A = 40  # of A's new bills, billed to the approve wallet (paid, cancelled)
+_BATCH = 300
+
+
+@dataclass
+class Seeded:
+    """A running sandbox with a history, and the values the queries filter on."""
+
+    sb: SandboxHandle
+    dialect: str
+    merchant: str
+    other: str
+    customer: str
+    order_id: str
+    bill_id: str
+    session_order_id: str
+    endpoint_id: str
+    event_id: str
+    key_hash: str
+    now: int
+
+
+def _issue(sb: SandboxHandle, merchant: str, count: int, customers: list[str], tag: str) -> None:
+    """*count* bills through the bill service, in transactions of ``_BATCH``."""
+    ctx = sb.backend.ctx
+    for start in range(0, count, _BATCH):
+        with ctx.db.transaction() as tx:
+            for i in range(start, min(start + _BATCH, count)):
+                new = NewBill(
+                    customer=customers[i % len(customers)],
+                    amount=1_000_000 + i,
+                    order_id=f"{tag}-{i}",
+                )
+                issue_bill(ctx, tx, merchant, new, None)
+
+
+def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
+    ctx = sb.backend.ctx
+    a = sb.merchant_id
+    other = sb.create_merchant("Other Shop")
+    headers = {"Authorization": f"Bearer {sb.secret_key}"}
+    shops = [other.merchant_id] + [
+        sb.create_merchant(f"Shop {n}").merchant_id for n in range(_OTHERS)
+    ]
+    customers = [Keypair.random().public_key for _ in range(40)]
+    with httpx.Client(base_url=sb.base_url, headers=headers, timeout=60) as http:
+        approve = http.get("/v1/test_helpers/wallets/approve").json()["address"]
+        # Bills made before the ledger clock moves expire when it does (bill.expired
+        # events): the sandbox's own clock, as the clock helper moves it, without its
+        # refusal to move other merchants' time.
+        sizes = [_BILLS_A, _BILLS_B] + [_BILLS_OTHER] * _OTHERS
+        for n, (merchant, (old, _)) in enumerate(zip([a, *shops], sizes, strict=True)):
+            _issue(sb, merchant, old, customers, f"old{n}")
+        assert sb.backend.sandbox is not None
+        sb.backend.sandbox.advance_clock(2 * 86_400)
+        while sb.run_time_triggers():
+            pass
+        for n, (merchant, (_, new)) in enumerate(zip([a, *shops], sizes, strict=True)):
+            _issue(sb, merchant, new - (_APPROVED_A if n == 0 else 0), customers, f"new{n}")
+        _issue(sb, a, _APPROVED_A, [approve], "a")
+        recent = http.get("/v1/bills", params={"limit": 100, "customer": approve}).json()["data"]
+        assert len(recent) == _APPROVED_A
+        for bill in recent[:15]:
+            r = http.post(f"/v1/test_helpers/bills/{bill['id']}/pay", json={"wallet": "approve"})
+            assert r.status_code == 200, r.text
+        for bill in recent[15:30]:
+            assert http.post(f"/v1/bills/{bill['id']}/cancel").status_code == 200
+        now = int(http.get("/v1/test_helpers/clock").json()["now"])
+    # Sessions (and so request log rows) for B, then five times fewer for A.
+    for key, count in ((other.secret_key, 200), (sb.secret_key, 40)):
+        with httpx.Client(
+            base_url=sb.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as http:
+            for i in range(count):
+                r = http.post(
+                    "/v1/checkout/sessions",
+                    json={
+                        "amount": 5_000_000,
+                        "order_id": f"s-{i}",
+                        "success_url": "https://shop.example/ok",
+                        "cancel_url": "https://shop.example/back",
+                    },
+                )
+                assert r.status_code == 200, r.text
+    with ctx.db.transaction() as tx:
+        if dialect == "postgresql":
+            tx.execute("ANALYZE")
+        event_id = tx.scalar(
+            "SELECT id FROM events WHERE merchant_id = ? ORDER BY id LIMIT 1", (a,)
+        )
+        key_hash = tx.scalar("SELECT key_hash FROM api_keys WHERE merchant_id = ? LIMIT 1", (a,))
+        bill_id = tx.scalar(
+            "SELECT id FROM bills WHERE merchant_id = ? ORDER BY id LIMIT 1 OFFSET 200", (a,)
+        )
+    assert sb.webhook_endpoint is not None
+    return Seeded(
+        sb=sb,
+        dialect=dialect,
+        merchant=a,
+        other=other.merchant_id,
+        customer=customers[3],
+        order_id="a-7",
+        bill_id=str(bill_id),
+        session_order_id="s-7",
+        endpoint_id=sb.webhook_endpoint,
+        event_id=str(event_id),
+        key_hash=str(key_hash),
+        now=now,
+    )
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeded]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'plans.db'}"
+    else:
+        import psycopg
+
+        server = str(request.getfixturevalue("pg_server"))
+        name = f"plans_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = server.rsplit("/", 1)[0] + f"/{name}"
+    with run_sandbox(url, run_delivery=False, tick_interval=3600, log_requests=True) as sb:
+        yield _seed(sb, request.param)
+
+
+class _Recording(Tx):
+    """Runs reads on *inner* and records every statement; writes are recorded only."""
+
+    def __init__(self, inner: Tx) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.statements.append((sql, list(params)))
+        return 0
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.statements.append((sql, list(params)))
+        return self.inner.fetchall(sql, params)
+
+    def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
+        self.statements.append((sql, list(params)))
+        return self.inner.iterate(sql, params, batch=batch)
+
+
+def _page() -> PageRequest:
+    return PageRequest(limit=10)
+
+
+def _bills(s: Seeded, tx: Tx, page: PageRequest | None = None, **filters: Any) -> None:
+    c = s.sb.backend.ctx.constants
+    bill_store.list_bills(
+        tx,
+        s.merchant,
+        page or _page(),
+        now=s.now,
+        bill_duration=c.bill_duration,
+        grace_period=c.grace_period,
+        **filters,
+    )
+
+
+Query = Callable[[Seeded, Tx], object]
+
+_STATUSES = (
+    "created",
+    "requires_authorization",
+    "paid",
+    "overdue",
+    "expired",
+    "cancelled",
+    "repaid",
+    "liquidated",
+)
+
+
+def _by_status(status: str) -> Query:
+    return lambda s, tx: _bills(s, tx, status=status)
+
+
+_QUERIES: dict[str, Query] = {
+    "bills": lambda s, tx: _bills(s, tx),
+    "bills deep cursor": lambda s, tx: _bills(s, tx, PageRequest(10, starting_after=s.bill_id)),
+    "bills ending_before": lambda s, tx: _bills(s, tx, PageRequest(10, ending_before=s.bill_id)),
+    **{f"bills status={st}": _by_status(st) for st in _STATUSES},
+    "bills status=expired cursor": lambda s, tx: _bills(
+        s, tx, PageRequest(10, starting_after=s.bill_id), status="expired"
+    ),
+    "bills customer": lambda s, tx: _bills(s, tx, customer=s.customer),
+    "bills order_id": lambda s, tx: _bills(s, tx, order_id=s.order_id),
+    "bills created>=": lambda s, tx: _bills(s, tx, created_gte=s.now - 60),
+    "bills created<=": lambda s, tx: _bills(s, tx, created_lte=s.now - 5 * 86_400),
+    "bills created range": lambda s, tx: _bills(
+        s, tx, created_gte=s.now - 10 * 86_400, created_lte=s.now - 9 * 86_400
+    ),
+    "bill by id": lambda s, tx: bill_store.get_bill(tx, s.merchant, s.bill_id),
+    "bills due for expiry": lambda s, tx: bill_store.due_for_expiry(
+        tx, s.now, s.sb.backend.ctx.constants.bill_duration
+    ),
+    "bills due for overdue": lambda s, tx: bill_store.due_for_overdue(
+        tx, s.now, s.sb.backend.ctx.constants.grace_period
+    ),
+    "bills others timed": lambda s, tx: bill_store.others_timed(
+        tx,
+        s.merchant,
+        s.now + 86_400,
+        s.sb.backend.ctx.constants.bill_duration,
+        s.sb.backend.ctx.constants.grace_period,
+    ),
+    "sessions": lambda s, tx: session_store.list_sessions(tx, s.merchant, _page()),
+    "sessions status": lambda s, tx: session_store.list_sessions(
+        tx, s.merchant, _page(), status="open"
+    ),
+    "sessions order_id": lambda s, tx: session_store.list_sessions(
+        tx, s.merchant, _page(), order_id=s.session_order_id
+    ),
+    "sessions due for expiry": lambda s, tx: session_store.due_for_expiry(tx, s.now),
+    "sessions postpone others": lambda s, tx: session_store.postpone_others(tx, s.merchant, 60),
+    "events": lambda s, tx: event_store.list_events(tx, s.merchant, _page()),
+    "events type": lambda s, tx: event_store.list_events(
+        tx, s.merchant, _page(), event_type="bill.expired"
+    ),
+    "events type prefix": lambda s, tx: event_store.list_events(
+        tx, s.merchant, _page(), event_type="bill.*"
+    ),
+    "events object": lambda s, tx: event_store.list_events(
+        tx, s.merchant, _page(), object_id=s.bill_id
+    ),
+    "event by id": lambda s, tx: event_store.get_event(tx, s.merchant, s.event_id),
+    "webhook deliveries": lambda s, tx: endpoint_store.list_deliveries(
+        tx, s.endpoint_id, _page(), None
+    ),
+    "webhook deliveries event": lambda s, tx: endpoint_store.list_deliveries(
+        tx, s.endpoint_id, _page(), s.event_id
+    ),
+    "outbox claim": lambda s, tx: pick_due(tx, now_ms=s.now * 1000, limit=50, per_endpoint=16),
+    "api keys": lambda s, tx: key_store.list_keys(tx, s.merchant, _page()),
+    "api key by hash": lambda s, tx: key_store.find_key(tx, s.key_hash),
+    "request logs": lambda s, tx: log_store.list_page(tx, s.merchant, _page()),
+    "request logs prune": lambda s, tx: log_store.prune(tx, s.merchant, 10),
+    "payment failures count": lambda s, tx: failure_store.count(
+        tx, s.merchant, s.now - 86_400, s.now
+    ),
+    "idempotency key": lambda s, tx: idem_store.get(tx, s.merchant, "k-1"),
+}
+
+# The attempt log is read in id order, but its index is (endpoint_id, seq): it needs
+# an index (endpoint_id, id) in the delivery component's schema (not this change's).
+# This seed delivers nothing (no worker runs), so on PostgreSQL the empty log is
+# walked along its id key even with an event given.
+_KNOWN_GAPS = {
+    "webhook deliveries": {"sqlite", "postgresql"},
+    "webhook deliveries event": {"postgresql"},
+}
+
+
+# The columns each query's index must be narrowed by (SQLite ``SEARCH t USING INDEX i
+# (a=? AND b>?)``, PostgreSQL ``Index Cond``/``Recheck Cond``), on every read of a
+# growing table: a read narrowed by ``merchant_id`` alone, filtering ``status``,
+# walks the merchant's whole history when few bills match.
+_NARROWED_BY: dict[str, set[str]] = {
+    "bills": {"merchant_id"},
+    "bills deep cursor": {"merchant_id", "id"},
+    "bills ending_before": {"merchant_id", "id"},
+    **{f"bills status={st}": {"merchant_id", "status"} for st in _STATUSES},
+    "bills status=expired cursor": {"merchant_id", "status", "id"},
+    "bills customer": {"merchant_id", "customer"},
+    "bills order_id": {"merchant_id", "order_id"},
+    "bills created>=": {"merchant_id"},  # the last minute: the newest ids, a quarter
+    "bills created<=": {"merchant_id", "created"},  # five days ago and before: none
+    "bills created range": {"merchant_id", "created"},  # a day long past: none
+    "bill by id": {"id"},
+    "bills due for expiry": {"status", "created"},
+    "bills due for overdue": {"created"},  # the partial index holds only paid, unannounced
+    "bills others timed": {"status", "created"},
+    "sessions": {"merchant_id"},
+    "sessions status": {"merchant_id", "status"},
+    "sessions order_id": {"merchant_id", "order_id"},
+    "sessions due for expiry": {"status", "expires_at"},
+    "sessions postpone others": {"status"},
+    "events": {"merchant_id"},
+    "events type": {"merchant_id", "type"},
+    "events type prefix": {"merchant_id", "type"},
+    "events object": {"object_id"},
+    "event by id": {"id"},
+    "webhook deliveries": {"endpoint_id"},
+    "webhook deliveries event": {"event_id"},
+    "api keys": {"merchant_id"},
+    "api key by hash": {"key_hash"},
+    "request logs": {"merchant_id"},
+    "request logs prune": {"merchant_id"},
+    "payment failures count": {"merchant_id", "created"},
+    "idempotency key": {"merchant_id", "idem_key"},
+    # outbox claim: several reads, each shaped by delivery/_fair.py; scans and sorts only
+}
+
+
+@dataclass
+class _Plan:
+    """One statement's plan: full reads, sorts, the conditions narrowing each read of a
+    growing table, and the plan as text."""
+
+    sql: str
+    scans: list[str]
+    sorts: list[str]
+    conditions: list[str]
+    shown: str
+
+
+def _explain_sqlite(tx: Tx, sql: str, params: list[Any], *, sort_allowed: bool) -> _Plan:
+    details = [str(r["detail"]) for r in tx.fetchall("EXPLAIN QUERY PLAN " + sql, params)]
+    scans, sorts, conditions = [], [], []
+    for d in details:
+        words = d.split()
+        growing = len(words) >= 2 and words[1] in _GROWING
+        # ``SCAN t`` reads the table whole, ``SCAN t USING [COVERING] INDEX i`` reads a
+        # whole index (no constraint narrows it): both walk the history.
+        if words[0] == "SCAN" and growing:
+            scans.append(d)
+        if words[0] == "SEARCH" and growing:
+            conditions.append(d[d.find("(") :])
+        if d.startswith("USE TEMP B-TREE FOR") and "ORDER BY" in d:
+            sorts.append(d)
+    return _Plan(sql, scans, sorts, conditions, "\n".join(details))
+
+
+def _pg_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _pg_nodes(child)
+
+
+def _explain_pg(tx: Tx, sql: str, params: list[Any], *, sort_allowed: bool) -> _Plan:
+    # At a few thousand rows PostgreSQL rightly reads a small table whole, or sorts the
+    # dozen rows a filter matches, rather than walk an index: its plans here are not
+    # the ones a million bills get. What must hold at any size is that a plan without
+    # a full scan or a sort exists (the index is there and the query can use it), so
+    # both are priced out for this transaction only (and random reads priced as on
+    # SSDs), where no such plan exists the planner still has to choose them, and the
+    # check fails. This is the last resort the small seed needs; the issue 17 bench
+    # measures the planner's own choices at a million bills.
+    tx.execute("SET LOCAL enable_seqscan = off")
+    tx.execute(f"SET LOCAL enable_sort = {'on' if sort_allowed else 'off'}")
+    tx.execute("SET LOCAL random_page_cost = 1.1")
+    raw = tx.scalar("EXPLAIN (FORMAT JSON) " + sql, params)
+    plan = json.loads(raw) if isinstance(raw, str) else raw
+    nodes = list(_pg_nodes(plan[0]["Plan"]))
+    # A Seq Scan reads the table whole; an index scan without an Index Cond reads the
+    # whole index (in its order, filtering): both walk the history.
+    scans = [
+        f"{n['Node Type']} on {n['Relation Name']}"
+        for n in nodes
+        if n.get("Relation Name") in _GROWING
+        and (
+            n["Node Type"] == "Seq Scan"
+            or (n["Node Type"] in ("Index Scan", "Index Only Scan") and "Index Cond" not in n)
+        )
+    ]
+    sorts = [f"Sort by {n.get('Sort Key')}" for n in nodes if n["Node Type"] == "Sort"]
+    conditions = [
+        str(n.get("Index Cond") or n.get("Recheck Cond") or "")
+        for n in nodes
+        if n.get("Relation Name") in _GROWING and n["Node Type"] != "ModifyTable"
+    ]
+    shown = "\n".join(
+        f"{n['Node Type']} {n.get('Relation Name', '')} {n.get('Index Name', '')}"
+        f" {n.get('Index Cond', n.get('Recheck Cond', ''))}".strip()
+        for n in nodes
+    )
+    return _Plan(sql, scans, sorts, conditions, shown)
+
+
+def _plans(s: Seeded, name: str) -> list[_Plan]:
+    """The plan of each statement the store sends for query *name*."""
+    out = []
+    with s.sb.backend.ctx.db.transaction() as tx:
+        recording = _Recording(tx)
+        _QUERIES[name](s, recording)
+        assert recording.statements, f"{name} sent no SQL"
+        explain = _explain_sqlite if tx.dialect == "sqlite" else _explain_pg
+        for sql, params in recording.statements:
+            if not sql.startswith("SELECT pg_notify"):
+                out.append(explain(tx, sql, params, sort_allowed=name in _SORT_ALLOWED))
+    return out
+
+
+def _unnarrowed(plan: _Plan, columns: set[str]) -> list[str]:
+    """The reads of *plan* whose condition leaves out some of *columns*."""
+    return [
+        f"{cond or 'no condition'} lacks {sorted(missing)}"
+        for cond in plan.conditions
+        if (missing := {c for c in columns if not re.search(rf"\b{c}\b", cond)})
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(_QUERIES))
+def test_query_reads_along_an_index(seeded: Seeded, name: str) -> None:
+    problems = []
+    for plan in _plans(seeded, name):
+        bad = plan.scans + ([] if name in _SORT_ALLOWED else plan.sorts)
+        bad += _unnarrowed(plan, _NARROWED_BY.get(name, set()))
+        if bad:
+            shown = plan.shown.replace("\n", "\n    ")
+            problems.append(f"{plan.sql}\n  -> {bad}\n  plan:\n    {shown}")
+    if seeded.dialect in _KNOWN_GAPS.get(name, ()):
+        if not problems:
+            pytest.fail(f"{name} reads along an index now: take it off _KNOWN_GAPS")
+        pytest.xfail(f"{name}: " + "; ".join(problems))
+    assert not problems, f"{seeded.dialect} {name}:\n" + "\n".join(problems)
