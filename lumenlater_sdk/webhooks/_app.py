@@ -176,6 +176,7 @@ class WebhookApp(Receiver):
                     else:
                         self.record_handler(event_id, claim.token, reg)
             self.drop_lease(lease)  # before complete: a renewal after it would fail
+            lease = None
             if store.blocking:
                 await anyio.to_thread.run_sync(store.complete, event_id, claim.token)
             else:

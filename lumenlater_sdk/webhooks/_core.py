@@ -500,6 +500,7 @@ class Receiver:
                 if i < last:  # the last one is recorded by complete()
                     self.record_handler(event_id, claim.token, reg)
             self.drop_lease(lease)  # before complete: a renewal after it would fail
+            lease = None
             self.store.complete(event_id, claim.token)
             done = True
             return OK

@@ -31,6 +31,7 @@ _CLASSES_BY_BYTES: dict[bytes, Any] = {
     name.encode(): cls.__pydantic_validator__
     for name, cls in EVENT_CLASSES.items()
 }
+_VALIDATORS: dict[str, Any] = {name.decode(): v for name, v in _CLASSES_BY_BYTES.items()}
 
 # The event's top-level "id" and "type" as strings, every other key skipped: the same
 # JSON parser (and the same rules: escapes decoded, a repeated key's last value) as the
@@ -60,7 +61,8 @@ def guess_id_type(body: bytes) -> tuple[str, str] | None:
     match = _CANONICAL.match(body)
     if match is None:
         return None
-    return match.group(1).decode("ascii"), match.group(2).decode("ascii")
+    event_id, event_type = match.groups()
+    return event_id.decode("ascii"), event_type.decode("ascii")
 
 
 def peek_id_type(body: bytes) -> tuple[str, str] | None:
@@ -99,7 +101,7 @@ def parse_event_payload(payload: Payload) -> BaseEvent:
 def parse_typed(body: bytes, event_type: str) -> BaseEvent:
     """:func:`parse_event_payload` when the type is already known (from
     :func:`peek_id_type`): no guess, straight to that type's class."""
-    validator = _CLASSES_BY_BYTES.get(event_type.encode())
+    validator = _VALIDATORS.get(event_type)
     if validator is not None:
         try:
             return validator.validate_json(body)  # type: ignore[no-any-return]

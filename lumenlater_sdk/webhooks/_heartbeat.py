@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
+
+from ._fork import generation
 
 __all__ = ["Heartbeat"]
 
@@ -34,18 +35,21 @@ class Heartbeat:
         self._start()
 
     def _start(self) -> None:
-        self._pid = os.getpid()
-        self._cond = threading.Condition(threading.Lock())
+        self._fork = generation[0]
+        # hold() and drop() take the bare lock: a C-level enter/exit, where the
+        # Condition's own __enter__ is a Python call per delivery.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         # Ordered by next renewal: every entry is (re)inserted ``interval`` from now.
         self._due: dict[int, tuple[float, str, str]] = {}
         self._thread: threading.Thread | None = None
 
     def hold(self, event_id: str, token: str) -> int:
         """Start renewing this lease; pass the returned handle to :meth:`drop`."""
-        if self._pid != os.getpid():
+        if self._fork != generation[0]:
             self._start()  # forked: the parent's thread and lock do not exist here
         handle = next(self._ids)
-        with self._cond:
+        with self._lock:
             self._due[handle] = (time.monotonic() + self.interval, event_id, token)
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -59,7 +63,7 @@ class Heartbeat:
 
     def drop(self, handle: int) -> None:
         """Stop renewing (the delivery completed or released its claim)."""
-        with self._cond:
+        with self._lock:
             self._due.pop(handle, None)
 
     def _run(self) -> None:

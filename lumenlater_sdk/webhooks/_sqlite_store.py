@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ._fork import generation
 from ._store import DEFAULT_LEASE, Claim, ClaimStatus
 
 __all__ = ["SQLiteEventStore"]
@@ -123,10 +124,10 @@ class SQLiteEventStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         # A connection must not cross a fork; a child process opens its own.
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        if conn is None or self._local.fork != generation[0]:
             conn = self._connect()
             self._local.conn = conn
-            self._local.pid = os.getpid()
+            self._local.fork = generation[0]
             with self._all_lock:
                 self._all.append(conn)
         return conn
