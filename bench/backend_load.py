@@ -44,9 +44,12 @@ import httpx
 
 from lumenlater_sdk._ports import free_port
 
-GOALS = {"GET": 2000, "POST": 500, "PAGE": 500}
-"""req/s goals; PAGE (the hosted checkout page, HTML from templates) has none of its own:
-half of it is just a steady rate to read latency at."""
+GOALS = {
+    "sqlite": {"GET": 2000, "POST": 1000, "PAGE": 500},
+    "postgresql": {"GET": 2000, "POST": 500, "PAGE": 500},
+}
+"""Peak req/s goals per database (issue 16); PAGE (the hosted checkout page, HTML from
+templates) is the issue's own floor for a page, not a separate goal."""
 P99_GOAL_MS = 50.0
 
 _SERVER = """
@@ -293,6 +296,7 @@ def _bench(db_url: str, label: str, server_path: str | None, args: argparse.Name
             headers=auth,
         ).json()
         idem = not args.no_idempotency_key
+        goals = GOALS["postgresql" if db_url.startswith("postgresql") else "sqlite"]
         cases = (
             ("GET", "GET", f"{base}/v1/bills/{bill['id']}", ""),
             ("POST", "POST", f"{base}/v1/bills", body),
@@ -301,16 +305,16 @@ def _bench(db_url: str, label: str, server_path: str | None, args: argparse.Name
         for name, method, url, payload in cases:
             warm = _wrk(url, method, creds["key"], payload, 2, 0, idem)
             peak = _wrk(url, method, creds["key"], payload, args.duration, 0, idem)
-            rate = GOALS[name] / 2
+            rate = max(1.0, round(peak["rps"] / 2))  # half the capacity just measured
             fixed = _wrk(url, method, creds["key"], payload, args.duration, rate, idem)
             if name == "POST":
                 answered += int(warm["ok"] + peak["ok"] + fixed["ok"])
                 runs += 3
             out[f"{name} peak req/s"] = peak["rps"]
-            out[f"{name} p99 ms at {rate:.0f}/s"] = fixed["p99"]
+            out[f"{name} p99 ms at half peak"] = fixed["p99"]
             print(
                 f"{label:20} w{args.workers} {name:4} peak {peak['rps']:6.0f} req/s "
-                f"(goal {GOALS[name]}) p50 {peak['p50']:.1f} p99 {peak['p99']:.1f} ms "
+                f"(goal {goals[name]}) p50 {peak['p50']:.1f} p99 {peak['p99']:.1f} ms "
                 f"err {int(peak['errors'])} | at {rate:.0f} req/s: got {fixed['rps']:.0f} "
                 f"p50 {fixed['p50']:.1f} p95 {fixed['p95']:.1f} p99 {fixed['p99']:.1f} "
                 f"max {fixed['max']:.0f} ms (goal p99 {P99_GOAL_MS:.0f}) err "
@@ -320,7 +324,9 @@ def _bench(db_url: str, label: str, server_path: str | None, args: argparse.Name
             )
         # wrk stops with requests in flight: up to one per connection per run may
         # still have been carried out without wrk counting its answer.
-        print(f"{label:20} integrity: {_integrity(db_url, answered, 32 * runs)}", flush=True)
+        verdict = _integrity(db_url, answered, 32 * runs)
+        out["integrity ok"] = float(verdict.endswith(": OK"))
+        print(f"{label:20} integrity: {verdict}", flush=True)
     return out
 
 
@@ -332,6 +338,27 @@ def _summary(database: str, runs: dict[str, list[Result]]) -> None:
         if "baseline" in med:
             line += f"  baseline {med['baseline']:8.1f}  ratio {med['this'] / med['baseline']:.2f}"
         print(line, flush=True)
+    # One line per goal, as bench/goals.py reads them: "goal: <what>: met|NOT met".
+    this = runs["this"]
+    for name, target in GOALS[database].items():
+        if name == "PAGE":
+            continue
+        peak = statistics.median(r[f"{name} peak req/s"] for r in this)
+        p99 = statistics.median(r[f"{name} p99 ms at half peak"] for r in this)
+        for goal, held in (
+            (f"{database} {name} peak {peak:.0f} req/s >= {target}", peak >= target),
+            (
+                f"{database} {name} p99 {p99:.1f} ms <= {P99_GOAL_MS:.0f} at half peak",
+                p99 <= P99_GOAL_MS,
+            ),
+        ):
+            print(f"goal: {goal}: {'met' if held else 'NOT met'}", flush=True)
+    lost = sum(1 for r in this if not r["integrity ok"])
+    print(
+        f"goal: {database} no bill, event or delivery lost or doubled ({lost} of {len(this)}"
+        f" runs failed the check): {'met' if not lost else 'NOT met'}",
+        flush=True,
+    )
 
 
 def main() -> None:
