@@ -4,16 +4,23 @@ A merchant's history grows without bound; a query that reads all of it gets slow
 every day. So each query is run by the store itself (through a Tx that records the
 SQL and parameters it sends, so what is explained is what runs), then explained:
 ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (FORMAT JSON)`` on PostgreSQL. A query
-fails on a full scan of a table that grows with history (SQLite ``SCAN <table>``
-without an index, PostgreSQL ``Seq Scan``) and on a sort of every matching row where
-an index could give the order (SQLite ``USE TEMP B-TREE FOR ORDER BY``, PostgreSQL a
-``Sort`` node), unless the query is listed in ``_SORT_ALLOWED`` with the reason.
+fails on
 
-The database is seeded through the real services and API: bills for two merchants
-(some expired by moving the sandbox clock, some paid, some cancelled), their events,
-checkout sessions, outbox rows and the request log. PostgreSQL is ANALYZEd after
-seeding, as autovacuum would have done on a real history; SQLite is left as the
-backend leaves it (no ``sqlite_stat1``), so its plans are the ones production gets.
+* a full read of a table that grows with history (SQLite ``SCAN <table>`` with or
+  without an index, PostgreSQL ``Seq Scan`` or an index scan without a condition);
+* a read whose index condition leaves out a column the filter names
+  (``_NARROWED_BY``): narrowed by ``merchant_id`` alone and filtering ``status``, it
+  walks the merchant's history until enough rows match;
+* a sort of the matching rows where an index could give the order (SQLite ``USE TEMP
+  B-TREE FOR ORDER BY``, PostgreSQL a ``Sort`` node), unless ``_SORT_ALLOWED`` says
+  why it stays bounded.
+
+The database is seeded through the real services and API: twelve merchants' bills,
+most made before the sandbox ledger clock moved two days and swept to expired, some
+paid, some cancelled, with their events and outbox rows, checkout sessions and the
+request log. PostgreSQL is ANALYZEd after seeding, as autovacuum would have done;
+SQLite is left as the backend leaves it (no ``sqlite_stat1``), so its plans are the
+ones production gets.
 """
 
 from __future__ import annotations

@@ -89,6 +89,8 @@ def fetch_union_page(
         scans.append(rows)
     merged: list[Row] = []
     seen: set[str] = set()
+    # Ids of one table share their prefix and length and are otherwise [0-9a-z], so
+    # Python's order is the database's (byte order, and any PostgreSQL collation).
     for row in heapq.merge(*scans, key=lambda r: str(r["id"]), reverse=not ascending):
         if row["id"] not in seen:  # branches may overlap: a row is listed once
             seen.add(row["id"])
