@@ -370,7 +370,7 @@ _NARROWED_BY: dict[str, set[str]] = {
     "bills created range": {"merchant_id", "created"},  # a day long past: none
     "bill by id": {"id"},
     "bills due for expiry": {"status", "created"},
-    "bills due for overdue": {"created"},  # the partial index holds only paid, unannounced
+    "bills due for overdue": {"overdue_notified", "created"},
     "bills others timed": {"status", "created"},
     "sessions": {"merchant_id"},
     "sessions status": {"merchant_id", "status"},
