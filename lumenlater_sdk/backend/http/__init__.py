@@ -21,7 +21,7 @@ from ._fields import (
 from ._gate import Gate
 from ._middleware import RequestContextMiddleware
 from ._openapi import build_openapi
-from ._ratelimit import RateLimiter
+from ._ratelimit import Limit, MemoryBuckets, RateLimiter
 from ._ratestore import rate_store
 from ._spec import CHAIN_ERRORS, SANDBOX_ERRORS, Call, RouteSpec
 
@@ -38,7 +38,9 @@ __all__ = [
     "EmbedOrigins",
     "EmptyBody",
     "Gate",
+    "Limit",
     "ListQuery",
+    "MemoryBuckets",
     "Metadata",
     "MetadataChanges",
     "Query",

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..delivery import USER_AGENT
+from ..delivery import RESPONSE_BODY_LIMIT, USER_AGENT
 from ..paging import PageRequest
 from ..store import webhook_endpoints as endpoint_store
 from . import analytics, events_api, webhook_endpoints
@@ -19,6 +19,7 @@ from .errors import NotFound
 from .objects import delivery_object
 
 __all__ = [
+    "RESPONSE_BODY_LIMIT",
     "AttemptView",
     "DayMetrics",
     "attempt_view",

@@ -8,8 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ...http import Call
-from ...http._ratelimit import Limit, MemoryBuckets
+from ...http import Call, Limit, MemoryBuckets
 from ...services import dashboard_auth, merchants
 from ...services.errors import ServiceError
 from ._frame import (

@@ -10,7 +10,6 @@ from pydantic import StringConstraints
 from starlette.responses import Response
 
 from .... import format_usdc
-from ...delivery import RESPONSE_BODY_LIMIT
 from ...http import Call, Query
 from ...paging import PageRequest
 from ...services import (
@@ -291,7 +290,7 @@ def attempt_detail(call: Call) -> Response:
         "attempt.html",
         title=f"Delivery attempt {view.attempt['id']}",
         view=view,
-        capture=RESPONSE_BODY_LIMIT,
+        capture=dashboard.RESPONSE_BODY_LIMIT,
         **frame,
     )
 
