@@ -87,10 +87,19 @@ ALTER TABLE webhook_deliveries ADD COLUMN response_headers TEXT;
 ALTER TABLE webhook_deliveries ADD COLUMN response_body TEXT
 """
 
+# An endpoint's attempt log is listed newest first by id (all of it, or one event's):
+# both read along an index in that order, however long the log grew.
+_V4 = """
+DROP INDEX webhook_deliveries_endpoint;
+CREATE INDEX webhook_deliveries_endpoint_id ON webhook_deliveries (endpoint_id, id);
+CREATE INDEX webhook_deliveries_endpoint_event ON webhook_deliveries (endpoint_id, event_id, id)
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "webhook delivery tables", _V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(2, "fair claiming indexes", _V2),
     Migration(3, "what each delivery attempt sent and got back", _V3),
+    Migration(4, "attempt logs listed along an index", _V4),
 ]
 """The component's schema steps, applied by :func:`install`."""
 
