@@ -3,8 +3,10 @@ merchant, and renders one template. Another merchant's object is "not found"."""
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Concatenate, Literal, ParamSpec
 
 from pydantic import StringConstraints
 from starlette.responses import Response
@@ -42,6 +44,9 @@ NOTICES = {
 """What a page says after a form's redirect (``?done=``): fixed words, never echoed input."""
 
 
+P = ParamSpec("P")
+
+
 class PageQuery(Query):
     """A dashboard page's query: the list cursor, the notice to show, live refresh."""
 
@@ -50,13 +55,30 @@ class PageQuery(Query):
     live: Literal["1"] | None = None
 
 
-def _base(call: Call, nav: str) -> tuple[Signed, dict[str, Any]] | Response:
-    who = signed_in(call)
-    if who is None:
-        return to_login()
-    q: PageQuery | None = call.query
-    notice = NOTICES.get(q.done or "") if q is not None else None
-    return who, {**who.frame(nav), "notice": notice}
+def signed_page(
+    nav: str,
+) -> Callable[
+    [Callable[Concatenate[Call, Signed, dict[str, Any], P], Response]],
+    Callable[Concatenate[Call, P], Response],
+]:
+    """A page for the signed-in merchant only (others go to the sign-in page), given who
+    that is and the frame's values, with *nav* the menu entry it lights."""
+
+    def wrap(
+        render: Callable[Concatenate[Call, Signed, dict[str, Any], P], Response],
+    ) -> Callable[Concatenate[Call, P], Response]:
+        @functools.wraps(render)
+        def serve(call: Call, /, *args: P.args, **kwargs: P.kwargs) -> Response:
+            who = signed_in(call)
+            if who is None:
+                return to_login()
+            q: PageQuery | None = call.query
+            notice = NOTICES.get(q.done or "") if q is not None else None
+            return render(call, who, {**who.frame(nav), "notice": notice}, *args, **kwargs)
+
+        return serve
+
+    return wrap
 
 
 def _page(q: Any) -> PageRequest:
@@ -73,12 +95,9 @@ def _status_badge(status: str) -> str:
     return ""
 
 
-def overview(call: Call) -> Response:
+@signed_page("overview")
+def overview(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard``."""
-    base = _base(call, "overview")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     ctx, m = call.ctx, who.merchant_id
     now = int(clock_service.clock(ctx)["now"])
     recent_bills, _ = bills.list_bills(ctx, m, PageRequest(5), BillFilters())
@@ -101,22 +120,16 @@ def overview(call: Call) -> Response:
     )
 
 
-def bill_list(call: Call) -> Response:
+@signed_page("bills")
+def bill_list(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/bills``."""
-    base = _base(call, "bills")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     rows, more = bills.list_bills(call.ctx, who.merchant_id, _page(call.query), BillFilters())
     return page("bills.html", title="Bills", bills=rows, more=more, badge=_status_badge, **frame)
 
 
-def bill_detail(call: Call) -> Response:
+@signed_page("bills")
+def bill_detail(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/bills/{id}``."""
-    base = _base(call, "bills")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     try:
         bill = bills.retrieve_bill(call.ctx, who.merchant_id, call.path["id"])
     except NotFound:
@@ -137,12 +150,9 @@ def bill_detail(call: Call) -> Response:
     )
 
 
-def session_list(call: Call) -> Response:
+@signed_page("sessions")
+def session_list(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/sessions``."""
-    base = _base(call, "sessions")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     rows, more = checkout.list_sessions(
         call.ctx, who.merchant_id, _page(call.query), status=None, order_id=None
     )
@@ -156,12 +166,9 @@ def session_list(call: Call) -> Response:
     )
 
 
-def session_detail(call: Call) -> Response:
+@signed_page("sessions")
+def session_detail(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/sessions/{id}``."""
-    base = _base(call, "sessions")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     try:
         session = checkout.retrieve_session(call.ctx, who.merchant_id, call.path["id"])
     except NotFound:
@@ -191,12 +198,9 @@ def session_detail(call: Call) -> Response:
     )
 
 
-def event_list(call: Call) -> Response:
+@signed_page("events")
+def event_list(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/events``."""
-    base = _base(call, "events")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     docs, more = events_api.list_events(
         call.ctx, who.merchant_id, _page(call.query), event_type=None
     )
@@ -205,13 +209,10 @@ def event_list(call: Call) -> Response:
     )
 
 
-def event_detail(call: Call) -> Response:
+@signed_page("events")
+def event_detail(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/events/{id}``: the event's JSON and each delivery attempt, with a
     resend button."""
-    base = _base(call, "events")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     try:
         raw = events_api.retrieve_event(call.ctx, who.merchant_id, call.path["id"])
     except NotFound:
@@ -228,23 +229,17 @@ def event_detail(call: Call) -> Response:
     )
 
 
-def webhook_list(call: Call) -> Response:
+@signed_page("webhooks")
+def webhook_list(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/webhooks``: endpoints."""
-    base = _base(call, "webhooks")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     rows, _ = webhook_endpoints.list_endpoints(call.ctx, who.merchant_id, PageRequest(100))
     return page("webhooks.html", title="Webhooks", endpoints=rows, badge=_status_badge, **frame)
 
 
-def webhook_detail(call: Call) -> Response:
+@signed_page("webhooks")
+def webhook_detail(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/webhooks/{id}``: the endpoint's delivery attempts, each with the
     request (the event it carried) and the response."""
-    base = _base(call, "webhooks")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     try:
         endpoint = webhook_endpoints.retrieve_endpoint(call.ctx, who.merchant_id, call.path["id"])
         attempts, more = webhook_endpoints.list_deliveries(
@@ -272,14 +267,11 @@ def webhook_detail(call: Call) -> Response:
     )
 
 
-def attempt_detail(call: Call) -> Response:
+@signed_page("webhooks")
+def attempt_detail(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/webhooks/{id}/attempts/{attempt}``: one delivery attempt, the
     request it sent (headers and the exact body) and the response (status, kept headers,
     the body's first 2 KiB), with a resend button."""
-    base = _base(call, "webhooks")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     try:
         view = dashboard.attempt_view(
             call.ctx, who.merchant_id, call.path["id"], call.path["attempt"]
@@ -295,12 +287,9 @@ def attempt_detail(call: Call) -> Response:
     )
 
 
-def logs(call: Call) -> Response:
+@signed_page("logs")
+def logs(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/logs``: the request log (``?live=1`` reloads it every 3 s)."""
-    base = _base(call, "logs")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     rows, more = request_log.list_request_logs(call.ctx, who.merchant_id, _page(call.query))
     live = call.query is not None and call.query.live == "1"
     return page(
@@ -314,23 +303,19 @@ def logs(call: Call) -> Response:
     )
 
 
-def clock_page(call: Call, *, error: str | None = None, status: int = 200) -> Response:
+@signed_page("clock")
+def clock_page(
+    call: Call, _who: Signed, frame: dict[str, Any], *, error: str | None = None, status: int = 200
+) -> Response:
     """``GET /dashboard/clock``: ledger time and the advance form."""
-    base = _base(call, "clock")
-    if isinstance(base, Response):
-        return base
-    _, frame = base
     now = int(clock_service.clock(call.ctx)["now"])
     frame["error"] = error
     return page("clock.html", title="Test clock", now=now, status=status, **frame)
 
 
-def wallet_list(call: Call) -> Response:
+@signed_page("wallets")
+def wallet_list(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/wallets``: balances and borrowing power."""
-    base = _base(call, "wallets")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     try:
         rows = wallets.list_wallets(call.ctx, who.merchant_id)
     except ServiceError as exc:
@@ -338,8 +323,11 @@ def wallet_list(call: Call) -> Response:
     return page("wallets.html", title="Wallets", wallets=rows, **frame)
 
 
+@signed_page("keys")
 def keys(
     call: Call,
+    who: Signed,
+    frame: dict[str, Any],
     *,
     reveal: bool = False,
     new_key: dict[str, Any] | None = None,
@@ -349,10 +337,6 @@ def keys(
     """``GET /dashboard/keys``: the account's API keys by their hints, with the forms
     that show the test keys again (*reveal*) and roll one (*new_key*: the key a roll
     made, shown this once)."""
-    base = _base(call, "keys")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     rows = api_keys.merchant_keys(call.ctx, who.merchant_id, reveal=reveal)
     frame["error"] = error
     return page(
@@ -366,12 +350,9 @@ def keys(
     )
 
 
-def analytics(call: Call) -> Response:
+@signed_page("analytics")
+def analytics(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
     """``GET /dashboard/analytics``: the last 14 days as SVG charts."""
-    base = _base(call, "analytics")
-    if isinstance(base, Response):
-        return base
-    who, frame = base
     days = dashboard.daily_metrics(call.ctx, who.merchant_id, days=14)
     labels = [stamp(d.start)[:10] for d in days]
     charts = [
