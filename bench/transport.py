@@ -58,30 +58,12 @@ from typing import Any
 
 import httpx
 
-from lumenlater_sdk._ports import free_port, wait_for_port
-from lumenlater_sdk._version import API_VERSION
+# The same canned bill, key and headers as bench/client_overhead.py (run from bench/).
+from client_overhead import API_KEY, BILL, BILL_BYTES, CUSTOMER, HEADERS
+from client_overhead import CREATE_BODY as CREATE
 
-CUSTOMER = "GAAZI4TCR3TY5OJHCTJC2A4QSY6CJWJH5IAJTGKIN2ER7LBNVKOCCWN7"
-BILL = {
-    "id": "bill_1", "object": "bill", "created": 1_700_000_000, "livemode": False,
-    "metadata": {"order": "o-1"}, "customer": CUSTOMER,
-    "merchant": "GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H",
-    "amount": 999_900_000, "currency": "usdc", "status": "created", "order_id": "o-1",
-    "description": None, "expires_at": 1_700_086_400, "paid_at": None,
-    "grace_period_ends_at": None, "liquidatable_at": None, "late_fee": 0,
-    "amount_due": 999_900_000, "repaid_at": None, "liquidated_at": None,
-    "chain": {"contract_id": "C" * 56, "bill_number": 7, "tx_hash": "ab" * 32, "ledger": 9},
-}  # fmt: skip
-BILL_BYTES = json.dumps(BILL).encode()
-API_KEY = "sk_test_bench"
-HEADERS = {
-    "Authorization": f"Bearer {API_KEY}",
-    "LumenLater-Version": API_VERSION,
-    "User-Agent": "lumenlater-python/bench",
-    "Accept": "application/json",
-    "X-LumenLater-Retry-Count": "0",
-}
-CREATE = {"customer": CUSTOMER, "amount": 999_900_000, "order_id": "o-1"}
+from lumenlater_sdk._ports import free_port, wait_for_port
+
 HOOK_BODY = json.dumps(
     {"id": "evt_bench", "object": "event", "type": "bill.paid", "created": 1_700_000_000,
      "data": {"object": {**BILL, "pad": "x" * 500}}}
