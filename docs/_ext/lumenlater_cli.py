@@ -107,9 +107,11 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
 def _section(command: Command, underline: str) -> list[str]:
     parser = command.parser
     lines = [command.prog, underline * len(command.prog), ""]
-    for text in (command.summary, parser.description):
-        if text and text != argparse.SUPPRESS:
-            lines += [*_escape(text).splitlines(), ""]
+    texts = [t for t in (command.summary, parser.description) if t and t != argparse.SUPPRESS]
+    if len(texts) == 2 and texts[1].startswith(texts[0]):
+        texts = texts[1:]  # the description opens with the summary: say it once
+    for text in texts:
+        lines += [*_escape(text).splitlines(), ""]
     usage = parser.format_usage().strip().removeprefix("usage: ")
     lines += [".. code-block:: text", ""]
     lines += ["   " + line for line in usage.splitlines()]
