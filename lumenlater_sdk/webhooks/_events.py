@@ -22,7 +22,13 @@ from ._errors import InvalidPayloadError, SignatureVerificationError
 from ._request import SecretResolver, WebhookRequest, is_resolver, resolved_keys
 from ._signature import DEFAULT_TOLERANCE, Payload, Secrets, _as_bytes, verify_signature
 
-__all__ = ["construct_event", "guess_id_type", "parse_event_payload", "peek_id_type"]
+__all__ = [
+    "construct_event",
+    "guess_id_type",
+    "parse_event_payload",
+    "parse_typed",
+    "peek_id_type",
+]
 
 _TYPE_KEY = b'"type":"'
 _CLASSES_BY_BYTES: dict[bytes, Any] = {
@@ -80,7 +86,8 @@ def _guess(body: bytes) -> Any:
     if i < 0:
         return None
     i += 8
-    return _CLASSES_BY_BYTES.get(body[i : body.find(b'"', i, i + 200)])
+    end = body.find(b'"', i, i + 200)
+    return None if end < 0 else _CLASSES_BY_BYTES.get(body[i:end])
 
 
 def parse_event_payload(payload: Payload) -> BaseEvent:
@@ -99,8 +106,9 @@ def parse_event_payload(payload: Payload) -> BaseEvent:
 
 
 def parse_typed(body: bytes, event_type: str) -> BaseEvent:
-    """:func:`parse_event_payload` when the type is already known (from
-    :func:`peek_id_type`): no guess, straight to that type's class."""
+    """:func:`parse_event_payload` when the type is already read (by
+    :func:`guess_id_type` or :func:`peek_id_type`): straight to that type's class,
+    the generic path if the body proves not to be one."""
     validator = _VALIDATORS.get(event_type)
     if validator is not None:
         try:
