@@ -70,6 +70,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "status": "Only bills in this status.",
     },
     "listCheckoutSessions": {
+        "created_gte": "Only sessions created at or after this time (Unix seconds).",
+        "created_lte": "Only sessions created at or before this time (Unix seconds).",
         "ending_before": "An object's id: the page of newer objects before it.",
         "limit": "Objects per page, 1 to 100 (default 10).",
         "order_id": "Only the sessions with this order_id.",
@@ -77,6 +79,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "status": "Only sessions in this status.",
     },
     "listEvents": {
+        "created_gte": "Only events created at or after this time (Unix seconds).",
+        "created_lte": "Only events created at or before this time (Unix seconds).",
         "ending_before": "An object's id: the page of newer objects before it.",
         "limit": "Objects per page, 1 to 100 (default 10).",
         "starting_after": "An object's id: the page of older objects after it.",

@@ -67,6 +67,11 @@ _GROWING = {
     "chain_events_seen",
 }
 
+# The created filters explained on sessions and events: the last minute (most of
+# their rows: the sessions and expired bills' events are made after the clock moved),
+# five days ago and before (none), a day long past (none).
+_RANGES = (">=", "<=", " range")
+
 # Queries whose plan may sort the rows it matched, and why that stays bounded.
 _SORT_ALLOWED = {
     # ``created`` is ledger time, which the sandbox clock moves apart from the ids, so
@@ -76,6 +81,9 @@ _SORT_ALLOWED = {
     "bills created>=": "created range",
     "bills created<=": "created range",
     "bills created range": "created range",
+    # The same for sessions and events, along sessions_merchant_created and
+    # events_merchant_created.
+    **{f"{t} created{c}": "created range" for t in ("sessions", "events") for c in _RANGES},
     # One row per endpoint with pending rows (not per row): see delivery/_fair.py.
     "outbox claim": "endpoints with pending rows, one row each",
     # One event's attempts at one endpoint: bounded by the retry schedule.
@@ -313,6 +321,15 @@ _QUERIES: dict[str, Query] = {
     "sessions order_id": lambda s, tx: session_store.list_sessions(
         tx, s.merchant, _page(), order_id=s.session_order_id
     ),
+    "sessions created>=": lambda s, tx: session_store.list_sessions(
+        tx, s.merchant, _page(), created_gte=s.now - 60
+    ),
+    "sessions created<=": lambda s, tx: session_store.list_sessions(
+        tx, s.merchant, _page(), created_lte=s.now - 5 * 86_400
+    ),
+    "sessions created range": lambda s, tx: session_store.list_sessions(
+        tx, s.merchant, _page(), created_gte=s.now - 10 * 86_400, created_lte=s.now - 9 * 86_400
+    ),
     "sessions due for expiry": lambda s, tx: session_store.due_for_expiry(tx, s.now),
     "sessions postpone others": lambda s, tx: session_store.postpone_others(tx, s.merchant, 60),
     "events": lambda s, tx: event_store.list_events(tx, s.merchant, _page()),
@@ -324,6 +341,15 @@ _QUERIES: dict[str, Query] = {
     ),
     "events object": lambda s, tx: event_store.list_events(
         tx, s.merchant, _page(), object_id=s.bill_id
+    ),
+    "events created>=": lambda s, tx: event_store.list_events(
+        tx, s.merchant, _page(), created_gte=s.now - 60
+    ),
+    "events created<=": lambda s, tx: event_store.list_events(
+        tx, s.merchant, _page(), created_lte=s.now - 5 * 86_400
+    ),
+    "events created range": lambda s, tx: event_store.list_events(
+        tx, s.merchant, _page(), created_gte=s.now - 10 * 86_400, created_lte=s.now - 9 * 86_400
     ),
     "event by id": lambda s, tx: event_store.get_event(tx, s.merchant, s.event_id),
     "webhook deliveries": lambda s, tx: endpoint_store.list_deliveries(
@@ -370,12 +396,18 @@ _NARROWED_BY: dict[str, set[str]] = {
     "sessions": {"merchant_id"},
     "sessions status": {"merchant_id", "status"},
     "sessions order_id": {"merchant_id", "order_id"},
+    "sessions created>=": {"merchant_id"},
+    "sessions created<=": {"merchant_id", "created"},
+    "sessions created range": {"merchant_id", "created"},
     "sessions due for expiry": {"status", "expires_at"},
     "sessions postpone others": {"status"},
     "events": {"merchant_id"},
     "events type": {"merchant_id", "type"},
     "events type prefix": {"merchant_id", "type"},
     "events object": {"object_id"},
+    "events created>=": {"merchant_id"},
+    "events created<=": {"merchant_id", "created"},
+    "events created range": {"merchant_id", "created"},
     "event by id": {"id"},
     "webhook deliveries": {"endpoint_id"},
     "webhook deliveries event": {"event_id"},

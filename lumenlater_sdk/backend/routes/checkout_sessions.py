@@ -88,6 +88,12 @@ class SessionListQuery(ListQuery):
     order_id: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         None, description="Only the sessions with this order_id."
     )
+    created_gte: Annotated[int, Field(ge=0, le=2**62)] | None = Field(
+        None, description="Only sessions created at or after this time (Unix seconds)."
+    )
+    created_lte: Annotated[int, Field(ge=0, le=2**62)] | None = Field(
+        None, description="Only sessions created at or before this time (Unix seconds)."
+    )
 
 
 class SessionRetrieveQuery(Query):
@@ -131,7 +137,13 @@ def _retrieve(call: Call) -> dict[str, Any]:
 def _list(call: Call) -> dict[str, Any]:
     q: SessionListQuery = call.query
     data, more = checkout.list_sessions(
-        call.ctx, call.merchant_id, page_of(q), status=q.status, order_id=q.order_id
+        call.ctx,
+        call.merchant_id,
+        page_of(q),
+        status=q.status,
+        order_id=q.order_id,
+        created_gte=q.created_gte,
+        created_lte=q.created_lte,
     )
     return list_body(data, more, "/v1/checkout/sessions")
 

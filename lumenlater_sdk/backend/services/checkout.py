@@ -183,11 +183,19 @@ def list_sessions(
     *,
     status: str | None,
     order_id: str | None,
+    created_gte: int | None = None,
+    created_lte: int | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """``GET /v1/checkout/sessions``."""
     with ctx.db.transaction(write=False) as tx:
         result = session_store.list_sessions(
-            tx, merchant_id, page, status=status, order_id=order_id
+            tx,
+            merchant_id,
+            page,
+            status=status,
+            order_id=order_id,
+            created_gte=created_gte,
+            created_lte=created_lte,
         )
         return [shown_session(ctx, tx, r) for r in result.rows], result.has_more
 

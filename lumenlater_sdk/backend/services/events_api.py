@@ -47,11 +47,19 @@ def list_events(
     *,
     event_type: str | None,
     object_id: str | None = None,
+    created_gte: int | None = None,
+    created_lte: int | None = None,
 ) -> tuple[list[bytes], bool]:
     """Stored event JSON documents, newest first."""
     with ctx.db.transaction(write=False) as tx:
         result = event_store.list_events(
-            tx, merchant_id, page, event_type=event_type, object_id=object_id
+            tx,
+            merchant_id,
+            page,
+            event_type=event_type,
+            object_id=object_id,
+            created_gte=created_gte,
+            created_lte=created_lte,
         )
     return [str(r["payload"]).encode() for r in result.rows], result.has_more
 

@@ -214,6 +214,13 @@ DROP INDEX events_object;
 CREATE INDEX events_object ON events (object_id, id)
 """
 
+# The created range of GET /v1/checkout/sessions and GET /v1/events, as
+# bills_merchant_created serves the bills' one.
+_V15 = """
+CREATE INDEX sessions_merchant_created ON checkout_sessions (merchant_id, created, id);
+CREATE INDEX events_merchant_created ON events (merchant_id, created, id)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -234,4 +241,5 @@ MIGRATIONS = [
     Migration(12, "dashboard sign-in links", _V12),
     Migration(13, "dashboard sessions", _V13),
     Migration(14, "indexes for list filters and time sweeps", _V14),
+    Migration(15, "created ranges of sessions and events", _V15),
 ]

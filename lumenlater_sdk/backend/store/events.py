@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...types.event import EVENT_TYPES
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
@@ -61,6 +63,8 @@ def list_events(
     *,
     event_type: str | None = None,
     object_id: str | None = None,
+    created_gte: int | None = None,
+    created_lte: int | None = None,
 ) -> Page:
     """The merchant's events, newest first.
 
@@ -69,10 +73,17 @@ def list_events(
     ``events_merchant_type`` in ``id`` order and the pages merged, where a ``LIKE``
     would sort every matching event of the merchant's history.
     """
-    where, params = ["merchant_id = ?"], [merchant_id]
+    where: list[str] = ["merchant_id = ?"]
+    params: list[Any] = [merchant_id]
     if object_id:
         where.append("object_id = ?")
         params.append(object_id)
+    if created_gte is not None:
+        where.append("created >= ?")
+        params.append(created_gte)
+    if created_lte is not None:
+        where.append("created <= ?")
+        params.append(created_lte)
     columns = "id, payload"
     if not event_type:
         return fetch_page(tx, "events", where, params, page, columns=columns)

@@ -54,15 +54,24 @@ def list_sessions(
     *,
     status: str | None = None,
     order_id: str | None = None,
+    created_gte: int | None = None,
+    created_lte: int | None = None,
 ) -> Page:
     """The merchant's sessions, newest first."""
-    where, params = ["merchant_id = ?"], [merchant_id]
+    where: list[str] = ["merchant_id = ?"]
+    params: list[Any] = [merchant_id]
     if status:
         where.append("status = ?")
         params.append(status)
     if order_id:
         where.append("order_id = ?")
         params.append(order_id)
+    if created_gte is not None:
+        where.append("created >= ?")
+        params.append(created_gte)
+    if created_lte is not None:
+        where.append("created <= ?")
+        params.append(created_lte)
     return fetch_page(tx, "checkout_sessions", where, params, page)
 
 
