@@ -30,7 +30,7 @@ __all__ = ["RequestLog", "list_request_logs", "request_log_object"]
 
 log = logging.getLogger("lumenlater.backend.request_log")
 
-Entry = tuple[Any, ...]  # one row in store.COLUMNS order
+Entry = tuple[Any, ...]  # a buffered request, or its row in store.COLUMNS order
 
 
 class RequestLog:
@@ -69,19 +69,20 @@ class RequestLog:
         livemode: bool,
         created: int,
     ) -> None:
-        """Buffer one request (a deque append: safe from any thread, never blocks)."""
+        """Buffer one request (a deque append: safe from any thread, never blocks). What a
+        request pays is this append; the row's id and its cleaned text are made when the
+        buffer is written (ids are minted in buffer order, so they keep the log's order)."""
         self._buffer.append(
             (
-                new_id("reqlog"),
                 merchant_id,
-                _text(method),
-                _text(path),
+                method,
+                path,
                 route,
                 status,
-                _text(request_id),
-                None if idempotency_key is None else _text(idempotency_key),
-                round(latency_ms, 2),
-                int(livemode),
+                request_id,
+                idempotency_key,
+                latency_ms,
+                livemode,
                 created,
             )
         )
@@ -92,7 +93,7 @@ class RequestLog:
         with self._flushing:
             batch: list[Entry] = []
             while self._buffer:
-                batch.append(self._buffer.popleft())
+                batch.append(_row(self._buffer.popleft()))
             if not batch:
                 return 0
             for entry in batch:
@@ -116,6 +117,24 @@ class RequestLog:
             with anyio.move_on_after(self.flush_interval):
                 await stopping.wait()
             await anyio.to_thread.run_sync(self.flush)
+
+
+def _row(recorded: Entry) -> Entry:
+    """A buffered request as its row (store.COLUMNS order)."""
+    merchant_id, method, path, route, status, request_id, key, latency_ms, live, created = recorded
+    return (
+        new_id("reqlog"),
+        merchant_id,
+        _text(method),
+        _text(path),
+        route,
+        status,
+        _text(request_id),
+        None if key is None else _text(key),
+        round(latency_ms, 2),
+        int(live),
+        created,
+    )
 
 
 def _text(value: str) -> str:
