@@ -134,20 +134,7 @@ def bill_detail(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
         bill = bills.retrieve_bill(call.ctx, who.merchant_id, call.path["id"])
     except NotFound:
         return _missing("bill", frame)
-    docs, _ = events_api.list_events(
-        call.ctx, who.merchant_id, PageRequest(50), event_type=None, object_id=bill["id"]
-    )
-    return page(
-        "object.html",
-        title=f"Bill {bill['id']}",
-        kind="Bill",
-        obj=bill,
-        state=bill["status"],
-        fields=_bill_fields(bill),
-        events=[json.loads(d) for d in docs],
-        badge=_status_badge,
-        **frame,
-    )
+    return _object_page(call, who, frame, "Bill", bill, _bill_fields(bill))
 
 
 @signed_page("sessions")
@@ -173,29 +160,17 @@ def session_detail(call: Call, who: Signed, frame: dict[str, Any]) -> Response:
         session = checkout.retrieve_session(call.ctx, who.merchant_id, call.path["id"])
     except NotFound:
         return _missing("checkout session", frame)
-    docs, _ = events_api.list_events(
-        call.ctx, who.merchant_id, PageRequest(50), event_type=None, object_id=session["id"]
-    )
     shown = {k: v for k, v in session.items() if k != "client_secret"}
-    return page(
-        "object.html",
-        title=f"Checkout session {session['id']}",
-        kind="Checkout session",
-        obj=shown,
-        state=session["status"],
-        fields=[
-            ("Amount", format_usdc(session["amount"])),
-            ("Payment status", session["payment_status"]),
-            ("Order", session["order_id"] or ""),
-            ("Customer", session["customer"] or ""),
-            ("Bill", session["bill"] or ""),
-            ("Created", stamp(session["created"])),
-            ("Expires", stamp(session["expires_at"])),
-        ],
-        events=[json.loads(d) for d in docs],
-        badge=_status_badge,
-        **frame,
-    )
+    fields = [
+        ("Amount", format_usdc(session["amount"])),
+        ("Payment status", session["payment_status"]),
+        ("Order", session["order_id"] or ""),
+        ("Customer", session["customer"] or ""),
+        ("Bill", session["bill"] or ""),
+        ("Created", stamp(session["created"])),
+        ("Expires", stamp(session["expires_at"])),
+    ]
+    return _object_page(call, who, frame, "Checkout session", shown, fields)
 
 
 @signed_page("events")
@@ -395,6 +370,31 @@ def _bill_fields(bill: dict[str, Any]) -> list[tuple[str, str]]:
         ("Paid", stamp(bill.get("paid_at"))),
         ("Amount due", format_usdc(int(bill.get("amount_due") or 0))),
     ]
+
+
+def _object_page(
+    call: Call,
+    who: Signed,
+    frame: dict[str, Any],
+    kind: str,
+    obj: dict[str, Any],
+    fields: list[tuple[str, str]],
+) -> Response:
+    """One object's page: its fields, its JSON and the events about it."""
+    docs, _ = events_api.list_events(
+        call.ctx, who.merchant_id, PageRequest(50), event_type=None, object_id=obj["id"]
+    )
+    return page(
+        "object.html",
+        title=f"{kind} {obj['id']}",
+        kind=kind,
+        obj=obj,
+        state=obj["status"],
+        fields=fields,
+        events=[json.loads(d) for d in docs],
+        badge=_status_badge,
+        **frame,
+    )
 
 
 def _missing(what: str, frame: dict[str, Any]) -> Response:
