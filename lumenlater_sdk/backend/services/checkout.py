@@ -42,11 +42,13 @@ from .validation import MAX_AMOUNT, check_origins, invalid_field
 __all__ = [
     "AUTHORIZATION_REQUIRED",
     "NewSession",
+    "checked_terms",
     "create_session",
     "expire_due",
     "expire_session",
     "list_sessions",
     "new_bill",
+    "open_session",
     "release_bill",
     "retrieve_session",
     "self_custody",
@@ -102,6 +104,14 @@ def create_session(
     ctx: ServiceContext, merchant_id: str, new: NewSession, request: RequestInfo
 ) -> dict[str, Any]:
     """``POST /v1/checkout/sessions``."""
+    amount, origins = checked_terms(ctx, new)
+    with ctx.db.transaction() as tx:
+        return open_session(ctx, tx, merchant_id, new, request, amount=amount, origins=origins)
+
+
+def checked_terms(ctx: ServiceContext, new: NewSession) -> tuple[int, list[str] | None]:
+    """The amount *new* charges and the origins it may be embedded in, or the 400 saying
+    why not: checked before a transaction is opened."""
     total = _line_items_total(new.line_items)
     if new.line_items:
         if new.amount is not None and new.amount != total:
@@ -125,40 +135,53 @@ def create_session(
             origins = check_origins(new.embed_origins, livemode=ctx.config.livemode)
         except ValueError as exc:
             raise invalid_field("embed_origins", exc) from None
-    with ctx.db.transaction() as tx:
-        now = ctx.chain.now(tx)
-        row: Row = {
-            "id": new_id("cs"),
-            "merchant_id": merchant_id,
-            "amount": amount,
-            "currency": new.currency,
-            "line_items": json.dumps(new.line_items),
-            "order_id": new.order_id,
-            "description": new.description,
-            "customer": new.customer,
-            "bill_id": None,
-            "success_url": new.success_url,
-            "cancel_url": new.cancel_url,
-            "status": "open",
-            "payment_status": "unpaid",
-            "client_secret": f"{new_id('cs')}_secret_{secrets.token_urlsafe(18)}",
-            "expires_at": now + new.expires_in,
-            "completed_at": None,
-            "metadata": json.dumps(new.metadata or {}),
-            "created": now,
-            "livemode": int(ctx.is_live(tx, merchant_id)),  # its keys' mode
-            "embed_origins": None if origins is None else json.dumps(origins),
-        }
-        session_store.insert_session(tx, row)
-        if new.customer is not None and self_custody(tx, merchant_id):
-            # The deployed create_bill needs the shopper: the bill exists from the start,
-            # waiting for the merchant's own signature (the SDK signs it within create).
-            bill = issue_bill(
-                ctx, tx, merchant_id, new_bill(row, new.customer), request, session_id=row["id"]
-            )
-            session_store.update_session(tx, row["id"], bill_id=bill["id"])
-            row["bill_id"] = bill["id"]
-        return shown_session(ctx, tx, row)
+    return amount, origins
+
+
+def open_session(
+    ctx: ServiceContext,
+    tx: Tx,
+    merchant_id: str,
+    new: NewSession,
+    request: RequestInfo | None,
+    *,
+    amount: int,
+    origins: list[str] | None,
+) -> dict[str, Any]:
+    """Record the session *new* (terms from :func:`checked_terms`) inside *tx*."""
+    now = ctx.chain.now(tx)
+    row: Row = {
+        "id": new_id("cs"),
+        "merchant_id": merchant_id,
+        "amount": amount,
+        "currency": new.currency,
+        "line_items": json.dumps(new.line_items),
+        "order_id": new.order_id,
+        "description": new.description,
+        "customer": new.customer,
+        "bill_id": None,
+        "success_url": new.success_url,
+        "cancel_url": new.cancel_url,
+        "status": "open",
+        "payment_status": "unpaid",
+        "client_secret": f"{new_id('cs')}_secret_{secrets.token_urlsafe(18)}",
+        "expires_at": now + new.expires_in,
+        "completed_at": None,
+        "metadata": json.dumps(new.metadata or {}),
+        "created": now,
+        "livemode": int(ctx.is_live(tx, merchant_id)),  # its keys' mode
+        "embed_origins": None if origins is None else json.dumps(origins),
+    }
+    session_store.insert_session(tx, row)
+    if new.customer is not None and self_custody(tx, merchant_id):
+        # The deployed create_bill needs the shopper: the bill exists from the start,
+        # waiting for the merchant's own signature (the SDK signs it within create).
+        bill = issue_bill(
+            ctx, tx, merchant_id, new_bill(row, new.customer), request, session_id=row["id"]
+        )
+        session_store.update_session(tx, row["id"], bill_id=bill["id"])
+        row["bill_id"] = bill["id"]
+    return shown_session(ctx, tx, row)
 
 
 def retrieve_session(

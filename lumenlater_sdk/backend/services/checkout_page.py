@@ -48,6 +48,7 @@ __all__ = [
     "form_token",
     "page_state",
     "page_view",
+    "pay_open_session",
     "pay_session",
     "prepare_payment",
     "session_for_page",
@@ -290,16 +291,22 @@ def pay_session(ctx: ServiceContext, session_id: str, wallet_ref: str, token: st
         attempt(ctx, session_id, lambda: _wallet_address(ctx, session_id, wallet_ref)),
         ctx.db.transaction() as tx,
     ):
-        row, now = _open_session(ctx, tx, session_id)
-        if self_custody(tx, row["merchant_id"]):
-            _pay_own_bill(ctx, tx, row)
-        else:
-            wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
-            bill = _managed_bill(ctx, tx, row, wallet["address"], now, param="wallet")
-            pay_with_wallet(ctx, tx, bill, wallet, None)
-        done = session_store.get_session_any(tx, session_id)
-        assert done is not None
-        return done
+        return pay_open_session(ctx, tx, session_id, wallet_ref)
+
+
+def pay_open_session(ctx: ServiceContext, tx: Tx, session_id: str, wallet_ref: str) -> Row:
+    """:func:`pay_session`'s work inside *tx*, for a caller that checked the form (or
+    has none: a batch of confirms) and records refusals itself."""
+    row, now = _open_session(ctx, tx, session_id)
+    if self_custody(tx, row["merchant_id"]):
+        _pay_own_bill(ctx, tx, row)
+    else:
+        wallet = resolve_wallet(tx, row["merchant_id"], wallet_ref)
+        bill = _managed_bill(ctx, tx, row, wallet["address"], now, param="wallet")
+        pay_with_wallet(ctx, tx, bill, wallet, None)
+    done = session_store.get_session_any(tx, session_id)
+    assert done is not None
+    return done
 
 
 def _pay_own_bill(ctx: ServiceContext, tx: Tx, row: Row) -> None:

@@ -34,9 +34,11 @@ __all__ = [
     "create_wallet",
     "holds_key",
     "install_builtin_wallets",
+    "liquidate_as",
     "list_wallets",
     "pay_with_wallet",
     "provide_builtin_wallets",
+    "repay_as_wallet",
     "resolve_wallet",
     "retrieve_wallet",
 ]
@@ -210,6 +212,44 @@ def pay_with_wallet(
     events.ingest(ctx, tx, record.events, request)
 
 
+def repay_as_wallet(
+    ctx: ServiceContext, tx: Tx, bill: Row, wallet: Row, request: RequestInfo | None
+) -> None:
+    """Relay ``repay_bill`` as the sandbox *wallet* (the bill's customer), inside *tx*:
+    the wallet is given what it owes, approves bnpl_core for it, then repays."""
+    sandbox = ctx.require_sandbox("Repaying as a test wallet")
+    number = require_on_chain(bill)
+    kp = _signer(ctx, wallet)
+    owed = check_repay(ctx, tx, number)
+    # The customer spent nothing when paying (the pool did); give the sandbox
+    # wallet what it owes so a repayment never fails for want of USDC.
+    sandbox.fund_wallet(kp, usdc=owed, tx=tx)
+    # As deployed, repay_bill pulls principal + late fee with transfer_from: the
+    # wallet first approves bnpl_core for it, in a separate call it signs.
+    approval = ctx.chain.invoke(
+        "usdc",
+        "approve",
+        [kp.public_key, ctx.contract_id, owed, _APPROVAL_EXPIRATION_LEDGER],
+        signer=kp,
+        tx=tx,
+    )
+    events.ingest(ctx, tx, approval.events, request)
+    record = ctx.chain.invoke("bnpl_core", "repay_bill", [number], signer=kp, tx=tx)
+    events.ingest(ctx, tx, record.events, request)
+
+
+def liquidate_as(
+    ctx: ServiceContext, tx: Tx, bill: Row, liquidator: Keypair, request: RequestInfo | None
+) -> None:
+    """Relay ``liquidate_bill`` for *bill* as *liquidator* (an LP holder), inside *tx*."""
+    number = require_on_chain(bill)
+    check_liquidate(ctx, tx, number, liquidator.public_key)
+    record = ctx.chain.invoke(
+        "bnpl_core", "liquidate_bill", [number, liquidator.public_key], signer=liquidator, tx=tx
+    )
+    events.ingest(ctx, tx, record.events, request)
+
+
 def act_on_bill(
     ctx: ServiceContext,
     merchant_id: str,
@@ -223,7 +263,7 @@ def act_on_bill(
         bill = bill_store.get_bill(tx, merchant_id, bill_id, lock=True)
         if bill is None:
             raise NotFound(f"No such bill: '{bill_id}'", param="id")
-        number = require_on_chain(bill)
+        require_on_chain(bill)
         if action == "pay":
             if wallet_ref is None:
                 raise InvalidRequest(
@@ -231,25 +271,10 @@ def act_on_bill(
                 )
             pay_with_wallet(ctx, tx, bill, resolve_wallet(tx, merchant_id, wallet_ref), request)
         elif action == "repay":
-            sandbox = ctx.require_sandbox("Repaying as a test wallet")
-            wallet = _customer_wallet(tx, merchant_id, bill, wallet_ref)
-            kp = _signer(ctx, wallet)
-            owed = check_repay(ctx, tx, number)
-            # The customer spent nothing when paying (the pool did); give the sandbox
-            # wallet what it owes so a repayment never fails for want of USDC.
-            sandbox.fund_wallet(kp, usdc=owed, tx=tx)
-            # As deployed, repay_bill pulls principal + late fee with transfer_from: the
-            # wallet first approves bnpl_core for it, in a separate call it signs.
-            approval = ctx.chain.invoke(
-                "usdc",
-                "approve",
-                [kp.public_key, ctx.contract_id, owed, _APPROVAL_EXPIRATION_LEDGER],
-                signer=kp,
-                tx=tx,
+            ctx.require_sandbox("Repaying as a test wallet")  # before the wallet is looked up
+            repay_as_wallet(
+                ctx, tx, bill, _customer_wallet(tx, merchant_id, bill, wallet_ref), request
             )
-            events.ingest(ctx, tx, approval.events, request)
-            record = ctx.chain.invoke("bnpl_core", "repay_bill", [number], signer=kp, tx=tx)
-            events.ingest(ctx, tx, record.events, request)
         else:
             if wallet_ref is not None:
                 chosen = resolve_wallet(tx, merchant_id, wallet_ref)
@@ -257,15 +282,7 @@ def act_on_bill(
             else:
                 sandbox = ctx.require_sandbox("Liquidating as the liquidity provider")
                 liquidator = sandbox.liquidator(tx=tx)
-            check_liquidate(ctx, tx, number, liquidator.public_key)
-            record = ctx.chain.invoke(
-                "bnpl_core",
-                "liquidate_bill",
-                [number, liquidator.public_key],
-                signer=liquidator,
-                tx=tx,
-            )
-            events.ingest(ctx, tx, record.events, request)
+            liquidate_as(ctx, tx, bill, liquidator, request)
         row = bill_store.get_bill(tx, merchant_id, bill_id)
         assert row is not None
         return bill_object(row, ctx.chain.now(tx), ctx.constants)
