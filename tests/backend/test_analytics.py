@@ -88,3 +88,99 @@ def test_export_streams_csv_and_json(api1: Api, sb_sqlite: SandboxHandle) -> Non
         data = json.loads(c.get("/v1/analytics/export", params={"format": "json"}).content)
         assert len(data) == n and data[0]["object"] == "analytics.transaction"
         assert c.get("/v1/analytics/export", params={"format": "xml"}).status_code == 400
+
+
+def _reference_export(rows: list[dict[str, object]], fmt: str) -> bytes:
+    """The export's bytes as the first implementation made them (line_object, str(), and
+    json.dumps per line): the optimised formatting must keep them exactly."""
+    from lumenlater_sdk.backend.services.objects import line_object
+
+    objs = [line_object(r) for r in rows]
+    if fmt == "csv":
+        head = ",".join(EXPORT_COLUMNS) + "\n"
+        return (
+            head
+            + "".join(
+                ",".join("" if o[c] is None else str(o[c]) for c in EXPORT_COLUMNS) + "\n"
+                for o in objs
+            )
+        ).encode()
+    return ("[" + ",".join(json.dumps(o) for o in objs) + "]").encode()
+
+
+EXPORT_COLUMNS = ("id", "type", "bill", "amount", "fee", "net", "created", "tx_hash")
+
+
+def test_export_bytes_match_the_reference(sb: SandboxHandle) -> None:
+    """Real payment lines plus stored lines at the edges (no bill, no hash, a negative
+    reversal, amounts past 2**53, a non-ASCII and a quote in a text column), more than
+    one read batch and many chunks, byte for byte on both databases; a window too."""
+    from lumenlater_sdk.backend.services.export import CHUNK_BYTES, export_lines
+    from lumenlater_sdk.backend.store import ledger
+
+    api = Api(sb.base_url, sb.secret_key)
+    addr = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
+    for i in range(3):
+        b = api.ok("POST", "/v1/bills", json={"customer": addr, "amount": 10_000_000 + i})
+        api.ok("POST", f"/v1/test_helpers/bills/{b['id']}/pay", json={"wallet": "approve"})
+    db = sb.backend.db
+    edges = [
+        ("fee", None, 0, "txn_edge0"),
+        ("reversal", "bill_x", -(2**62), None),
+        ("payment", 'bill_"q"\\é\u2028', 2**62 + 1, "ab" * 32),
+    ]
+    with db.transaction() as tx:
+        for i in range(2500):  # past one read batch (2000) and many 64 KiB chunks
+            kind, bill, amount, tx_hash = edges[i % 3]
+            ledger.insert_line(
+                tx,
+                {
+                    "id": f"txn_zz{i:05d}",
+                    "merchant_id": sb.merchant_id,
+                    "type": kind,
+                    "bill_id": bill,
+                    "amount": amount,
+                    "fee": i,
+                    "net": amount - i,
+                    "created": 1_000 + i,
+                    "tx_hash": tx_hash,
+                },
+            )
+        ledger.insert_line(  # another merchant's line never shows
+            tx,
+            {
+                "id": "txn_other",
+                "merchant_id": "other",
+                "type": "payment",
+                "bill_id": None,
+                "amount": 1,
+                "fee": 0,
+                "net": 1,
+                "created": 1_500,
+                "tx_hash": None,
+            },
+        )
+        rows = tx.fetchall(
+            "SELECT * FROM ledger_lines WHERE merchant_id = ? ORDER BY id", (sb.merchant_id,)
+        )
+    assert len(rows) == 2503
+    window = [r for r in rows if 1_200 <= r["created"] < 2_000]
+    with api:
+        for fmt in ("csv", "json"):
+            body = api.get("/v1/analytics/export", params={"format": fmt}).content
+            assert body == _reference_export(rows, fmt), fmt
+            # The service's chunks: each CHUNK_BYTES characters and one line past at most
+            # (UTF-8: up to 3 bytes each in the CSV), the last one smaller; never a chunk
+            # per line nor the whole file at once.
+            chunks = list(export_lines(sb.backend.ctx, sb.merchant_id, fmt, None, None))
+            assert b"".join(chunks) == body and len(chunks) > 3
+            assert all(CHUNK_BYTES <= len(c) < 3 * (CHUNK_BYTES + 300) for c in chunks[:-1])
+            assert all(CHUNK_BYTES <= len(c.decode()) < CHUNK_BYTES + 300 for c in chunks[:-1])
+            part = api.get(
+                "/v1/analytics/export", params={"format": fmt, "start": 1_200, "end": 2_000}
+            )
+            assert part.content == _reference_export(window, fmt), fmt
+        empty = {"format": "json", "start": 0, "end": 1}
+        assert api.get("/v1/analytics/export", params=empty).content == b"[]"
+        empty["format"] = "csv"
+        assert api.get("/v1/analytics/export", params=empty).content == _reference_export([], "csv")

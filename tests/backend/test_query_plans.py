@@ -36,7 +36,7 @@ import httpx
 import pytest
 from stellar_sdk import Keypair
 
-from lumenlater_sdk.backend.db import Row, Tx
+from lumenlater_sdk.backend.db import JoinedDatabase, Row, Tx
 from lumenlater_sdk.backend.delivery._fair import pick_due
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
@@ -44,6 +44,7 @@ from lumenlater_sdk.backend.store import api_keys as key_store
 from lumenlater_sdk.backend.store import bills as bill_store
 from lumenlater_sdk.backend.store import events as event_store
 from lumenlater_sdk.backend.store import idempotency as idem_store
+from lumenlater_sdk.backend.store import ledger as ledger_store
 from lumenlater_sdk.backend.store import payment_failures as failure_store
 from lumenlater_sdk.backend.store import request_logs as log_store
 from lumenlater_sdk.backend.store import sessions as session_store
@@ -269,6 +270,15 @@ def _bills(s: Seeded, tx: Tx, page: PageRequest | None = None, **filters: Any) -
 
 Query = Callable[[Seeded, Tx], object]
 
+
+def _export_batch(s: Seeded, tx: Tx, start: int | None = None, end: int | None = None) -> None:
+    """The export's first keyset read (each batch runs the same statement)."""
+    lines = ledger_store.iterate_lines(
+        JoinedDatabase(tx, s.sb.backend.ctx.db), s.merchant, start=start, end=end
+    )
+    next(iter(lines), None)
+
+
 _STATUSES = (
     "created",
     "requires_authorization",
@@ -359,6 +369,8 @@ _QUERIES: dict[str, Query] = {
         tx, s.endpoint_id, _page(), s.event_id
     ),
     "outbox claim": lambda s, tx: pick_due(tx, now_ms=s.now * 1000, limit=50, per_endpoint=16),
+    "ledger export": lambda s, tx: _export_batch(s, tx),
+    "ledger export window": lambda s, tx: _export_batch(s, tx, s.now - 86_400, s.now + 1),
     "api keys": lambda s, tx: key_store.list_keys(tx, s.merchant, _page()),
     "api key by hash": lambda s, tx: key_store.find_key(tx, s.key_hash),
     "request logs": lambda s, tx: log_store.list_page(tx, s.merchant, _page()),
@@ -411,6 +423,10 @@ _NARROWED_BY: dict[str, set[str]] = {
     "event by id": {"id"},
     "webhook deliveries": {"endpoint_id"},
     "webhook deliveries event": {"event_id"},
+    # Keyset batches in id order; a window filters created along the way (the export
+    # reads the merchant's history once, whatever the window).
+    "ledger export": {"merchant_id", "id"},
+    "ledger export window": {"merchant_id", "id"},
     "api keys": {"merchant_id"},
     "api key by hash": {"key_hash"},
     "request logs": {"merchant_id"},

@@ -9,7 +9,7 @@ from starlette.responses import StreamingResponse
 
 from ...types import Metrics, Transaction
 from ..http import Call, ListQuery, Query, RouteSpec
-from ..services import analytics
+from ..services import analytics, export
 from ._lists import list_body, page_of
 
 __all__ = ["MAX_TIME", "ROUTES"]
@@ -66,7 +66,7 @@ def _transactions(call: Call) -> dict[str, Any]:
 
 def _export(call: Call) -> StreamingResponse:
     q: ExportQuery = call.query
-    chunks = analytics.export_lines(call.ctx, call.merchant_id, q.format, q.start, q.end)
+    chunks = export.export_lines(call.ctx, call.merchant_id, q.format, q.start, q.end)
     media = "text/csv; charset=utf-8" if q.format == "csv" else "application/json"
     name = f"transactions.{q.format}"
     return StreamingResponse(
