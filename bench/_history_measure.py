@@ -1,0 +1,289 @@
+"""bench/history.py's measurement: the backend served on a filled database, the timed
+requests, the figures, the goal lines and the plot."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lumenlater_sdk._ports import free_port
+
+READS = [
+    "GET bill (old)",
+    "GET bill (new)",
+    "list first page",
+    "list deep page",
+    *(
+        f"status={s}"
+        for s in ("created", "paid", "repaid", "liquidated", "cancelled", "overdue", "expired")
+    ),
+    "customer=",
+    "order_id=",
+    "created narrow",
+    "created wide",
+]
+WRITES = ["POST bill", "pay/repay cycle"]
+ANALYTICS = ["metrics 30d", "metrics 365d"]
+GOALS = {
+    "reads": "p99 <= 10 ms at the largest size, p50 ratio <= 1.5",
+    "writes": "p50 ratio <= 1.2",
+    "analytics": "p99 <= 200 ms at the largest size",
+}
+DEEP = 10_000
+DAY = 86_400
+
+_SERVER = """
+import os
+import uvicorn
+from lumenlater_sdk.backend import BackendConfig, create_app
+
+config = BackendConfig(database_url=os.environ["BENCH_DB"], port=int(os.environ["BENCH_PORT"]),
+                       secret_key=os.environ["BENCH_KEY"], rate_limit=False, log_requests=False,
+                       run_delivery=False)
+uvicorn.run(create_app(config), host="127.0.0.1", port=config.port, log_level="warning",
+            access_log=False)
+"""
+
+
+@contextmanager
+def served(db_url: str, key: str) -> Iterator[str]:
+    """The backend on *db_url* in a child process (uvicorn); its base URL."""
+    tmp = Path(tempfile.mkdtemp(prefix="ll-history-srv-"))
+    (tmp / "server.py").write_text(_SERVER)
+    port = free_port()
+    env = {**os.environ, "BENCH_DB": db_url, "BENCH_PORT": str(port), "BENCH_KEY": key}
+    proc = subprocess.Popen([sys.executable, str(tmp / "server.py")], env=env, cwd=tmp)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                sys.exit(f"the server exited with {proc.returncode}")
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                sys.exit("the server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _ok(r: httpx.Response) -> httpx.Response:
+    if r.status_code != 200:
+        raise SystemExit(f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:300]}")
+    return r
+
+
+def _timed(n: int, call: Callable[[], object], warm: int = 5) -> list[float]:
+    for _ in range(warm):
+        call()
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def _sample(filler: Any, merchant: str) -> dict[str, Any]:
+    """Ids and bounds of the merchant's history to ask for (read once, untimed)."""
+    with filler.backend.db.transaction(write=False) as tx:
+        old = [
+            r["id"]
+            for r in tx.fetchall(
+                "SELECT id FROM bills WHERE merchant_id = ? ORDER BY id LIMIT 300", (merchant,)
+            )
+        ]
+        new = [
+            r["id"]
+            for r in tx.fetchall(
+                "SELECT id FROM bills WHERE merchant_id = ? ORDER BY id DESC LIMIT 300",
+                (merchant,),
+            )
+        ]
+        row = tx.fetchone(
+            "SELECT min(created) AS lo, max(created) AS hi, count(*) AS n FROM bills"
+            " WHERE merchant_id = ?",
+            (merchant,),
+        )
+    assert row is not None
+    return {"old": old, "new": new, "lo": int(row["lo"]), "hi": int(row["hi"]), "n": int(row["n"])}
+
+
+def measure(base: str, shop: Any, filler: Any, n: int) -> dict[str, list[float]]:
+    """Latencies (ms) of every measured request as *shop*'s merchant, *n* each."""
+    s = _sample(filler, shop.merchant_id)
+    rng = random.Random(1)
+    out: dict[str, list[float]] = {}
+    headers = {"Authorization": f"Bearer {shop.secret_key}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
+
+        def get(path: str, **params: Any) -> Callable[[], object]:
+            return lambda: _ok(http.get(path, params=params))
+
+        out["GET bill (old)"] = _timed(
+            n, lambda: _ok(http.get(f"/v1/bills/{rng.choice(s['old'])}"))
+        )
+        out["GET bill (new)"] = _timed(
+            n, lambda: _ok(http.get(f"/v1/bills/{rng.choice(s['new'])}"))
+        )
+        out["list first page"] = _timed(n, get("/v1/bills"))
+        cursor, depth = None, 0
+        target = min(DEEP, s["n"] - 100)
+        while depth < target:
+            page = _ok(
+                http.get(
+                    "/v1/bills",
+                    params={"limit": 100, **({"starting_after": cursor} if cursor else {})},
+                )
+            ).json()["data"]
+            cursor, depth = page[-1]["id"], depth + len(page)
+        out["list deep page"] = _timed(n, get("/v1/bills", starting_after=cursor))
+        print(f"    deep page: {depth:,} bills in", flush=True)
+        for status in (
+            "created",
+            "paid",
+            "repaid",
+            "liquidated",
+            "cancelled",
+            "overdue",
+            "expired",
+        ):
+            out[f"status={status}"] = _timed(n, get("/v1/bills", status=status))
+        customer = str(shop.shoppers[0]["address"])
+        out["customer="] = _timed(n, get("/v1/bills", customer=customer))
+        out["order_id="] = _timed(
+            n,
+            lambda: _ok(
+                http.get("/v1/bills", params={"order_id": f"order-{rng.randrange(1, shop.orders)}"})
+            ),
+        )
+        mid = (s["lo"] + s["hi"]) // 2
+        out["created narrow"] = _timed(n, get("/v1/bills", created_gte=mid, created_lte=mid + 3600))
+        wide = s["lo"] + (s["hi"] - s["lo"]) // 20
+        out["created wide"] = _timed(n, get("/v1/bills", created_gte=wide, created_lte=s["hi"]))
+        now = int(_ok(http.get("/v1/test_helpers/clock")).json()["now"])
+        for days in (30, 365):
+            out[f"metrics {days}d"] = _timed(
+                n, get("/v1/analytics/metrics", start=now - days * DAY, end=now, interval="day")
+            )
+        out["POST bill"] = _timed(n, lambda: _post_bill(http, customer))
+        payer = shop.shoppers[1]
+        out["pay/repay cycle"] = _timed(max(20, n // 3), lambda: _cycle(http, payer), warm=2)
+    return out
+
+
+def _post_bill(http: httpx.Client, customer: str) -> dict[str, Any]:
+    body = {
+        "customer": customer,
+        "amount": 25_000_000,
+        "order_id": f"bench-{uuid.uuid4().hex[:12]}",
+    }
+    idem = {"Idempotency-Key": uuid.uuid4().hex}
+    return dict(_ok(http.post("/v1/bills", json=body, headers=idem)).json())
+
+
+def _cycle(http: httpx.Client, wallet: Any) -> None:
+    """POST a bill for *wallet*, pay it as that wallet, repay it: three requests."""
+    bill = _post_bill(http, str(wallet["address"]))
+    _ok(http.post(f"/v1/test_helpers/bills/{bill['id']}/pay", json={"wallet": wallet["name"]}))
+    _ok(http.post(f"/v1/test_helpers/bills/{bill['id']}/repay", json={}))
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def report(label: str, size: int, res: dict[str, list[float]]) -> None:
+    """One line per endpoint: p50 and p99 at this size."""
+    for name, values in res.items():
+        print(
+            f"{label:10} {size:>9,} {name:18} p50 {statistics.median(values):8.2f} ms"
+            f"  p99 {_pct(values, 99):8.2f} ms  (n={len(values)})",
+            flush=True,
+        )
+
+
+def goal_lines(
+    label: str, by_size: dict[int, dict[str, list[float]]], small: int, large: int
+) -> list[str]:
+    """Ratios largest/smallest and ``goal: ...: met|NOT met`` per endpoint."""
+    lines = []
+    if large not in by_size or small not in by_size or large == small:
+        return lines
+    a, b = by_size[small], by_size[large]
+    for name in READS + WRITES + ANALYTICS:
+        p50 = statistics.median(b[name]) / statistics.median(a[name])
+        p99 = _pct(b[name], 99) / _pct(a[name], 99)
+        at = _pct(b[name], 99)
+        lines.append(
+            f"{label:10} ratio {large:,}/{small:,} {name:18} p50 x{p50:.2f}  p99 x{p99:.2f}"
+            f"  (p99 at {large:,}: {at:.2f} ms)"
+        )
+        if name in READS:
+            checks = [
+                (f"p99 {at:.2f} ms <= 10", at <= 10),
+                (f"p50 ratio {p50:.2f} <= 1.5", p50 <= 1.5),
+            ]
+        elif name in WRITES:
+            checks = [(f"p50 ratio {p50:.2f} <= 1.2", p50 <= 1.2)]
+        else:
+            checks = [(f"p99 {at:.2f} ms <= 200", at <= 200)]
+        for what, held in checks:
+            lines.append(
+                f"goal: {label} {name} at {large:,}: {what}: {'met' if held else 'NOT met'}"
+            )
+    return lines
+
+
+def plot_p99(results: dict[str, dict[int, dict[str, list[float]]]], path: str) -> None:
+    """p99 against history size, one line per endpoint, a panel per database."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = READS + WRITES + ANALYTICS
+    fig, axes = plt.subplots(1, len(results), figsize=(9 * len(results), 8), squeeze=False)
+    cmap = plt.get_cmap("tab20")
+    for ax, (label, by_size) in zip(axes[0], results.items(), strict=True):
+        sizes = sorted(by_size)
+        for i, name in enumerate(names):
+            ys = [_pct(by_size[s][name], 99) for s in sizes]
+            style = "-" if i < 10 else "--" if i < 20 else ":"
+            ax.plot(sizes, ys, style, marker="o", color=cmap(i % 20), label=name)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("bills in the database")
+        ax.set_ylabel("p99 latency (ms)")
+        ax.set_title(f"{label}: p99 per endpoint against history size")
+        ax.axhline(10, color="grey", lw=0.8, ls=":")
+        ax.axhline(200, color="grey", lw=0.8, ls=":")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+__all__ = ["GOALS", "goal_lines", "measure", "plot_p99", "report", "served"]

@@ -1,0 +1,267 @@
+"""A merchant history of a million bills, made honestly, and the API's costs against its size.
+
+``fill`` makes a sandbox history through the real services and the local contract engine
+(``lumenlater_sdk.backend.services.history_fill``): ``--merchants`` shops (the first holds
+``--first-share`` of the bills, the rest share the others), each with funded shopper
+wallets and a webhook endpoint; slices of ledger time (``--per-day`` bills a day, four
+slices a day) of bills issued, most paid through the BNPL engine, most repaid, some late,
+some liquidated after 28 days, some cancelled, some left to expire, checkout sessions
+(completed, refused, expired), with their events, ledger lines and outbox rows. The
+outbox is then delivered by the real ``DeliveryWorker`` to a receiver process answering
+200 (``--no-deliver``: left queued). Progress and rates are printed, then rows per table.
+
+``run`` fills to each of ``--sizes`` in turn and, at each, starts the backend (uvicorn, in
+a child process, as bench/backend_load.py does) on that database and measures p50/p99 of
+the hot reads, lists, writes and analytics as the first (largest) merchant, one client
+sequentially over loopback (bench/_history_measure.py); then the ratios largest/smallest
+size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
+(``--plot``). SQLite, PostgreSQL (a throwaway cluster, as backend_load starts one), or both.
+
+    python bench/history.py fill --db sqlite:///tmp/h.db --bills 1000000 [--merchants 20]
+    python bench/history.py run [--sizes 10000,100000,1000000] [--sqlite] [--postgres]
+        [--plot history.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _history_measure import GOALS, measure, report, served
+from backend_load import _fresh_database, _postgres
+
+from lumenlater_sdk.backend import BackendConfig
+from lumenlater_sdk.backend.app import Backend
+from lumenlater_sdk.backend.services.history_fill import HistoryFill
+
+SEALING_KEY = "5f0c2b7d9e41a3c68b2d4f7091e3a5c7d9b1f3e5a7c9d1b3f5e7a9c1d3b5f7e9"
+"""Fixed: the server the measurement starts must open the seeds the fill sealed."""
+
+TABLES = (
+    "merchants",
+    "wallets",
+    "bills",
+    "checkout_sessions",
+    "payment_failures",
+    "events",
+    "ledger_lines",
+    "webhook_outbox",
+    "webhook_deliveries",
+    "chain_events",
+    "chain_events_seen",
+    "chain_state",
+)
+SHOPPER_BILLS = 500
+"""A shop gets one shopper wallet per this many of its bills (at least 5)."""
+
+
+class Filler:
+    """A history on one database, filled on in steps (``fill_to``) by one process."""
+
+    def __init__(self, db_url: str, args: argparse.Namespace) -> None:
+        config = BackendConfig(
+            database_url=db_url,
+            secret_key=SEALING_KEY,
+            rate_limit=False,
+            log_requests=False,
+            run_delivery=False,
+        )
+        self.backend = Backend(config)
+        self.db_url = db_url
+        self.args = args
+        self.fill = HistoryFill(self.backend.ctx, batch=args.batch)
+        self.receiver: Any = None
+        self.fill_seconds = 0.0
+        self.deliver_seconds = 0.0
+        if args.deliver:
+            from delivery_receiver import ReceiverGroup
+
+            self.receiver = ReceiverGroup("null", 1, "unused")
+        url = self.receiver.url if self.receiver else None
+        n = args.merchants
+        for i in range(n):
+            weight = args.first_share if i == 0 or n == 1 else (1 - args.first_share) / (n - 1)
+            self.fill.add_shop(f"History Shop {i}", weight, url)
+
+    def close(self) -> None:
+        """Close the database and stop the receiver."""
+        if self.receiver is not None:
+            self.receiver.close()
+        self.backend.close()
+
+    def fill_to(self, bills: int) -> None:
+        """Fill on until the history holds *bills* bills; deliver what it queued."""
+        fill, args = self.fill, self.args
+        for shop in fill.shops:
+            share = math.ceil(bills * shop.weight / SHOPPER_BILLS)
+            fill.ensure_shoppers(shop, max(5, share))
+        per_slice = max(1, args.per_day // 4)
+        start = time.perf_counter()
+        made0, last = fill.counts["bills"], start
+        while fill.counts["bills"] < bills:
+            fill.run_slice(min(per_slice, bills - fill.counts["bills"]))
+            now = time.perf_counter()
+            if now - last >= args.progress or fill.counts["bills"] >= bills:
+                last = now
+                made = fill.counts["bills"] - made0
+                print(
+                    f"  {fill.counts['bills']:>9,} bills ({made / (now - start):6.0f}/s),"
+                    f" day {fill.days:6.1f}: "
+                    + ", ".join(
+                        f"{k} {v:,}" for k, v in sorted(fill.counts.items()) if k != "bills"
+                    ),
+                    flush=True,
+                )
+        took = time.perf_counter() - start
+        self.fill_seconds += took
+        print(
+            f"fill to {bills:,} bills: {took:.1f} s (total {self.fill_seconds:.1f} s)", flush=True
+        )
+        if self.receiver is not None:
+            self.deliver()
+
+    def deliver(self) -> None:
+        """Run the delivery worker until the outbox holds nothing pending."""
+        from lumenlater_sdk.backend.delivery import DeliveryWorker
+
+        db = self.backend.db
+
+        def pending() -> int:
+            return _scalar(db, "SELECT count(*) FROM webhook_outbox WHERE status = 'pending'")
+
+        todo = pending()
+        worker = DeliveryWorker(db, secret_key=SEALING_KEY, batch_size=500, concurrency=64)
+        started = threading.Event()
+        runner = threading.Thread(target=worker.run, kwargs={"on_started": started.set})
+        start = time.perf_counter()
+        runner.start()
+        started.wait(60)
+        try:
+            while (left := pending()) > 0:
+                time.sleep(1.0)
+                rate = (todo - left) / (time.perf_counter() - start)
+                print(f"  delivering: {left:,} of {todo:,} left ({rate:,.0f}/s)", flush=True)
+        finally:
+            worker.stop()
+            runner.join(60)
+        took = time.perf_counter() - start
+        self.deliver_seconds += took
+        print(f"delivered {todo:,} outbox rows in {took:.1f} s", flush=True)
+
+    def table_rows(self) -> dict[str, int]:
+        """Rows per table."""
+        return {t: _scalar(self.backend.db, f"SELECT count(*) FROM {t}") for t in TABLES}
+
+
+def _scalar(db: Any, sql: str) -> int:
+    with db.transaction(write=False) as tx:
+        return int(tx.scalar(sql))
+
+
+def _print_rows(filler: Filler) -> None:
+    rows = filler.table_rows()
+    print("rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()), flush=True)
+
+
+@contextmanager
+def _databases(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]]:
+    """(label, url) of a fresh database per dialect asked for."""
+    with ExitStack() as stack:
+        out = []
+        if args.sqlite or not args.postgres:
+            tmp = Path(tempfile.mkdtemp(prefix="ll-history-", dir=args.tmp))
+            stack.callback(shutil.rmtree, tmp, True)
+            out.append(("sqlite", f"sqlite:///{tmp / 'history.db'}"))
+        if args.postgres:
+            cluster = stack.enter_context(_postgres(args.pg_option))
+            out.append(("postgresql", _fresh_database(cluster)))
+        yield out
+
+
+def _cmd_fill(args: argparse.Namespace) -> None:
+    filler = Filler(args.db, args)
+    try:
+        filler.fill_to(args.bills)
+        _print_rows(filler)
+        print(f"first merchant's secret key: {filler.fill.shops[0].secret_key}")
+    finally:
+        filler.close()
+
+
+def _cmd_run(args: argparse.Namespace) -> None:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[str, dict[int, dict[str, list[float]]]] = {}
+    with _databases(args) as databases:
+        for label, url in databases:
+            print(f"== {label}", flush=True)
+            filler = Filler(url, args)
+            results[label] = {}
+            try:
+                for size in sizes:
+                    filler.fill_to(size)
+                    _print_rows(filler)
+                    shop = filler.fill.shops[0]
+                    with served(url, SEALING_KEY) as base:
+                        results[label][size] = measure(base, shop, filler, args.requests)
+                    report(label, size, results[label][size])
+            finally:
+                filler.close()
+    report_all(results, sizes, args.plot)
+
+
+def report_all(
+    results: dict[str, dict[int, dict[str, list[float]]]], sizes: list[int], plot: str | None
+) -> None:
+    """Ratios, goal lines and the plot."""
+    from _history_measure import goal_lines, plot_p99
+
+    for label, by_size in results.items():
+        for line in goal_lines(label, by_size, sizes[0], sizes[-1]):
+            print(line, flush=True)
+    if plot:
+        plot_p99(results, plot)
+        print(f"plot: {plot}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--merchants", type=int, default=20)
+    common.add_argument("--first-share", type=float, default=0.5, help="first shop's bills")
+    common.add_argument("--per-day", type=int, default=1370, help="bills per ledger day")
+    common.add_argument("--batch", type=int, default=1000, help="objects per transaction")
+    common.add_argument("--progress", type=float, default=10.0, help="seconds between lines")
+    common.add_argument("--no-deliver", dest="deliver", action="store_false")
+    f = sub.add_parser("fill", parents=[common], help="fill one database")
+    f.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
+    f.add_argument("--bills", type=int, default=1_000_000)
+    r = sub.add_parser("run", parents=[common], help="fill in steps and measure at each")
+    r.add_argument("--sizes", default="10000,100000,1000000")
+    r.add_argument("--sqlite", action="store_true", help="SQLite (the default)")
+    r.add_argument("--postgres", action="store_true", help="PostgreSQL")
+    r.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
+    r.add_argument("--plot", help="write a PNG of p99 against history size here")
+    r.add_argument("--tmp", help="directory for the SQLite file (default: the system's)")
+    r.add_argument(
+        "--pg-option", action="append", default=["fsync=off"], help="PostgreSQL NAME=VALUE"
+    )
+    args = parser.parse_args()
+    print(f"goals: {GOALS}", flush=True)
+    (_cmd_fill if args.command == "fill" else _cmd_run)(args)
+
+
+if __name__ == "__main__":
+    main()
