@@ -44,6 +44,7 @@ from .services.context import ServiceContext
 from .services.merchants import MerchantCredentials, create_merchant
 from .services.relay import ChainRelay
 from .services.request_log import RequestLog
+from .services.retention import Pruner, RetentionPolicy
 from .services.sealing import reseal_legacy
 from .services.wallets import install_builtin_wallets
 from .soroban_rpc import soroban_rpc_routes
@@ -113,6 +114,9 @@ class Backend:
         # The backend owns its delivery worker; the database hands enqueue's wake-ups to it.
         self.worker = worker_for(self.db, config, self.metrics)
         self.request_log = RequestLog(self.db)
+        self.pruner = (
+            Pruner(self.db, RetentionPolicy.of(config), config.clock) if config.retention else None
+        )
         self._stopping: anyio.Event | None = None
 
     def create_merchant(
@@ -147,13 +151,16 @@ class Backend:
         return clock_service.run_time_triggers(self.ctx)
 
     async def serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Run the background work until :meth:`stop`: the clock tick and (unless
-        disabled) webhook delivery, tasks of one task group on the caller's loop."""
+        """Run the background work until :meth:`stop`: the clock tick, the request log's
+        writer and (unless disabled) retention and webhook delivery, tasks of one task
+        group on the caller's loop."""
         stopping = self._stopping = anyio.Event()
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self._tick, stopping)
                 tasks.start_soon(self.request_log.serve, stopping)
+                if self.pruner is not None:
+                    tasks.start_soon(self.pruner.serve, stopping)
                 if self.worker is not None:
                     await tasks.start(self.worker.serve)
                 task_status.started()

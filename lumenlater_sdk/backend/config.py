@@ -93,6 +93,15 @@ class BackendConfig:
     for the interpreter with the one holding it: the default there is 4. With the
     ``soroban`` chain a call waits seconds for the network, so the default is anyio's
     40 threads.
+
+    Retention (``retention``, on by default; off keeps every row): rows that only pile
+    up are deleted in the background every ``retention_interval`` seconds, in
+    transactions of at most ``retention_batch`` rows with ``retention_pause`` seconds
+    between them, so writers never wait long. Webhook outbox rows whose delivery is
+    final go after ``retention_outbox_days``, the attempt log after
+    ``retention_attempts_days``, the request log after ``retention_request_logs_days``
+    (``None`` keeps those rows), idempotency keys an hour after their 24 h. Events are
+    kept. See :mod:`lumenlater_sdk.backend.services.retention`.
     """
 
     database_url: str = "sqlite:///" + str(DEFAULT_HOME / "sandbox.db")
@@ -124,6 +133,13 @@ class BackendConfig:
     contracts: Mapping[str, str] | None = None
     source_secret_file: str | None = None
     write_concurrency: int | None = None
+    retention: bool = True
+    retention_interval: float = 300.0
+    retention_batch: int = 500
+    retention_pause: float = 0.05
+    retention_outbox_days: float | None = 1.0
+    retention_attempts_days: float | None = 30.0
+    retention_request_logs_days: float | None = 30.0
 
     @property
     def writers(self) -> int:

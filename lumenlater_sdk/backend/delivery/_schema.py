@@ -95,11 +95,16 @@ CREATE INDEX webhook_deliveries_endpoint_id ON webhook_deliveries (endpoint_id, 
 CREATE INDEX webhook_deliveries_endpoint_event ON webhook_deliveries (endpoint_id, event_id, id)
 """
 
+# Retention (services/retention.py) deletes the attempt log's rows past their window,
+# oldest first, a batch at a time: read along this index, however long the log grew.
+_V5 = "CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created)"
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "webhook delivery tables", _V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(2, "fair claiming indexes", _V2),
     Migration(3, "what each delivery attempt sent and got back", _V3),
     Migration(4, "attempt logs listed along an index", _V4),
+    Migration(5, "attempt logs pruned oldest first along an index", _V5),
 ]
 """The component's schema steps, applied by :func:`install`."""
 

@@ -26,7 +26,7 @@ from ..store import sessions as session_store
 from .context import RequestInfo, ServiceContext
 from .objects import MERCHANT_STATUS, account_object, bill_object, late_fee, session_object
 
-__all__ = ["emit", "ingest", "sweep_chain_events"]
+__all__ = ["emit", "ingest", "sweep_chain_events", "swept_cursor"]
 
 _CURSOR_KEY = "chain_event_cursor"
 
@@ -252,6 +252,12 @@ def ingest(
         elif not event_store.mark_chain_event_seen(tx, ev.cursor):
             continue
         _apply(ctx, tx, ev, request, known)
+
+
+def swept_cursor(tx: Tx) -> int:
+    """The highest contract-event cursor :func:`sweep_chain_events` has gone past: the
+    sweep never asks for an event at or below it again."""
+    return int(event_store.get_state(tx, _CURSOR_KEY) or 0)
 
 
 def sweep_chain_events(ctx: ServiceContext, *, batch: int = 500) -> int:

@@ -221,6 +221,14 @@ CREATE INDEX sessions_merchant_created ON checkout_sessions (merchant_id, create
 CREATE INDEX events_merchant_created ON events (merchant_id, created, id)
 """
 
+# Retention (services/retention.py) deletes idempotency keys past their 24 h and the
+# request log past its window, oldest first, a batch at a time: each batch reads along
+# one of these, however many rows are kept.
+_V17 = """
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created);
+CREATE INDEX request_logs_created ON request_logs (created)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -242,4 +250,5 @@ MIGRATIONS = [
     Migration(13, "dashboard sessions", _V13),
     Migration(14, "indexes for list filters and time sweeps", _V14),
     Migration(15, "created ranges of sessions and events", _V15),
+    Migration(17, "expired idempotency keys and old request logs pruned along an index", _V17),
 ]
