@@ -277,8 +277,9 @@ def plot_p99(results: dict[str, dict[int, dict[str, list[float]]]], path: str) -
         ax.set_xlabel("bills in the database")
         ax.set_ylabel("p99 latency (ms)")
         ax.set_title(f"{label}: p99 per endpoint against history size")
-        ax.axhline(10, color="grey", lw=0.8, ls=":")
-        ax.axhline(200, color="grey", lw=0.8, ls=":")
+        for y, what in ((10, "read goal 10 ms"), (200, "analytics goal 200 ms")):
+            ax.axhline(y, color="grey", lw=0.8, ls=":")
+            ax.annotate(what, (sizes[0], y), fontsize=8, color="grey", va="bottom")
         ax.grid(True, which="both", alpha=0.3)
     axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     fig.tight_layout()

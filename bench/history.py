@@ -25,6 +25,7 @@ size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -65,6 +66,8 @@ TABLES = (
 )
 SHOPPER_BILLS = 500
 """A shop gets one shopper wallet per this many of its bills (at least 5)."""
+OPEN_BILLS = 10
+"""Bills a shopper owes at once, about: what a shopper's collateral is read against."""
 
 
 class Filler:
@@ -105,8 +108,11 @@ class Filler:
         """Fill on until the history holds *bills* bills; deliver what it queued."""
         fill, args = self.fill, self.args
         for shop in fill.shops:
+            # About OPEN_BILLS bills owed per shopper at once (two weeks of its shop's bills
+            # spread over them), and at least one shopper per SHOPPER_BILLS bills.
+            owed = math.ceil(args.per_day * shop.weight * 14 / OPEN_BILLS)
             share = math.ceil(bills * shop.weight / SHOPPER_BILLS)
-            fill.ensure_shoppers(shop, max(5, share))
+            fill.ensure_shoppers(shop, max(5, owed, share))
         per_slice = max(1, args.per_day // 4)
         start = time.perf_counter()
         made0, last = fill.counts["bills"], start
@@ -216,6 +222,8 @@ def _cmd_run(args: argparse.Namespace) -> None:
                     with served(url, SEALING_KEY) as base:
                         results[label][size] = measure(base, shop, filler, args.requests)
                     report(label, size, results[label][size])
+                    if args.json:  # after every size: a run cut short keeps its figures
+                        Path(args.json).write_text(json.dumps(results))
             finally:
                 filler.close()
     report_all(results, sizes, args.plot)
@@ -254,6 +262,7 @@ def main() -> None:
     r.add_argument("--postgres", action="store_true", help="PostgreSQL")
     r.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
     r.add_argument("--plot", help="write a PNG of p99 against history size here")
+    r.add_argument("--json", help="write the latencies (ms) per database, size, endpoint here")
     r.add_argument("--tmp", help="directory for the SQLite file (default: the system's)")
     r.add_argument(
         "--pg-option", action="append", default=["fsync=off"], help="PostgreSQL NAME=VALUE"
