@@ -37,6 +37,7 @@ import pytest
 from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend.db import JoinedDatabase, Row, Tx
+from lumenlater_sdk.backend.delivery import prune_attempts, prune_outbox
 from lumenlater_sdk.backend.delivery._fair import pick_due
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
@@ -47,6 +48,7 @@ from lumenlater_sdk.backend.store import idempotency as idem_store
 from lumenlater_sdk.backend.store import ledger as ledger_store
 from lumenlater_sdk.backend.store import payment_failures as failure_store
 from lumenlater_sdk.backend.store import request_logs as log_store
+from lumenlater_sdk.backend.store import retention as retention_store
 from lumenlater_sdk.backend.store import sessions as session_store
 from lumenlater_sdk.backend.store import webhook_endpoints as endpoint_store
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
@@ -379,6 +381,24 @@ _QUERIES: dict[str, Query] = {
         tx, s.merchant, s.now - 86_400, s.now
     ),
     "idempotency key": lambda s, tx: idem_store.get(tx, s.merchant, "k-1"),
+    # Retention's batches: each picks its rows along the index on what ages them and
+    # deletes them by address, however many more are old (services/retention.py).
+    **{
+        f"retention outbox {status}": (
+            lambda s, tx, status=status: prune_outbox(tx, status, before_ms=s.now * 1000, limit=500)
+        )
+        for status in ("delivered", "failed")
+    },
+    "retention attempts": lambda s, tx: prune_attempts(tx, before=s.now, limit=500),
+    "retention idempotency keys": lambda s, tx: retention_store.prune_idempotency_keys(
+        tx, before=s.now, limit=500
+    ),
+    "retention request logs": lambda s, tx: retention_store.prune_request_logs(
+        tx, before=s.now, limit=500
+    ),
+    "retention seen chain events": lambda s, tx: retention_store.prune_seen_chain_events(
+        tx, through=10**9, limit=500
+    ),
 }
 
 # Queries known to read without a fitting index, per dialect: expected to fail until
@@ -433,6 +453,12 @@ _NARROWED_BY: dict[str, set[str]] = {
     "request logs prune": {"merchant_id"},
     "payment failures count": {"merchant_id", "created"},
     "idempotency key": {"merchant_id", "idem_key"},
+    # The pick reads along the aging column; the delete reads the picked addresses.
+    **{f"retention outbox {st}": {"status", "next_attempt_ms"} for st in ("delivered", "failed")},
+    "retention attempts": {"created"},
+    "retention idempotency keys": {"created"},
+    "retention request logs": {"created"},
+    "retention seen chain events": {"cursor"},
     # outbox claim: several reads, each shaped by delivery/_fair.py; scans and sorts only
 }
 
@@ -459,7 +485,9 @@ def _explain_sqlite(tx: Tx, sql: str, params: list[Any], *, sort_allowed: bool) 
         # whole index (no constraint narrows it): both walk the history.
         if words[0] == "SCAN" and growing:
             scans.append(d)
-        if words[0] == "SEARCH" and growing:
+        # A read by rowid (``rowid IN (SELECT ...)``) reads the rows the subquery named
+        # and no others: narrowed by that subquery, whose own read is checked.
+        if words[0] == "SEARCH" and growing and not d.endswith("(rowid=?)"):
             conditions.append(d[d.find("(") :])
         if d.startswith("USE TEMP B-TREE FOR") and "ORDER BY" in d:
             sorts.append(d)
@@ -499,10 +527,12 @@ def _explain_pg(tx: Tx, sql: str, params: list[Any], *, sort_allowed: bool) -> _
         )
     ]
     sorts = [f"Sort by {n.get('Sort Key')}" for n in nodes if n["Node Type"] == "Sort"]
+    # A Tid Scan reads the row addresses a subquery named and no others (like SQLite's
+    # rowid reads): narrowed by that subquery, whose own read is checked.
     conditions = [
         str(n.get("Index Cond") or n.get("Recheck Cond") or "")
         for n in nodes
-        if n.get("Relation Name") in _GROWING and n["Node Type"] != "ModifyTable"
+        if n.get("Relation Name") in _GROWING and n["Node Type"] not in ("ModifyTable", "Tid Scan")
     ]
     shown = "\n".join(
         f"{n['Node Type']} {n.get('Relation Name', '')} {n.get('Index Name', '')}"
