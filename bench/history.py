@@ -20,6 +20,7 @@ size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
     python bench/history.py fill --db sqlite:///tmp/h.db --bills 1000000 [--merchants 20]
     python bench/history.py run [--sizes 10000,100000,1000000] [--sqlite] [--postgres]
         [--plot history.png]
+    python bench/history.py explain --db URL   # where list and analytics time goes
 """
 
 from __future__ import annotations
@@ -267,7 +268,15 @@ def main() -> None:
     r.add_argument(
         "--pg-option", action="append", default=["fsync=off"], help="PostgreSQL NAME=VALUE"
     )
+    e = sub.add_parser("explain", help="time and explain the lists and analytics queries")
+    e.add_argument("--db", required=True, help="a filled database")
+    e.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
+    if args.command == "explain":
+        from _history_explain import explain
+
+        explain(args.db, SEALING_KEY, args.repeat)
+        return
     print(f"goals: {GOALS}", flush=True)
     (_cmd_fill if args.command == "fill" else _cmd_run)(args)
 

@@ -1,0 +1,177 @@
+"""``bench/history.py explain``: where a filled database's list and analytics time goes.
+
+For the merchant with the most bills, each list filter of ``GET /v1/bills`` (the store's
+query) and ``GET /v1/analytics/metrics`` for 30 and 365 days (the service's whole call) is
+timed in process (no HTTP: the database's share of the request), then run once more
+recording the SQL it sends, each statement explained (``EXPLAIN QUERY PLAN`` on SQLite,
+``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from lumenlater_sdk.backend.db import Row, Tx
+from lumenlater_sdk.backend.paging import PageRequest
+from lumenlater_sdk.backend.store import bills as bill_store
+
+DAY = 86_400
+_BILL_DURATION, _GRACE = DAY, 14 * DAY
+
+
+class _Recording(Tx):
+    """Runs everything on *inner*, recording each statement."""
+
+    def __init__(self, inner: Tx) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.statements.append((sql, list(params)))
+        return self.inner.execute(sql, params)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.statements.append((sql, list(params)))
+        return self.inner.fetchall(sql, params)
+
+    def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
+        self.statements.append((sql, list(params)))
+        return self.inner.iterate(sql, params, batch=batch)
+
+
+def _queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
+    row = tx.fetchone(
+        "SELECT min(created) AS lo, max(created) AS hi FROM bills WHERE merchant_id = ?",
+        (merchant,),
+    )
+    assert row is not None
+    lo, hi = int(row["lo"]), int(row["hi"])
+    now = int(tx.scalar("SELECT last_time FROM chain_ledger WHERE id = 1"))
+    customer = tx.scalar("SELECT customer FROM bills WHERE merchant_id = ? LIMIT 1", (merchant,))
+    deep = tx.scalar(
+        "SELECT id FROM bills WHERE merchant_id = ? ORDER BY id DESC LIMIT 1 OFFSET 10000",
+        (merchant,),
+    )
+
+    def bills(page: PageRequest | None = None, **filters: Any) -> Callable[[Tx], object]:
+        return lambda t: bill_store.list_bills(
+            t,
+            merchant,
+            page or PageRequest(limit=10),
+            now=now,
+            bill_duration=_BILL_DURATION,
+            grace_period=_GRACE,
+            **filters,
+        )
+
+    mid = (lo + hi) // 2
+    out: dict[str, Callable[[Tx], object]] = {
+        "first page": bills(),
+        "deep page": bills(PageRequest(10, starting_after=deep)),
+        **{
+            f"status={s}": bills(status=s)
+            for s in ("created", "paid", "repaid", "liquidated", "cancelled", "overdue", "expired")
+        },
+        "customer=": bills(customer=customer),
+        "order_id=": bills(order_id="order-7"),
+        "created narrow": bills(created_gte=mid, created_lte=mid + 3600),
+        "created wide": bills(created_gte=lo + (hi - lo) // 20, created_lte=hi),
+    }
+    return out
+
+
+class _RecordingDb:
+    """A database whose transactions record their statements (for a whole service call)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
+        with self.inner.transaction(write=write) as tx:
+            rec = _Recording(tx)
+            yield rec
+            self.statements += rec.statements
+
+    def reads(self) -> Any:
+        return self.transaction(write=False)
+
+
+def _metrics(ctx: Any, merchant: str, days: int) -> Callable[[Any], object]:
+    """The analytics service's whole call for the last *days* days, by day, on *db*."""
+    from lumenlater_sdk.backend.services import analytics
+
+    def run(db: Any) -> object:
+        c = ctx.with_db(db)
+        with db.transaction(write=False) as tx:
+            now = int(tx.scalar("SELECT last_time FROM chain_ledger WHERE id = 1"))
+        return analytics.metrics(c, merchant, now - days * DAY, now + 1, "day")
+
+    return run
+
+
+def _plan(tx: Tx, sql: str, params: list[Any]) -> list[str]:
+    if tx.dialect == "sqlite":
+        return [str(r["detail"]) for r in tx.fetchall("EXPLAIN QUERY PLAN " + sql, params)]
+    rows = tx.fetchall("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+    return [str(next(iter(r.values()))) for r in rows]
+
+
+def explain(db_url: str, key: str, repeat: int) -> None:
+    """Time and explain every list filter and analytics query of the largest merchant."""
+    from lumenlater_sdk.backend import BackendConfig
+    from lumenlater_sdk.backend.app import Backend
+
+    backend = Backend(BackendConfig(database_url=db_url, secret_key=key, run_delivery=False))
+    db = backend.db
+    try:
+        with db.transaction(write=False) as tx:
+            merchant = str(
+                tx.scalar(
+                    "SELECT merchant_id FROM bills GROUP BY merchant_id"
+                    " ORDER BY count(*) DESC LIMIT 1"
+                )
+            )
+            bills = int(tx.scalar("SELECT count(*) FROM bills WHERE merchant_id = ?", (merchant,)))
+            queries: dict[str, Callable[[Any], object]] = {
+                name: functools.partial(_in_tx, query=q)
+                for name, q in _queries(tx, merchant).items()
+            }
+        for days in (30, 365):
+            queries[f"metrics {days}d (service)"] = _metrics(backend.ctx, merchant, days)
+        print(f"{db.dialect}: merchant {merchant[:8]}… with {bills:,} bills", flush=True)
+        for name, query in queries.items():
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                query(db)
+                times.append((time.perf_counter() - t0) * 1000)
+            rec = _RecordingDb(db)
+            query(rec)
+            with db.transaction(write=False) as tx:
+                plans = [(sql, _plan(tx, sql, params)) for sql, params in rec.statements]
+            times.sort()
+            print(
+                f"{name:32} median {statistics.median(times):8.2f} ms"
+                f"  p99 {times[min(len(times) - 1, int(0.99 * len(times)))]:8.2f} ms",
+                flush=True,
+            )
+            for sql, plan in plans:
+                print(f"    SQL {' '.join(sql.split())[:300]}")
+                for line in plan:
+                    print(f"      {line}")
+    finally:
+        backend.close()
+
+
+def _in_tx(db: Any, query: Callable[[Tx], object]) -> object:
+    with db.transaction(write=False) as tx:
+        return query(tx)
