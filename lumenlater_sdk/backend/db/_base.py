@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import anyio
 from anyio.abc import TaskStatus
@@ -14,10 +14,43 @@ Dialect = Literal["sqlite", "postgresql"]
 Row = dict[str, Any]
 
 
+class Deferred(Protocol):
+    """Writes a transaction collects and makes just before it commits."""
+
+    def flush(self, tx: Tx) -> None:
+        """Send the collected writes on *tx*."""
+
+
+D = TypeVar("D", bound=Deferred)
+
+
 class Tx(abc.ABC):
     """An open transaction. Every statement inside commits or rolls back together."""
 
     dialect: Dialect
+    _deferred: dict[str, Deferred] | None = None
+
+    def deferred(self, key: str, make: Callable[[], D]) -> D:
+        """This transaction's collector *key* (made by *make* on first use), whose
+        ``flush(tx)`` the database runs just before COMMIT, never on a rollback.
+
+        For writes to rows many transactions share (a rollup's counters): made last,
+        they hold those rows' locks only while committing, after every other lock the
+        transaction takes, so they add no wait to its work and no lock-order cycle.
+        """
+        if self._deferred is None:
+            self._deferred = {}
+        found = self._deferred.get(key)
+        if found is None:
+            found = self._deferred[key] = make()
+        return cast(D, found)
+
+    def flush_deferred(self) -> None:
+        """Run the collectors' flushes, by key (the databases call it before COMMIT)."""
+        while self._deferred:
+            pending, self._deferred = self._deferred, None
+            for key in sorted(pending):
+                pending[key].flush(self)
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:

@@ -244,6 +244,7 @@ class PostgresDatabase(Database):
     def _run(self, tx: _PostgresTx) -> Iterator[Tx]:
         try:
             yield tx
+            tx.flush_deferred()  # queued: its statements leave with the COMMIT
         except BaseException:
             tx.rollback()
             raise

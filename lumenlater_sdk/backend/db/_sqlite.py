@@ -115,7 +115,9 @@ class SQLiteDatabase(Database):
     def _run(self, conn: sqlite3.Connection, begin: str) -> Iterator[Tx]:
         conn.execute(begin)
         try:
-            yield _SQLiteTx(conn, self)
+            tx = _SQLiteTx(conn, self)
+            yield tx
+            tx.flush_deferred()
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..db import Migration
+from .rollups import BACKFILL, COUNTERS
 
 __all__ = ["COMPONENT", "MIGRATIONS"]
 
@@ -229,6 +230,19 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created);
 CREATE INDEX request_logs_created ON request_logs (created)
 """
 
+# Analytics from hourly rollups (store/rollups.py), kept by the writes they count and
+# filled here from every existing row; the parts of a window that are not whole hours
+# read payment lines along (merchant_id, type, created).
+_ROLLUP_COUNTERS = ",\n  ".join(f"{c} BIGINT NOT NULL DEFAULT 0" for c in COUNTERS)
+_V16 = f"""
+CREATE TABLE analytics_hourly (
+  merchant_id TEXT NOT NULL, hour BIGINT NOT NULL,
+  {_ROLLUP_COUNTERS},
+  PRIMARY KEY (merchant_id, hour));
+CREATE INDEX ledger_lines_type_created ON ledger_lines (merchant_id, type, created);
+{BACKFILL}
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -250,5 +264,6 @@ MIGRATIONS = [
     Migration(13, "dashboard sessions", _V13),
     Migration(14, "indexes for list filters and time sweeps", _V14),
     Migration(15, "created ranges of sessions and events", _V15),
+    Migration(16, "hourly analytics rollups, filled from existing rows", _V16),
     Migration(17, "expired idempotency keys and old request logs pruned along an index", _V17),
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
+from . import rollups
 from ._pagination import Branch, fetch_page, fetch_union_page
 from ._rows import insert_row, update_row
 
@@ -33,6 +34,7 @@ __all__ = [
 def insert_bill(tx: Tx, row: Row) -> None:
     """Insert a bill row (a dict of column → value)."""
     insert_row(tx, "bills", row)
+    rollups.inserted(tx, "bills", row["id"])
 
 
 def insert_authorization(tx: Tx, row: Row) -> None:
@@ -52,6 +54,7 @@ def delete_authorization(tx: Tx, bill_id: str) -> None:
 
 def update_bill(tx: Tx, bill_id: str, **changes: Any) -> None:
     """Set some columns of one bill."""
+    rollups.changing(tx, "bills", bill_id, changes)
     update_row(tx, "bills", bill_id, changes)
 
 

@@ -1,4 +1,9 @@
-"""Merchant-side ledger lines (``txn_…``) and the SQL aggregates analytics needs."""
+"""Merchant-side ledger lines (``txn_…``) and analytics' aggregates over raw rows.
+
+The ``*_raw`` aggregates read every row of the window: the reference the hourly
+rollups (``rollups.py``) must equal, and what ``metrics.py`` reads for the parts of a
+window that are not whole hours.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,26 @@ from typing import Any
 
 from ..db import Database, Row, Tx
 from ..paging import Page, PageRequest
+from . import rollups
 from ._pagination import fetch_page
 from ._rows import insert_row
 
 __all__ = [
-    "bill_counts",
+    "bill_counts_raw",
     "insert_line",
     "iterate_lines",
-    "line_totals",
+    "line_totals_raw",
     "list_lines",
-    "series",
-    "session_counts",
+    "series_raw",
+    "session_counts_raw",
 ]
 
 
 def insert_line(tx: Tx, row: Row) -> None:
     """Insert a ledger line."""
     insert_row(tx, "ledger_lines", row)
+    if row["type"] == "payment":
+        rollups.inserted(tx, "ledger_lines", row["id"])
 
 
 def _filters(
@@ -90,7 +98,7 @@ def iterate_lines(
         after = rows[-1]["id"]
 
 
-def line_totals(tx: Tx, merchant_id: str, start: int, end: int) -> Row:
+def line_totals_raw(tx: Tx, merchant_id: str, start: int, end: int) -> Row:
     """Σ amount / fee / net of payment lines in ``[start, end)``."""
     row = tx.fetchone(
         "SELECT COALESCE(SUM(amount), 0) AS volume, COALESCE(SUM(fee), 0) AS fees,"
@@ -102,7 +110,9 @@ def line_totals(tx: Tx, merchant_id: str, start: int, end: int) -> Row:
     return {k: int(v) for k, v in row.items()}
 
 
-def bill_counts(tx: Tx, merchant_id: str, start: int, end: int, now: int, grace_period: int) -> Row:
+def bill_counts_raw(
+    tx: Tx, merchant_id: str, start: int, end: int, now: int, grace_period: int
+) -> Row:
     """Bills created in the window, and the fate of the bills paid in it (overdue: still
     paid more than *grace_period* seconds after creation, at *now*)."""
     row = tx.fetchone(
@@ -122,7 +132,7 @@ def bill_counts(tx: Tx, merchant_id: str, start: int, end: int, now: int, grace_
     return {k: int(v) for k, v in row.items()}
 
 
-def session_counts(tx: Tx, merchant_id: str, start: int, end: int) -> Row:
+def session_counts_raw(tx: Tx, merchant_id: str, start: int, end: int) -> Row:
     """Sessions created in the window, and how many of those completed."""
     row = tx.fetchone(
         "SELECT COUNT(*) AS sessions_created,"
@@ -135,7 +145,7 @@ def session_counts(tx: Tx, merchant_id: str, start: int, end: int) -> Row:
     return {k: int(v) for k, v in row.items()}
 
 
-def series(tx: Tx, merchant_id: str, bounds: Sequence[int]) -> list[Row]:
+def series_raw(tx: Tx, merchant_id: str, bounds: Sequence[int]) -> list[Row]:
     """Payment volume and count per bucket ``[bounds[i], bounds[i+1])``, in SQL."""
     cases = " ".join(f"WHEN created < ? THEN {i}" for i in range(len(bounds) - 1))
     rows = tx.fetchall(

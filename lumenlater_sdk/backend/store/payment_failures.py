@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..db import Row, Tx
+from . import rollups
 
 __all__ = ["count", "insert"]
 
@@ -27,6 +28,7 @@ def insert(tx: Tx, row: Row) -> None:
         f" VALUES ({', '.join('?' for _ in _COLUMNS)})",
         tuple(row[c] for c in _COLUMNS),
     )
+    rollups.inserted(tx, "payment_failures", row["id"])
 
 
 def count(tx: Tx, merchant_id: str, start: int, end: int) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
+from . import rollups
 from ._pagination import fetch_page
 from ._rows import insert_row, update_row
 
@@ -23,10 +24,12 @@ __all__ = [
 def insert_session(tx: Tx, row: Row) -> None:
     """Insert a session row."""
     insert_row(tx, "checkout_sessions", row)
+    rollups.inserted(tx, "checkout_sessions", row["id"])
 
 
 def update_session(tx: Tx, session_id: str, **changes: Any) -> None:
     """Set some columns of one session."""
+    rollups.changing(tx, "checkout_sessions", session_id, changes)
     update_row(tx, "checkout_sessions", session_id, changes)
 
 

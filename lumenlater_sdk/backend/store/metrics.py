@@ -1,0 +1,138 @@
+"""Analytics' figures over a window: whole hours from the rollups, the rest from raw rows.
+
+A window ``[start, end)`` holds whole hours ``[lo, hi)`` (``start`` rounded up to an
+hour, ``end`` rounded down), summed from ``analytics_hourly`` at the cost of one row
+per hour whatever the merchant's volume, and at most two partial hours at its ends,
+read from raw rows along their ``(merchant_id, time)`` indexes. A series bucket bound
+that is not on the hour splits its hour the same way. The figures equal the ``*_raw``
+aggregates of ``ledger.py`` over the whole window (tests/backend/test_analytics_rollups.py).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+
+from ..db import Row, Tx
+from . import ledger, payment_failures, rollups
+from .rollups import HOUR
+
+__all__ = ["series", "window_counts"]
+
+
+def _up(t: int) -> int:
+    return -(-t // HOUR) * HOUR
+
+
+def _down(t: int) -> int:
+    return t // HOUR * HOUR
+
+
+def _raw(tx: Tx, merchant_id: str, start: int, end: int, now: int, grace_period: int) -> Row:
+    return {
+        **ledger.line_totals_raw(tx, merchant_id, start, end),
+        **ledger.bill_counts_raw(tx, merchant_id, start, end, now, grace_period),
+        **ledger.session_counts_raw(tx, merchant_id, start, end),
+        "payment_failures": payment_failures.count(tx, merchant_id, start, end),
+    }
+
+
+def _paid_in_grace(tx: Tx, merchant_id: str, start: int, end: int, since: int) -> int:
+    """Bills still ``paid``, paid in ``[start, end)`` and created at or after *since*
+    (not overdue yet). Only ``created`` narrows the read (``bills_merchant_created``):
+    the bills of the last grace period, however long the window; ``status`` and
+    ``paid_at`` are tested per row, not offered to an index that would read every bill
+    still paid or paid in the window."""
+    return int(
+        tx.scalar(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'paid' AND paid_at >= ? AND paid_at < ?"
+            " THEN 1 ELSE 0 END), 0) FROM bills WHERE merchant_id = ? AND created >= ?",
+            (start, end, merchant_id, since),
+        )
+    )
+
+
+def window_counts(
+    tx: Tx, merchant_id: str, start: int, end: int, *, now: int, grace_period: int
+) -> Row:
+    """``volume``, ``fees``, ``net_volume``, ``bills_created``, ``bills_paid``,
+    ``repaid_count``, ``liquidated_count``, ``overdue_count`` (bills paid in the window,
+    still paid and more than *grace_period* seconds old at *now*), ``sessions_created``,
+    ``sessions_completed`` and ``payment_failures`` of ``[start, end)``."""
+    lo, hi = _up(start), _down(end)
+    if lo >= hi:
+        return _raw(tx, merchant_id, start, end, now, grace_period)
+    s = rollups.sums(tx, merchant_id, lo, hi)
+    # Overdue depends on now: of the bills still paid (counted by the hour they were
+    # paid), those created within the grace period are not overdue yet.
+    recent = _paid_in_grace(tx, merchant_id, lo, hi, now - grace_period)
+    out = {
+        "volume": s["payment_volume"],
+        "fees": s["payment_fees"],
+        "net_volume": s["payment_net"],
+        "bills_created": s["bills_created"],
+        "bills_paid": s["bills_paid"],
+        "repaid_count": s["bills_repaid"],
+        "liquidated_count": s["bills_liquidated"],
+        "overdue_count": s["bills_still_paid"] - recent,
+        "sessions_created": s["sessions_created"],
+        "sessions_completed": s["sessions_completed"],
+        "payment_failures": s["payment_failures"],
+    }
+    for a, b in ((start, lo), (hi, end)):
+        if a < b:
+            for key, value in _raw(tx, merchant_id, a, b, now, grace_period).items():
+                out[key] += value
+    return out
+
+
+def _pieces(ranges: Sequence[tuple[int, int]], bounds: Sequence[int]) -> list[tuple[int, int, int]]:
+    """*ranges* cut at the bucket *bounds*: ``(start, end, bucket)`` each."""
+    out = []
+    for a, b in ranges:
+        while a < b:
+            i = bisect_right(bounds, a) - 1
+            cut = min(b, bounds[i + 1])
+            out.append((a, cut, i))
+            a = cut
+    return out
+
+
+def _piece_sums(tx: Tx, merchant_id: str, pieces: Sequence[tuple[int, int, int]]) -> list[Row]:
+    """Payment volume and count per bucket over the raw *pieces*, in one statement: each
+    piece is one range read of ``ledger_lines_type_created``. The bounds are this module's
+    integers, written into the statement (there can be hundreds)."""
+    values = ", ".join(f"({int(i)}, {int(a)}, {int(b)})" for a, b, i in pieces)
+    return tx.fetchall(
+        f"WITH pieces (i, lo, hi) AS (VALUES {values})"
+        " SELECT pieces.i AS b, COALESCE(SUM(amount), 0) AS volume, COUNT(*) AS n"
+        " FROM pieces JOIN ledger_lines ON merchant_id = ? AND type = 'payment'"
+        " AND created >= pieces.lo AND created < pieces.hi GROUP BY pieces.i",
+        (merchant_id,),
+    )
+
+
+def series(tx: Tx, merchant_id: str, bounds: Sequence[int]) -> list[Row]:
+    """Payment volume and count (``bills_paid``) per bucket ``[bounds[i], bounds[i+1])``."""
+    n = len(bounds) - 1
+    volume, paid = [0] * n, [0] * n
+    start, end = bounds[0], bounds[-1]
+    lo, hi = _up(start), _down(end)
+    if lo >= hi:
+        ranges = [(start, end)]
+    else:
+        # The hours a bucket bound falls inside belong to two buckets: read raw.
+        split = {_down(b) for b in bounds[1:-1] if b % HOUR and lo <= _down(b) < hi}
+        ranges = [(start, lo), (hi, end), *((h, h + HOUR) for h in sorted(split))]
+        for r in rollups.payment_hours(tx, merchant_id, lo, hi):
+            hour = int(r["hour"])
+            if hour not in split:
+                i = bisect_right(bounds, hour) - 1
+                volume[i] += int(r["payment_volume"])
+                paid[i] += int(r["payments"])
+    pieces = _pieces(ranges, bounds)
+    if pieces:
+        for r in _piece_sums(tx, merchant_id, pieces):
+            volume[int(r["b"])] += int(r["volume"])
+            paid[int(r["b"])] += int(r["n"])
+    return [{"start": bounds[i], "volume": volume[i], "bills_paid": paid[i]} for i in range(n)]

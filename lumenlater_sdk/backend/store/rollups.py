@@ -1,0 +1,228 @@
+"""Hourly rollups of what analytics counts (``analytics_hourly``), kept in step with the
+rows they count, in the same transaction.
+
+One row per (merchant, hour) holds the sums of the hour's facts: payment lines (by
+their ``created``), bills created (by ``created``), bills paid and what became of them
+(by ``paid_at``), checkout sessions created and completed (by the session's
+``created``), refused payment attempts. A fact is counted in the hour its time column
+falls in: ``hour = t / 3600 * 3600``.
+
+What each row of a table contributes is written once, as SQL (:data:`_SOURCES`), and
+serves three ends: migration 16 sums it over every row (:data:`BACKFILL`); a
+transaction that changes a counted row reads that row's contribution *before* its first
+change (a point read by primary key) and, just before COMMIT, subtracts it and adds the
+contribution of the same rows *as they are then* (:class:`_Pending`, flushed through
+:meth:`Tx.deferred`). Reading the "after" state at commit, not keeping it in Python,
+makes a ``ROLLBACK TO SAVEPOINT`` (a refused keyed request, a refused chain call)
+harmless: rows it undid contribute what they did before. The store functions that
+insert or change a counted fact (``bills.insert_bill``/``update_bill``,
+``sessions.insert_session``/``update_session``, ``ledger.insert_line``,
+``payment_failures.insert``) call :func:`inserted` / :func:`changing`, so no service
+can forget them; nothing else writes those columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..db import Row, Tx
+
+__all__ = [
+    "BACKFILL",
+    "COUNTERS",
+    "HOUR",
+    "TABLE",
+    "changing",
+    "inserted",
+    "payment_hours",
+    "sums",
+]
+
+TABLE = "analytics_hourly"
+HOUR = 3600
+
+COUNTERS = (
+    "payment_volume",
+    "payment_fees",
+    "payment_net",
+    "payments",
+    "bills_created",
+    "bills_paid",
+    "bills_repaid",
+    "bills_liquidated",
+    "bills_still_paid",
+    "sessions_created",
+    "sessions_completed",
+    "payment_failures",
+)
+
+
+def _when(status: str) -> str:
+    return f"CASE WHEN status = '{status}' THEN 1 ELSE 0 END"
+
+
+# (table, time column, condition, counter -> expression): what each row contributes
+# to the hour its time column falls in.
+_SOURCES: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    (
+        "ledger_lines",
+        "created",
+        "type = 'payment'",
+        {"payment_volume": "amount", "payment_fees": "fee", "payment_net": "net", "payments": "1"},
+    ),
+    ("bills", "created", "true", {"bills_created": "1"}),
+    (
+        "bills",
+        "paid_at",
+        "paid_at IS NOT NULL",
+        {
+            "bills_paid": "1",
+            "bills_repaid": _when("repaid"),
+            "bills_liquidated": _when("liquidated"),
+            "bills_still_paid": _when("paid"),
+        },
+    ),
+    (
+        "checkout_sessions",
+        "created",
+        "true",
+        {"sessions_created": "1", "sessions_completed": _when("complete")},
+    ),
+    ("payment_failures", "created", "true", {"payment_failures": "1"}),
+)
+
+# The columns whose change (after insert) moves a row's contribution, per table; the
+# other tables' counted rows never change.
+_COUNTED_COLUMNS = {
+    "bills": frozenset({"merchant_id", "status", "created", "paid_at"}),
+    "checkout_sessions": frozenset({"merchant_id", "status", "created"}),
+}
+_COLUMNS = ", ".join(COUNTERS)
+
+
+def _select(source: tuple[str, str, str, dict[str, str]], ids: str | None) -> str:
+    table, column, condition, exprs = source
+    values = ", ".join(f"{exprs.get(c, '0')} AS {c}" for c in COUNTERS)
+    where = condition if ids is None else f"{condition} AND id IN ({ids})"
+    return (
+        f"SELECT merchant_id, {column} / {HOUR} * {HOUR} AS hour, {values}"
+        f" FROM {table} WHERE {where}"
+    )
+
+
+def _summed(union: str) -> str:
+    sums_ = ", ".join(f"SUM({c})" for c in COUNTERS)
+    return (
+        f"SELECT merchant_id, hour, {sums_} FROM ({union}) d WHERE true GROUP BY merchant_id, hour"
+    )
+
+
+BACKFILL = f"INSERT INTO {TABLE} (merchant_id, hour, {_COLUMNS}) " + _summed(
+    " UNION ALL ".join(_select(s, None) for s in _SOURCES)
+)
+"""Every existing row's contribution (migration 16): what :func:`inserted` would have
+added had the rollups existed when the rows were written."""
+
+_UPSERT = " ON CONFLICT (merchant_id, hour) DO UPDATE SET " + ", ".join(
+    f"{c} = {TABLE}.{c} + excluded.{c}" for c in COUNTERS
+)
+_NONZERO = " OR ".join(f"SUM({c}) <> 0" for c in COUNTERS)
+# Bound parameters per flush statement, well under SQLite's and PostgreSQL's limits.
+_CHUNK = 2000
+
+
+class _Pending:
+    """One transaction's counted rows (ids per table) and their contributions as they
+    stood before the transaction first changed them (negated, per merchant and hour)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, set[str]] = {}
+        self.before: dict[tuple[str, int], list[int]] = {}
+
+    def flush(self, tx: Tx) -> None:
+        """Add (after - before) to each touched hour, in (merchant, hour) order: two
+        transactions lock the rows they share in the same order."""
+        items = [(t, i) for t, ids in sorted(self.ids.items()) for i in sorted(ids)]
+        before = [[m, h, *v] for (m, h), v in sorted(self.before.items())]
+        self.ids, self.before = {}, {}
+        while items or before:
+            chunk, items = items[:_CHUNK], items[_CHUNK:]
+            rows, before = before[: _CHUNK // 16], before[_CHUNK // 16 :]
+            _add(tx, chunk, rows)
+
+
+def _add(tx: Tx, items: Sequence[tuple[str, str]], before: Sequence[Sequence[Any]]) -> None:
+    parts: list[str] = []
+    params: list[Any] = []
+    for source in _SOURCES:
+        ids = [i for t, i in items if t == source[0]]
+        if ids:
+            parts.append(_select(source, ", ".join("?" for _ in ids)))
+            params.extend(ids)
+    if before:
+        marks = ", ".join("?" for _ in range(2 + len(COUNTERS)))
+        parts.append("VALUES " + ", ".join(f"({marks})" for _ in before))
+        params.extend(v for row in before for v in row)
+    if not parts:
+        return
+    tx.send(
+        f"INSERT INTO {TABLE} (merchant_id, hour, {_COLUMNS}) "
+        + _summed(" UNION ALL ".join(parts))
+        + f" HAVING {_NONZERO} ORDER BY merchant_id, hour"
+        + _UPSERT,
+        params,
+    )
+
+
+def _pending(tx: Tx) -> _Pending:
+    return tx.deferred("analytics_rollups", _Pending)
+
+
+def inserted(tx: Tx, table: str, row_id: str) -> None:
+    """Row *row_id* of *table* was inserted in *tx*: it is counted at commit."""
+    _pending(tx).ids.setdefault(table, set()).add(row_id)
+
+
+def changing(tx: Tx, table: str, row_id: str, columns: Iterable[str]) -> None:
+    """Row *row_id* of *table* is about to have *columns* set: call before the UPDATE
+    is sent. When they include a counted one, the first time in *tx*, the row's current
+    contribution is read, to be taken back at commit (and the new one added)."""
+    if _COUNTED_COLUMNS.get(table, frozenset()).isdisjoint(columns):
+        return
+    pending = _pending(tx)
+    ids = pending.ids.setdefault(table, set())
+    if row_id in ids:
+        return  # its state before this transaction is already known
+    ids.add(row_id)
+    union = " UNION ALL ".join(_select(s, "?") for s in _SOURCES if s[0] == table)
+    params = [row_id] * sum(1 for s in _SOURCES if s[0] == table)
+    for row in tx.fetchall(f"SELECT * FROM ({union}) d", params):
+        key = (str(row["merchant_id"]), int(row["hour"]))
+        counts = pending.before.setdefault(key, [0] * len(COUNTERS))
+        for n, c in enumerate(COUNTERS):
+            counts[n] -= int(row[c])
+
+
+def sums(tx: Tx, merchant_id: str, start: int, end: int) -> dict[str, int]:
+    """Every counter summed over the whole hours ``[start, end)`` (both multiples of
+    :data:`HOUR`), read along the primary key."""
+    row = tx.fetchone(
+        "SELECT "
+        + ", ".join(f"COALESCE(SUM({c}), 0) AS {c}" for c in COUNTERS)
+        + f" FROM {TABLE} WHERE merchant_id = ? AND hour >= ? AND hour < ?",
+        (merchant_id, start, end),
+    )
+    assert row is not None
+    return {c: int(row[c]) for c in COUNTERS}
+
+
+def payment_hours(tx: Tx, merchant_id: str, start: int, end: int) -> Iterable[Row]:
+    """``hour``, ``payment_volume``, ``payments`` of each hour in ``[start, end)`` that
+    had a payment, in hour order."""
+    return tx.fetchall(
+        f"SELECT hour, payment_volume, payments FROM {TABLE}"
+        " WHERE merchant_id = ? AND hour >= ? AND hour < ? AND payments <> 0"
+        " ORDER BY merchant_id, hour",
+        (merchant_id, start, end),
+    )
