@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
-from stellar_sdk import StrKey
 
+from .._strkeys import is_account
 from ..services.validation import (
     MAX_AMOUNT,
     MAX_EMBED_ORIGINS,
@@ -48,7 +48,7 @@ ADDRESS_PATTERN = "^G[A-Z2-7]{55}$"
 
 
 def _address(value: str) -> str:
-    if not StrKey.is_valid_ed25519_public_key(value):
+    if not is_account(value):
         raise ValueError("must be a Stellar account address (G…)")
     return value
 

@@ -13,8 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from stellar_sdk import StrKey
-
+from .._strkeys import is_account
 from ..chain import SCALE, PreparedTransaction
 from ..db import Row, Tx
 from ..store import bills as bill_store
@@ -332,7 +331,7 @@ def _pay_own_bill(ctx: ServiceContext, tx: Tx, row: Row) -> None:
 
 def shopper_address(address: str) -> str:
     """*address* if it is a Stellar account address (``G…``), else ``parameter_invalid``."""
-    if not isinstance(address, str) or not StrKey.is_valid_ed25519_public_key(address):
+    if not isinstance(address, str) or not is_account(address):
         raise InvalidRequest(
             "The wallet's address is not a Stellar account address (G…).",
             code="parameter_invalid",

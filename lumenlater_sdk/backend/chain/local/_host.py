@@ -11,8 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from stellar_sdk import StrKey
-
+from ..._strkeys import is_account_or_contract
 from .._constants import ProtocolConstants
 from ._errors import invalid_input, unauthorized
 from ._storage import Storage
@@ -59,7 +58,7 @@ class Contract:
 
 
 def _is_address(value: str) -> bool:
-    return bool(StrKey.is_valid_ed25519_public_key(value) or StrKey.is_valid_contract(value))
+    return is_account_or_contract(value)
 
 
 def _check_arg(contract: str, function: str, i: int, kind: str, value: Any) -> Any:
