@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from backend_helpers import Api
+from stellar_sdk import Keypair
+from stellar_sdk.auth import authorize_entry
 
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.services.objects import derived_bill_status
@@ -171,3 +173,41 @@ def test_store_lists_match_derived_status_around_every_boundary(
             if expected:
                 back = _pages(frozen, status, now, before=expected[-1])
                 assert [*back, expected[-1]] == expected, (status, now)
+
+
+def test_a_bill_its_merchant_never_authorized_is_swept_to_expired(
+    frozen: SandboxHandle,
+) -> None:
+    """A self-custody bill left ``requires_authorization`` past its life is stored
+    ``expired`` by the time sweep like an on-chain one: ``bill.expired`` names the status
+    it had, its unsigned entry is dropped, and signing it afterwards is refused."""
+    key = Keypair.random()
+    creds = frozen.create_self_custody_merchant(key)
+    c = frozen.backend.ctx.constants
+    with Api(frozen.base_url, creds.secret_key) as api:
+        customer = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
+        pending = _new_bill(api, customer)
+        assert pending["status"] == "requires_authorization" and pending["authorization"]
+        _move_to(api, pending["created"] + c.bill_duration + 1)
+        frozen.run_time_triggers()
+        with frozen.backend.ctx.db.transaction(write=False) as tx:
+            stored = tx.fetchone("SELECT status FROM bills WHERE id = ?", (pending["id"],))
+            entries = tx.scalar(
+                "SELECT COUNT(*) FROM bill_authorizations WHERE bill_id = ?", (pending["id"],)
+            )
+        assert stored == {"status": "expired"} and entries == 0
+        shown = api.ok("GET", f"/v1/bills/{pending['id']}")
+        assert shown["status"] == "expired" and shown["authorization"] is None
+        expired = api.ok("GET", "/v1/events", params={"type": "bill.expired"})["data"]
+        assert [e["data"]["object"]["id"] for e in expired] == [pending["id"]]
+        assert expired[0]["data"]["previous_attributes"] == {"status": "requires_authorization"}
+        signed = authorize_entry(
+            pending["authorization"]["entry_xdr"],
+            key,
+            pending["authorization"]["signature_expiration_ledger"],
+            pending["authorization"]["network_passphrase"],
+        ).to_xdr()
+        late = api.post(f"/v1/bills/{pending['id']}/authorize", {"signed_entry_xdr": signed})
+        assert late.status_code == 400
+        assert late.json()["error"]["code"] == "bill_not_awaiting_authorization"
+        assert frozen.run_time_triggers() == 0  # swept once

@@ -54,6 +54,9 @@ def run_time_triggers(ctx: ServiceContext) -> int:
         changed += expire_due(ctx, tx, now)
         for row in bill_store.due_for_expiry(tx, now, c.bill_duration):
             bill_store.update_bill(tx, row["id"], status="expired")
+            if row["status"] == "requires_authorization":
+                # Its merchant never authorized it; now it can never reach the chain.
+                bill_store.delete_authorization(tx, row["id"])
             events.emit(
                 tx,
                 merchant_id=row["merchant_id"],
@@ -61,7 +64,7 @@ def run_time_triggers(ctx: ServiceContext) -> int:
                 obj=bill_object({**row, "status": "expired"}, now, c),
                 created=now,
                 livemode=bool(row["livemode"]),
-                previous={"status": "created"},
+                previous={"status": row["status"]},
             )
             changed += 1
         for row in bill_store.due_for_overdue(tx, now, c.grace_period):

@@ -48,7 +48,7 @@ def get_authorization(tx: Tx, bill_id: str) -> Row | None:
 
 
 def delete_authorization(tx: Tx, bill_id: str) -> None:
-    """The bill was authorised: its entry is spent."""
+    """Drop the bill's unsigned entry: spent (authorized), or never usable now."""
     tx.execute("DELETE FROM bill_authorizations WHERE bill_id = ?", (bill_id,))
 
 
@@ -83,8 +83,7 @@ def _status_branches(status: str, now: int, bill_duration: int, grace_period: in
     (SQLite's documented way, also valid on PostgreSQL) keeps ``created`` a filter there:
     otherwise SQLite drives the scan by ``bills_status_created`` (the time sweeps'
     index) and sorts every match by ``id``. The filter passes over bills the time sweep
-    has not moved on yet (and, for ``requires_authorization``, ones past their life,
-    which no sweep marks)."""
+    has not moved on yet."""
     alive = now - bill_duration  # unpaid bills created before this have expired
     in_grace = now - grace_period  # paid bills created before this are overdue
     if status in ("created", "requires_authorization"):
@@ -163,8 +162,18 @@ def others_timed(
 
 
 def due_for_expiry(tx: Tx, now: int, bill_duration: int, limit: int = 200) -> list[Row]:
-    """Unpaid bills past *bill_duration* (seconds) that are not marked expired yet."""
-    return _due(tx, "status = 'created' AND created < ?", (now - bill_duration,), limit)
+    """Unpaid bills past *bill_duration* (seconds) that are not marked expired yet: on
+    chain (``created``) first, then ones whose merchant never authorized them (at most
+    *limit* in all)."""
+    alive = now - bill_duration
+    # One query per status, each read in index order: an IN over both would make
+    # SQLite merge two ranges of bills_status_created and sort them.
+    due = _due(tx, "status = 'created' AND created < ?", (alive,), limit)
+    if len(due) < limit:
+        due += _due(
+            tx, "status = 'requires_authorization' AND created < ?", (alive,), limit - len(due)
+        )
+    return due
 
 
 def due_for_overdue(tx: Tx, now: int, grace_period: int, limit: int = 200) -> list[Row]:
