@@ -46,9 +46,11 @@ from lumenlater_sdk.backend.store import bills as bill_store
 from lumenlater_sdk.backend.store import events as event_store
 from lumenlater_sdk.backend.store import idempotency as idem_store
 from lumenlater_sdk.backend.store import ledger as ledger_store
+from lumenlater_sdk.backend.store import metrics as metrics_store
 from lumenlater_sdk.backend.store import payment_failures as failure_store
 from lumenlater_sdk.backend.store import request_logs as log_store
 from lumenlater_sdk.backend.store import retention as retention_store
+from lumenlater_sdk.backend.store import rollups
 from lumenlater_sdk.backend.store import sessions as session_store
 from lumenlater_sdk.backend.store import webhook_endpoints as endpoint_store
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
@@ -56,6 +58,7 @@ from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 # Tables whose rows accumulate with a merchant's history. Others (merchants, their
 # endpoints and wallets, settings) grow with the number of accounts at most.
 _GROWING = {
+    "analytics_hourly",
     "bills",
     "bill_authorizations",
     "checkout_sessions",
@@ -89,6 +92,9 @@ _SORT_ALLOWED = {
     **{f"{t} created{c}": "created range" for t in ("sessions", "events") for c in _RANGES},
     # One row per endpoint with pending rows (not per row): see delivery/_fair.py.
     "outbox claim": "endpoints with pending rows, one row each",
+    # The hours one transaction's counted rows fall in, ordered so that transactions
+    # lock the rollup rows they share in one order (store/rollups.py).
+    "analytics rollup flush": "hours one transaction touched",
     # One event's attempts at one endpoint: bounded by the retry schedule.
     "webhook deliveries event": "attempts of one event",
 }
@@ -253,6 +259,19 @@ class _Recording(Tx):
         return self.inner.iterate(sql, params, batch=batch)
 
 
+def _hour(t: int) -> int:
+    return t // 3600 * 3600
+
+
+def _flush_rollups(s: Seeded, tx: Tx) -> None:
+    """What a transaction that changed a bill and wrote one row of each counted kind
+    sends: the bill's contribution read before its change, then the upsert at COMMIT."""
+    rollups.changing(tx, "bills", s.bill_id, ["status"])
+    for table in ("checkout_sessions", "ledger_lines", "payment_failures"):
+        rollups.inserted(tx, table, "none_such")
+    tx.flush_deferred()
+
+
 def _page() -> PageRequest:
     return PageRequest(limit=10)
 
@@ -381,6 +400,32 @@ _QUERIES: dict[str, Query] = {
         tx, s.merchant, s.now - 86_400, s.now
     ),
     "idempotency key": lambda s, tx: idem_store.get(tx, s.merchant, "k-1"),
+    # Analytics metrics (store/metrics.py): a year of whole hours from the rollups, the
+    # partial hours at the window's ends raw, bucket bounds off the hour raw.
+    "analytics rollup sums": lambda s, tx: rollups.sums(
+        tx, s.merchant, _hour(s.now) - 365 * 86_400, _hour(s.now)
+    ),
+    "analytics payment hours": lambda s, tx: rollups.payment_hours(
+        tx, s.merchant, _hour(s.now) - 365 * 86_400, _hour(s.now)
+    ),
+    "analytics edge payment lines": lambda s, tx: ledger_store.line_totals_raw(
+        tx, s.merchant, s.now - 1_000, s.now
+    ),
+    "analytics edge bills": lambda s, tx: ledger_store.bill_counts_raw(
+        tx, s.merchant, s.now - 1_000, s.now, s.now, s.sb.backend.ctx.constants.grace_period
+    ),
+    "analytics edge sessions": lambda s, tx: ledger_store.session_counts_raw(
+        tx, s.merchant, s.now - 1_000, s.now
+    ),
+    # The seed's bills are all younger than the grace period; a long history's last
+    # grace period holds a small share of its bills, as bills created from now do here.
+    "analytics not yet overdue": lambda s, tx: metrics_store._paid_in_grace(
+        tx, s.merchant, 0, s.now, s.now
+    ),
+    "analytics series pieces": lambda s, tx: metrics_store.series(
+        tx, s.merchant, [*range(s.now - 30 * 86_400, s.now, 86_400), s.now + 1]
+    ),
+    "analytics rollup flush": lambda s, tx: _flush_rollups(s, tx),
     # Retention's batches: each picks its rows along the index on what ages them and
     # deletes them by address, however many more are old (services/retention.py).
     **{
@@ -453,6 +498,17 @@ _NARROWED_BY: dict[str, set[str]] = {
     "request logs prune": {"merchant_id"},
     "payment failures count": {"merchant_id", "created"},
     "idempotency key": {"merchant_id", "idem_key"},
+    "analytics rollup sums": {"merchant_id", "hour"},
+    "analytics payment hours": {"merchant_id", "hour"},
+    "analytics edge payment lines": {"merchant_id", "type", "created"},
+    # Bills created in the window, and bills paid in it: each read has its time column
+    # (a pattern, as both must match).
+    "analytics edge bills": {"merchant_id", "(created|paid_at)"},
+    "analytics edge sessions": {"merchant_id", "created"},
+    # The bills of the last grace period, not every bill still paid or paid in the window.
+    "analytics not yet overdue": {"merchant_id", "created"},
+    "analytics series pieces": {"merchant_id", "(hour|created)"},
+    "analytics rollup flush": {"id"},
     # The pick reads along the aging column; the delete reads the picked addresses.
     **{f"retention outbox {st}": {"status", "next_attempt_ms"} for st in ("delivered", "failed")},
     "retention attempts": {"created"},
