@@ -222,24 +222,34 @@ def unit(
     :meth:`Unit.refuse` ran; if the block raises, it rolls back and the key is
     free again, with nothing stored for it.
     """
-    # Answers are final, so a replay needs no lock (and two replays never collide).
-    with db.reads() as tx:
-        row = store.get(tx, merchant_id, key, lock=False)
-    if row is not None and row["state"] == "done" and now - float(row["created"]) <= TTL:
-        yield Unit(None, db, _answer(row, fp, box), box)
-        return
     # Held first, so that on SQLite a twin is told at once instead of queueing for
     # the write lock behind the request that holds it.
     with key_locks.held(db, merchant_id, key) as free:
         if not free:
-            raise _in_use()
-        with db.transaction() as tx:
-            got = _claim(tx, merchant_id, key, fp, now, box)
-            if isinstance(got, Replay):
-                yield Unit(None, db, got, box)
-                return
-            tx.send(f"SAVEPOINT {_SAVEPOINT}")
-            u = Unit(tx, db, got, box)
-            yield u
-            if not u.completed:
-                raise RuntimeError("the request's writes would commit without its response")
+            # Someone holds the key: a request still running, or a twin replaying its
+            # answer (answers are final: a replay reads it without the lock).
+            got: Claimed | Replay = _stored_answer(db, merchant_id, key, fp, now, box)
+        else:
+            # No look before this: a new key (the usual case) is claimed in the
+            # transaction's first statement, and an answered one is found by it.
+            with db.transaction() as tx:
+                got = _claim(tx, merchant_id, key, fp, now, box)
+                if isinstance(got, Claimed):
+                    tx.send(f"SAVEPOINT {_SAVEPOINT}")
+                    u = Unit(tx, db, got, box)
+                    yield u
+                    if not u.completed:
+                        raise RuntimeError("the request's writes would commit without its response")
+                    return
+    yield Unit(None, db, got, box)
+
+
+def _stored_answer(
+    db: Database, merchant_id: str, key: str, fp: Fingerprint, now: float, box: Sealer
+) -> Replay:
+    """The answer stored for *key*, read without its lock; 409 in use if there is none."""
+    with db.reads() as tx:
+        row = store.get(tx, merchant_id, key, lock=False)
+    if row is None or row["state"] != "done" or now - float(row["created"]) > TTL:
+        raise _in_use()
+    return _answer(row, fp, box)
