@@ -115,7 +115,9 @@ class Backend:
         self.worker = worker_for(self.db, config, self.metrics)
         self.request_log = RequestLog(self.db)
         self.pruner = (
-            Pruner(self.db, RetentionPolicy.of(config), config.clock) if config.retention else None
+            Pruner(self.db, RetentionPolicy.of(config), config.clock, chain=self.ctx.chain)
+            if config.retention
+            else None
         )
         self._stopping: anyio.Event | None = None
 

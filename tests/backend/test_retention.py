@@ -21,6 +21,7 @@ import httpx
 import pytest
 from backend_helpers import Api, new_bill_body
 
+from lumenlater_sdk.backend.app import journal_url
 from lumenlater_sdk.backend.db import Database, Row, Tx, connect
 from lumenlater_sdk.backend.delivery import DEFAULT_SCHEDULE, DISABLE_AFTER, Claim, Outcome
 from lumenlater_sdk.backend.delivery._attempts import record_outcomes
@@ -273,6 +274,42 @@ def test_seen_chain_events_go_only_once_the_sweep_is_a_day_past(
         assert after.pop("bill.created") == counts.pop("bill.created") + 2
         after.pop("bill.expired", None), counts.pop("bill.expired", None)  # the clock moved
         assert after == counts
+
+
+@pytest.mark.parametrize("fixture", ["sandbox_soroban", "sandbox_soroban_pg"])
+def test_the_soroban_journal_forgets_events_the_sweep_is_past(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    sb: SandboxHandle = request.getfixturevalue(fixture)
+    clock = Clock()
+    pruner = Pruner(sb.backend.db, POLICY, clock, chain=sb.backend.ctx.chain)
+    journal = connect(journal_url(sb.config.database_url))
+
+    def cursors() -> list[int]:
+        with journal.transaction(write=False) as tx:
+            return [r["cursor"] for r in tx.fetchall("SELECT cursor FROM soroban_events")]
+
+    try:
+        with Api(sb.base_url, sb.secret_key) as api:
+            _bills(api, 3)
+            sb.run_time_triggers()
+            before = cursors()
+            assert len(before) >= 3
+            assert pruner.run_once().deleted.get("chain_events", 0) == 0
+            clock.offset = SEEN_GRACE + 60
+            report = pruner.run_once()
+            # All but the newest, which numbers the next.
+            assert report.deleted["chain_events"] == len(before) - 1
+            assert cursors() == [max(before)]
+            counts = _event_counts(sb)
+            _bills(api, 2)
+            sb.run_time_triggers()
+            assert min(set(cursors()) - {max(before)}) > max(before)
+            after = _event_counts(sb)
+            assert after.pop("bill.created") == counts.pop("bill.created") + 2
+            assert after == counts
+    finally:
+        journal.close()
 
 
 def _attempt_rows(sb: SandboxHandle, n: int, created: float, *, per_tx: int = 500) -> None:

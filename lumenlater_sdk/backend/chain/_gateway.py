@@ -238,6 +238,12 @@ class ChainGateway(abc.ABC):
     ) -> list[ContractEvent]:
         """Contract events with ``cursor`` greater than *cursor*, oldest first."""
 
+    def forget_events(self, through: int, *, limit: int) -> int:
+        """Forget up to *limit* contract events with ``cursor`` at most *through*, which
+        the caller will never ask :meth:`events_after` for again; how many went. A
+        gateway whose events are the chain's own history (the local ledger) keeps them."""
+        return 0
+
     @abc.abstractmethod
     def now(self, *, tx: Tx | None = None) -> int:
         """The ledger's current time (Unix seconds)."""

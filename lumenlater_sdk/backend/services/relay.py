@@ -276,6 +276,11 @@ class ChainRelay:
         except ChainUnavailableError as exc:
             raise _unavailable(exc) from exc
 
+    def forget_events(self, through: int, *, limit: int) -> int:
+        """Let the gateway forget up to *limit* contract events at or below cursor
+        *through* (retention: the event sweep is past them for good); how many went."""
+        return self._gateway.forget_events(through, limit=limit)
+
 
 def _unavailable(exc: ChainUnavailableError) -> ChainUnavailable:
     return ChainUnavailable(f"The chain could not be reached: {exc}", code="chain_unavailable")

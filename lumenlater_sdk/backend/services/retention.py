@@ -16,7 +16,11 @@ What goes (each window a :class:`~lumenlater_sdk.backend.config.BackendConfig` f
   kept to its newest rows by :class:`~.request_log.RequestLog`);
 * the marks of contract events already applied (``chain_events_seen``) once the
   event sweep went past them at least :data:`SEEN_GRACE` ago: the sweep never asks
-  for those again, and a call's own events are applied within its request;
+  for those again, and a call's own events come back only with a retry of its
+  request, which finds its transaction for 24 h at most (an Idempotency-Key's life,
+  the chain gateways' operation window); and so the events the ``soroban`` gateway
+  journalled from ``getEvents`` up to the same cursor (the local ledger keeps its
+  events: they are its chain's history);
 * dashboard sign-in links that expired, and sessions that ended a day ago.
 
 Events are kept: every list of them reads along an index whatever their number
@@ -48,6 +52,7 @@ from ..store import events as event_store
 from ..store import retention as store
 from . import events
 from .idempotency import TTL as IDEMPOTENCY_TTL
+from .relay import ChainRelay
 
 __all__ = [
     "IDEMPOTENCY_GRACE",
@@ -63,8 +68,10 @@ log = logging.getLogger("lumenlater.backend.retention")
 DAY = 86_400
 IDEMPOTENCY_GRACE = 3_600
 """Seconds an idempotency key is kept past its 24 h."""
-SEEN_GRACE = DAY
-"""Seconds between the event sweep passing a contract event and its mark going."""
+SEEN_GRACE = 2 * DAY
+"""Seconds between the event sweep passing a contract event and its mark going: past the
+24 h in which a retried request may get its transaction's events again (ledger time,
+which the sandbox moves ahead of the wall clock, never behind)."""
 
 _SEEN_MARK = "retention_seen_mark"  # "<bound> <pending cursor> <pending since>"
 
@@ -201,12 +208,14 @@ def prune(
     policy: RetentionPolicy,
     *,
     now: float,
+    chain: ChainRelay | None = None,
     stop: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RetentionReport:
     """Delete everything past its window at wall-clock time *now*, a batch per
     transaction, until nothing is left (or *stop* returns True, checked between
-    batches, or another process's batch holds the lead)."""
+    batches, or another process's batch holds the lead); with *chain*, the contract
+    events its gateway keeps up to the same cursor as the seen marks."""
     report = RetentionReport()
     seen_through = _seen_bound(db, now)
     if seen_through is None:
@@ -228,22 +237,48 @@ def prune(
                 break
             # Between batches the write lock is free (SQLite): writers go first.
             sleep(policy.pause)
+    if chain is not None and seen_through > 0:
+        _forget_chain_events(chain, seen_through, policy, report, stop, sleep)
     return report
+
+
+def _forget_chain_events(
+    chain: ChainRelay,
+    through: int,
+    policy: RetentionPolicy,
+    report: RetentionReport,
+    stop: Callable[[], bool],
+    sleep: Callable[[float], None],
+) -> None:
+    while not stop():
+        n = chain.forget_events(through, limit=policy.batch)
+        report.batches.append(n)
+        report.deleted["chain_events"] = report.deleted.get("chain_events", 0) + n
+        if n < policy.batch:
+            return
+        sleep(policy.pause)
+    report.stopped = True
 
 
 class Pruner:
     """A backend's background pruning: :func:`prune` every ``interval`` seconds."""
 
     def __init__(
-        self, db: Database, policy: RetentionPolicy, clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        policy: RetentionPolicy,
+        clock: Callable[[], float] = time.time,
+        *,
+        chain: ChainRelay | None = None,
     ) -> None:
         self.db = db
         self.policy = policy
         self.clock = clock
+        self.chain = chain
 
     def run_once(self, *, stop: Callable[[], bool] = lambda: False) -> RetentionReport:
         """One run at the clock's time now (also what the background task does)."""
-        report = prune(self.db, self.policy, now=self.clock(), stop=stop)
+        report = prune(self.db, self.policy, now=self.clock(), chain=self.chain, stop=stop)
         if report.total:
             log.info(
                 "retention deleted %s",

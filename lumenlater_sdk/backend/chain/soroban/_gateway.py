@@ -262,6 +262,12 @@ class SorobanGateway(ChainGateway):
         self.sync_events()
         return [self._feed.event(e) for e in self._journal.events_after(cursor, limit)]
 
+    def forget_events(self, through: int, *, limit: int) -> int:
+        """Delete journalled events up to cursor *through* (never the newest: the next
+        cursor follows it). ``getEvents`` pages on from its saved cursor, so it never
+        hands back an event this old, which the journal would then number anew."""
+        return self._journal.forget_events(through, limit)
+
     def now(self, *, tx: Tx | None = None) -> int:
         """The latest ledger's close time (cached for a second)."""
         return self._latest_ledger()[1]

@@ -252,6 +252,18 @@ class Journal:
             )
         return added
 
+    def forget_events(self, through: int, limit: int) -> int:
+        """Delete up to *limit* stored events with a cursor at most *through*, lowest
+        first, in one short transaction; how many went. The newest event always stays:
+        :meth:`add_events` numbers the next one after it."""
+        with self.db.transaction() as t:
+            newest = int(t.scalar("SELECT COALESCE(MAX(cursor), 0) FROM soroban_events") or 0)
+            return t.execute(
+                "DELETE FROM soroban_events WHERE cursor IN (SELECT cursor FROM soroban_events"
+                " WHERE cursor <= ? ORDER BY cursor LIMIT ?)",
+                (min(through, newest - 1), limit),
+            )
+
     def events_after(self, cursor: int, limit: int) -> list[StoredEvent]:
         """Stored events with a cursor above *cursor*, oldest first."""
         return self._events("WHERE cursor > ? ORDER BY cursor LIMIT ?", (cursor, limit))
