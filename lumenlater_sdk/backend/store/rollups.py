@@ -32,6 +32,7 @@ __all__ = [
     "BACKFILL",
     "COUNTERS",
     "HOUR",
+    "RECOUNT",
     "TABLE",
     "changing",
     "inserted",
@@ -112,17 +113,19 @@ def _select(source: tuple[str, str, str, dict[str, str]], ids: str | None) -> st
 
 
 def _summed(union: str) -> str:
-    sums_ = ", ".join(f"SUM({c})" for c in COUNTERS)
+    sums_ = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
     return (
         f"SELECT merchant_id, hour, {sums_} FROM ({union}) d WHERE true GROUP BY merchant_id, hour"
     )
 
 
-BACKFILL = f"INSERT INTO {TABLE} (merchant_id, hour, {_COLUMNS}) " + _summed(
-    " UNION ALL ".join(_select(s, None) for s in _SOURCES)
-)
-"""Every existing row's contribution (migration 16): what :func:`inserted` would have
-added had the rollups existed when the rows were written."""
+RECOUNT = _summed(" UNION ALL ".join(_select(s, None) for s in _SOURCES))
+"""Every row's contribution, per merchant and hour, counted afresh: what the rollups
+must hold (rows of zeros aside)."""
+
+BACKFILL = f"INSERT INTO {TABLE} (merchant_id, hour, {_COLUMNS}) " + RECOUNT
+"""Migration 16: what :func:`inserted` would have added had the rollups existed when
+the existing rows were written."""
 
 _UPSERT = " ON CONFLICT (merchant_id, hour) DO UPDATE SET " + ", ".join(
     f"{c} = {TABLE}.{c} + excluded.{c}" for c in COUNTERS
@@ -195,6 +198,11 @@ def changing(tx: Tx, table: str, row_id: str, columns: Iterable[str]) -> None:
     if row_id in ids:
         return  # its state before this transaction is already known
     ids.add(row_id)
+    if tx.dialect == "postgresql":
+        # Locked first (queued: no round trip of its own), so that the state read next
+        # is the one this transaction's UPDATE changes, whoever committed a change
+        # between: at commit, this row's "after" is read under the same lock.
+        tx.send(f"SELECT id FROM {table} WHERE id = ?{tx.for_update}", [row_id])
     union = " UNION ALL ".join(_select(s, "?") for s in _SOURCES if s[0] == table)
     params = [row_id] * sum(1 for s in _SOURCES if s[0] == table)
     for row in tx.fetchall(f"SELECT * FROM ({union}) d", params):
