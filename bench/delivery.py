@@ -4,6 +4,7 @@
         [--receivers 1] [--receiver webhook|null] [--database-url URL]
         [--against DIR] [--repeat 3] [--capacity]
         [--hostile [--backlog 5000] [--uncapped]] [--endpoint-concurrency N]
+        [--delivered 5000000 [--postgres] [--no-sqlite]]
 
 Receivers run in their own processes (``delivery_receiver.py``), never in the
 worker's. Throughput: ``--events`` events are queued, then one ``DeliveryWorker``
@@ -21,6 +22,12 @@ queued for it; another merchant's events at ``--rate`` for ``--seconds``, latenc
 alone (the baseline) and beside the backlog, ``--repeat`` runs (``--uncapped`` adds a
 run of the same worker without its cap per endpoint).
 
+``--delivered N`` runs the long-history scenario instead (``delivery_delivered.py``):
+an empty delivery database beside one prefilled with *N* delivered outbox rows and
+their attempt log, ``--events`` delivered on each alternately, ``--repeat`` rounds;
+throughput and the claim scan's time, and the delivered/empty ratios. SQLite, and
+PostgreSQL with ``--postgres`` (a throwaway cluster) or ``--database-url``.
+
 ``--against DIR`` runs the same measurement with another checkout's
 ``lumenlater_sdk`` (e.g. ``git archive HEAD lumenlater_sdk | tar -x -C /tmp/base``)
 alternately with this one, ``--repeat`` times, and prints both medians: the box is
@@ -28,6 +35,7 @@ shared and noisy, so only figures from one run are compared.
 
 Goals (issue 6): >= 1,000 events/s per worker process; p99 <= 100 ms at 200 events/s.
 Goal (issue 14, ``--hostile``): the other merchant's p99 under 1 s beside the backlog.
+Goal (issue 17, ``--delivered 5000000``): throughput within 10 % of the empty outbox's.
 """
 
 from __future__ import annotations
@@ -246,6 +254,9 @@ def main() -> None:
     parser.add_argument("--hostile", action="store_true", help="the fair-delivery scenario")
     parser.add_argument("--backlog", type=int, default=5000, help="--hostile: events for A")
     parser.add_argument("--uncapped", action="store_true", help="--hostile: also without a cap")
+    parser.add_argument("--delivered", type=int, default=0, help="prefilled delivered rows")
+    parser.add_argument("--postgres", action="store_true", help="--delivered: also PostgreSQL")
+    parser.add_argument("--no-sqlite", action="store_true", help="--delivered: PostgreSQL only")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -266,6 +277,11 @@ def main() -> None:
 
         rps, cpu = capacity(args.receiver, args.receivers)
         print(f"receiver alone (wrk -c32): {rps:,.0f} req/s, {cpu:.0f} us CPU/request")
+    if args.delivered:
+        from delivery_delivered import run_delivered
+
+        run_delivered(args, sys.modules[__name__])
+        return
     if args.hostile:
         from delivery_hostile import report
 

@@ -516,6 +516,7 @@ _NARROWED_BY: dict[str, set[str]] = {
     "retention request logs": {"created"},
     "retention seen chain events": {"cursor"},
     # outbox claim: several reads, each shaped by delivery/_fair.py; scans and sorts only
+    # (which indexes it reads beside a long history: tests/delivery/test_claim_history.py)
 }
 
 

@@ -11,7 +11,9 @@ requests time out, while other merchants' events wait behind it. Instead:
   or every endpoint has what it may take.
 
 Endpoints with pending rows are found by a loose index scan (one index seek per
-endpoint), so a backlog of any size costs a claim nothing. On PostgreSQL a claim
+endpoint), so a backlog of any size costs a claim nothing; and every read goes along
+indexes of the pending (or leased) rows alone, so neither do the millions of delivered
+rows a long history leaves. On PostgreSQL a claim
 locks each endpoint's row (``SKIP LOCKED``) before it counts that endpoint's leases:
 two workers never count the same endpoint at once, so together they never exceed
 its cap; an endpoint another worker is claiming for right now is left to that worker.
@@ -35,15 +37,20 @@ _ROW = (
     " next_attempt_ms"
 )
 
-# One seek per endpoint that has pending rows (retries waiting included), along
-# (status, endpoint_id, next_attempt_ms); for each, its oldest pending row and how
-# many rows are due, counted up to one past the cap (enough to know whether all fit).
+# One seek per endpoint that has pending rows (retries waiting included), along the
+# pending rows' index (status, endpoint_id, next_attempt_ms, seq); for each, its oldest pending
+# row and how many rows are due, counted up to one past the cap (enough to know
+# whether all fit). Each seek is an ORDER BY ... LIMIT 1, not a MIN(): PostgreSQL may
+# compute a MIN by reading every row that matches, and did so for a whole backlog
+# once its statistics, taken over millions of delivered rows, said pending rows were rare.
 _ENDPOINTS = """
 WITH RECURSIVE e(id) AS (
-    SELECT MIN(endpoint_id) FROM webhook_outbox WHERE status = 'pending'
+    SELECT (SELECT o.endpoint_id FROM webhook_outbox o WHERE o.status = 'pending'
+            ORDER BY o.endpoint_id LIMIT 1)
     UNION ALL
-    SELECT (SELECT MIN(o.endpoint_id) FROM webhook_outbox o
-            WHERE o.status = 'pending' AND o.endpoint_id > e.id)
+    SELECT (SELECT o.endpoint_id FROM webhook_outbox o
+            WHERE o.status = 'pending' AND o.endpoint_id > e.id
+            ORDER BY o.endpoint_id LIMIT 1)
     FROM e WHERE e.id IS NOT NULL
 )
 SELECT id, oldest, (
@@ -54,8 +61,9 @@ SELECT id, oldest, (
     ) capped
 ) AS due
 FROM (
-    SELECT id, (SELECT MIN(o.next_attempt_ms) FROM webhook_outbox o
-                WHERE o.status = 'pending' AND o.endpoint_id = e.id) AS oldest
+    SELECT id, (SELECT o.next_attempt_ms FROM webhook_outbox o
+                WHERE o.status = 'pending' AND o.endpoint_id = e.id
+                ORDER BY o.next_attempt_ms LIMIT 1) AS oldest
     FROM e WHERE id IS NOT NULL
 ) d
 WHERE oldest <= ?

@@ -99,12 +99,31 @@ CREATE INDEX webhook_deliveries_endpoint_event ON webhook_deliveries (endpoint_i
 # oldest first, a batch at a time: read along this index, however long the log grew.
 _V5 = "CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created)"
 
+# Fair claiming's reads (``_fair``) all name ``status = 'pending'``: an index of the
+# pending rows alone stays the size of the backlog however many delivered and failed
+# rows the outbox keeps (the old one held every row, and PostgreSQL, its statistics
+# saying pending rows are rare, read a whole backlog to find its first endpoint). It
+# still leads with status, so SQLite (no statistics) sees the same equality as in the
+# old one and prefers it to webhook_outbox_due; seq completes the claim order
+# (next_attempt_ms, seq), so an endpoint's rows come in that order without a sort of
+# its backlog. The leased rows' index gains status for the same reason: SQLite counted
+# an endpoint's leases along webhook_outbox_endpoint, reading its whole backlog.
+_V6 = """
+CREATE INDEX webhook_outbox_pending_due
+  ON webhook_outbox (status, endpoint_id, next_attempt_ms, seq) WHERE status = 'pending';
+DROP INDEX webhook_outbox_pending;
+CREATE INDEX webhook_outbox_leased_status
+  ON webhook_outbox (endpoint_id, status) WHERE lock_token IS NOT NULL;
+DROP INDEX webhook_outbox_leased
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "webhook delivery tables", _V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(2, "fair claiming indexes", _V2),
     Migration(3, "what each delivery attempt sent and got back", _V3),
     Migration(4, "attempt logs listed along an index", _V4),
     Migration(5, "attempt logs pruned oldest first along an index", _V5),
+    Migration(6, "claims read an index of the pending rows alone", _V6),
 ]
 """The component's schema steps, applied by :func:`install`."""
 
