@@ -30,6 +30,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -245,6 +246,8 @@ def report_all(
 
 
 def main() -> None:
+    # A run stopped with SIGTERM still stops its server, receiver and PostgreSQL cluster.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped (SIGTERM)"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
