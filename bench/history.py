@@ -21,6 +21,7 @@ size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
     python bench/history.py run [--sizes 10000,100000,1000000] [--sqlite] [--postgres]
         [--plot history.png]
     python bench/history.py explain --db URL   # where list and analytics time goes
+    python bench/history.py report sqlite.json pg.json --plot out.png   # again, from --json
 """
 
 from __future__ import annotations
@@ -228,17 +229,27 @@ def _cmd_run(args: argparse.Namespace) -> None:
                         Path(args.json).write_text(json.dumps(results))
             finally:
                 filler.close()
-    report_all(results, sizes, args.plot)
+    report_all(results, args.plot)
 
 
-def report_all(
-    results: dict[str, dict[int, dict[str, list[float]]]], sizes: list[int], plot: str | None
-) -> None:
+def _cmd_report(args: argparse.Namespace) -> None:
+    results: dict[str, dict[int, dict[str, list[float]]]] = {}
+    for name in args.files:
+        for label, by_size in json.loads(Path(name).read_text()).items():
+            results[label] = {int(size): res for size, res in by_size.items()}
+    for label, by_size in results.items():
+        for size, res in sorted(by_size.items()):
+            report(label, size, res)
+    report_all(results, args.plot)
+
+
+def report_all(results: dict[str, dict[int, dict[str, list[float]]]], plot: str | None) -> None:
     """Ratios, goal lines and the plot."""
     from _history_measure import goal_lines, plot_p99
 
     for label, by_size in results.items():
-        for line in goal_lines(label, by_size, sizes[0], sizes[-1]):
+        own = sorted(by_size)  # a run cut short has fewer sizes
+        for line in goal_lines(label, by_size, own[0], own[-1]):
             print(line, flush=True)
     if plot:
         plot_p99(results, plot)
@@ -274,7 +285,13 @@ def main() -> None:
     e = sub.add_parser("explain", help="time and explain the lists and analytics queries")
     e.add_argument("--db", required=True, help="a filled database")
     e.add_argument("--repeat", type=int, default=50)
+    p = sub.add_parser("report", help="ratios, goals and the plot again from --json files")
+    p.add_argument("files", nargs="+", help="files a run wrote with --json")
+    p.add_argument("--plot", help="write the PNG here")
     args = parser.parse_args()
+    if args.command == "report":
+        _cmd_report(args)
+        return
     if args.command == "explain":
         from _history_explain import explain
 
