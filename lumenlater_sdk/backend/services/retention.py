@@ -65,10 +65,10 @@ __all__ = [
 
 log = logging.getLogger("lumenlater.backend.retention")
 
-DAY = 86_400
+_DAY = 86_400
 IDEMPOTENCY_GRACE = 3_600
 """Seconds an idempotency key is kept past its 24 h."""
-SEEN_GRACE = 2 * DAY
+SEEN_GRACE = 2 * _DAY
 """Seconds between the event sweep passing a contract event and its mark going: past the
 24 h in which a retried request may get its transaction's events again (ledger time,
 which the sandbox moves ahead of the wall clock, never behind)."""
@@ -127,7 +127,7 @@ class RetentionReport:
         return sum(self.deleted.values())
 
 
-Step = Callable[[Tx, int], int]
+_Step = Callable[[Tx, int], int]
 
 
 def _seen_bound(db: Database, now: float) -> int | None:
@@ -153,15 +153,15 @@ def _seen_bound(db: Database, now: float) -> int | None:
         return bound
 
 
-def _steps(policy: RetentionPolicy, now: float, seen_through: int) -> list[tuple[str, Step]]:
-    steps: list[tuple[str, Step]] = []
+def _steps(policy: RetentionPolicy, now: float, seen_through: int) -> list[tuple[str, _Step]]:
+    steps: list[tuple[str, _Step]] = []
     if policy.outbox_days is not None:
-        before_ms = int((now - policy.outbox_days * DAY) * 1000)
+        before_ms = int((now - policy.outbox_days * _DAY) * 1000)
         for status in FINAL:
             step = partial(_call_outbox, status, before_ms)
             steps.append(("webhook_outbox", step))
     if policy.attempts_days is not None:
-        before = int(now - policy.attempts_days * DAY)
+        before = int(now - policy.attempts_days * _DAY)
         steps.append(
             ("webhook_deliveries", lambda tx, n: prune_attempts(tx, before=before, limit=n))
         )
@@ -173,7 +173,7 @@ def _steps(policy: RetentionPolicy, now: float, seen_through: int) -> list[tuple
         )
     )
     if policy.request_logs_days is not None:
-        logs_before = int(now - policy.request_logs_days * DAY)
+        logs_before = int(now - policy.request_logs_days * _DAY)
         steps.append(
             (
                 "request_logs",
@@ -193,7 +193,7 @@ def _steps(policy: RetentionPolicy, now: float, seen_through: int) -> list[tuple
     steps.append(
         (
             "dashboard_sessions",
-            lambda tx, n: store.prune_dashboard_sessions(tx, ended_before=int(now) - DAY, limit=n),
+            lambda tx, n: store.prune_dashboard_sessions(tx, ended_before=int(now) - _DAY, limit=n),
         )
     )
     return steps
