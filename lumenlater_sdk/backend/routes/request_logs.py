@@ -25,7 +25,7 @@ ROUTES = [
         "listRequestLogs",
         "List the account's API requests, newest first (a tail passes the newest id it"
         " has as ending_before). Entries appear within a second of the answer; each"
-        " account keeps its newest 1000.",
+        " account keeps its newest 1000, none older than 30 days by default.",
         "request_logs",
         query=ListQuery,
         list_of=RequestLog,
