@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
+from typing import Literal
 
 import httpx
 from backend_helpers import Api
 
+from lumenlater_sdk import LumenLater
 from lumenlater_sdk.backend.testing import SandboxHandle
 
 
@@ -111,7 +114,7 @@ def _reference_export(rows: list[dict[str, object]], fmt: str) -> bytes:
 EXPORT_COLUMNS = ("id", "type", "bill", "amount", "fee", "net", "created", "tx_hash")
 
 
-def test_export_bytes_match_the_reference(sb: SandboxHandle) -> None:
+def test_export_bytes_match_the_reference(sb: SandboxHandle, tmp_path: Path) -> None:
     """Real payment lines plus stored lines at the edges (no bill, no hash, a negative
     reversal, amounts past 2**53, a non-ASCII and a quote in a text column), more than
     one read batch and many chunks, byte for byte on both databases; a window too."""
@@ -167,7 +170,8 @@ def test_export_bytes_match_the_reference(sb: SandboxHandle) -> None:
     assert len(rows) == 2503
     window = [r for r in rows if 1_200 <= r["created"] < 2_000]
     with api:
-        for fmt in ("csv", "json"):
+        formats: tuple[Literal["csv", "json"], ...] = ("csv", "json")
+        for fmt in formats:
             body = api.get("/v1/analytics/export", params={"format": fmt}).content
             assert body == _reference_export(rows, fmt), fmt
             # The service's chunks: each CHUNK_BYTES characters and one line past at most
@@ -177,6 +181,13 @@ def test_export_bytes_match_the_reference(sb: SandboxHandle) -> None:
             assert b"".join(chunks) == body and len(chunks) > 3
             assert all(CHUNK_BYTES <= len(c) < 3 * (CHUNK_BYTES + 300) for c in chunks[:-1])
             assert all(CHUNK_BYTES <= len(c.decode()) < CHUNK_BYTES + 300 for c in chunks[:-1])
+            # The SDK writes the same bytes to a file, reporting progress chunk by chunk.
+            seen: list[int] = []
+            target = tmp_path / f"ledger.{fmt}"
+            with LumenLater(api_key=sb.secret_key, base_url=sb.base_url) as client:
+                out = client.analytics.export(fmt, path=target, on_progress=seen.append)
+            assert out == target and target.read_bytes() == body
+            assert len(seen) > 1 and seen == sorted(seen) and seen[-1] == len(body)
             part = api.get(
                 "/v1/analytics/export", params={"format": fmt, "start": 1_200, "end": 2_000}
             )
