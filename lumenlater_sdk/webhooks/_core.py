@@ -124,6 +124,8 @@ def handler_key(fn: Handler, taken: list[str]) -> str:
     return base if same == 0 else f"{base}#{same + 1}"
 
 
+_STORE_METHODS = frozenset({"claim", "hold", "handler_done", "extend", "complete", "release"})
+
 _warned_process_local = False
 
 
@@ -176,6 +178,7 @@ class Receiver:
         )
         self._registrations: list[tuple[frozenset[str], Registered]] = []
         self._by_type: dict[str, tuple[Registered, ...]] = {}
+        self._async_by_type: dict[str, tuple[Registered, ...] | None] = {}
 
     @property
     def store(self) -> EventStore:
@@ -192,6 +195,14 @@ class Receiver:
         extend: Callable[[str, str], bool] | None = getattr(store, "extend", None)
         lease = float(getattr(store, "lease", DEFAULT_LEASE))
         self._heartbeat = None if extend is None else Heartbeat(extend, lease / 3)
+        # The in-memory store as it ships (not a subclass, no method replaced on the
+        # instance, e.g. to watch the calls): WebhookApp's fast path holds its claims
+        # without a lease (InMemoryEventStore.hold) and skips the heartbeat.
+        self._holding: InMemoryEventStore | None = (
+            store
+            if type(store) is InMemoryEventStore and not _STORE_METHODS & vars(store).keys()
+            else None
+        )
 
     def on(self, *event_types: str) -> Callable[[H], H]:
         """Register the decorated function for these event types (``"*"``: every type).
@@ -212,6 +223,7 @@ class Receiver:
             key = handler_key(fn, [reg.key for _, reg in self._registrations])
             self._registrations.append((frozenset(event_types), Registered(fn, is_async, key)))
             self._by_type.clear()
+            self._async_by_type.clear()
             return fn
 
         return register
@@ -225,6 +237,16 @@ class Receiver:
             )
             self._by_type[event_type] = found
         return found
+
+    def async_handlers_for(self, event_type: str) -> tuple[Registered, ...] | None:
+        """:meth:`handlers_for` if there are some and every one is ``async``, else ``None``."""
+        try:
+            return self._async_by_type[event_type]
+        except KeyError:
+            handlers = self.handlers_for(event_type)
+            found = handlers if handlers and all(r.is_async for r in handlers) else None
+            self._async_by_type[event_type] = found
+            return found
 
     # --- decisions ---------------------------------------------------------------
 
@@ -300,8 +322,12 @@ class Receiver:
                 now=self.clock(),
             )
         except SignatureVerificationError as exc:
-            return self.refused(_error(400, exc.reason, exc.message), path)
+            return self.signature_refused(exc, path)
         return None
+
+    def signature_refused(self, exc: SignatureVerificationError, path: str = "") -> Reply:
+        """Log and give the 400 answer for a signature that did not verify."""
+        return self.refused(_error(400, exc.reason, exc.message), path)
 
     def route(self, body: bytes, path: str = "") -> Routed | Reply:
         """Where a verified body goes: its id and handlers, or the answer already.

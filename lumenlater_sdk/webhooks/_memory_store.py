@@ -8,12 +8,18 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from ._fork import generation
 from ._store import DEFAULT_LEASE, Claim, ClaimStatus
 
 __all__ = ["InMemoryEventStore"]
 
 _DONE = Claim(ClaimStatus.DONE)
 _BUSY = Claim(ClaimStatus.BUSY)
+
+# The "expiry" of a claim held by a delivery running in this process (hold()): it
+# never runs out, as nothing else in the process can outlive that delivery's
+# complete() or release(), so it needs no renewal.
+_HELD = float("inf")
 
 
 class InMemoryEventStore:
@@ -38,6 +44,7 @@ class InMemoryEventStore:
         self.max_done = max_done
         self._clock = clock
         self._lock = threading.Lock()
+        self._fork = generation[0]
         self._done: OrderedDict[str, None] = OrderedDict()
         self._claims: dict[str, tuple[str, float]] = {}
         # Handlers finished for events not yet complete (a retry skips them).
@@ -46,6 +53,8 @@ class InMemoryEventStore:
 
     def claim(self, event_id: str) -> Claim:
         """Take the event unless it is done or claimed by someone else."""
+        if self._fork != generation[0]:
+            self._forked()
         now = self._clock()
         with self._lock:
             if event_id in self._done:
@@ -59,6 +68,37 @@ class InMemoryEventStore:
             if finished:
                 return Claim(ClaimStatus.CLAIMED, token, frozenset(finished))
             return Claim(ClaimStatus.CLAIMED, token)
+
+    def hold(self, event_id: str) -> str | Claim:
+        """:meth:`claim` for a delivery that runs its handlers in this process and
+        completes or releases the claim before it ends (``WebhookApp`` with ``async
+        def`` handlers): the claim has no lease, so nothing need renew it, and no
+        other delivery takes the event over while it runs, however long.
+
+        Returns just the token when the event is claimed with no handler finished
+        before (the common case, without building a :class:`Claim`), else the Claim.
+        """
+        if self._fork != generation[0]:
+            self._forked()
+        with self._lock:
+            if event_id in self._done:
+                return _DONE
+            held = self._claims.get(event_id)
+            if held is not None and held[1] > self._clock():
+                return _BUSY
+            token = str(next(self._tokens))
+            self._claims[event_id] = (token, _HELD)
+            finished = self._progress.get(event_id) if self._progress else None
+            if finished:
+                return Claim(ClaimStatus.CLAIMED, token, frozenset(finished))
+            return token
+
+    def _forked(self) -> None:
+        # In a forked child the lock may have been copied taken, and the deliveries
+        # holding claims without a lease live on in the parent only: free those here.
+        self._lock = threading.Lock()
+        self._claims = {k: v for k, v in self._claims.items() if v[1] != _HELD}
+        self._fork = generation[0]
 
     def handler_done(self, event_id: str, token: str, handler: str) -> None:
         """Remember that ``handler`` finished for the event, so a retry skips it."""
@@ -75,17 +115,20 @@ class InMemoryEventStore:
             held = self._claims.get(event_id)
             if held is None or held[0] != token:
                 return False
-            self._claims[event_id] = (token, self._clock() + self.lease)
+            if held[1] != _HELD:
+                self._claims[event_id] = (token, self._clock() + self.lease)
             return True
 
     def complete(self, event_id: str, token: str) -> None:
         """Record the event as handled."""
         with self._lock:
             self._claims.pop(event_id, None)
-            self._progress.pop(event_id, None)
-            self._done[event_id] = None
-            if len(self._done) > self.max_done:
-                self._done.popitem(last=False)
+            if self._progress:
+                self._progress.pop(event_id, None)
+            done = self._done
+            done[event_id] = None
+            if len(done) > self.max_done:
+                done.popitem(last=False)
 
     def release(self, event_id: str, token: str) -> None:
         """Drop our claim so a retry can run the handlers."""
