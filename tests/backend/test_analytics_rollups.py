@@ -17,7 +17,7 @@ bounds (days, weeks, months, uneven), at several values of *now*:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -68,18 +68,23 @@ def _trigger(api: Api, event_type: str, amount: int) -> None:
     api.ok("POST", "/v1/test_helpers/events/trigger", json=body)
 
 
-def _round(api: Api, approve: str, n: int, unpaid: list[str]) -> None:
-    """One stretch of a shop's day: bills in every state, sessions, a refusal."""
+def _round(
+    api: Api, approve: str, n: int, unpaid: list[str], tick: Callable[[], None] = lambda: None
+) -> None:
+    """One stretch of a shop's day: bills in every state, sessions, a refusal (*tick*
+    moves the clock between steps, so that they fall at different minutes)."""
     made = [
         api.ok("POST", "/v1/bills", json={"customer": approve, "amount": 1_000_000 * k + n})
         for k in range(1, 6)
     ]
     for bill in made[:3]:
         api.ok("POST", f"/v1/test_helpers/bills/{bill['id']}/pay", json={"wallet": "approve"})
+        tick()
     api.ok("POST", f"/v1/test_helpers/bills/{made[0]['id']}/repay", json={})
     unpaid.extend(b["id"] for b in made[1:3])  # paid, not repaid: overdue later
     api.ok("POST", f"/v1/bills/{made[3]['id']}/cancel")  # made[4] expires
     _trigger(api, "checkout.session.completed", 2_000_000 + n)
+    tick()
     _trigger(api, "checkout.session.expired", 3_000_000 + n)
     _trigger(api, "payment.failed", 4_000_000 + n)
     api.ok(
@@ -105,7 +110,7 @@ def _drive(sb: SandboxHandle) -> History:
         steps = [1_234, 5 * HOUR + 17, 40 * 60, 26 * HOUR + 999, 3 * HOUR, DAY + 7]
         steps += [HOUR - 1, 50 * 60, 7 * DAY + 11 * HOUR, 2 * HOUR + 3, 4 * DAY]
         for n, step in enumerate(steps):
-            _round(api, approve, n, unpaid)
+            _round(api, approve, n, unpaid, lambda: _clock(sb, 7 * 60 + 11))
             if n % 2 == 0:
                 _round(other, rival_approve, n, rival_unpaid)
             _clock(sb, step)
@@ -155,7 +160,18 @@ def _raw(tx: Tx, merchant: str, start: int, end: int, now: int, grace: int) -> d
 
 def _windows(h: History) -> list[tuple[int, int]]:
     """Windows over the history: everything, on the hour, within one hour, across an
-    hour's end, and many uneven ones (seeded, so a failure repeats)."""
+    hour's end, many uneven ones (seeded, so a failure repeats), and windows that start
+    or end right before, at or after the moments payments happened: their partial hours
+    and their buckets' (whose bounds are a day apart) cut hours that hold facts."""
+    with h.sb.backend.ctx.db.transaction(write=False) as tx:
+        moments = [
+            int(r["created"])
+            for r in tx.fetchall(
+                "SELECT DISTINCT created FROM ledger_lines WHERE merchant_id = ? ORDER BY created",
+                (h.merchants[0],),
+            )
+        ]
+    assert len(moments) > 20
     lo, hi = h.first - 2 * HOUR, h.now + HOUR
     on_hour = h.first // HOUR * HOUR
     out = [
@@ -167,6 +183,13 @@ def _windows(h: History) -> list[tuple[int, int]]:
         (h.now - 30 * DAY, h.now + 1),
         (h.now - 365 * DAY, h.now + 1),
     ]
+    for t in moments[::2]:
+        out += [
+            (t - 1, t + 1),
+            (t, t + 3 * DAY + 7),
+            (t + 1, h.now + 1),
+            (t - 3 * DAY + 1, t + DAY),
+        ]
     rnd = random.Random(17)
     for _ in range(40):
         start = rnd.randrange(lo, hi)
@@ -194,13 +217,14 @@ def test_windows_from_rollups_equal_raw_recomputation(history: History) -> None:
     grace = ctx.constants.grace_period
     nows = [history.now, history.now - 20 * DAY, history.first + 15 * DAY + 7]
     checked = 0
+    windows = _windows(history)
     with ctx.db.transaction(write=False) as tx:
         # And the moments a still-paid bill turns overdue: a bill on the boundary.
         still_paid = tx.fetchall("SELECT created FROM bills WHERE status = 'paid' ORDER BY id")
         assert still_paid
         nows += [int(r["created"]) + grace + d for r in still_paid[::2] for d in (0, 1)]
         for merchant in history.merchants:
-            for n, (start, end) in enumerate(_windows(history)):
+            for n, (start, end) in enumerate(windows):
                 now = nows[n % len(nows)]
                 got = metrics.window_counts(tx, merchant, start, end, now=now, grace_period=grace)
                 assert got == _raw(tx, merchant, start, end, now, grace), (merchant, start, end)
@@ -213,7 +237,7 @@ def test_windows_from_rollups_equal_raw_recomputation(history: History) -> None:
             tx, history.merchants[0], history.first - HOUR, history.now + 1, nows[0], grace
         )
     # The history holds every kind of fact, so equality above compared real counts.
-    assert checked == 2 * len(_windows(history))
+    assert checked == 2 * len(windows)
     for key in (
         "volume",
         "bills_created",

@@ -405,8 +405,10 @@ _QUERIES: dict[str, Query] = {
     "analytics rollup sums": lambda s, tx: rollups.sums(
         tx, s.merchant, _hour(s.now) - 365 * 86_400, _hour(s.now)
     ),
-    "analytics payment hours": lambda s, tx: rollups.payment_hours(
-        tx, s.merchant, _hour(s.now) - 365 * 86_400, _hour(s.now)
+    "analytics payment buckets": lambda s, tx: rollups.payment_buckets(
+        tx,
+        s.merchant,
+        [(i, _hour(s.now) - (i + 1) * 86_400, _hour(s.now) - i * 86_400) for i in range(365)],
     ),
     "analytics edge payment lines": lambda s, tx: ledger_store.line_totals_raw(
         tx, s.merchant, s.now - 1_000, s.now
@@ -499,7 +501,7 @@ _NARROWED_BY: dict[str, set[str]] = {
     "payment failures count": {"merchant_id", "created"},
     "idempotency key": {"merchant_id", "idem_key"},
     "analytics rollup sums": {"merchant_id", "hour"},
-    "analytics payment hours": {"merchant_id", "hour"},
+    "analytics payment buckets": {"merchant_id", "hour"},
     "analytics edge payment lines": {"merchant_id", "type", "created"},
     # Bills created in the window, and bills paid in it: each read has its time column
     # (a pattern, as both must match).

@@ -3,14 +3,13 @@
 A window ``[start, end)`` holds whole hours ``[lo, hi)`` (``start`` rounded up to an
 hour, ``end`` rounded down), summed from ``analytics_hourly`` at the cost of one row
 per hour whatever the merchant's volume, and at most two partial hours at its ends,
-read from raw rows along their ``(merchant_id, time)`` indexes. A series bucket bound
-that is not on the hour splits its hour the same way. The figures equal the ``*_raw``
+read from raw rows along their ``(merchant_id, time)`` indexes; the same holds for
+each bucket of a series. The figures equal the ``*_raw``
 aggregates of ``ledger.py`` over the whole window (tests/backend/test_analytics_rollups.py).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 
 from ..db import Row, Tx
@@ -86,53 +85,43 @@ def window_counts(
     return out
 
 
-def _pieces(ranges: Sequence[tuple[int, int]], bounds: Sequence[int]) -> list[tuple[int, int, int]]:
-    """*ranges* cut at the bucket *bounds*: ``(start, end, bucket)`` each."""
-    out = []
-    for a, b in ranges:
-        while a < b:
-            i = bisect_right(bounds, a) - 1
-            cut = min(b, bounds[i + 1])
-            out.append((a, cut, i))
-            a = cut
-    return out
-
-
 def _piece_sums(tx: Tx, merchant_id: str, pieces: Sequence[tuple[int, int, int]]) -> list[Row]:
-    """Payment volume and count per bucket over the raw *pieces*, in one statement: each
-    piece is one range read of ``ledger_lines_type_created``. The bounds are this module's
-    integers, written into the statement (there can be hundreds)."""
-    values = ", ".join(f"({int(i)}, {int(a)}, {int(b)})" for a, b, i in pieces)
+    """Payment volume and count per raw piece ``(bucket, start, end)``, in one statement:
+    each piece's sums are subqueries correlated with its bounds, range reads of
+    ``ledger_lines_type_created`` (as ``rollups.payment_buckets``). The bounds are this
+    module's integers, written into the statement (there can be hundreds)."""
+    values = ", ".join(f"({int(i)}, {int(a)}, {int(b)})" for i, a, b in pieces)
+    lines = (
+        "FROM ledger_lines WHERE merchant_id = ? AND type = 'payment'"
+        " AND created >= pieces.lo AND created < pieces.hi"
+    )
     return tx.fetchall(
-        f"WITH pieces (i, lo, hi) AS (VALUES {values})"
-        " SELECT pieces.i AS b, COALESCE(SUM(amount), 0) AS volume, COUNT(*) AS n"
-        " FROM pieces JOIN ledger_lines ON merchant_id = ? AND type = 'payment'"
-        " AND created >= pieces.lo AND created < pieces.hi GROUP BY pieces.i",
-        (merchant_id,),
+        f"WITH pieces (b, lo, hi) AS (VALUES {values}) SELECT b,"
+        f" (SELECT COALESCE(SUM(amount), 0) {lines}) AS volume,"
+        f" (SELECT COUNT(*) {lines}) AS n FROM pieces",
+        (merchant_id, merchant_id),
     )
 
 
 def series(tx: Tx, merchant_id: str, bounds: Sequence[int]) -> list[Row]:
-    """Payment volume and count (``bills_paid``) per bucket ``[bounds[i], bounds[i+1])``."""
+    """Payment volume and count (``bills_paid``) per bucket ``[bounds[i], bounds[i+1])``:
+    each bucket's whole hours from the rollups, the partial hours at its ends raw."""
     n = len(bounds) - 1
+    whole: list[tuple[int, int, int]] = []
+    raw: list[tuple[int, int, int]] = []
+    for i in range(n):
+        a, b = bounds[i], bounds[i + 1]
+        lo, hi = _up(a), _down(b)
+        if lo < hi:
+            whole.append((i, lo, hi))
+            raw += [(i, x, y) for x, y in ((a, lo), (hi, b)) if x < y]
+        else:
+            raw.append((i, a, b))
     volume, paid = [0] * n, [0] * n
-    start, end = bounds[0], bounds[-1]
-    lo, hi = _up(start), _down(end)
-    if lo >= hi:
-        ranges = [(start, end)]
-    else:
-        # The hours a bucket bound falls inside belong to two buckets: read raw.
-        split = {_down(b) for b in bounds[1:-1] if b % HOUR and lo <= _down(b) < hi}
-        ranges = [(start, lo), (hi, end), *((h, h + HOUR) for h in sorted(split))]
-        for r in rollups.payment_hours(tx, merchant_id, lo, hi):
-            hour = int(r["hour"])
-            if hour not in split:
-                i = bisect_right(bounds, hour) - 1
-                volume[i] += int(r["payment_volume"])
-                paid[i] += int(r["payments"])
-    pieces = _pieces(ranges, bounds)
-    if pieces:
-        for r in _piece_sums(tx, merchant_id, pieces):
-            volume[int(r["b"])] += int(r["volume"])
-            paid[int(r["b"])] += int(r["n"])
+    rows = rollups.payment_buckets(tx, merchant_id, whole) if whole else []
+    if raw:
+        rows += _piece_sums(tx, merchant_id, raw)
+    for r in rows:
+        volume[int(r["b"])] += int(r["volume"])
+        paid[int(r["b"])] += int(r["n"])
     return [{"start": bounds[i], "volume": volume[i], "bills_paid": paid[i]} for i in range(n)]
