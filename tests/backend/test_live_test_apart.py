@@ -7,12 +7,15 @@ expires or makes overdue another merchant's sessions or bills.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from backend_helpers import Api
 
 from lumenlater_sdk.backend.services.wallets import install_builtin_wallets
-from lumenlater_sdk.backend.testing import SandboxHandle
+from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 USDC = 10_000_000
 DAY = 86_400
@@ -199,9 +202,25 @@ def _room(r: Any) -> int:
     return int(error["message"].split("At most ")[1].split(" s")[0])
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def frozen_sb(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SandboxHandle]:
+    """A sandbox whose wall clock stands still, so ledger time moves only when a test
+    moves it: "the last second of a bill's life" cannot pass while a request is sent."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'sb.db'}"
+    else:
+        url = str(request.getfixturevalue("pg_url"))
+    with run_sandbox(
+        url, run_delivery=False, tick_interval=3600, clock=lambda: 1_800_000_000.0
+    ) as handle:
+        yield handle
+
+
 def test_one_merchants_clock_never_expires_or_overdues_anothers_objects(
-    api: Api, sb: SandboxHandle
+    frozen_sb: SandboxHandle,
 ) -> None:
+    sb = frozen_sb
+    api = Api(sb.base_url, sb.secret_key)
     b = Api(sb.base_url, sb.create_merchant("Other").secret_key)
     now = api.ok("GET", "/v1/test_helpers/clock")["now"]
     # Sessions: B's keep the time they had left when A moves the clock; A's expire.
