@@ -9,8 +9,8 @@ from typing import Any, cast
 import anyio.to_thread
 
 from ._core import HANDLER_FAILED, OK, Receiver, Registered, Reply, Routed
-from ._errors import SignatureVerificationError
-from ._events import guess_id_type, peek_id_type
+from ._errors import InvalidPayloadError, SignatureVerificationError
+from ._events import guess_id_type, parse_typed, peek_id_type
 from ._memory_store import InMemoryEventStore
 from ._request import SecretResolver, WebhookRequest, is_resolver
 from ._signature import SIGNATURE_HEADER, Secrets, verify_signature
@@ -108,7 +108,14 @@ class WebhookApp(Receiver):
             )
         except SignatureVerificationError as exc:
             return self.signature_refused(exc, path)
-        return await self._verified(body, path)
+        store = self._holding
+        if store is not None:
+            guess = guess_id_type(body)
+            if guess is not None:
+                handlers = self.async_handlers_for(guess[1])
+                if handlers is not None:
+                    return await self._run_held(body, guess[0], guess[1], handlers, store, path)
+        return await self._routed(body, path)
 
     async def _resolve(self, resolver: SecretResolver, request: WebhookRequest) -> Secrets | Reply:
         try:
@@ -153,9 +160,6 @@ class WebhookApp(Receiver):
         reply = self.verify(body, signature, secret, path)
         if reply is not None:
             return reply
-        return await self._verified(body, path)
-
-    async def _verified(self, body: bytes, path: str) -> Reply:
         store = self._holding
         if store is not None:
             guess = guess_id_type(body)
@@ -163,6 +167,9 @@ class WebhookApp(Receiver):
                 handlers = self.async_handlers_for(guess[1])
                 if handlers is not None:
                     return await self._run_held(body, guess[0], guess[1], handlers, store, path)
+        return await self._routed(body, path)
+
+    async def _routed(self, body: bytes, path: str) -> Reply:
         routed = self.route(body, path)
         if isinstance(routed, Reply):
             return routed
@@ -206,9 +213,10 @@ class WebhookApp(Receiver):
             todo = self.pending(handlers, claim)
         done = False
         try:
-            event = self.typed(body, event_type, path)
-            if isinstance(event, Reply):
-                return event  # the claim is released below
+            try:
+                event = parse_typed(body, event_type)
+            except InvalidPayloadError as exc:
+                return self.payload_refused(exc, path)  # the claim is released below
             if event.id == event_id and event.type == event_type:
                 last = len(todo) - 1
                 for i, reg in enumerate(todo):

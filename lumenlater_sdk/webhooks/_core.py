@@ -379,7 +379,11 @@ class Receiver:
                 return parse_event_payload(body)
             return parse_typed(body, event_type)
         except InvalidPayloadError as exc:
-            return self.refused(_error(400, exc.reason, str(exc)), path)
+            return self.payload_refused(exc, path)
+
+    def payload_refused(self, exc: InvalidPayloadError, path: str = "") -> Reply:
+        """Log and give the 400 answer for a verified body that is not a valid event."""
+        return self.refused(_error(400, exc.reason, str(exc)), path)
 
     def resolved(self, value: object, path: str) -> Secrets | Reply:
         """A resolver's answer checked: the secret(s), or the 400 when it has none."""

@@ -56,7 +56,9 @@ class InMemoryEventStore:
         if self._fork != generation[0]:
             self._forked()
         now = self._clock()
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not `with`: see hold()
+        try:
             if event_id in self._done:
                 return _DONE
             held = self._claims.get(event_id)
@@ -65,9 +67,11 @@ class InMemoryEventStore:
             token = str(next(self._tokens))
             self._claims[event_id] = (token, now + self.lease)
             finished = self._progress.get(event_id)
-            if finished:
-                return Claim(ClaimStatus.CLAIMED, token, frozenset(finished))
-            return Claim(ClaimStatus.CLAIMED, token)
+        finally:
+            lock.release()
+        if finished:
+            return Claim(ClaimStatus.CLAIMED, token, frozenset(finished))
+        return Claim(ClaimStatus.CLAIMED, token)
 
     def hold(self, event_id: str) -> str | Claim:
         """:meth:`claim` for a delivery that runs its handlers in this process and
@@ -80,7 +84,10 @@ class InMemoryEventStore:
         """
         if self._fork != generation[0]:
             self._forked()
-        with self._lock:
+        lock = self._lock
+        # acquire/release rather than `with`: half the cost, on every delivery.
+        lock.acquire()
+        try:
             if event_id in self._done:
                 return _DONE
             held = self._claims.get(event_id)
@@ -92,6 +99,8 @@ class InMemoryEventStore:
             if finished:
                 return Claim(ClaimStatus.CLAIMED, token, frozenset(finished))
             return token
+        finally:
+            lock.release()
 
     def _forked(self) -> None:
         # In a forked child the lock may have been copied taken, and the deliveries
@@ -121,7 +130,9 @@ class InMemoryEventStore:
 
     def complete(self, event_id: str, token: str) -> None:
         """Record the event as handled."""
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             self._claims.pop(event_id, None)
             if self._progress:
                 self._progress.pop(event_id, None)
@@ -129,6 +140,8 @@ class InMemoryEventStore:
             done[event_id] = None
             if len(done) > self.max_done:
                 done.popitem(last=False)
+        finally:
+            lock.release()
 
     def release(self, event_id: str, token: str) -> None:
         """Drop our claim so a retry can run the handlers."""
