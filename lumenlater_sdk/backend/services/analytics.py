@@ -1,11 +1,10 @@
-"""Analytics from stored data: metrics with a series, ledger lines, streamed exports."""
+"""Analytics from stored data: metrics with a series, and ledger lines (the export is
+:mod:`.export`)."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
-from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -16,7 +15,7 @@ from .context import ServiceContext
 from .errors import InvalidRequest
 from .objects import line_object
 
-__all__ = ["export_lines", "list_transactions", "metrics", "rate"]
+__all__ = ["list_transactions", "metrics", "rate"]
 
 _DAY = 86_400
 _MAX_BUCKETS = 400
@@ -126,24 +125,3 @@ def list_transactions(
             tx, merchant_id, page, line_type=line_type, start=start, end=end, bill=bill
         )
     return [line_object(r) for r in result.rows], result.has_more
-
-
-def export_lines(
-    ctx: ServiceContext, merchant_id: str, fmt: str, start: int | None, end: int | None
-) -> Iterator[bytes]:
-    """``GET /v1/analytics/export``: CSV or a JSON array, produced batch by batch."""
-    rows = ledger_store.iterate_lines(ctx.db, merchant_id, start=start, end=end)
-    if fmt == "csv":
-        yield (",".join(_CSV_COLUMNS) + "\n").encode()
-        for row in rows:
-            obj = line_object(row)
-            yield (
-                ",".join("" if obj[c] is None else str(obj[c]) for c in _CSV_COLUMNS) + "\n"
-            ).encode()
-        return
-    yield b"["
-    first = True
-    for row in rows:
-        yield (b"" if first else b",") + json.dumps(line_object(row)).encode()
-        first = False
-    yield b"]"
