@@ -108,14 +108,7 @@ class WebhookApp(Receiver):
             )
         except SignatureVerificationError as exc:
             return self.signature_refused(exc, path)
-        store = self._holding
-        if store is not None:
-            guess = guess_id_type(body)
-            if guess is not None:
-                handlers = self.async_handlers_for(guess[1])
-                if handlers is not None:
-                    return await self._run_held(body, guess[0], guess[1], handlers, store, path)
-        return await self._routed(body, path)
+        return await self._verified(body, path)
 
     async def _resolve(self, resolver: SecretResolver, request: WebhookRequest) -> Secrets | Reply:
         try:
@@ -160,6 +153,10 @@ class WebhookApp(Receiver):
         reply = self.verify(body, signature, secret, path)
         if reply is not None:
             return reply
+        return await self._verified(body, path)
+
+    async def _verified(self, body: bytes, path: str) -> Reply:
+        """A body whose signature holds: the held path when it applies, else routing."""
         store = self._holding
         if store is not None:
             guess = guess_id_type(body)
