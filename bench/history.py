@@ -20,6 +20,7 @@ size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
     python bench/history.py fill --db sqlite:///tmp/h.db --bills 1000000 [--merchants 20]
     python bench/history.py run [--sizes 10000,100000,1000000] [--sqlite] [--postgres]
         [--plot history.png]
+    python bench/history.py measure --db URL --size 1000000 [--json out.json]  # a kept database
     python bench/history.py explain --db URL   # where list and analytics time goes
     python bench/history.py report sqlite.json pg.json --plot out.png   # again, from --json
 """
@@ -39,6 +40,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,7 +50,8 @@ from backend_load import _fresh_database, _postgres
 
 from lumenlater_sdk.backend import BackendConfig
 from lumenlater_sdk.backend.app import Backend
-from lumenlater_sdk.backend.services.history_fill import HistoryFill
+from lumenlater_sdk.backend.services import api_keys, wallets
+from lumenlater_sdk.backend.services.history_fill import HistoryFill, Shop
 
 SEALING_KEY = "5f0c2b7d9e41a3c68b2d4f7091e3a5c7d9b1f3e5a7c9d1b3f5e7a9c1d3b5f7e9"
 """Fixed: the server the measurement starts must open the seeds the fill sealed."""
@@ -171,7 +174,11 @@ class Filler:
 
     def table_rows(self) -> dict[str, int]:
         """Rows per table."""
-        return {t: _scalar(self.backend.db, f"SELECT count(*) FROM {t}") for t in TABLES}
+        return _table_rows(self.backend)
+
+
+def _table_rows(backend: Backend) -> dict[str, int]:
+    return {t: _scalar(backend.db, f"SELECT count(*) FROM {t}") for t in TABLES}
 
 
 def _scalar(db: Any, sql: str) -> int:
@@ -179,7 +186,7 @@ def _scalar(db: Any, sql: str) -> int:
         return int(tx.scalar(sql))
 
 
-def _print_rows(filler: Filler) -> None:
+def _print_rows(filler: Any) -> None:
     rows = filler.table_rows()
     print("rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()), flush=True)
 
@@ -232,6 +239,55 @@ def _cmd_run(args: argparse.Namespace) -> None:
     report_all(results, args.plot)
 
 
+def _kept_shop(backend: Backend) -> Shop:
+    """The first shop of a database a fill made, with a fresh secret key (the fill's own key
+    is stored hashed) and its shoppers, for measuring a history kept from an earlier run."""
+    ctx = backend.ctx
+    with backend.db.transaction(write=False) as tx:
+        row = tx.fetchone(
+            "SELECT id FROM merchants WHERE business_name = ? ORDER BY created LIMIT 1",
+            ("History Shop 0",),
+        )
+        if row is None:
+            sys.exit("no 'History Shop 0' in this database: not one bench/history.py filled")
+        merchant_id = str(row["id"])
+        orders = int(
+            tx.scalar(
+                "SELECT count(*) FROM bills WHERE merchant_id = ? AND order_id LIKE 'order-%'",
+                (merchant_id,),
+            )
+        )
+        shoppers = [wallets.resolve_wallet(tx, merchant_id, f"shopper-{i}") for i in (0, 1)]
+    key = api_keys.create_key(ctx, merchant_id, type="secret", name="history bench", livemode=False)
+    shop = Shop(merchant_id, str(key["secret"]), 1.0, shoppers=shoppers, orders=orders)
+    return shop
+
+
+def _cmd_measure(args: argparse.Namespace) -> None:
+    backend = Backend(
+        BackendConfig(
+            database_url=args.db,
+            secret_key=SEALING_KEY,
+            rate_limit=False,
+            log_requests=False,
+            run_delivery=False,
+        )
+    )
+    try:
+        shop = _kept_shop(backend)
+        _print_rows(SimpleNamespace(backend=backend, table_rows=lambda: _table_rows(backend)))
+        with served(args.db, SEALING_KEY) as base:
+            res = measure(base, shop, SimpleNamespace(backend=backend), args.requests)
+    finally:
+        backend.close()
+    report(args.label, args.size, res)
+    if args.json:  # add to (or replace in) what a run wrote, for ``report``
+        path = Path(args.json)
+        results = json.loads(path.read_text()) if path.exists() else {}
+        results.setdefault(args.label, {})[str(args.size)] = res
+        path.write_text(json.dumps(results))
+
+
 def _cmd_report(args: argparse.Namespace) -> None:
     results: dict[str, dict[int, dict[str, list[float]]]] = {}
     for name in args.files:
@@ -282,6 +338,12 @@ def main() -> None:
     r.add_argument(
         "--pg-option", action="append", default=["fsync=off"], help="PostgreSQL NAME=VALUE"
     )
+    m = sub.add_parser("measure", help="measure a database an earlier fill or run kept")
+    m.add_argument("--db", required=True, help="a filled database")
+    m.add_argument("--size", type=int, required=True, help="its bills: the figures' size")
+    m.add_argument("--label", default="sqlite", help="sqlite or postgresql, as a run labels")
+    m.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
+    m.add_argument("--json", help="add the figures to this file (as run --json writes)")
     e = sub.add_parser("explain", help="time and explain the lists and analytics queries")
     e.add_argument("--db", required=True, help="a filled database")
     e.add_argument("--repeat", type=int, default=50)
@@ -298,6 +360,9 @@ def main() -> None:
         explain(args.db, SEALING_KEY, args.repeat)
         return
     print(f"goals: {GOALS}", flush=True)
+    if args.command == "measure":
+        _cmd_measure(args)
+        return
     (_cmd_fill if args.command == "fill" else _cmd_run)(args)
 
 
