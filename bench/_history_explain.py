@@ -12,37 +12,17 @@ from __future__ import annotations
 import functools
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from lumenlater_sdk.backend.db import Row, Tx
+from lumenlater_sdk.backend.db import Tx
+from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.store import bills as bill_store
 
 DAY = 86_400
 _BILL_DURATION, _GRACE = DAY, 14 * DAY
-
-
-class _Recording(Tx):
-    """Runs everything on *inner*, recording each statement."""
-
-    def __init__(self, inner: Tx) -> None:
-        self.inner = inner
-        self.dialect = inner.dialect
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self.statements.append((sql, list(params)))
-        return self.inner.execute(sql, params)
-
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self.statements.append((sql, list(params)))
-        return self.inner.fetchall(sql, params)
-
-    def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
-        self.statements.append((sql, list(params)))
-        return self.inner.iterate(sql, params, batch=batch)
 
 
 def _queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
@@ -97,7 +77,7 @@ class _RecordingDb:
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Tx]:
         with self.inner.transaction(write=write) as tx:
-            rec = _Recording(tx)
+            rec = RecordingTx(tx)
             yield rec
             self.statements += rec.statements
 

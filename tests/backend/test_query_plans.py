@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,8 @@ import httpx
 import pytest
 from stellar_sdk import Keypair
 
-from lumenlater_sdk.backend.db import JoinedDatabase, Row, Tx
+from lumenlater_sdk.backend.db import JoinedDatabase, Tx
+from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.delivery import prune_attempts, prune_outbox
 from lumenlater_sdk.backend.delivery._fair import pick_due
 from lumenlater_sdk.backend.paging import PageRequest
@@ -236,27 +237,6 @@ def seeded(
         url = server.rsplit("/", 1)[0] + f"/{name}"
     with run_sandbox(url, run_delivery=False, tick_interval=3600, log_requests=True) as sb:
         yield _seed(sb, request.param)
-
-
-class _Recording(Tx):
-    """Runs reads on *inner* and records every statement; writes are recorded only."""
-
-    def __init__(self, inner: Tx) -> None:
-        self.inner = inner
-        self.dialect = inner.dialect
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self.statements.append((sql, list(params)))
-        return 0
-
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self.statements.append((sql, list(params)))
-        return self.inner.fetchall(sql, params)
-
-    def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
-        self.statements.append((sql, list(params)))
-        return self.inner.iterate(sql, params, batch=batch)
 
 
 def _hour(t: int) -> int:
@@ -605,7 +585,7 @@ def _plans(s: Seeded, name: str) -> list[_Plan]:
     """The plan of each statement the store sends for query *name*."""
     out = []
     with s.sb.backend.ctx.db.transaction() as tx:
-        recording = _Recording(tx)
+        recording = RecordingTx(tx, run_writes=False)
         _QUERIES[name](s, recording)
         assert recording.statements, f"{name} sent no SQL"
         explain = _explain_sqlite if tx.dialect == "sqlite" else _explain_pg

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from delivery_support import MERCHANT, prepare
 from endpoint_support import Endpoints
 
-from lumenlater_sdk.backend.db import Database, Row, Tx, connect
+from lumenlater_sdk.backend.db import Database, Tx, connect
+from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.delivery._fair import pick_due
 
 HISTORY = 30_000
@@ -32,27 +33,6 @@ def db(db_url: str) -> Iterator[Database]:
     with connect(db_url) as database:
         prepare(database)
         yield database
-
-
-class _Recording(Tx):
-    """Runs reads on *inner* and records every statement."""
-
-    def __init__(self, inner: Tx) -> None:
-        self.inner = inner
-        self.dialect = inner.dialect
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self.statements.append((sql, list(params)))
-        return self.inner.execute(sql, params)
-
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self.statements.append((sql, list(params)))
-        return self.inner.fetchall(sql, params)
-
-    def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
-        self.statements.append((sql, list(params)))
-        return self.inner.iterate(sql, params, batch=batch)
 
 
 def _indexes(tx: Tx, sql: str, params: list[Any]) -> set[str]:
@@ -100,7 +80,7 @@ def test_a_claim_reads_only_pending_rows_beside_a_long_history(db: Database) -> 
     )
     _history(db, endpoints)
     with db.transaction() as tx:
-        recording = _Recording(tx)
+        recording = RecordingTx(tx)
         picked = pick_due(recording, now_ms=6_000_000, limit=8, per_endpoint=4)
         read = [
             (" ".join(sql.split())[:90], _indexes(tx, sql, params))
