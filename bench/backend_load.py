@@ -35,12 +35,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from _served import child_server
 
 from lumenlater_sdk._ports import free_port
 
@@ -190,27 +190,11 @@ def _server(
     if server_path:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [server_path, env.get("PYTHONPATH")]))
     creds_file = tmp / "creds.json"
-    proc = subprocess.Popen(
-        [sys.executable, str(tmp / "bench_server.py"), str(creds_file)], env=env, cwd=tmp
-    )
-    base = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, str(tmp / "bench_server.py"), str(creds_file)]
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                sys.exit(f"the server exited with {proc.returncode}")
-            try:
-                if creds_file.exists() and httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("the server did not start")
-            time.sleep(0.1)
-        yield base, json.loads(creds_file.read_text())
+        with child_server(cmd, port, env=env, cwd=tmp, ready=creds_file.exists, timeout=120):
+            yield f"http://127.0.0.1:{port}", json.loads(creds_file.read_text())
     finally:
-        proc.terminate()
-        proc.wait(30)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
