@@ -111,6 +111,26 @@ def on_paid(
         hooks.on("bill.paid")(handler)
 
 
+async def inside_a_handler(
+    hooks: WebhookApp, runs: list[str], event_id: str
+) -> tuple[bytes, asyncio.Task[Answer], asyncio.Event]:
+    """A bill.paid handler that records the event id and waits, and a delivery of
+    *event_id* started and now inside it: (its body, the delivery's task, the event
+    that lets the handler finish)."""
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    @hooks.on("bill.paid")
+    async def slow(event: BaseEvent) -> None:
+        runs.append(event.id)
+        started.set()
+        await finish.wait()
+
+    body = dumps(paid_event(event_id)).encode()
+    first = asyncio.create_task(post(hooks, body))
+    await started.wait()
+    return body, first, finish
+
+
 def test_new_duplicate_unhandled_and_refused_deliveries_answer_alike(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -213,17 +233,7 @@ def test_a_redelivery_while_handlers_run_is_answered_409(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def script(hooks: WebhookApp, runs: list[str]) -> list[Answer]:
-        started, finish = asyncio.Event(), asyncio.Event()
-
-        @hooks.on("bill.paid")
-        async def slow(event: BaseEvent) -> None:
-            runs.append(event.id)
-            started.set()
-            await finish.wait()
-
-        body = dumps(paid_event("evt_slow")).encode()
-        first = asyncio.create_task(post(hooks, body))
-        await started.wait()
+        body, first, finish = await inside_a_handler(hooks, runs, "evt_slow")
         meanwhile = await post(hooks, body)
         finish.set()
         return [meanwhile, await first, await post(hooks, body)]
@@ -288,17 +298,7 @@ def test_the_held_claim_outlives_the_lease_without_renewal() -> None:
     runs: list[str] = []
 
     async def script() -> list[int]:
-        started, finish = asyncio.Event(), asyncio.Event()
-
-        @hooks.on("bill.paid")
-        async def slow(event: BaseEvent) -> None:
-            runs.append(event.id)
-            started.set()
-            await finish.wait()
-
-        body = dumps(paid_event("evt_long")).encode()
-        first = asyncio.create_task(post(hooks, body))
-        await started.wait()
+        body, first, finish = await inside_a_handler(hooks, runs, "evt_long")
         now[0] += 3600  # an hour: sixty leases
         statuses = [(await post(hooks, body))[0]]
         assert store.claim("evt_long").status is ClaimStatus.BUSY
