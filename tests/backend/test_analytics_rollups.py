@@ -129,23 +129,9 @@ def _drive(sb: SandboxHandle) -> History:
     return History(sb, [sb.merchant_id, rival.merchant_id], first, now)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def history(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[History]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('rollups') / 'rollups.db'}"
-    else:
-        import uuid
-
-        import psycopg
-
-        server = str(request.getfixturevalue("pg_server"))
-        name = f"rollups_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = server.rsplit("/", 1)[0] + f"/{name}"
-    with run_sandbox(url, run_delivery=False, tick_interval=3600) as sb:
+@pytest.fixture(scope="module")
+def history(module_db_url: str) -> Iterator[History]:
+    with run_sandbox(module_db_url, run_delivery=False, tick_interval=3600) as sb:
         yield _drive(sb)
 
 

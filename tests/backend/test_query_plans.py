@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -221,22 +220,12 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
     )
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def seeded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Seeded]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'plans.db'}"
-    else:
-        import psycopg
-
-        server = str(request.getfixturevalue("pg_server"))
-        name = f"plans_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = server.rsplit("/", 1)[0] + f"/{name}"
-    with run_sandbox(url, run_delivery=False, tick_interval=3600, log_requests=True) as sb:
-        yield _seed(sb, request.param)
+@pytest.fixture(scope="module")
+def seeded(module_db_url: str) -> Iterator[Seeded]:
+    with run_sandbox(
+        module_db_url, run_delivery=False, tick_interval=3600, log_requests=True
+    ) as sb:
+        yield _seed(sb, sb.backend.db.dialect)
 
 
 def _hour(t: int) -> int:
