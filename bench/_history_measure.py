@@ -1,25 +1,16 @@
-"""bench/history.py's measurement: the backend served on a filled database, the timed
-requests, the figures, the goal lines and the plot."""
+"""bench/history.py's measurement: the timed requests to the backend served on a filled
+database (bench/_served.py), the figures, the goal lines and the plot."""
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-
-from lumenlater_sdk._ports import free_port
 
 READS = [
     "GET bill (old)",
@@ -45,47 +36,6 @@ GOALS = {
 DEEP = 10_000
 DAY = 86_400
 
-_SERVER = """
-import os
-import uvicorn
-from lumenlater_sdk.backend import BackendConfig, create_app
-
-config = BackendConfig(database_url=os.environ["BENCH_DB"], port=int(os.environ["BENCH_PORT"]),
-                       secret_key=os.environ["BENCH_KEY"], rate_limit=False, log_requests=False,
-                       run_delivery=False)
-uvicorn.run(create_app(config), host="127.0.0.1", port=config.port, log_level="warning",
-            access_log=False)
-"""
-
-
-@contextmanager
-def served(db_url: str, key: str) -> Iterator[str]:
-    """The backend on *db_url* in a child process (uvicorn); its base URL."""
-    tmp = Path(tempfile.mkdtemp(prefix="ll-history-srv-"))
-    (tmp / "server.py").write_text(_SERVER)
-    port = free_port()
-    env = {**os.environ, "BENCH_DB": db_url, "BENCH_PORT": str(port), "BENCH_KEY": key}
-    proc = subprocess.Popen([sys.executable, str(tmp / "server.py")], env=env, cwd=tmp)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                sys.exit(f"the server exited with {proc.returncode}")
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("the server did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        shutil.rmtree(tmp, ignore_errors=True)
-
 
 def _ok(r: httpx.Response) -> httpx.Response:
     if r.status_code != 200:
@@ -93,7 +43,8 @@ def _ok(r: httpx.Response) -> httpx.Response:
     return r
 
 
-def _timed(n: int, call: Callable[[], object], warm: int = 5) -> list[float]:
+def timed(n: int, call: Callable[[], object], warm: int = 5) -> list[float]:
+    """*n* timings (ms) of *call*, after *warm* untimed."""
     for _ in range(warm):
         call()
     out = []
@@ -140,13 +91,9 @@ def measure(base: str, shop: Any, filler: Any, n: int) -> dict[str, list[float]]
         def get(path: str, **params: Any) -> Callable[[], object]:
             return lambda: _ok(http.get(path, params=params))
 
-        out["GET bill (old)"] = _timed(
-            n, lambda: _ok(http.get(f"/v1/bills/{rng.choice(s['old'])}"))
-        )
-        out["GET bill (new)"] = _timed(
-            n, lambda: _ok(http.get(f"/v1/bills/{rng.choice(s['new'])}"))
-        )
-        out["list first page"] = _timed(n, get("/v1/bills"))
+        out["GET bill (old)"] = timed(n, lambda: _ok(http.get(f"/v1/bills/{rng.choice(s['old'])}")))
+        out["GET bill (new)"] = timed(n, lambda: _ok(http.get(f"/v1/bills/{rng.choice(s['new'])}")))
+        out["list first page"] = timed(n, get("/v1/bills"))
         cursor, depth = None, 0
         target = min(DEEP, s["n"] - 100)
         while depth < target:
@@ -157,7 +104,7 @@ def measure(base: str, shop: Any, filler: Any, n: int) -> dict[str, list[float]]
                 )
             ).json()["data"]
             cursor, depth = page[-1]["id"], depth + len(page)
-        out["list deep page"] = _timed(n, get("/v1/bills", starting_after=cursor))
+        out["list deep page"] = timed(n, get("/v1/bills", starting_after=cursor))
         print(f"    deep page: {depth:,} bills in", flush=True)
         for status in (
             "created",
@@ -168,27 +115,27 @@ def measure(base: str, shop: Any, filler: Any, n: int) -> dict[str, list[float]]
             "overdue",
             "expired",
         ):
-            out[f"status={status}"] = _timed(n, get("/v1/bills", status=status))
+            out[f"status={status}"] = timed(n, get("/v1/bills", status=status))
         customer = str(shop.shoppers[0]["address"])
-        out["customer="] = _timed(n, get("/v1/bills", customer=customer))
-        out["order_id="] = _timed(
+        out["customer="] = timed(n, get("/v1/bills", customer=customer))
+        out["order_id="] = timed(
             n,
             lambda: _ok(
                 http.get("/v1/bills", params={"order_id": f"order-{rng.randrange(1, shop.orders)}"})
             ),
         )
         mid = (s["lo"] + s["hi"]) // 2
-        out["created narrow"] = _timed(n, get("/v1/bills", created_gte=mid, created_lte=mid + 3600))
+        out["created narrow"] = timed(n, get("/v1/bills", created_gte=mid, created_lte=mid + 3600))
         wide = s["lo"] + (s["hi"] - s["lo"]) // 20
-        out["created wide"] = _timed(n, get("/v1/bills", created_gte=wide, created_lte=s["hi"]))
+        out["created wide"] = timed(n, get("/v1/bills", created_gte=wide, created_lte=s["hi"]))
         now = int(_ok(http.get("/v1/test_helpers/clock")).json()["now"])
         for days in (30, 365):
-            out[f"metrics {days}d"] = _timed(
+            out[f"metrics {days}d"] = timed(
                 n, get("/v1/analytics/metrics", start=now - days * DAY, end=now, interval="day")
             )
-        out["POST bill"] = _timed(n, lambda: _post_bill(http, customer))
+        out["POST bill"] = timed(n, lambda: _post_bill(http, customer))
         payer = shop.shoppers[1]
-        out["pay/repay cycle"] = _timed(max(20, n // 3), lambda: _cycle(http, payer), warm=2)
+        out["pay/repay cycle"] = timed(max(20, n // 3), lambda: _cycle(http, payer), warm=2)
     return out
 
 
@@ -287,4 +234,4 @@ def plot_p99(results: dict[str, dict[int, dict[str, list[float]]]], path: str) -
     plt.close(fig)
 
 
-__all__ = ["GOALS", "goal_lines", "measure", "plot_p99", "report", "served"]
+__all__ = ["GOALS", "goal_lines", "measure", "plot_p99", "report", "timed"]

@@ -30,13 +30,13 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import httpx
-from _history_measure import served
+from _history_measure import timed
+from _served import served
 from history import SEALING_KEY, _databases
 
 from lumenlater_sdk.backend import BackendConfig
@@ -102,18 +102,6 @@ def raw_figures(backend: Backend, merchant: str, start: int, end: int) -> dict[s
         }
 
 
-def timed(n: int, call: Callable[[], object]) -> list[float]:
-    """*n* timings (ms) of *call*, after three untimed."""
-    for _ in range(3):
-        call()
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        call()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
 def pct(values: list[float], p: float) -> float:
     """The *p*-th percentile of *values*."""
     ordered = sorted(values)
@@ -135,9 +123,9 @@ def measure(label: str, url: str, backend: Backend, made: HistoryFill, n: int) -
     print(f"{label}: first shop's payment lines {lines:,}; rollup rows (all shops) {hours:,}")
     goals = []
     with (
-        served(url, SEALING_KEY) as base,
+        served(url, SEALING_KEY) as srv,
         httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {shop.secret_key}"}, timeout=60
+            base_url=srv.base, headers={"Authorization": f"Bearer {shop.secret_key}"}, timeout=60
         ) as http,
     ):
         for days in (30, 365):
@@ -159,11 +147,13 @@ def measure(label: str, url: str, backend: Backend, made: HistoryFill, n: int) -
                 and [{k: s[k] for k in ("start", "volume", "bills_paid")} for s in got["series"]]
                 == want["series"]
             )
-            fast = timed(n, service)
+            fast = timed(n, service, warm=3)
             slow = timed(
-                max(5, n // 10), lambda s=start, e=end: raw_figures(backend, shop.merchant_id, s, e)
+                max(5, n // 10),
+                lambda s=start, e=end: raw_figures(backend, shop.merchant_id, s, e),
+                warm=3,
             )
-            wire = timed(n, over_http)
+            wire = timed(n, over_http, warm=3)
             print(
                 f"{label} metrics {days}d (volume {got['volume']:,}, bills paid"
                 f" {got['bills_paid']:,}): rollups p50 {statistics.median(fast):.2f} ms"

@@ -49,9 +49,8 @@ from typing import Any
 import httpx
 import psutil
 
-from lumenlater_sdk._ports import free_port
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _served import served
 from backend_load import _fresh_database, _postgres
 
 GOAL_ROWS_S = 50_000
@@ -62,13 +61,12 @@ _PAD_PER_STATEMENT = 1000
 _MB = 1024 * 1024
 
 
-def _config(db_url: str, port: int = 0) -> Any:
+def _config(db_url: str) -> Any:
+    """The seeding backend's config (the served one is bench/_served.py's, same settings)."""
     from lumenlater_sdk.backend.config import BackendConfig
 
     return BackendConfig(
         database_url=db_url,
-        host="127.0.0.1",
-        port=port or 8000,
         secret_key=SEALING_KEY,
         rate_limit=False,
         log_requests=False,
@@ -147,40 +145,11 @@ def pad(db_url: str, merchant: str, total: int) -> None:
         db.close()
 
 
-_SERVE = """
-import sys, uvicorn
-sys.path.insert(0, sys.argv[3])
-from export import _config
-from lumenlater_sdk.backend.app import create_app
-app = create_app(_config(sys.argv[1], int(sys.argv[2])))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
-"""
-
-
 @contextmanager
 def server(db_url: str) -> Iterator[tuple[str, psutil.Process]]:
     """The backend in a child process on *db_url*: (base url, its process)."""
-    port = free_port()
-    here = os.path.dirname(os.path.abspath(__file__))
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, db_url, str(port), here])
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                sys.exit(f"the server exited with {proc.returncode}")
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("the server did not start")
-            time.sleep(0.1)
-        yield base, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    with served(db_url, SEALING_KEY, tick_interval=3600) as srv:
+        yield srv.base, psutil.Process(srv.pid)
 
 
 class Sampler:

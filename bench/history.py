@@ -45,7 +45,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _history_measure import GOALS, measure, report, served
+from _history_measure import GOALS, measure, report
+from _served import served
 from backend_load import _fresh_database, _postgres
 
 from lumenlater_sdk.backend import BackendConfig
@@ -229,8 +230,8 @@ def _cmd_run(args: argparse.Namespace) -> None:
                     filler.fill_to(size)
                     _print_rows(filler)
                     shop = filler.fill.shops[0]
-                    with served(url, SEALING_KEY) as base:
-                        results[label][size] = measure(base, shop, filler, args.requests)
+                    with served(url, SEALING_KEY) as srv:
+                        results[label][size] = measure(srv.base, shop, filler, args.requests)
                     report(label, size, results[label][size])
                     if args.json:  # after every size: a run cut short keeps its figures
                         Path(args.json).write_text(json.dumps(results))
@@ -276,8 +277,8 @@ def _cmd_measure(args: argparse.Namespace) -> None:
     try:
         shop = _kept_shop(backend)
         _print_rows(SimpleNamespace(backend=backend, table_rows=lambda: _table_rows(backend)))
-        with served(args.db, SEALING_KEY) as base:
-            res = measure(base, shop, SimpleNamespace(backend=backend), args.requests)
+        with served(args.db, SEALING_KEY) as srv:
+            res = measure(srv.base, shop, SimpleNamespace(backend=backend), args.requests)
     finally:
         backend.close()
     report(args.label, args.size, res)
