@@ -78,14 +78,16 @@ _SEEN_MARK = "retention_seen_mark"  # "<bound> <pending cursor> <pending since>"
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """How much to keep and how to prune; ``None`` for a window keeps those rows."""
+    """How much to keep and how to prune; ``None`` for a window keeps those rows.
 
-    batch: int = 500
-    pause: float = 0.05
-    interval: float = 300.0
-    outbox_days: float | None = 1.0
-    attempts_days: float | None = 30.0
-    request_logs_days: float | None = 30.0
+    The defaults are :class:`BackendConfig`'s ``retention_*`` settings' defaults."""
+
+    batch: int = BackendConfig.retention_batch
+    pause: float = BackendConfig.retention_pause
+    interval: float = BackendConfig.retention_interval
+    outbox_days: float | None = BackendConfig.retention_outbox_days
+    attempts_days: float | None = BackendConfig.retention_attempts_days
+    request_logs_days: float | None = BackendConfig.retention_request_logs_days
 
     def __post_init__(self) -> None:
         if self.batch < 1:
