@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import httpx
 from _history_measure import timed
 from _served import served
-from history import SEALING_KEY, _databases
+from history import SEALING_KEY, _databases, database_arguments
 
 from lumenlater_sdk.backend import BackendConfig
 from lumenlater_sdk.backend.app import Backend
@@ -173,7 +173,9 @@ def measure(label: str, url: str, backend: Backend, made: HistoryFill, n: int) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], parents=[database_arguments()]
+    )
     parser.add_argument("--bills", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=730, help="ledger days of history")
     parser.add_argument("--merchants", type=int, default=20)
@@ -181,10 +183,6 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="objects per transaction")
     parser.add_argument("--requests", type=int, default=200, help="timed calls per way")
     parser.add_argument("--progress", type=float, default=15.0, help="seconds between lines")
-    parser.add_argument("--sqlite", action="store_true", help="SQLite (the default)")
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL")
-    parser.add_argument("--tmp", help="directory for the SQLite file (default: the system's)")
-    parser.add_argument("--pg-option", action="append", default=["fsync=off"])
     args = parser.parse_args()
     goals: list[str] = []
     with _databases(args) as databases:

@@ -192,6 +192,18 @@ def _print_rows(filler: Any) -> None:
     print("rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()), flush=True)
 
 
+def database_arguments() -> argparse.ArgumentParser:
+    """The options :func:`_databases` reads, as a parent parser (``parents=[...]``)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--sqlite", action="store_true", help="SQLite (the default)")
+    p.add_argument("--postgres", action="store_true", help="PostgreSQL")
+    p.add_argument("--tmp", help="directory for the SQLite file (default: the system's)")
+    p.add_argument(
+        "--pg-option", action="append", default=["fsync=off"], help="PostgreSQL NAME=VALUE"
+    )
+    return p
+
+
 @contextmanager
 def _databases(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]]:
     """(label, url) of a fresh database per dialect asked for."""
@@ -328,17 +340,13 @@ def main() -> None:
     f = sub.add_parser("fill", parents=[common], help="fill one database")
     f.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
     f.add_argument("--bills", type=int, default=1_000_000)
-    r = sub.add_parser("run", parents=[common], help="fill in steps and measure at each")
+    r = sub.add_parser(
+        "run", parents=[common, database_arguments()], help="fill in steps and measure at each"
+    )
     r.add_argument("--sizes", default="10000,100000,1000000")
-    r.add_argument("--sqlite", action="store_true", help="SQLite (the default)")
-    r.add_argument("--postgres", action="store_true", help="PostgreSQL")
     r.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
     r.add_argument("--plot", help="write a PNG of p99 against history size here")
     r.add_argument("--json", help="write the latencies (ms) per database, size, endpoint here")
-    r.add_argument("--tmp", help="directory for the SQLite file (default: the system's)")
-    r.add_argument(
-        "--pg-option", action="append", default=["fsync=off"], help="PostgreSQL NAME=VALUE"
-    )
     m = sub.add_parser("measure", help="measure a database an earlier fill or run kept")
     m.add_argument("--db", required=True, help="a filled database")
     m.add_argument("--size", type=int, required=True, help="its bills: the figures' size")
