@@ -41,6 +41,7 @@ from lumenlater_sdk.backend.delivery import prune_attempts, prune_outbox
 from lumenlater_sdk.backend.delivery._fair import pick_due
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
+from lumenlater_sdk.backend.store import _bill_ranges as bill_ranges
 from lumenlater_sdk.backend.store import api_keys as key_store
 from lumenlater_sdk.backend.store import bills as bill_store
 from lumenlater_sdk.backend.store import events as event_store
@@ -68,6 +69,7 @@ _GROWING = {
     "request_logs",
     "idempotency_keys",
     "api_keys",
+    "bill_created_spans",
     "webhook_outbox",
     "webhook_deliveries",
     "chain_events_seen",
@@ -82,13 +84,9 @@ _RANGES = (">=", "<=", " range")
 _SORT_ALLOWED = {
     # ``created`` is ledger time, which the sandbox clock moves apart from the ids, so
     # a created range cannot be read in id order: a narrow range is read along
-    # bills_merchant_created and only its rows are sorted; one holding most of the
-    # merchant's bills is better read along bills_merchant in id order, filtering.
-    "bills created>=": "created range",
-    "bills created<=": "created range",
-    "bills created range": "created range",
-    # The same for sessions and events, along sessions_merchant_created and
-    # events_merchant_created.
+    # sessions_merchant_created / events_merchant_created and only its rows are
+    # sorted; one holding most of the rows is better read in id order, filtering.
+    # (Bills read theirs without a sort: store/_bill_ranges.py.)
     **{f"{t} created{c}": "created range" for t in ("sessions", "events") for c in _RANGES},
     # One row per endpoint with pending rows (not per row): see delivery/_fair.py.
     "outbox claim": "endpoints with pending rows, one row each",
@@ -245,6 +243,20 @@ def _page() -> PageRequest:
     return PageRequest(limit=10)
 
 
+def _many(query: Query) -> Query:
+    """*query* with a created range read as one holding many bills (the seed's ranges
+    hold a few hundred at most: under ``bill_ranges.PROBE``)."""
+
+    def run(s: Seeded, tx: Tx) -> object:
+        probe, bill_ranges.PROBE = bill_ranges.PROBE, 5
+        try:
+            return query(s, tx)
+        finally:
+            bill_ranges.PROBE = probe
+
+    return run
+
+
 def _bills(s: Seeded, tx: Tx, page: PageRequest | None = None, **filters: Any) -> None:
     c = s.sb.backend.ctx.constants
     bill_store.list_bills(
@@ -300,6 +312,34 @@ _QUERIES: dict[str, Query] = {
     "bills created range": lambda s, tx: _bills(
         s, tx, created_gte=s.now - 10 * 86_400, created_lte=s.now - 9 * 86_400
     ),
+    "bills created few status=expired": lambda s, tx: _bills(
+        s, tx, created_gte=s.now - 3 * 86_400, status="expired"
+    ),
+    # Ranges of many bills: the walk in id order between the range's first and last id.
+    "bills created many": _many(lambda s, tx: _bills(s, tx, created_gte=s.now - 10 * 86_400)),
+    "bills created many cursor": _many(
+        lambda s, tx: _bills(
+            s,
+            tx,
+            PageRequest(10, starting_after=s.bill_id),
+            created_gte=s.now - 10 * 86_400,
+            created_lte=s.now,
+        )
+    ),
+    "bills created many ending_before": _many(
+        lambda s, tx: _bills(
+            s, tx, PageRequest(10, ending_before=s.bill_id), created_lte=s.now - 86_400
+        )
+    ),
+    "bills created many customer": _many(
+        lambda s, tx: _bills(s, tx, customer=s.customer, created_gte=s.now - 10 * 86_400)
+    ),
+    **{
+        f"bills created many status={st}": _many(
+            lambda s, tx, st=st: _bills(s, tx, status=st, created_gte=s.now - 10 * 86_400)
+        )
+        for st in ("overdue", "expired", "paid")
+    },
     "bill by id": lambda s, tx: bill_store.get_bill(tx, s.merchant, s.bill_id),
     "bills due for expiry": lambda s, tx: bill_store.due_for_expiry(
         tx, s.now, s.sb.backend.ctx.constants.bill_duration
@@ -431,12 +471,24 @@ _NARROWED_BY: dict[str, set[str]] = {
     "bills deep cursor": {"merchant_id", "id"},
     "bills ending_before": {"merchant_id", "id"},
     **{f"bills status={st}": {"merchant_id", "status"} for st in _STATUSES},
+    # Paid bills apart on overdue_notified (partial indexes of paid bills): announced
+    # in id order, the sweep's backlog by created.
+    "bills status=paid": {"merchant_id", "overdue_notified"},
+    "bills status=overdue": {"merchant_id", "(overdue_notified|created)"},
     "bills status=expired cursor": {"merchant_id", "status", "id"},
     "bills customer": {"merchant_id", "customer"},
     "bills order_id": {"merchant_id", "order_id"},
-    "bills created>=": {"merchant_id"},  # the last minute: the newest ids, a quarter
-    "bills created<=": {"merchant_id", "created"},  # five days ago and before: none
-    "bills created range": {"merchant_id", "created"},  # a day long past: none
+    # Few bills in the range: counted and listed along bills_merchant_created, then
+    # the page's rows read by id.
+    **{f"bills created{c}": {"(created|id)"} for c in (*_RANGES, " few status=expired")},
+    # Many: the range's spans, then the walk between the first and last id they give.
+    **{
+        f"bills created many{c}": {"merchant_id", "(created|id|start)"}
+        for c in ("", " cursor", " ending_before", " customer")
+    },
+    "bills created many status=overdue": {"merchant_id", "(overdue_notified|created|start)"},
+    "bills created many status=paid": {"merchant_id", "(overdue_notified|created|start)"},
+    "bills created many status=expired": {"merchant_id", "(status|created|start)"},
     "bill by id": {"id"},
     "bills due for expiry": {"status", "created"},
     "bills due for overdue": {"overdue_notified", "created"},

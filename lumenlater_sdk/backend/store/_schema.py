@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..db import Migration
+from ._bill_ranges import SPANS_BACKFILL, SPANS_TABLE
 from .rollups import BACKFILL, COUNTERS
 
 __all__ = ["COMPONENT", "MIGRATIONS"]
@@ -243,6 +244,28 @@ CREATE INDEX ledger_lines_type_created ON ledger_lines (merchant_id, type, creat
 {BACKFILL}
 """
 
+# Bill lists that stay flat (store/bills.py, store/_bill_ranges.py). A paid bill the
+# overdue sweep announced (overdue_notified = 1) is overdue for good, so
+# ``status=overdue`` reads those in id order (bills_merchant_paid), and only the sweep's
+# backlog along ``created`` (bills_merchant_unswept); ``status=paid`` reads the
+# unannounced ones (bills_merchant_paid again), not every overdue bill. Their constant
+# ``status`` and ``overdue_notified`` columns make SQLite, which counts the equalities
+# an index matches, prefer them to bills_merchant_status and the sweep's
+# bills_overdue_due (as in 14). A created range with many bills reads in id order
+# between the first and the last id of the bills of the hours and days it covers
+# (bill_created_spans: per merchant, span width in seconds and start; kept by
+# bills.insert_bill/update_bill at COMMIT, filled here).
+_V18 = f"""
+CREATE INDEX bills_merchant_paid ON bills (merchant_id, status, overdue_notified, id)
+  WHERE status = 'paid';
+CREATE INDEX bills_merchant_unswept ON bills (merchant_id, status, overdue_notified, created, id)
+  WHERE status = 'paid' AND overdue_notified = 0;
+CREATE TABLE {SPANS_TABLE} (
+  merchant_id TEXT NOT NULL, width BIGINT NOT NULL, start BIGINT NOT NULL,
+  first_id TEXT NOT NULL, last_id TEXT NOT NULL, PRIMARY KEY (merchant_id, width, start));
+{SPANS_BACKFILL}
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -266,4 +289,5 @@ MIGRATIONS = [
     Migration(15, "created ranges of sessions and events", _V15),
     Migration(16, "hourly analytics rollups, filled from existing rows", _V16),
     Migration(17, "expired idempotency keys and old request logs pruned along an index", _V17),
+    Migration(18, "overdue and paid lists apart; the ids of each hour's and day's bills", _V18),
 ]

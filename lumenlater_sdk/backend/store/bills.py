@@ -13,7 +13,8 @@ from typing import Any
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
 from . import rollups
-from ._pagination import Branch, fetch_page, fetch_union_page
+from ._bill_ranges import created_page, touched
+from ._pagination import Branch, fetch_ids, fetch_page, fetch_union_page
 from ._rows import insert_row, update_row
 
 __all__ = [
@@ -35,6 +36,7 @@ def insert_bill(tx: Tx, row: Row) -> None:
     """Insert a bill row (a dict of column → value)."""
     insert_row(tx, "bills", row)
     rollups.inserted(tx, "bills", row["id"])
+    touched(tx, row["id"])
 
 
 def insert_authorization(tx: Tx, row: Row) -> None:
@@ -56,6 +58,8 @@ def update_bill(tx: Tx, bill_id: str, **changes: Any) -> None:
     """Set some columns of one bill."""
     rollups.changing(tx, "bills", bill_id, changes)
     update_row(tx, "bills", bill_id, changes)
+    if "created" in changes or "merchant_id" in changes:
+        touched(tx, bill_id)
 
 
 def get_bill(tx: Tx, merchant_id: str, bill_id: str, *, lock: bool = False) -> Row | None:
@@ -74,31 +78,47 @@ def get_bill_by_number(tx: Tx, contract_id: str, bill_number: int) -> Row | None
     )
 
 
-def _status_branches(status: str, now: int, bill_duration: int, grace_period: int) -> list[Branch]:
-    """Conditions for *status* as at *now*, ORed: time turns an unpaid bill whose life
-    (*bill_duration*) ended into ``expired``, a paid one past *grace_period* into
-    ``overdue``. ``created`` is compared with a bound computed here (``created <
-    now - duration``, not ``created + duration < now``); each branch is one equality on
-    ``status``, read along ``bills_merchant_status`` in ``id`` order. The unary ``+``
-    (SQLite's documented way, also valid on PostgreSQL) keeps ``created`` a filter there:
-    otherwise SQLite drives the scan by ``bills_status_created`` (the time sweeps'
-    index) and sorts every match by ``id``. The filter passes over bills the time sweep
-    has not moved on yet."""
+def _status_branches(
+    status: str, now: int, bill_duration: int, grace_period: int
+) -> tuple[list[Branch], Branch | None]:
+    """Conditions for *status* as at *now*: branches, ORed, each read along an index
+    in ``id`` order, and one more condition (or ``None``) whose few matches are read
+    off an index in another order (:func:`~._pagination.fetch_ids`).
+
+    Time turns an unpaid bill whose life (*bill_duration*) ended into ``expired``, a
+    paid one past *grace_period* into ``overdue``. ``created`` is compared with a bound
+    computed here (``created < now - duration``, not ``created + duration < now``). The
+    unary ``+`` (SQLite's documented way, also valid on PostgreSQL) keeps ``created`` a
+    filter where the read is in id order: otherwise SQLite drives the scan by
+    ``bills_status_created`` (the time sweeps' index) and sorts every match by ``id``.
+    The filter passes over bills the time sweep has not moved on yet.
+
+    Paid bills split on ``overdue_notified``, which the overdue sweep
+    (:func:`due_for_overdue`) sets on a paid bill once it is past its grace period and
+    which nothing clears while the bill stays paid: an announced bill is overdue for
+    good, as long as *now* is not earlier than the sweep's time (ledger time only moves
+    on). So ``overdue`` is the announced ones, read in id order along
+    ``bills_merchant_paid`` however many there are, and the sweep's backlog (past the
+    grace period, not announced yet) read along ``bills_merchant_unswept``: as many as
+    the sweep has still to announce. ``paid`` (in its grace period) reads the
+    unannounced ones along ``bills_merchant_paid``, passing over that backlog only, not
+    over every overdue bill."""
     alive = now - bill_duration  # unpaid bills created before this have expired
     in_grace = now - grace_period  # paid bills created before this are overdue
     if status in ("created", "requires_authorization"):
-        return [(["status = ?", "+created >= ?"], [status, alive])]
+        return [(["status = ?", "+created >= ?"], [status, alive])], None
     if status == "expired":
         return [
             (["status = 'expired'"], []),
             (["status = 'created'", "+created < ?"], [alive]),
             (["status = 'requires_authorization'", "+created < ?"], [alive]),
-        ]
+        ], None
     if status == "paid":
-        return [(["status = 'paid'", "+created >= ?"], [in_grace])]
+        return [(["status = 'paid'", "overdue_notified = 0", "+created >= ?"], [in_grace])], None
     if status == "overdue":
-        return [(["status = 'paid'", "+created < ?"], [in_grace])]
-    return [(["status = ?"], [status])]
+        backlog = (["status = 'paid'", "overdue_notified = 0", "created < ?"], [in_grace])
+        return [(["status = 'paid'", "overdue_notified = 1"], [])], backlog
+    return [(["status = ?"], [status])], None
 
 
 def list_bills(
@@ -115,26 +135,29 @@ def list_bills(
     created_gte: int | None = None,
     created_lte: int | None = None,
 ) -> Page:
-    """The merchant's bills, newest first, filtered (derived statuses as at *now*)."""
+    """The merchant's bills, newest first, filtered (derived statuses as at *now*); a
+    created range as :mod:`._bill_ranges` reads it."""
     where: list[str] = ["merchant_id = ?"]
     params: list[Any] = [merchant_id]
     for column, value in (("customer", customer), ("order_id", order_id)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    if created_gte is not None:
-        where.append("created >= ?")
-        params.append(created_gte)
-    if created_lte is not None:
-        where.append("created <= ?")
-        params.append(created_lte)
-    if not status:
-        return fetch_page(tx, "bills", where, params, page)
-    branches = _status_branches(status, now, bill_duration, grace_period)
-    if len(branches) == 1:
-        clauses, args = branches[0]
-        return fetch_page(tx, "bills", [*where, *clauses], [*params, *args], page)
-    return fetch_union_page(tx, "bills", where, params, branches, page)
+    branches, unordered = (
+        _status_branches(status, now, bill_duration, grace_period) if status else ([], None)
+    )
+    if created_gte is not None or created_lte is not None:
+        return created_page(tx, where, params, branches, unordered, page, created_gte, created_lte)
+    if unordered is not None:
+        clauses, args = unordered
+        listed = fetch_ids(tx, "bills", [*where, *clauses], [*params, *args], page)
+        return fetch_union_page(tx, "bills", where, params, branches, page, listed=listed)
+    if len(branches) > 1:
+        return fetch_union_page(tx, "bills", where, params, branches, page)
+    for clauses, args in branches:
+        where += clauses
+        params += args
+    return fetch_page(tx, "bills", where, params, page)
 
 
 def _due(tx: Tx, condition: str, params: Sequence[Any], limit: int) -> list[Row]:

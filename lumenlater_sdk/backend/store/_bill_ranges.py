@@ -1,0 +1,227 @@
+"""Created ranges of ``GET /v1/bills``, read without sorting every bill they match.
+
+Pages are in ``id`` order (the wall-clock time a bill's id was minted); ``created`` is
+ledger time. The two rise together only roughly: on scale-out several processes mint
+ids on their own clocks, a bill awaiting its merchant's authorization gets its
+``created`` when it is authorized (up to a bill's life later), and the sandbox's ledger
+clock runs apart from the wall clock. So the database cannot read a range in id order
+along ``bills_merchant_created``; it would sort every match. A page is read one of two
+ways instead, each exact:
+
+* **few matches** (at most :data:`PROBE` bills in the range, whatever the cursor and the
+  other filters): they are counted, then their ids read, off ``bills_merchant_created``
+  alone (index only, at most ``PROBE + 1`` entries), sorted here, and the page's rows
+  read by id with the other filters, a chunk at a time
+  (:func:`~._pagination.fetch_listed_page`);
+* **many**: in id order along the list's own index (``bills_merchant``, or the status,
+  customer or order index), ``created`` a filter, between the first and the last id
+  of the bills of the hours and days the range covers (the ``bill_created_spans``
+  table, widened by :func:`touched` at each COMMIT that writes a bill): a range far in
+  the past starts at its own newest bill, not at the merchant's. The overdue sweep's
+  backlog (bills.py) is read along its own index, which the range narrows.
+
+Cost, whatever the history: the probe; then either at most ``limit + 1`` reads by id
+(no other filter) or at most :data:`PROBE` (filters rejecting them), or the range's
+spans (an hour's row at each partial end, a day's row for each whole day between, so
+one row a day of an open range) and a walk that passes, besides the page's rows, the
+bills of the other statuses or customers filtered out (as a list without a range
+does), and bills whose ids lie between the range's first and last id while their
+``created`` lies outside it: those created in the range's first and last hour outside
+it, and bills minted out of ledger order (another process's clock; a bill authorized
+after it was issued, within a bill's life). That last is the worst case: a bill of the
+range authorized a day after it was issued widens the walk by the bills issued that
+day, once the page reaches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..db import Tx
+from ..paging import Page, PageRequest
+from ._pagination import Branch, fetch_ids, fetch_listed_page, fetch_page, fetch_union_page
+
+__all__ = ["PROBE", "SPANS_BACKFILL", "SPANS_TABLE", "created_page", "touched"]
+
+SPANS_TABLE = "bill_created_spans"
+PROBE = 500
+"""A range holding at most this many bills is read by id off the created index."""
+
+_HOUR, _DAY = 3_600, 86_400
+_WIDTHS = (_HOUR, _DAY)
+_CHUNK = 500  # bills per flush statement (each id is bound once per width)
+
+
+def _spans_of(where: str) -> str:
+    """Each width's spans (merchant, width, start, first and last id) of the bills
+    matching *where*: the bucket is ``created / width * width``, as in the table."""
+    return " UNION ALL ".join(
+        f"SELECT merchant_id, {w} AS width, created / {w} * {w} AS start,"
+        f" min(id) AS first_id, max(id) AS last_id FROM bills WHERE {where}"
+        f" GROUP BY merchant_id, created / {w} * {w}"
+        for w in _WIDTHS
+    )
+
+
+SPANS_BACKFILL = (
+    f"INSERT INTO {SPANS_TABLE} (merchant_id, width, start, first_id, last_id) " + _spans_of("true")
+)
+"""Migration 18: the spans of every bill already written."""
+
+
+class _Pending:
+    """Bills a transaction inserted, or whose ``created`` it set: their spans are widened
+    at COMMIT from the rows as they are then (a bill a savepoint undid is gone, and a
+    span only ever widens: a stale first or last id costs a longer walk, never a bill)."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def flush(self, tx: Tx) -> None:
+        """Widen the spans, in (merchant, width, start) order: two transactions lock
+        the rows they share in the same order."""
+        ids, self.ids = sorted(self.ids), set()
+        least, greatest = ("min", "max") if tx.dialect == "sqlite" else ("LEAST", "GREATEST")
+        t = SPANS_TABLE
+        for n in range(0, len(ids), _CHUNK):
+            chunk = ids[n : n + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            tx.send(
+                f"INSERT INTO {t} (merchant_id, width, start, first_id, last_id)"
+                f" SELECT * FROM ({_spans_of(f'id IN ({marks})')}) s WHERE true"
+                " ORDER BY merchant_id, width, start"
+                " ON CONFLICT (merchant_id, width, start) DO UPDATE SET"
+                f" first_id = {least}({t}.first_id, excluded.first_id),"
+                f" last_id = {greatest}({t}.last_id, excluded.last_id)",
+                chunk * len(_WIDTHS),
+            )
+
+
+def touched(tx: Tx, bill_id: str) -> None:
+    """Bill *bill_id* was inserted in *tx*, or is having ``created`` or ``merchant_id``
+    set: its spans take it in at commit."""
+    tx.deferred(SPANS_TABLE, _Pending).ids.add(bill_id)
+
+
+def _start(t: int, width: int) -> int:
+    """The start of *t*'s span of *width* (``created / width * width`` in SQL: ledger
+    times are positive)."""
+    return t // width * width
+
+
+def _id_bounds(
+    tx: Tx, merchant_id: str, gte: int | None, lte: int | None
+) -> tuple[str | None, str | None]:
+    """The first id of the merchant's bills created at *gte* or later, and the last of
+    those created at *lte* or earlier, each over the bills created in ``[gte, lte]``
+    or a wider range (hours at its partial ends, whole days between); ``None`` for an
+    open end (no bound needed there) or when no span is found."""
+    lo_t = 0 if gte is None else max(gte, 0)
+    hi_t = 2**62 if lte is None else min(max(lte, 0), 2**62)
+    first_day, last_day = _start(lo_t, _DAY), _start(hi_t, _DAY)
+    if first_day == last_day:
+        ranges = [(_HOUR, _start(lo_t, _HOUR), _start(hi_t, _HOUR))]
+    else:
+        ranges = [
+            (_HOUR, _start(lo_t, _HOUR), first_day + _DAY - _HOUR),
+            (_DAY, first_day + _DAY, last_day - _DAY),
+            (_HOUR, last_day, _start(hi_t, _HOUR)),
+        ]
+    parts: list[str] = []
+    params: list[Any] = []
+    for width, start, end in ranges:
+        if start <= end:
+            parts.append(
+                f"SELECT first_id, last_id FROM {SPANS_TABLE}"
+                " WHERE merchant_id = ? AND width = ? AND start >= ? AND start <= ?"
+            )
+            params += [merchant_id, width, start, end]
+    row = tx.fetchone(
+        "SELECT min(first_id) AS lo, max(last_id) AS hi FROM (" + " UNION ALL ".join(parts) + ") s",
+        params,
+    )
+    if row is None:
+        return None, None
+    lo = None if gte is None else row["lo"]
+    hi = None if lte is None else row["hi"]
+    return lo, hi
+
+
+def created_page(
+    tx: Tx,
+    where: Sequence[str],
+    params: Sequence[Any],
+    branches: Sequence[Branch],
+    unordered: Branch | None,
+    page: PageRequest,
+    gte: int | None,
+    lte: int | None,
+) -> Page:
+    """A page of the bills matching *where* (which begins ``merchant_id = ?``) and any
+    of *branches* (none: no further condition) or *unordered* (read by
+    :func:`~._pagination.fetch_ids`), created in ``[gte, lte]`` (``None``: unbounded),
+    newest first."""
+    merchant_id = params[0]
+    rng: list[str] = []
+    rng_args: list[Any] = []
+    if gte is not None:
+        rng.append("created >= ?")
+        rng_args.append(gte)
+    if lte is not None:
+        rng.append("created <= ?")
+        rng_args.append(lte)
+    # Counted first (no row leaves the database), then the ids read when few.
+    in_range = "SELECT id FROM bills WHERE " + " AND ".join(["merchant_id = ?", *rng])
+    in_range += " ORDER BY created, id LIMIT ?"
+    probe = [merchant_id, *rng_args, PROBE + 1]
+    if int(tx.scalar(f"SELECT count(*) FROM ({in_range}) p", probe)) <= PROBE:
+        ids = [str(r["id"]) for r in tx.fetchall(in_range, probe)]
+        ored = [*branches, *([unordered] if unordered else [])]
+        return fetch_listed_page(tx, "bills", ids, where, params, ored, page)
+    lo, hi = _id_bounds(tx, merchant_id, gte, lte)
+    # The walk's two ends: on each side the cursor where it lies inside the bound,
+    # else the bound (given two bounds on one side, the database may seek by the
+    # looser one and pass every bill between).
+    ascending = page.ending_before is not None
+    ends: list[str] = []
+    end_args: list[Any] = []
+    after, before = page.starting_after, page.ending_before
+    if after is not None and (hi is None or after <= hi):
+        ends.append("id < ?")
+        end_args.append(after)
+    elif hi is not None:
+        ends.append("id <= ?")
+        end_args.append(hi)
+    if before is not None and (lo is None or before >= lo):
+        ends.append("id > ?")
+        end_args.append(before)
+    elif lo is not None:
+        ends.append("id >= ?")
+        end_args.append(lo)
+    if tx.dialect == "sqlite":
+        # The unary ``+`` keeps SQLite (no statistics) from reading the range along
+        # bills_merchant_created and sorting all of it.
+        walked, walked_args = [*(f"+{c}" for c in rng), *ends], [*rng_args, *end_args]
+    else:
+        # PostgreSQL weighs the range by its statistics, which it applies to the bare
+        # column and to values it can see: a parameter would be unknown to the plan it
+        # reuses once the statement is prepared (after five runs), where any range
+        # looks narrow and is read along bills_merchant_created and sorted. The bounds
+        # are integers, written into the statement.
+        walked = [c.replace("?", str(int(v))) for c, v in zip(rng, rng_args, strict=True)]
+        walked, walked_args = [*walked, *ends], end_args
+    read = [([*c, *walked], [*a, *walked_args]) for c, a in branches or [([], [])]]
+    walk = PageRequest(page.limit)
+    if unordered is not None:
+        # Read along its own index (by created), which the range narrows.
+        clauses, args = unordered
+        listed = fetch_ids(tx, "bills", [*where, *clauses, *rng], [*params, *args, *rng_args], page)
+        return fetch_union_page(
+            tx, "bills", where, params, read, walk, ascending=ascending, listed=listed
+        )
+    if len(read) > 1:
+        return fetch_union_page(tx, "bills", where, params, read, walk, ascending=ascending)
+    return fetch_page(
+        tx, "bills", [*where, *read[0][0]], [*params, *read[0][1]], walk, ascending=ascending
+    )
