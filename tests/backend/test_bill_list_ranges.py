@@ -59,6 +59,7 @@ _STATUSES = (
 # all, so that ranges cut hours and days and bills pass their grace period.
 _GAPS = [3 * _HOUR, 7 * _HOUR, _DAY, 2 * _DAY + 5 * _HOUR, 11 * _HOUR, 4 * _DAY, 90, 3 * _DAY]
 _GAPS += [6 * _HOUR, 5 * _DAY, 2 * _HOUR, 6 * _DAY, 20 * _HOUR, 3 * _DAY, 4 * _DAY]
+_GAPS += [9 * _DAY, 13 * _DAY, 5 * _HOUR, 17 * _DAY, 8 * _DAY]  # 32-day spans between
 _PER_SLICE = 14
 
 
@@ -202,6 +203,7 @@ def _ranges(rows: list[Row], rng: random.Random) -> list[tuple[int | None, int |
         (hi, lo),
         (None, lo),
         (hi, None),
+        (lo - 70 * _DAY, hi + 70 * _DAY),
     ]
     for _ in range(6):
         a, b = sorted(rng.sample(times, 2))
@@ -209,6 +211,8 @@ def _ranges(rows: list[Row], rng: random.Random) -> list[tuple[int | None, int |
         t = rng.choice(times)
         out.append((t - rng.choice((0, _HOUR, _DAY, 3 * _DAY)), t + rng.choice((0, 1, _HOUR))))
         out.append(rng.choice([(t, None), (None, t)]))
+        # Ends beyond every bill: the bounds come from the spans between.
+        out.append(rng.choice([(t, hi + 40 * _DAY), (lo - 40 * _DAY, t)]))
     return out
 
 
@@ -303,17 +307,19 @@ def test_lists_match_a_brute_force_filter(
             assert {"requires_authorization", "created"} <= statuses, statuses
             order = [int(r["created"]) for r in rows]
             assert order != sorted(order, reverse=True)  # created out of id order
-        customers = [None, seeded.customer if shop == "managed" else str(rows[0]["customer"])]
+        customer = seeded.customer if shop == "managed" else str(rows[0]["customer"])
         for gte, lte in _ranges(rows, rng):
-            for status in _STATUSES:
-                for customer in customers:
-                    filters: dict[str, Any] = {
-                        "status": status,
-                        "customer": customer,
-                        "created_gte": gte,
-                        "created_lte": lte,
-                    }
-                    _check(seeded, merchant, rows, now, rng, filters)
+            # Every status; a customer with no status and two statuses drawn.
+            combos = [(status, None) for status in _STATUSES]
+            combos += [(None, customer), *((st, customer) for st in rng.sample(_STATUSES, 2))]
+            for status, who in combos:
+                filters: dict[str, Any] = {
+                    "status": status,
+                    "customer": who,
+                    "created_gte": gte,
+                    "created_lte": lte,
+                }
+                _check(seeded, merchant, rows, now, rng, filters)
 
 
 def test_later_instants_before_the_sweep(seeded: Seeded) -> None:
@@ -349,7 +355,7 @@ def _spans_cover(s: Seeded) -> None:
             for r in tx.fetchall(f"SELECT * FROM {bill_ranges.SPANS_TABLE}")
         }
     for b in bills:
-        for width in (3_600, 86_400):
+        for width in bill_ranges.WIDTHS:
             first, last = spans[(b["merchant_id"], width, int(b["created"]) // width * width)]
             assert first <= b["id"] <= last, (b, width)
 
@@ -361,7 +367,7 @@ def test_spans_cover_every_bill_and_refill_the_same(seeded: Seeded) -> None:
         kept = tx.fetchall(f"SELECT * FROM {bill_ranges.SPANS_TABLE} ORDER BY 1, 2, 3")
     with ctx.db.transaction() as tx:
         tx.execute(f"DELETE FROM {bill_ranges.SPANS_TABLE}")
-        tx.execute(bill_ranges.SPANS_BACKFILL)
+        tx.execute(bill_ranges.spans_backfill(bill_ranges.WIDTHS))
         refilled = tx.fetchall(f"SELECT * FROM {bill_ranges.SPANS_TABLE} ORDER BY 1, 2, 3")
     # Authorized bills moved hours: the spans they left keep them (only ever widened),
     # so the kept ones hold at least what a refill finds.
@@ -371,3 +377,20 @@ def test_spans_cover_every_bill_and_refill_the_same(seeded: Seeded) -> None:
         k = by_key[(r["merchant_id"], r["width"], r["start"])]
         assert k["first_id"] <= r["first_id"] and r["last_id"] <= k["last_id"]
     _spans_cover(seeded)
+
+
+def test_a_range_is_covered_by_a_few_dozen_spans() -> None:
+    """Every second of a range lies in one of the spans read for it (at any width),
+    and they are few however wide the range."""
+    rng = random.Random(5)
+    widths = bill_ranges.WIDTHS
+    for _ in range(300):
+        lo = rng.randrange(1_700_000_000, 1_800_000_000)
+        hi = lo + rng.choice((0, 1, 3_599, 86_400, 40 * 86_400, 3_650 * 86_400)) + rng.randrange(9)
+        cover = bill_ranges._cover(lo, hi, widths)
+        assert sum((last - first) // w + 1 for w, first, last in cover) <= 24 + 32 + 24 + 32 + 120
+        for t in {lo, hi, *(rng.randrange(lo, hi + 1) for _ in range(200))}:
+            assert any(first <= t // w * w <= last for w, first, last in cover), (lo, hi, t)
+        # Spans of one width do not overlap: no row is read twice.
+        seen = [(w, s) for w, first, last in cover for s in range(first, last + 1, w)]
+        assert len(seen) == len(set(seen))

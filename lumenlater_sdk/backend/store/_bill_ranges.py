@@ -22,8 +22,7 @@ ways instead, each exact:
 
 Cost, whatever the history: the probe; then either at most ``limit + 1`` reads by id
 (no other filter) or at most :data:`PROBE` (filters rejecting them), or the range's
-spans (an hour's row at each partial end, a day's row for each whole day between, so
-one row a day of an open range) and a walk that passes, besides the page's rows, the
+spans (a few dozen rows: :data:`WIDTHS`) and a walk that passes, besides the page's rows, the
 bills of the other statuses or customers filtered out (as a list without a range
 does), and bills whose ids lie between the range's first and last id while their
 ``created`` lies outside it: those created in the range's first and last hour outside
@@ -42,32 +41,36 @@ from ..db import Tx
 from ..paging import Page, PageRequest
 from ._pagination import Branch, fetch_ids, fetch_listed_page, fetch_page, fetch_union_page
 
-__all__ = ["PROBE", "SPANS_BACKFILL", "SPANS_TABLE", "created_page", "touched"]
+__all__ = ["PROBE", "SPANS_TABLE", "WIDTHS", "created_page", "spans_backfill", "touched"]
 
 SPANS_TABLE = "bill_created_spans"
 PROBE = 500
 """A range holding at most this many bills is read by id off the created index."""
 
 _HOUR, _DAY = 3_600, 86_400
-_WIDTHS = (_HOUR, _DAY)
+WIDTHS = (_HOUR, _DAY, 32 * _DAY)
+"""Span widths in seconds, each a multiple of the one before: a range is covered by
+hours at its ends, days next to them and 32-day spans between, so a few dozen rows
+at most (a day's hours, a span's days, one row a month between)."""
 _CHUNK = 500  # bills per flush statement (each id is bound once per width)
 
 
-def _spans_of(where: str) -> str:
+def _spans_of(where: str, widths: Sequence[int] = WIDTHS) -> str:
     """Each width's spans (merchant, width, start, first and last id) of the bills
     matching *where*: the bucket is ``created / width * width``, as in the table."""
     return " UNION ALL ".join(
         f"SELECT merchant_id, {w} AS width, created / {w} * {w} AS start,"
         f" min(id) AS first_id, max(id) AS last_id FROM bills WHERE {where}"
         f" GROUP BY merchant_id, created / {w} * {w}"
-        for w in _WIDTHS
+        for w in widths
     )
 
 
-SPANS_BACKFILL = (
-    f"INSERT INTO {SPANS_TABLE} (merchant_id, width, start, first_id, last_id) " + _spans_of("true")
-)
-"""Migration 18: the spans of every bill already written."""
+def spans_backfill(widths: Sequence[int]) -> str:
+    """The spans of *widths* of every bill already written (migrations 18 and 19)."""
+    return f"INSERT INTO {SPANS_TABLE} (merchant_id, width, start, first_id, last_id) " + _spans_of(
+        "true", widths
+    )
 
 
 class _Pending:
@@ -94,7 +97,7 @@ class _Pending:
                 " ON CONFLICT (merchant_id, width, start) DO UPDATE SET"
                 f" first_id = {least}({t}.first_id, excluded.first_id),"
                 f" last_id = {greatest}({t}.last_id, excluded.last_id)",
-                chunk * len(_WIDTHS),
+                chunk * len(WIDTHS),
             )
 
 
@@ -110,24 +113,33 @@ def _start(t: int, width: int) -> int:
     return t // width * width
 
 
+def _cover(lo: int, hi: int, widths: Sequence[int]) -> list[tuple[int, int, int]]:
+    """Spans ``(width, first start, last start)`` covering ``[lo, hi]``: the finest
+    width up to the next width's boundaries, the coarser ones between."""
+    fine = widths[0]
+    if len(widths) == 1:
+        return [(fine, _start(lo, fine), _start(hi, fine))]
+    coarse = widths[1]
+    first, last = _start(lo, coarse), _start(hi, coarse)
+    if first == last:
+        return [(fine, _start(lo, fine), _start(hi, fine))]
+    out = [(fine, _start(lo, fine), first + coarse - fine)]
+    if first + coarse < last:
+        out += _cover(first + coarse, last - 1, widths[1:])
+    out.append((fine, last, _start(hi, fine)))
+    return out
+
+
 def _id_bounds(
     tx: Tx, merchant_id: str, gte: int | None, lte: int | None
 ) -> tuple[str | None, str | None]:
     """The first id of the merchant's bills created at *gte* or later, and the last of
     those created at *lte* or earlier, each over the bills created in ``[gte, lte]``
-    or a wider range (hours at its partial ends, whole days between); ``None`` for an
+    or a wider range (:func:`_cover`); ``None`` for an
     open end (no bound needed there) or when no span is found."""
     lo_t = 0 if gte is None else max(gte, 0)
     hi_t = 2**62 if lte is None else min(max(lte, 0), 2**62)
-    first_day, last_day = _start(lo_t, _DAY), _start(hi_t, _DAY)
-    if first_day == last_day:
-        ranges = [(_HOUR, _start(lo_t, _HOUR), _start(hi_t, _HOUR))]
-    else:
-        ranges = [
-            (_HOUR, _start(lo_t, _HOUR), first_day + _DAY - _HOUR),
-            (_DAY, first_day + _DAY, last_day - _DAY),
-            (_HOUR, last_day, _start(hi_t, _HOUR)),
-        ]
+    ranges = _cover(lo_t, hi_t, WIDTHS)
     parts: list[str] = []
     params: list[Any] = []
     for width, start, end in ranges:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..db import Migration
-from ._bill_ranges import SPANS_BACKFILL, SPANS_TABLE
+from ._bill_ranges import SPANS_TABLE, WIDTHS, spans_backfill
 from .rollups import BACKFILL, COUNTERS
 
 __all__ = ["COMPONENT", "MIGRATIONS"]
@@ -263,8 +263,12 @@ CREATE INDEX bills_merchant_unswept ON bills (merchant_id, status, overdue_notif
 CREATE TABLE {SPANS_TABLE} (
   merchant_id TEXT NOT NULL, width BIGINT NOT NULL, start BIGINT NOT NULL,
   first_id TEXT NOT NULL, last_id TEXT NOT NULL, PRIMARY KEY (merchant_id, width, start));
-{SPANS_BACKFILL}
+{spans_backfill(WIDTHS[:2])}
 """
+
+# Spans of 32 days beside the hours and days of 18: a range years wide reads one row a
+# month between its ends, not one a day.
+_V19 = spans_backfill(WIDTHS[2:])
 
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
@@ -290,4 +294,5 @@ MIGRATIONS = [
     Migration(16, "hourly analytics rollups, filled from existing rows", _V16),
     Migration(17, "expired idempotency keys and old request logs pruned along an index", _V17),
     Migration(18, "overdue and paid lists apart; the ids of each hour's and day's bills", _V18),
+    Migration(19, "the ids of each 32 days' bills", _V19),
 ]
