@@ -129,6 +129,7 @@ SQL_HOMES = (
     f"{BACKEND}.chain.local._storage",  # contract storage
     f"{BACKEND}.chain.local._genesis",  # genesis accounts
     f"{BACKEND}.chain.local._local_gateway",  # ledger, transactions, contract events
+    f"{BACKEND}.chain.local._ledger_hold",  # a transaction's calls, written at its COMMIT
     f"{BACKEND}.chain.local._rpc_ledger",  # accounts, nonces, RPC transactions
     f"{BACKEND}.chain.soroban._journal",  # the soroban gateway's submissions and events
 )

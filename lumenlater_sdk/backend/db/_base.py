@@ -52,6 +52,34 @@ class Tx(abc.ABC):
             for key in sorted(pending):
                 pending[key].flush(self)
 
+    # A collector that keeps writes in memory (the local ledger's calls) must know where
+    # a savepoint falls among them: these tell the collectors that define ``savepoint``
+    # (it may first send what it kept), ``rolled_back`` and ``released``. Set and end
+    # savepoints through them, not in SQL, when a collector may be open.
+    def savepoint(self, name: str) -> None:
+        """``SAVEPOINT name`` (sent with what follows)."""
+        for collector in list((self._deferred or {}).values()):
+            hook = getattr(collector, "savepoint", None)
+            if hook is not None:
+                hook(self, name)
+        self.send(f"SAVEPOINT {name}")
+
+    def rollback_to(self, name: str) -> None:
+        """``ROLLBACK TO SAVEPOINT name``: what was written since is undone, kept too."""
+        self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        for collector in list((self._deferred or {}).values()):
+            hook = getattr(collector, "rolled_back", None)
+            if hook is not None:
+                hook(name)
+
+    def release(self, name: str, *, now: bool = False) -> None:
+        """``RELEASE SAVEPOINT name`` (sent with what follows, unless *now*)."""
+        (self.execute if now else self.send)(f"RELEASE SAVEPOINT {name}")
+        for collector in list((self._deferred or {}).values()):
+            hook = getattr(collector, "released", None)
+            if hook is not None:
+                hook(name)
+
     @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""

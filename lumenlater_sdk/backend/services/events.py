@@ -242,14 +242,16 @@ def ingest(
 ) -> None:
     """Apply contract events (each at most once, however often it is seen).
 
-    *known* is a bill row the caller has just written in *tx*, so it need not be
-    read back. *fresh* events were made in *tx* itself (``TxRecord.fresh``): none can
-    have been applied yet, so marking them seen needs no answer from the database.
+    *known* is a bill row the caller has just written (or read locked) in *tx*, so it
+    need not be read back. *fresh* events were made in *tx* itself
+    (``TxRecord.fresh``): none can have been applied yet, so they are marked seen in
+    one statement that needs no answer from the database.
     """
+    if fresh:
+        events = list(events)
+        event_store.mark_new_chain_events_seen(tx, [ev.cursor for ev in events])
     for ev in events:
-        if fresh:
-            event_store.mark_new_chain_event_seen(tx, ev.cursor)
-        elif not event_store.mark_chain_event_seen(tx, ev.cursor):
+        if not fresh and not event_store.mark_chain_event_seen(tx, ev.cursor):
             continue
         _apply(ctx, tx, ev, request, known)
 

@@ -198,7 +198,7 @@ class Unit:
         """The request was refused (a 4xx, say): roll back everything it wrote and keep
         *body* as the key's answer, still under the key's lock, so no twin runs between."""
         assert self._tx is not None
-        self._tx.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        self._tx.rollback_to(_SAVEPOINT)
         self._store(status_code, body)
 
     def _store(self, status_code: int, body: bytes) -> None:
@@ -235,7 +235,7 @@ def unit(
             with db.transaction() as tx:
                 got = _claim(tx, merchant_id, key, fp, now, box)
                 if isinstance(got, Claimed):
-                    tx.send(f"SAVEPOINT {_SAVEPOINT}")
+                    tx.savepoint(_SAVEPOINT)
                     u = Unit(tx, db, got, box)
                     yield u
                     if not u.completed:

@@ -209,7 +209,7 @@ def pay_with_wallet(
     number = require_on_chain(bill)
     check_pay(ctx, tx, number)
     record = ctx.chain.invoke("bnpl_core", "pay_bill_bnpl", [number], signer=kp, tx=tx)
-    events.ingest(ctx, tx, record.events, request)
+    events.ingest(ctx, tx, record.events, request, known=bill, fresh=record.fresh)
 
 
 def repay_as_wallet(
@@ -233,9 +233,9 @@ def repay_as_wallet(
         signer=kp,
         tx=tx,
     )
-    events.ingest(ctx, tx, approval.events, request)
+    events.ingest(ctx, tx, approval.events, request, fresh=approval.fresh)
     record = ctx.chain.invoke("bnpl_core", "repay_bill", [number], signer=kp, tx=tx)
-    events.ingest(ctx, tx, record.events, request)
+    events.ingest(ctx, tx, record.events, request, known=bill, fresh=record.fresh)
 
 
 def liquidate_as(
@@ -247,7 +247,7 @@ def liquidate_as(
     record = ctx.chain.invoke(
         "bnpl_core", "liquidate_bill", [number, liquidator.public_key], signer=liquidator, tx=tx
     )
-    events.ingest(ctx, tx, record.events, request)
+    events.ingest(ctx, tx, record.events, request, known=bill, fresh=record.fresh)
 
 
 def act_on_bill(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ...types.event import EVENT_TYPES
@@ -16,7 +17,7 @@ __all__ = [
     "insert_event",
     "list_events",
     "mark_chain_event_seen",
-    "mark_new_chain_event_seen",
+    "mark_new_chain_events_seen",
     "seen_chain_events",
     "set_state",
 ]
@@ -108,10 +109,14 @@ def mark_chain_event_seen(tx: Tx, cursor: int) -> bool:
     )
 
 
-def mark_new_chain_event_seen(tx: Tx, cursor: int) -> None:
-    """Record that the contract event *cursor*, made in *tx*, was turned into API events
-    (sent with what follows: it cannot have been seen before)."""
-    tx.send("INSERT INTO chain_events_seen (cursor) VALUES (?)", (cursor,))
+def mark_new_chain_events_seen(tx: Tx, cursors: Sequence[int]) -> None:
+    """Record that the contract events *cursors*, made in *tx*, were turned into API
+    events: one statement, sent with what follows (none can have been seen before)."""
+    if cursors:
+        tx.send(
+            "INSERT INTO chain_events_seen (cursor) VALUES " + ", ".join(["(?)"] * len(cursors)),
+            list(cursors),
+        )
 
 
 def seen_chain_events(tx: Tx, first: int, last: int) -> set[int]:

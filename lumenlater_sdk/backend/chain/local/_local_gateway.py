@@ -51,7 +51,8 @@ from ._genesis import (
     save_account,
 )
 from ._host import Contract, Host
-from ._ids import contract_id_for, tx_hash
+from ._ids import address_of, contract_id_for, tx_hash
+from ._ledger_hold import COLUMNS, held
 from ._lp_token import LpToken
 from ._schema import COMPONENT, MIGRATIONS
 from ._state_cache import StateCache, new_version
@@ -64,8 +65,6 @@ if TYPE_CHECKING:
 H = TypeVar("H", bound=Host)
 
 __all__ = ["ACCOUNT_START_BALANCE", "TX_TIMEOUT", "LocalGateway"]
-
-_EVENT_BATCH = 100  # events per multi-row INSERT
 
 ACCOUNT_START_BALANCE = 10_000 * 10_000_000
 """Native balance (stroops) of an account the sandbox made: 10,000 XLM."""
@@ -83,12 +82,14 @@ class LocalGateway(ChainGateway, SandboxControls):
 
     Every state-changing call is one ledger transaction: it takes the lock on the
     single ``chain_ledger`` row (so calls serialise as on a ledger), runs the
-    contract, and on success writes the state, its events and the next ledger
-    sequence. With ``tx=`` it runs inside the caller's transaction under a
-    SAVEPOINT: a refusal rolls back only the call, and the ledger change commits
-    or rolls back with the caller's own rows. Thread-safe; applies its migrations
-    (component ``chain``) on construction. *sealer* seals the genesis accounts' seeds
-    at rest (the backend passes its ``SecretBox``).
+    contract, and on success keeps the state, its events and the next ledger sequence
+    in the database transaction's ledger hold, written just before it commits (one
+    set of statements for all its calls, see ``_ledger_hold``). With ``tx=`` it runs
+    inside the caller's transaction: a refusal leaves nothing of the call, and the
+    ledger change commits or rolls back with the caller's own rows (work that writes
+    SQL of its own, an envelope's say, runs under a SAVEPOINT). Thread-safe; applies
+    its migrations (component ``chain``) on construction. *sealer* seals the genesis
+    accounts' seeds at rest (the backend passes its ``SecretBox``).
     """
 
     def __init__(
@@ -132,7 +133,7 @@ class LocalGateway(ChainGateway, SandboxControls):
 
         *operation* is not needed here: the call commits or rolls back with *tx*, so a
         request that failed left no call behind to find."""
-        with self._atomic(tx) as t:
+        with self._calls(tx) as t:
             record = self._execute(t, contract, function, args, signer)
         return dataclasses.replace(record, fresh=tx is not None)
 
@@ -268,10 +269,14 @@ class LocalGateway(ChainGateway, SandboxControls):
         return self._rpc_view
 
     # --- stellar accounts ---------------------------------------------------------------
-    def create_account(self, t: Tx, account_id: str, balance: int) -> int:
+    def create_account(
+        self, t: Tx, account_id: str, balance: int, *, ledger: int | None = None
+    ) -> int:
         """Create the Stellar account *account_id* with *balance* stroops unless it exists
-        (sequence = ledger << 32, as Stellar starts one); the current ledger's number."""
-        ledger = int(self._ledger(t)["sequence"])
+        (sequence = ledger << 32, as Stellar starts one), as of *ledger* (default: the
+        current one); that ledger's number."""
+        if ledger is None:
+            ledger = int(self._ledger(t)["sequence"])
         t.execute(
             "INSERT INTO chain_stellar_accounts (account_id, sequence, balance, last_modified)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING",
@@ -310,7 +315,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         """Events with a cursor above *cursor*, oldest first (cursors are 1, 2, 3, ...)."""
         if limit <= 0:
             return []
-        with self._reading(tx) as t:
+        with self._records(tx) as t:
             rows = t.fetchall(
                 "SELECT event_id, ledger, tx_hash, contract, contract_id, topics, data, timestamp"
                 " FROM chain_events WHERE event_id > ? ORDER BY event_id LIMIT ?",
@@ -353,12 +358,9 @@ class LocalGateway(ChainGateway, SandboxControls):
         """Move ledger time forward by *seconds* (persisted); return the new time."""
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
             raise ValueError("seconds must be a non-negative int")
-        with self._atomic(tx) as t:
+        with self._calls(tx) as t:
             target = self._time(self._ledger(t, lock=True)) + seconds
-            t.send(
-                "UPDATE chain_ledger SET clock_offset = ?, last_time = ? WHERE id = 1",
-                (target - int(self._clock()), target),
-            )
+            held(t).change(clock_offset=target - int(self._clock()), last_time=target)
             return target
 
     def genesis(
@@ -378,7 +380,7 @@ class LocalGateway(ChainGateway, SandboxControls):
             stored = load_accounts(t, self._ids, self._sealer) if ledger["genesis"] else None
             if stored is None:
                 stored = self._create_genesis(t, pool_liquidity)
-                t.execute("UPDATE chain_ledger SET genesis = 1 WHERE id = 1")
+                held(t).change(genesis=1)
         if tx is None:
             # Only once committed: a caller's transaction might still roll back.
             self._genesis = stored
@@ -404,7 +406,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         for name, value in (("usdc", usdc), ("lp_deposit", lp_deposit)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative int")
-        with self._atomic(tx) as t:
+        with self._calls(tx) as t:
             self._stored_genesis(t)
             return self._fund(t, keypair, usdc, lp_deposit)
 
@@ -415,7 +417,7 @@ class LocalGateway(ChainGateway, SandboxControls):
 
         Steps already done are skipped, so calling it again is harmless.
         """
-        with self._atomic(tx) as t:
+        with self._calls(tx) as t:
             admin = self._stored_genesis(t).admin
             address = merchant.public_key
             records: list[TxRecord] = []
@@ -447,7 +449,7 @@ class LocalGateway(ChainGateway, SandboxControls):
     ) -> list[TxRecord]:
         """``update_merchant_status(admin, address, status)`` signed by the genesis admin,
         unless the merchant has *status* already (an unknown one: ``MerchantNotFound``)."""
-        with self._atomic(tx) as t:
+        with self._calls(tx) as t:
             admin = self._stored_genesis(t).admin
             try:
                 current = self.read("bnpl_core", "get_merchant", [address], tx=t)["status"]
@@ -463,20 +465,49 @@ class LocalGateway(ChainGateway, SandboxControls):
     # --- internals --------------------------------------------------------------------
     @contextmanager
     def _atomic(self, tx: Tx | None) -> Iterator[Tx]:
+        """All or nothing, for work that writes SQL of its own besides calls: a
+        SAVEPOINT in the caller's transaction (the calls kept so far written first)."""
         if tx is None:
             with self._db.transaction(write=True) as own:
                 yield own
             return
+        held(tx)  # follows the savepoint: the calls kept so far are sent before it
         # One name for every call: a nested savepoint of the same name shadows the outer
         # one until released, and fixed statement text lets PostgreSQL prepare it.
-        tx.send("SAVEPOINT chain_call")
+        tx.savepoint("chain_call")
         try:
             yield tx
         except BaseException:
-            tx.execute("ROLLBACK TO SAVEPOINT chain_call")
-            tx.execute("RELEASE SAVEPOINT chain_call")
+            tx.rollback_to("chain_call")
+            tx.release("chain_call", now=True)
             raise
-        tx.send("RELEASE SAVEPOINT chain_call")
+        tx.release("chain_call")
+
+    @contextmanager
+    def _calls(self, tx: Tx | None) -> Iterator[Tx]:
+        """All or nothing, for calls alone (they write nothing before the COMMIT, see
+        _ledger_hold): what they kept is undone in memory if one fails, no SAVEPOINT."""
+        if tx is None:
+            with self._db.transaction(write=True) as own:
+                yield own
+            return
+        hold = held(tx)
+        mark = hold.mark()
+        try:
+            yield tx
+        except BaseException:
+            hold.restore(mark)
+            raise
+        finally:
+            hold.unmark()
+
+    @contextmanager
+    def _records(self, tx: Tx | None) -> Iterator[Tx]:
+        """:meth:`_reading` for reads of the event and transaction tables: the calls
+        *tx* kept are written first, so the reads see them."""
+        with self._reading(tx) as t:
+            held(t).flush(t)
+            yield t
 
     @contextmanager
     def _reading(self, tx: Tx | None) -> Iterator[Tx]:
@@ -487,12 +518,18 @@ class LocalGateway(ChainGateway, SandboxControls):
             yield own
 
     def _ledger(self, t: Tx, *, lock: bool = False) -> Row:
+        """The ledger row; with *lock*, locked until *t* ends. Once *t* holds the lock
+        the row is read from memory (see _ledger_hold)."""
+        hold = held(t)
+        if hold.row is not None:
+            return hold.row
         row = t.fetchone(
-            "SELECT sequence, event_id, clock_offset, last_time, genesis, state_version"
-            " FROM chain_ledger WHERE id = 1" + (t.for_update if lock else "")
+            f"SELECT {COLUMNS} FROM chain_ledger WHERE id = 1" + (t.for_update if lock else "")
         )
         if row is None:
             raise RuntimeError("chain_ledger is empty: the chain migrations did not run")
+        if lock:
+            hold.row = row
         return row
 
     def _storage(self, t: Tx, ledger: Row) -> Storage:
@@ -511,10 +548,12 @@ class LocalGateway(ChainGateway, SandboxControls):
     def _execute(
         self, t: Tx, contract: str, function: str, args: Sequence[Any], signer: Keypair
     ) -> TxRecord:
-        def make_host(storage: Storage, timestamp: int) -> Host:
-            return self._host(storage, timestamp, signer.public_key)
+        address = address_of(signer)
 
-        record, _ = self._apply(t, contract, function, args, make_host, signer.public_key)
+        def make_host(storage: Storage, timestamp: int) -> Host:
+            return self._host(storage, timestamp, address)
+
+        record, _ = self._apply(t, contract, function, args, make_host, address)
         return record
 
     def _apply(
@@ -545,10 +584,9 @@ class LocalGateway(ChainGateway, SandboxControls):
         result = host.call(contract, function, *typed)
         if check is not None:
             check(host)
-        # The contract accepted the call: only now does anything reach the database.
+        # The contract accepted the call: only now is anything kept to be written.
         if digest is None:
             digest = tx_hash(self._ids[contract], function, typed, signer, sequence)
-        storage.flush()
         event_id = int(ledger["event_id"])
         events: list[ContractEvent] = []
         for pending in host.events:
@@ -565,53 +603,20 @@ class LocalGateway(ChainGateway, SandboxControls):
                     tx_hash=digest,
                 )
             )
-        self._insert_events(t, events)
-        t.send(
-            "INSERT INTO chain_transactions (ledger, hash, contract, function, args, signer,"
-            " timestamp, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                sequence,
-                digest,
-                contract,
-                function,
-                dumps(typed),
-                signer,
-                timestamp,
-                dumps(result),
-            ),
-        )
         version = new_version()
-        t.send(
-            "UPDATE chain_ledger SET sequence = ?, event_id = ?, last_time = ?, state_version = ?"
-            " WHERE id = 1",
-            (sequence, event_id, timestamp, version),
+        held(t).record(
+            storage.written(),
+            [_event_row(e) for e in events],
+            (sequence, digest, contract, function, dumps(typed), signer, timestamp, dumps(result)),
+            sequence=sequence,
+            event_id=event_id,
+            last_time=timestamp,
+            state_version=version,
         )
         # Before the commit: should it roll back, the row keeps the old version, which
         # the cache then no longer matches (see _state_cache).
         self._state.publish(str(ledger["state_version"]), version, storage.known())
         return TxRecord(digest, sequence, timestamp, result, tuple(events)), host
-
-    def _insert_events(self, t: Tx, events: Sequence[ContractEvent]) -> None:
-        for start in range(0, len(events), _EVENT_BATCH):
-            batch = events[start : start + _EVENT_BATCH]
-            params: list[Any] = []
-            for e in batch:
-                params += [
-                    e.cursor,
-                    e.ledger,
-                    e.tx_hash,
-                    e.contract,
-                    e.contract_id,
-                    dumps(list(e.topics)),
-                    dumps(e.data),
-                    e.timestamp,
-                ]
-            t.send(
-                "INSERT INTO chain_events (event_id, ledger, tx_hash, contract, contract_id,"
-                " topics, data, timestamp) VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(batch)),
-                params,
-            )
 
     def _stored_genesis(self, t: Tx) -> Genesis:
         # Once committed the genesis never changes: no reload (and unsealing of every
@@ -624,13 +629,15 @@ class LocalGateway(ChainGateway, SandboxControls):
         return stored
 
     def _fund(self, t: Tx, keypair: Keypair, usdc: int, lp_deposit: int) -> list[TxRecord]:
-        # A funded wallet is a Stellar account too: it can sign its own transactions.
-        self.create_account(t, keypair.public_key, ACCOUNT_START_BALANCE)
+        address = address_of(keypair)
+        # A funded wallet is a Stellar account too: it can sign its own transactions. It
+        # exists as of the ledger before its funding, and is written after the calls, so
+        # one refused leaves no account behind (no SAVEPOINT needed, see _calls).
+        ledger = int(self._ledger(t, lock=True)["sequence"])
         records = self._mint(t, keypair, usdc + lp_deposit)
         if lp_deposit > 0:
-            records.append(
-                self._execute(t, "lp_token", "deposit", [keypair.public_key, lp_deposit], keypair)
-            )
+            records.append(self._execute(t, "lp_token", "deposit", [address, lp_deposit], keypair))
+        self.create_account(t, address, ACCOUNT_START_BALANCE, ledger=ledger)
         return records
 
     def _mint(self, t: Tx, keypair: Keypair, amount: int) -> list[TxRecord]:
@@ -645,7 +652,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         """
         if amount <= 0:
             return []
-        address = keypair.public_key
+        address = address_of(keypair)
         limit = int(self.read("usdc", "get_mint_limit", tx=t))
         own = min(amount, limit - int(self.read("usdc", "get_daily_minted", [address], tx=t)))
         records = []
@@ -707,3 +714,17 @@ class LocalGateway(ChainGateway, SandboxControls):
             wallets=wallets,
             contract_ids=dict(ids),
         )
+
+
+def _event_row(e: ContractEvent) -> tuple[Any, ...]:
+    """A ``chain_events`` row."""
+    return (
+        e.cursor,
+        e.ledger,
+        e.tx_hash,
+        e.contract,
+        e.contract_id,
+        dumps(list(e.topics)),
+        dumps(e.data),
+        e.timestamp,
+    )

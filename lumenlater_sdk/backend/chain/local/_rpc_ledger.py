@@ -18,6 +18,7 @@ from typing import Any
 from ...db import Row, Tx
 from .._gateway import ContractEvent, TxRecord
 from ._auth_host import AuthHost
+from ._ledger_hold import held
 from ._local_gateway import ACCOUNT_START_BALANCE, LocalGateway
 from ._storage import Storage, dumps, loads
 
@@ -85,10 +86,7 @@ class RpcLedger:
         row = self._g._ledger(t, lock=True)
         timestamp = self._g._time(row)
         sequence = int(row["sequence"]) + 1
-        t.send(
-            "UPDATE chain_ledger SET sequence = ?, last_time = ? WHERE id = 1",
-            (sequence, timestamp),
-        )
+        held(t).change(sequence=sequence, last_time=timestamp)
         return sequence, timestamp
 
     # --- accounts ------------------------------------------------------------------------
@@ -256,7 +254,7 @@ class RpcLedger:
     def call_record(self, tx_hash: str, *, tx: Tx | None = None) -> TxRecord | None:
         """The record of the contract call applied under *tx_hash* (result and events, as
         :meth:`apply` returned it), or ``None``."""
-        with self._g._reading(tx) as t:
+        with self._g._records(tx) as t:
             row = t.fetchone(
                 "SELECT ledger, timestamp, result FROM chain_transactions WHERE hash = ?",
                 (tx_hash,),
@@ -273,7 +271,7 @@ class RpcLedger:
     # --- events ------------------------------------------------------------------------
     def ledger_time(self, ledger: int, *, tx: Tx | None = None) -> int | None:
         """Close time of a ledger that holds a contract call."""
-        with self._g._reading(tx) as t:
+        with self._g._records(tx) as t:
             value = t.scalar("SELECT timestamp FROM chain_transactions WHERE ledger = ?", (ledger,))
         return None if value is None else int(value)
 
@@ -281,14 +279,14 @@ class RpcLedger:
         self, ledger: int, index: int, *, batch: int = 200, tx: Tx | None = None
     ) -> Iterator[LedgerEvent]:
         """Events from position (*ledger*, *index*) on (index -1: the whole ledger), in order."""
-        with self._g._reading(tx) as t:
+        with self._g._records(tx) as t:
             before = t.scalar("SELECT MAX(event_id) FROM chain_events WHERE ledger < ?", (ledger,))
             after = int(before or 0) + (index + 1 if index >= 0 else 0)
         while True:
             found = self._g.events_after(after, limit=batch, tx=tx)
             if not found:
                 return
-            with self._g._reading(tx) as t:
+            with self._g._records(tx) as t:
                 firsts = {
                     int(r["ledger"]): int(r["first"])
                     for r in t.fetchall(

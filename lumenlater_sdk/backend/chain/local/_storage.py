@@ -1,31 +1,61 @@
 """Contract storage over ``chain_state``, with a write overlay.
 
-Reads go to the database once per key (or to a :class:`StateCache` valid for the
-state version the caller found); writes stay in memory until :meth:`Storage.flush`,
-so a call the contract refuses half-way writes nothing.
+Reads look at the writes of earlier calls of the same transaction that wait in its
+:class:`~._ledger_hold.LedgerHold`, then at a :class:`StateCache` valid for the state
+version the caller found, then at the database (once per key); a call's writes stay
+here until :meth:`Storage.written` hands them to the hold, so a call the contract
+refuses half-way writes nothing.
+
+Values are JSON data (ints, strings, flat dicts and lists). Storage keeps its own
+copy of each, in the form a read of its stored text gives, and hands out copies: no
+contract can change a stored, held or cached value by mutating what it got or set,
+so the parsed values themselves are shared with the hold and the cache (no re-parse
+per call).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ...db import Tx
+from ._json import dumps, loads
+from ._ledger_hold import held
 from ._state_cache import MISSING, StateCache
 
 __all__ = ["Storage", "dumps", "loads"]
 
-_BATCH = 200  # rows per multi-row INSERT, far below both databases' parameter limits
+Key = tuple[str, str]
 
 
-def dumps(value: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces): Python ints keep every digit."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+def _stored(value: Any) -> Any:
+    """A copy of *value* as ``loads(dumps(value))`` gives it, without the text."""
+    kind = type(value)
+    if kind is int or kind is str or kind is bool:
+        return value
+    if kind is dict:
+        if all(type(k) is str for k in value):
+            return {k: _stored(v) for k, v in value.items()}
+    elif kind is list or kind is tuple:
+        return [_stored(v) for v in value]
+    return loads(dumps(value))  # anything else (floats, non-string keys): as stored
 
 
-def loads(text: str) -> Any:
-    """Inverse of :func:`dumps`."""
-    return json.loads(text)
+def _clone(value: Any) -> Any:
+    """A copy of a stored value (JSON data already): scalars as they are, containers
+    copied down to their scalars."""
+    kind = type(value)
+    if kind is dict:
+        out = value.copy()
+        for k, v in value.items():
+            if type(v) in _CONTAINERS:
+                out[k] = _clone(v)
+        return out
+    if kind is list:
+        return [_clone(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
+
+
+_CONTAINERS = (dict, list)
 
 
 class Storage:
@@ -39,36 +69,38 @@ class Storage:
         self._tx = tx
         self._cache = cache
         self._version = version
-        self._values: dict[tuple[str, str], Any] = {}
-        # Stored text of every key this storage knows (None: unset), as the cache keeps
-        # it: text, so no caller can change a cached value by mutating what it was given.
-        self._texts: dict[tuple[str, str], str | None] = {}
-        self._dirty: set[tuple[str, str]] = set()
+        self._held = held(tx).state
+        # Every key this storage knows (None: unset), as read or as set: its own copies,
+        # never handed out (see the module's docstring).
+        self._values: dict[Key, Any] = {}
+        self._dirty: set[Key] = set()
 
     def get(self, contract: str, key: str, default: Any = None) -> Any:
-        """The stored value, or *default* if the key was never set."""
+        """The stored value (a copy), or *default* if the key was never set."""
         k = (contract, key)
         value = self._values.get(k, MISSING)
         if value is MISSING:
-            text = MISSING if self._cache is None else self._cache.get(self._version, k)
-            if text is MISSING:
+            value = self._held.get(k, MISSING)
+            if value is MISSING and self._cache is not None:
+                value = self._cache.get(self._version, k)
+            if value is MISSING:
                 text = self._tx.scalar(
                     "SELECT value FROM chain_state WHERE contract = ? AND key = ?", (contract, key)
                 )
-            self._texts[k] = text
-            value = None if text is None else loads(text)
+                value = None if text is None else loads(text)
             self._values[k] = value
-        return default if value is None else value
+        return default if value is None else _clone(value)
 
-    def known(self) -> dict[tuple[str, str], str | None]:
-        """The stored text of every key read or flushed (what the state now holds)."""
-        return self._texts
+    def known(self) -> dict[Key, Any]:
+        """Every key read or written, with its value (``None``: unset): what the state
+        holds once the call's writes are kept. The values are not to be mutated."""
+        return self._values
 
     def set(self, contract: str, key: str, value: Any) -> None:
         """Set a value (``None`` is not storable: nothing in the contracts needs it)."""
         if value is None:
             raise ValueError("cannot store None")
-        self._values[(contract, key)] = value
+        self._values[(contract, key)] = _stored(value)
         self._dirty.add((contract, key))
 
     def scan(self, contract: str, prefix: str) -> dict[str, Any]:
@@ -80,24 +112,14 @@ class Storage:
             (contract, prefix.replace("%", "") + "%"),
         )
         found = {r["key"]: loads(r["value"]) for r in rows if r["key"].startswith(prefix)}
-        for c, key in self._dirty:
-            if c == contract and key.startswith(prefix):
-                found[key] = self._values[(c, key)]
+        for pending in (self._held, {k: self._values[k] for k in self._dirty}):
+            for (c, key), value in pending.items():
+                if c == contract and key.startswith(prefix):
+                    found[key] = _clone(value)
         return found
 
-    def flush(self) -> None:
-        """Write every pending change through the transaction (one statement per batch)."""
-        keys = sorted(self._dirty)
-        for start in range(0, len(keys), _BATCH):
-            batch = keys[start : start + _BATCH]
-            params: list[Any] = []
-            for contract, key in batch:
-                text = self._texts[(contract, key)] = dumps(self._values[(contract, key)])
-                params += [contract, key, text]
-            self._tx.send(
-                "INSERT INTO chain_state (contract, key, value) VALUES "
-                + ", ".join(["(?, ?, ?)"] * len(batch))
-                + " ON CONFLICT (contract, key) DO UPDATE SET value = excluded.value",
-                params,
-            )
+    def written(self) -> dict[Key, Any]:
+        """The call's writes, by key (values not to be mutated); none are pending after."""
+        out = {k: self._values[k] for k in self._dirty}
         self._dirty.clear()
+        return out
