@@ -17,9 +17,10 @@ POSTs carry a fresh ``Idempotency-Key`` each (as the SDK sends) unless
 ``--no-idempotency-key``. SQLite, and PostgreSQL with ``--postgres``: a throwaway
 cluster started as the tests' conftest.py does (as the ``postgres`` user when we
 are root; ``fsync=off`` unless ``--pg-option fsync=on``). ``--workers N`` runs N
-uvicorn processes. ``--against DIR`` alternates, round by round, with a server
-imported from another checkout and prints medians and this/baseline ratios: the
-machine is shared, so only figures from the same run compare.
+uvicorn processes. ``--against DIR`` alternates, round by round (and which goes
+first), with a server imported from another checkout and prints medians and
+this/baseline ratios: the machine is shared, so only figures from the same run
+compare. A SQLite run says the page size of the file its server made.
 
     python bench/backend_load.py [--postgres] [--workers 2] [--rounds 3] [--against DIR]
 """
@@ -31,12 +32,13 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -261,6 +263,11 @@ def _bench(db_url: str, label: str, server_path: str | None, args: argparse.Name
     """One server, both routes: peak and fixed-rate figures, printed and returned."""
     out: Result = {}
     with _server(db_url, args.workers, server_path) as (base, creds):
+        if db_url.startswith("sqlite:///"):
+            # The server made the file: its page size is what that checkout gives a new one.
+            with closing(sqlite3.connect(db_url[len("sqlite:///") :])) as conn:
+                page = conn.execute("PRAGMA page_size").fetchone()[0]
+            print(f"{label:20} SQLite file with pages of {page} bytes", flush=True)
         body = json.dumps({"customer": creds["customer"], "amount": 10_000_000})
         auth = {"Authorization": f"Bearer {creds['key']}", "Content-Type": "application/json"}
         bill = httpx.post(base + "/v1/bills", content=body, headers=auth).json()
@@ -381,8 +388,10 @@ def main() -> None:
         databases = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if pg_url else [])
         for database in databases:
             runs: dict[str, list[Result]] = {side: [] for side, _ in sides}
-            for _ in range(args.rounds):
-                for side, path in sides:
+            for round_ in range(args.rounds):
+                # Which side goes first alternates: the second of a pair runs on a warmer
+                # machine (and, on SQLite, after the first one's files were written).
+                for side, path in sides[:: 1 if round_ % 2 == 0 else -1]:
                     label = f"{database} {side}"
                     if database == "postgresql":
                         runs[side].append(_bench(_fresh_database(pg_url), label, path, args))
