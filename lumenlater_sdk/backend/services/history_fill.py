@@ -5,8 +5,9 @@ Ledger time only moves forward, so a history is made slice by slice: a slice's b
 checkout sessions are issued and mostly paid, the repayments and liquidations that fell
 due are carried out, then the sandbox clock moves on a slice and the time triggers run
 (unpaid bills and open sessions expire, late ones turn overdue), as the backend's tick
-would. Each step of a slice is one transaction for up to ``batch`` objects of one shop:
-the per-object functions the API calls inside its own transaction (``issue_bill``,
+would. Each step of a slice is one transaction for up to ``batch`` objects (of every
+shop: a small shop's few bills do not cost a transaction of their own): the per-object
+functions the API calls inside its own transaction (``issue_bill``,
 ``pay_with_wallet``, ``repay_as_wallet``, ``liquidate_as``, ``void_bill``,
 ``open_session``, ``pay_open_session``) are called in a loop inside it. A refused
 payment goes through the hosted page's ``pay_session`` itself, one transaction each, so it
@@ -124,11 +125,15 @@ class HistoryFill:
         """One slice of ledger time: about *bills* new bills over the shops by weight, the
         repayments and liquidations due, then the clock moves and time triggers run."""
         picks = self._rng.choices(self.shops, [s.weight for s in self.shops], k=bills)
+        api: list[Shop] = []
+        sessions: list[Shop] = []
         for shop in self.shops:
             n = sum(1 for p in picks if p is shop)
-            sessions = sum(1 for _ in range(n) if self._rng.random() < self.mix.sessions)
-            self._api_bills(shop, n - sessions)
-            self._sessions(shop, sessions)
+            opened = sum(1 for _ in range(n) if self._rng.random() < self.mix.sessions)
+            api += [shop] * (n - opened)
+            sessions += [shop] * opened
+        self._api_bills(api)
+        self._sessions(sessions)
         self._settle(self._due.pop(self._slice, []))
         sandbox = self.ctx.require_sandbox("Making a history")
         sandbox.advance_clock(self.slice_seconds)
@@ -136,11 +141,12 @@ class HistoryFill:
         while changed := clock.run_time_triggers(self.ctx):
             self.counts["time triggers"] += changed
 
-    def _api_bills(self, shop: Shop, count: int) -> None:
+    def _api_bills(self, shops: list[Shop]) -> None:
+        """A bill through the API for each of *shops* (a shop as often as it has bills)."""
         m = self.mix
-        for start in range(0, count, self.batch):
+        for start in range(0, len(shops), self.batch):
             with self.ctx.db.transaction() as tx:
-                for _ in range(min(self.batch, count - start)):
+                for shop in shops[start : start + self.batch]:
                     wallet = self._rng.choice(shop.shoppers)
                     row = issue_bill(self.ctx, tx, shop.merchant_id, self._new(shop, wallet), None)
                     self.counts["bills"] += 1
@@ -151,12 +157,13 @@ class HistoryFill:
                     elif roll < m.paid + m.cancelled:
                         self._cancel(tx, shop, str(row["id"]))
 
-    def _sessions(self, shop: Shop, count: int) -> None:
+    def _sessions(self, shops: list[Shop]) -> None:
+        """A checkout session for each of *shops* (a shop as often as it has sessions)."""
         m = self.mix
         refused: list[str] = []
-        for start in range(0, count, self.batch):
+        for start in range(0, len(shops), self.batch):
             with self.ctx.db.transaction() as tx:
-                for _ in range(min(self.batch, count - start)):
+                for shop in shops[start : start + self.batch]:
                     wallet = self._rng.choice(shop.shoppers)
                     new = checkout.NewSession(
                         success_url="https://shop.example/thanks",
@@ -226,23 +233,19 @@ class HistoryFill:
     def _settle(self, due: list[tuple[Shop, str, str]]) -> None:
         """Carry out the repayments and liquidations due now, *batch* per transaction."""
         sandbox = self.ctx.require_sandbox("Liquidating as the liquidity provider")
-        by_shop: dict[str, list[tuple[Shop, str, str]]] = defaultdict(list)
-        for item in due:
-            by_shop[item[0].merchant_id].append(item)
-        for items in by_shop.values():
-            for start in range(0, len(items), self.batch):
-                with self.ctx.db.transaction() as tx:
-                    for shop, bill_id, action in items[start : start + self.batch]:
-                        bill = bill_store.get_bill(tx, shop.merchant_id, bill_id, lock=True)
-                        assert bill is not None
-                        if action == "repay":
-                            wallet = shop.by_address[str(bill["customer"])]
-                            wallets.repay_as_wallet(self.ctx, tx, bill, wallet, None)
-                            self.counts["repaid"] += 1
-                        else:
-                            liquidator = sandbox.liquidator(tx=tx)
-                            wallets.liquidate_as(self.ctx, tx, bill, liquidator, None)
-                            self.counts["liquidated"] += 1
+        for start in range(0, len(due), self.batch):
+            with self.ctx.db.transaction() as tx:
+                for shop, bill_id, action in due[start : start + self.batch]:
+                    bill = bill_store.get_bill(tx, shop.merchant_id, bill_id, lock=True)
+                    assert bill is not None
+                    if action == "repay":
+                        wallet = shop.by_address[str(bill["customer"])]
+                        wallets.repay_as_wallet(self.ctx, tx, bill, wallet, None)
+                        self.counts["repaid"] += 1
+                    else:
+                        liquidator = sandbox.liquidator(tx=tx)
+                        wallets.liquidate_as(self.ctx, tx, bill, liquidator, None)
+                        self.counts["liquidated"] += 1
 
     def _new(self, shop: Shop, wallet: Row) -> NewBill:
         return NewBill(

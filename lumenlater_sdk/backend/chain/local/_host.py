@@ -62,6 +62,13 @@ def _is_address(value: str) -> bool:
 
 
 def _check_arg(contract: str, function: str, i: int, kind: str, value: Any) -> Any:
+    # Typed arguments pass (every call checks each): the message is made on refusal only.
+    if kind == "address" and type(value) is str and _is_address(value):
+        return value
+    if kind == "string" and type(value) is str:
+        return value
+    if kind == "u64" and type(value) is int and 0 <= value < _U64:
+        return value
     where = f"{function} argument {i + 1}"
     if kind == "address":
         if not isinstance(value, str) or not _is_address(value):
@@ -147,11 +154,11 @@ class Host:
 
     def get(self, key: str, default: Any = None) -> Any:
         """Read the running contract's storage."""
-        return self.storage.get(self.contract, key, default)
+        return self.storage.get(self._stack[-1], key, default)
 
     def set(self, key: str, value: Any) -> None:
         """Write the running contract's storage."""
-        self.storage.set(self.contract, key, value)
+        self.storage.set(self._stack[-1], key, value)
 
     def require_auth(self, address: str) -> None:
         """Refuse unless *address* signed the transaction or is the direct calling contract."""

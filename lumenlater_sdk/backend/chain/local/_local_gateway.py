@@ -277,7 +277,7 @@ class LocalGateway(ChainGateway, SandboxControls):
         current one); that ledger's number."""
         if ledger is None:
             ledger = int(self._ledger(t)["sequence"])
-        t.execute(
+        t.send(
             "INSERT INTO chain_stellar_accounts (account_id, sequence, balance, last_modified)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO NOTHING",
             (account_id, ledger << 32, balance, ledger),

@@ -1,21 +1,23 @@
 """Contract state kept in memory between calls, valid for one state version.
 
-Every call that changes contract state writes a new random ``state_version`` into
-the ``chain_ledger`` row it holds locked. A process that saw the state at version
-*V* may answer reads of a transaction that finds *V* in that row from memory, with
-no round trip: no other writer can have changed a key since, in this process or
-another one sharing the database.
+Every call that changes contract state writes a new ``state_version`` (never used
+before by any process) into the ``chain_ledger`` row it holds locked. A process that
+saw the state at version *V* may answer reads of a transaction that finds *V* in that
+row from memory, with no round trip: no other writer can have changed a key since, in
+this process or another one sharing the database.
 
 A writer publishes the values it read and wrote under the version it is about to
 commit, before the commit. If the transaction rolls back, the database keeps the
 old version, which no longer matches, so the next reader finds nothing here and
-reads the database; versions are random, so no other writer can commit a matching
-one. The cache is bounded (least recently used keys go first), so its size does not
-grow with the history of bills.
+reads the database; versions never repeat (a random prefix per process, a counter),
+so no other writer can commit a matching one. The cache is bounded (least recently
+used keys go first), so its size does not grow with the history of bills.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 import threading
 from collections import OrderedDict
@@ -31,8 +33,21 @@ Key = tuple[str, str]
 
 
 def new_version() -> str:
-    """A state version no other writer will choose."""
-    return secrets.token_hex(8)
+    """A state version no other writer will choose: this process's random prefix (drawn
+    again in a forked child) and a counter, without a system call per version."""
+    return f"{_prefix}{next(_counter):x}"
+
+
+def _draw() -> None:
+    global _prefix, _counter
+    _prefix = secrets.token_hex(8)
+    _counter = itertools.count()
+
+
+_prefix = ""
+_counter = itertools.count()
+_draw()
+os.register_at_fork(after_in_child=_draw)
 
 
 class StateCache:
