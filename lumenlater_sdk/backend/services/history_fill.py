@@ -5,13 +5,13 @@ Ledger time only moves forward, so a history is made slice by slice: a slice's b
 checkout sessions are issued and mostly paid, the repayments and liquidations that fell
 due are carried out, then the sandbox clock moves on a slice and the time triggers run
 (unpaid bills and open sessions expire, late ones turn overdue), as the backend's tick
-would. Each step of a slice is one transaction for up to ``batch`` objects (of every
-shop: a small shop's few bills do not cost a transaction of their own): the per-object
-functions the API calls inside its own transaction (``issue_bill``,
-``pay_with_wallet``, ``repay_as_wallet``, ``liquidate_as``, ``void_bill``,
-``open_session``, ``pay_open_session``) are called in a loop inside it. A refused
-payment goes through the hosted page's ``pay_session`` itself, one transaction each, so it
-is recorded as a real refusal is.
+would. Each step of a slice is one transaction for up to ``batch`` objects (new bills
+and sessions of every shop: a small shop's few do not cost a transaction of their own;
+repayments of one shop): the per-object functions the API calls inside its own
+transaction (``issue_bill``, ``pay_with_wallet``, ``repay_as_wallet``, ``liquidate_as``,
+``void_bill``, ``open_session``, ``pay_open_session``) are called in a loop inside it.
+A refused payment goes through the hosted page's ``pay_session`` itself, one transaction
+each, so it is recorded as a real refusal is.
 
 What a paid bill becomes is drawn when it is paid (:class:`Mix`): repaid within the
 interest-free period, repaid late (after ``bill.overdue``), liquidated after the
@@ -231,21 +231,28 @@ class HistoryFill:
         self._due[self._slice + after].append((shop, bill_id, action))
 
     def _settle(self, due: list[tuple[Shop, str, str]]) -> None:
-        """Carry out the repayments and liquidations due now, *batch* per transaction."""
+        """Carry out the repayments and liquidations due now, *batch* of one shop per
+        transaction. (Of one shop: they change bills made over weeks, and a transaction
+        whose changed rows span more than 125 merchant-hours fails in the analytics
+        rollups' flush, store/rollups._add: its VALUES-only chunk names no columns.)"""
         sandbox = self.ctx.require_sandbox("Liquidating as the liquidity provider")
-        for start in range(0, len(due), self.batch):
-            with self.ctx.db.transaction() as tx:
-                for shop, bill_id, action in due[start : start + self.batch]:
-                    bill = bill_store.get_bill(tx, shop.merchant_id, bill_id, lock=True)
-                    assert bill is not None
-                    if action == "repay":
-                        wallet = shop.by_address[str(bill["customer"])]
-                        wallets.repay_as_wallet(self.ctx, tx, bill, wallet, None)
-                        self.counts["repaid"] += 1
-                    else:
-                        liquidator = sandbox.liquidator(tx=tx)
-                        wallets.liquidate_as(self.ctx, tx, bill, liquidator, None)
-                        self.counts["liquidated"] += 1
+        by_shop: dict[str, list[tuple[Shop, str, str]]] = defaultdict(list)
+        for item in due:
+            by_shop[item[0].merchant_id].append(item)
+        for items in by_shop.values():
+            for start in range(0, len(items), self.batch):
+                with self.ctx.db.transaction() as tx:
+                    for shop, bill_id, action in items[start : start + self.batch]:
+                        bill = bill_store.get_bill(tx, shop.merchant_id, bill_id, lock=True)
+                        assert bill is not None
+                        if action == "repay":
+                            wallet = shop.by_address[str(bill["customer"])]
+                            wallets.repay_as_wallet(self.ctx, tx, bill, wallet, None)
+                            self.counts["repaid"] += 1
+                        else:
+                            liquidator = sandbox.liquidator(tx=tx)
+                            wallets.liquidate_as(self.ctx, tx, bill, liquidator, None)
+                            self.counts["liquidated"] += 1
 
     def _new(self, shop: Shop, wallet: Row) -> NewBill:
         return NewBill(
