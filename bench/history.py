@@ -121,26 +121,34 @@ class Filler:
             share = math.ceil(bills * shop.weight / SHOPPER_BILLS)
             fill.ensure_shoppers(shop, max(5, owed, share))
         per_slice = max(1, args.per_day // 4)
-        start = time.perf_counter()
-        made0, last = fill.counts["bills"], start
+        start, cpu = time.perf_counter(), time.process_time()
+        made0, last, made_last = fill.counts["bills"], start, fill.counts["bills"]
         while fill.counts["bills"] < bills:
             fill.run_slice(min(per_slice, bills - fill.counts["bills"]))
             now = time.perf_counter()
             if now - last >= args.progress or fill.counts["bills"] >= bills:
-                last = now
+                # The rate since the last line too: the average hides how the rate moves as
+                # the history grows (repayments start, tables and indexes get bigger).
+                recent = (fill.counts["bills"] - made_last) / max(now - last, 1e-9)
+                last, made_last = now, fill.counts["bills"]
                 made = fill.counts["bills"] - made0
                 print(
-                    f"  {fill.counts['bills']:>9,} bills ({made / (now - start):6.0f}/s),"
-                    f" day {fill.days:6.1f}: "
+                    f"  {fill.counts['bills']:>9,} bills ({made / (now - start):6.0f}/s,"
+                    f" lately {recent:6.0f}/s), day {fill.days:6.1f}: "
                     + ", ".join(
                         f"{k} {v:,}" for k, v in sorted(fill.counts.items()) if k != "bills"
                     ),
                     flush=True,
                 )
-        took = time.perf_counter() - start
+        took, cpu = time.perf_counter() - start, max(time.process_time() - cpu, 1e-9)
         self.fill_seconds += took
+        # This process's CPU as well: on a busy machine wall time measures the neighbours
+        # (PostgreSQL's own work is not in it).
         print(
-            f"fill to {bills:,} bills: {took:.1f} s (total {self.fill_seconds:.1f} s)", flush=True
+            f"fill to {bills:,} bills: {took:.1f} s (total {self.fill_seconds:.1f} s),"
+            f" {cpu:.1f} s of this process's CPU"
+            f" ({(fill.counts['bills'] - made0) / cpu:.0f} bills per CPU second)",
+            flush=True,
         )
         if self.receiver is not None:
             self.deliver()
