@@ -349,3 +349,24 @@ def test_a_rolled_back_savepoint_takes_its_counts_back(history: History) -> None
         bill_store.update_bill(tx, str(paid), status="paid")
     with ctx.db.transaction(write=False) as tx:
         assert _rollup_rows(tx) == before
+
+
+def test_a_sweep_over_more_hours_than_a_flush_chunk_keeps_the_rollups_exact(db_url: str) -> None:
+    """Unpaid bills issued an hour apart for more hours than one flush statement holds
+    earlier contributions of, then expired by one sweep (as after a backend was down for
+    days): the sweep commits, and the rollups still equal a recount."""
+    hours = rollups._CHUNK // 16 + 10  # more (merchant, hour) rows than one chunk's VALUES
+    with run_sandbox(db_url, run_delivery=False, tick_interval=3600) as sb:
+        assert sb.backend.sandbox is not None
+        with Api(sb.base_url, sb.secret_key) as api:
+            approve = api.ok("GET", "/v1/test_helpers/wallets/approve")["address"]
+            for n in range(hours):
+                api.ok("POST", "/v1/bills", json={"customer": approve, "amount": 1_000_000 + n})
+                sb.backend.sandbox.advance_clock(HOUR)  # no sweep between: none due yet
+            sb.backend.sandbox.advance_clock(2 * DAY)
+            assert sb.run_time_triggers() >= hours
+            listed = api.ok("GET", "/v1/bills", params={"status": "expired", "limit": 100})
+            assert len(listed["data"]) == 100
+        with sb.backend.ctx.db.transaction(write=False) as tx:
+            assert tx.scalar("SELECT count(*) FROM bills WHERE status = 'expired'") == hours
+            assert _rollup_rows(tx) == _recounted(tx)

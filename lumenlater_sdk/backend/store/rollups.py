@@ -164,6 +164,12 @@ def _add(tx: Tx, items: Sequence[tuple[str, str]], before: Sequence[Sequence[Any
             parts.append(_select(source, ", ".join("?" for _ in ids)))
             params.extend(ids)
     if before:
+        if not parts:
+            # A VALUES list's columns are named column1...: the first part of the union
+            # names them, so a chunk of only earlier contributions (a transaction that
+            # changed rows of more merchant-hours than a chunk holds) leads with a
+            # SELECT that finds nothing.
+            parts.append(_select(_SOURCES[0], "NULL"))
         marks = ", ".join("?" for _ in range(2 + len(COUNTERS)))
         parts.append("VALUES " + ", ".join(f"({marks})" for _ in before))
         params.extend(v for row in before for v in row)
