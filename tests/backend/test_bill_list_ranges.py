@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from backend_helpers import Api
@@ -36,6 +36,7 @@ from stellar_sdk.auth import authorize_entry
 
 from lumenlater_sdk.backend.db import Row
 from lumenlater_sdk.backend.paging import PageRequest
+from lumenlater_sdk.backend.routes.bills import BillStatusFilter
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
 from lumenlater_sdk.backend.services.objects import derived_bill_status
 from lumenlater_sdk.backend.store import _bill_ranges as bill_ranges
@@ -44,17 +45,7 @@ from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 _FROZEN = 1_800_000_000.0
 _HOUR, _DAY = 3_600, 86_400
-_STATUSES = (
-    None,
-    "created",
-    "requires_authorization",
-    "paid",
-    "overdue",
-    "expired",
-    "cancelled",
-    "repaid",
-    "liquidated",
-)
+_STATUSES = (None, *get_args(BillStatusFilter))
 # Ledger time between the managed merchant's slices of bills: hours to days, a month in
 # all, so that ranges cut hours and days and bills pass their grace period.
 _GAPS = [3 * _HOUR, 7 * _HOUR, _DAY, 2 * _DAY + 5 * _HOUR, 11 * _HOUR, 4 * _DAY, 90, 3 * _DAY]

@@ -12,7 +12,7 @@ directions. The ledger clock is frozen and moved only by the sandbox clock helpe
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from backend_helpers import Api
@@ -20,21 +20,13 @@ from stellar_sdk import Keypair
 from stellar_sdk.auth import authorize_entry
 
 from lumenlater_sdk.backend.paging import PageRequest
+from lumenlater_sdk.backend.routes.bills import BillStatusFilter
 from lumenlater_sdk.backend.services.objects import derived_bill_status
 from lumenlater_sdk.backend.store import bills as bill_store
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 _FROZEN = 1_800_000_000.0
-_STATUSES = (
-    "created",
-    "requires_authorization",
-    "paid",
-    "overdue",
-    "expired",
-    "cancelled",
-    "repaid",
-    "liquidated",
-)
+_STATUSES = get_args(BillStatusFilter)
 
 
 @pytest.fixture

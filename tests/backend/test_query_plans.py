@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -40,6 +40,7 @@ from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.delivery import prune_attempts, prune_outbox
 from lumenlater_sdk.backend.delivery._fair import pick_due
 from lumenlater_sdk.backend.paging import PageRequest
+from lumenlater_sdk.backend.routes.bills import BillStatusFilter
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
 from lumenlater_sdk.backend.store import _bill_ranges as bill_ranges
 from lumenlater_sdk.backend.store import api_keys as key_store
@@ -281,16 +282,7 @@ def _export_batch(s: Seeded, tx: Tx, start: int | None = None, end: int | None =
     next(iter(lines), None)
 
 
-_STATUSES = (
-    "created",
-    "requires_authorization",
-    "paid",
-    "overdue",
-    "expired",
-    "cancelled",
-    "repaid",
-    "liquidated",
-)
+_STATUSES = get_args(BillStatusFilter)
 
 
 def _by_status(status: str) -> Query:

@@ -24,6 +24,19 @@ Branch = tuple[Sequence[str], Sequence[Any]]
 """ANDed SQL fragments (with ``?``) and their parameters."""
 
 
+def _past_cursor(clauses: list[str], args: list[Any], page: PageRequest) -> bool:
+    """Add *page*'s cursor condition to *clauses*; whether the page is read ascending
+    (paging back, before ``ending_before``)."""
+    if page.starting_after:
+        clauses.append("id < ?")
+        args.append(page.starting_after)
+    elif page.ending_before:
+        clauses.append("id > ?")
+        args.append(page.ending_before)
+        return True
+    return False
+
+
 def _rows(
     tx: Tx,
     table: str,
@@ -39,14 +52,7 @@ def _rows(
     clauses = list(where)
     args = list(params)
     if ascending is None:
-        ascending = False
-        if page.starting_after:
-            clauses.append("id < ?")
-            args.append(page.starting_after)
-        elif page.ending_before:
-            clauses.append("id > ?")
-            args.append(page.ending_before)
-            ascending = True
+        ascending = _past_cursor(clauses, args, page)
     sql = f"SELECT {columns} FROM {table}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
@@ -168,12 +174,7 @@ def fetch_ids(
     condition read along an index in another order than ``id`` (it must match few
     rows), whose rows :func:`fetch_union_page` then reads by id."""
     clauses, args = list(where), list(params)
-    if page.starting_after:
-        clauses.append("id < ?")
-        args.append(page.starting_after)
-    elif page.ending_before:
-        clauses.append("id > ?")
-        args.append(page.ending_before)
+    _past_cursor(clauses, args, page)
     sql = f"SELECT id FROM {table} WHERE " + " AND ".join(clauses)
     return [str(r["id"]) for r in tx.fetchall(sql, args)]
 
