@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
-from webhook_support import SECRET, serve
+from webhook_support import OTHER_SECRET, SECRET, serve
 
 from lumenlater_sdk.webhooks import (
     MAX_BODY_SIZE,
@@ -20,6 +20,7 @@ from lumenlater_sdk.webhooks import (
     BillPaidEvent,
     Event,
     EventStore,
+    InMemoryEventStore,
     WebhookApp,
     sign,
 )
@@ -202,6 +203,43 @@ async def test_content_length_over_the_limit_is_refused_before_reading() -> None
     headers = [(b"content-length", str(MAX_BODY_SIZE + 1).encode())]
     await hooks({"type": "http", "method": "POST", "headers": headers}, receive, send)
     assert sent[0]["status"] == 413
+
+
+def test_headers_a_middleware_adds_in_place_stay_in_their_own_answer() -> None:
+    # OpenTelemetry's ASGI middleware appends its response headers to the list the
+    # app sent (message["headers"].append): each answer must hand over a list of its
+    # own, or the header piles up in the shared answers (200, duplicate, 400, 405).
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
+    hooks.on("bill.paid")(_async_noop)
+    served = [0]
+
+    async def traced(scope: Any, receive: Any, send: Any) -> None:
+        async def send_traced(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                served[0] += 1
+                message["headers"].append([b"traceresponse", b"00-%d" % served[0]])
+            await send(message)
+
+        await hooks(scope, receive, send_traced)
+
+    req = signed_request("bill.paid", SECRET)
+    with serve(traced) as url, httpx.Client(timeout=30) as client:
+        answers = [
+            post(client, url, req),  # handled (200)
+            post(client, url, req),  # a duplicate (200)
+            post(client, url, signed_request("bill.paid", OTHER_SECRET)),  # refused (400)
+            client.get(url),  # 405
+            post(client, url, signed_request("bill.paid", SECRET)),  # handled again (200)
+        ]
+    assert [r.status_code for r in answers] == [200, 200, 400, 405, 200]
+    for i, r in enumerate(answers, 1):
+        assert r.headers.get_list("traceresponse") == [f"00-{i}"]
+        assert r.headers["content-type"] == "application/json"
+    assert answers[1].json() == {"received": True, "duplicate": True}
+
+
+async def _async_noop(event: BaseEvent) -> None:
+    pass
 
 
 def test_mounted_in_starlette() -> None:
