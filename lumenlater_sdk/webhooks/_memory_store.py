@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from ._fork import generation
@@ -20,6 +20,12 @@ _BUSY = Claim(ClaimStatus.BUSY)
 # never runs out, as nothing else in the process can outlive that delivery's
 # complete() or release(), so it needs no renewal.
 _HELD = float("inf")
+
+# The token and entry of every claim held that way: only one delivery holds an event
+# at a time (nothing takes over a claim without a lease, and only its holder frees
+# it), so the token need not tell holders apart, and constants cost no allocation.
+_HELD_TOKEN = "held"
+_HELD_ENTRY = (_HELD_TOKEN, _HELD)
 
 
 class InMemoryEventStore:
@@ -45,7 +51,10 @@ class InMemoryEventStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._fork = generation[0]
-        self._done: OrderedDict[str, None] = OrderedDict()
+        # Handled ids (a plain dict: cheaper to add to than an OrderedDict) and the
+        # same ids oldest first, which says which one to forget.
+        self._done: dict[str, None] = {}
+        self._done_order: deque[str] = deque()
         self._claims: dict[str, tuple[str, float]] = {}
         # Handlers finished for events not yet complete (a retry skips them).
         self._progress: OrderedDict[str, set[str]] = OrderedDict()
@@ -90,15 +99,16 @@ class InMemoryEventStore:
         try:
             if event_id in self._done:
                 return _DONE
-            held = self._claims.get(event_id)
+            claims = self._claims
+            held = claims.get(event_id)
             if held is not None and held[1] > self._clock():
                 return _BUSY
-            token = str(next(self._tokens))
-            self._claims[event_id] = (token, _HELD)
-            finished = self._progress.get(event_id) if self._progress else None
-            if finished:
-                return Claim(ClaimStatus.CLAIMED, token, frozenset(finished))
-            return token
+            claims[event_id] = _HELD_ENTRY
+            if self._progress:
+                finished = self._progress.get(event_id)
+                if finished:
+                    return Claim(ClaimStatus.CLAIMED, _HELD_TOKEN, frozenset(finished))
+            return _HELD_TOKEN
         finally:
             lock.release()
 
@@ -137,9 +147,12 @@ class InMemoryEventStore:
             if self._progress:
                 self._progress.pop(event_id, None)
             done = self._done
-            done[event_id] = None
-            if len(done) > self.max_done:
-                done.popitem(last=False)
+            if event_id not in done:
+                done[event_id] = None
+                order = self._done_order
+                order.append(event_id)
+                if len(order) > self.max_done:
+                    del done[order.popleft()]
         finally:
             lock.release()
 

@@ -327,6 +327,43 @@ def test_the_held_claims_of_a_parent_are_free_in_a_forked_child() -> None:
     assert store.claim("evt_in_flight").status is ClaimStatus.DONE
 
 
+def test_a_held_claim_is_freed_only_by_its_holder() -> None:
+    # The token of a claim taken with a lease, whose lease ran out and was taken over
+    # by a held claim, frees nothing; the held claim's own token frees it.
+    now = [0.0]
+    store = InMemoryEventStore(lease=30, clock=lambda: now[0])
+    stale = store.claim("evt_a")
+    now[0] += 31
+    held = store.hold("evt_a")
+    assert isinstance(held, str) and held != stale.token
+    store.release("evt_a", stale.token)
+    assert not store.extend("evt_a", stale.token)
+    now[0] += 3600
+    assert store.hold("evt_a") == Claim(ClaimStatus.BUSY) == store.claim("evt_a")
+    store.release("evt_a", held)
+    again = store.hold("evt_a")
+    assert isinstance(again, str)
+    store.complete("evt_a", again)
+    assert store.hold("evt_a") == Claim(ClaimStatus.DONE) == store.claim("evt_a")
+
+
+def test_the_store_forgets_the_oldest_handled_ids_held_or_claimed() -> None:
+    store = InMemoryEventStore(max_done=3)
+    for i in range(5):
+        event_id = f"evt_{i}"
+        token = store.hold(event_id) if i % 2 else store.claim(event_id).token
+        assert isinstance(token, str)
+        store.complete(event_id, token)
+        store.complete(event_id, token)  # twice: still one place in the order
+    assert [store.claim(f"evt_{i}").status for i in range(5)] == [
+        ClaimStatus.CLAIMED,
+        ClaimStatus.CLAIMED,
+        ClaimStatus.DONE,
+        ClaimStatus.DONE,
+        ClaimStatus.DONE,
+    ]
+
+
 def test_hold_reports_progress_like_claim() -> None:
     store = InMemoryEventStore()
     first = store.claim("evt_a")
