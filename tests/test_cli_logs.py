@@ -52,6 +52,22 @@ def _next(lines: Queue[str]) -> str:
         raise AssertionError("logs tail printed nothing within 30 s") from None
 
 
+def _stopped(proc: subprocess.Popen[str]) -> str:
+    """Wait for the tail to exit and give its stderr. Its stdout stays with the pump
+    thread (a second reader would race it); a hang is answered with SIGABRT, on which
+    faulthandler prints every thread's stack into the failure."""
+    assert proc.stderr is not None
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        proc.wait(timeout=10)
+        raise AssertionError(
+            f"logs tail still ran 30 s after Ctrl-C:\n{proc.stderr.read()}"
+        ) from None
+    return proc.stderr.read()
+
+
 def test_tail_streams_new_requests_as_json_and_stops_on_ctrl_c(sb: SandboxHandle) -> None:
     with LumenLater(api_key=sb.secret_key, base_url=sb.base_url, max_retries=0) as client:
         client.account.retrieve()  # before the tail: not printed (no --history)
@@ -62,8 +78,8 @@ def test_tail_streams_new_requests_as_json_and_stops_on_ctrl_c(sb: SandboxHandle
             "LUMENLATER_BASE_URL": sb.base_url,
         }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lumenlater_sdk.cli", "logs", "tail", "--format", "json",
-             "--interval", "0.2"],
+            [sys.executable, "-X", "faulthandler", "-m", "lumenlater_sdk.cli", "logs", "tail",
+             "--format", "json", "--interval", "0.2"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
@@ -77,7 +93,7 @@ def test_tail_streams_new_requests_as_json_and_stops_on_ctrl_c(sb: SandboxHandle
             first, second = json.loads(_next(lines)), json.loads(_next(lines))
         finally:
             proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=30)
+            err = _stopped(proc)
     assert (first["method"], first["path"], first["status"]) == ("GET", "/v1/bills", 200)
     assert (second["path"], second["status"]) == (f"/v1/bills/{bill_id}", 404)
     assert first["request_id"].startswith("req_") and first["object"] == "request_log"

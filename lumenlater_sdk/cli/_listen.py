@@ -18,14 +18,13 @@ import argparse
 import json
 import os
 import secrets
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from .._ports import free_port
 from .._serving import ThreadedServer
+from ._interrupt import StopOnSignal
 from ._relay import Relay
 
 __all__ = ["Relay", "load_state", "register", "save_state"]
@@ -151,56 +150,55 @@ def _run(args: argparse.Namespace) -> int:
         attempts=args.retries + 1,
         print_json=args.print_json,
     )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        client = LumenLater(api_key=args.api_key, base_url=args.base_url)
-    except LumenLaterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    base_url = str(client.base_url)
-    server = ThreadedServer(
-        relay, port, name="the local relay", lifespan="off", interface="asgi3"
-    ).start(timeout=15)
-    endpoint_id: str | None = None
-    try:
-        _remove_leftovers(client, state, base_url, say)
-        save_state(path, state)
+    # The endpoint is deleted on the way out: a signal ends the wait below, no sooner.
+    with StopOnSignal() as stop:
         try:
-            ep = client.webhook_endpoints.create(
-                url=f"http://127.0.0.1:{port}/", enabled_events=events, description=_DESCRIPTION
-            )
+            client = LumenLater(api_key=args.api_key, base_url=args.base_url)
         except LumenLaterError as exc:
-            print_api_error(exc, "listen: registering the endpoint")
+            print(f"error: {exc}", file=sys.stderr)
             return 1
-        endpoint_id = ep.id
-        state = load_state(path)  # fresh: another listen may have written since
-        mine = {"id": ep.id, "base_url": base_url, "pid": os.getpid()}
-        state["endpoints"] = [*state.get("endpoints", []), mine]
-        save_state(path, state)
-        relay.inbound_secret = ep.secret or ""
-        say(f"Ready! Your webhook signing secret is {secret} ({origin}) (^C to quit)")
-        say(f"Forwarding {', '.join(events)} to {args.forward_to} (endpoint {ep.id})")
-        if args.replay_from:
+        base_url = str(client.base_url)
+        server = ThreadedServer(
+            relay, port, name="the local relay", lifespan="off", interface="asgi3"
+        ).start(timeout=15)
+        endpoint_id: str | None = None
+        try:
+            _remove_leftovers(client, state, base_url, say)
+            save_state(path, state)
             try:
-                _replay(client, args.replay_from, ep.id, events, say)
+                ep = client.webhook_endpoints.create(
+                    url=f"http://127.0.0.1:{port}/", enabled_events=events, description=_DESCRIPTION
+                )
             except LumenLaterError as exc:
-                print_api_error(exc, f"listen --replay-from {args.replay_from}")
+                print_api_error(exc, "listen: registering the endpoint")
                 return 1
-        while not stop.wait(0.2):
-            pass
-        return 0
-    finally:
-        if endpoint_id is not None:
-            try:
-                client.webhook_endpoints.delete(endpoint_id)
-                _forget(path, endpoint_id)
-                say(f"Removed temporary endpoint {endpoint_id}")
-            except LumenLaterError as exc:
-                print(f"warning: could not delete {endpoint_id}: {exc}", file=sys.stderr)
-        client.close()
-        server.stop(10)
+            endpoint_id = ep.id
+            state = load_state(path)  # fresh: another listen may have written since
+            mine = {"id": ep.id, "base_url": base_url, "pid": os.getpid()}
+            state["endpoints"] = [*state.get("endpoints", []), mine]
+            save_state(path, state)
+            relay.inbound_secret = ep.secret or ""
+            say(f"Ready! Your webhook signing secret is {secret} ({origin}) (^C to quit)")
+            say(f"Forwarding {', '.join(events)} to {args.forward_to} (endpoint {ep.id})")
+            if args.replay_from:
+                try:
+                    _replay(client, args.replay_from, ep.id, events, say)
+                except LumenLaterError as exc:
+                    print_api_error(exc, f"listen --replay-from {args.replay_from}")
+                    return 1
+            while stop.pause(3600):
+                pass
+            return 0
+        finally:
+            if endpoint_id is not None:
+                try:
+                    client.webhook_endpoints.delete(endpoint_id)
+                    _forget(path, endpoint_id)
+                    say(f"Removed temporary endpoint {endpoint_id}")
+                except LumenLaterError as exc:
+                    print(f"warning: could not delete {endpoint_id}: {exc}", file=sys.stderr)
+            client.close()
+            server.stop(10)
 
 
 def register(subparsers: Any) -> None:

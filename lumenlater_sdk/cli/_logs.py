@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._interrupt import StopOnSignal
 from ._trigger import add_connection_options
 
 if TYPE_CHECKING:
@@ -144,7 +145,10 @@ def _run(args: argparse.Namespace) -> int:
         print("lumenlater logs tail: --interval must be > 0, --history >= 0", file=sys.stderr)
         return 2
     try:
-        with LumenLater(api_key=args.api_key, base_url=args.base_url) as client:
+        with (
+            StopOnSignal() as stop,
+            LumenLater(api_key=args.api_key, base_url=args.base_url) as client,
+        ):
             tail = Tail(client, emit)
             tail.start(args.history)
             print(
@@ -152,10 +156,11 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            while True:
-                time.sleep(args.interval)
+            # Ctrl-C lets the poll in flight finish (and print what it found), then stops.
+            while stop.pause(args.interval):
                 tail.poll()
-    except KeyboardInterrupt:
+        return 0
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before the handler was in place
         return 0
     except LumenLaterError as exc:
         print(f"error: {exc}", file=sys.stderr)
