@@ -84,7 +84,11 @@ if __name__ == "__main__":
         uvicorn.run(app, **opts)
     else:
         app.backend.close()
+        # As the sandbox's --workers does (cli/_sandbox.WORKER_HEALTHCHECK_SECONDS): a
+        # worker still importing the backend after uvicorn's default 5 s is killed and
+        # started again for ever on a busy machine.
         uvicorn.run("bench_server:make_app", factory=True, workers=workers,
+                    timeout_worker_healthcheck=60,
                     app_dir=os.path.dirname(os.path.abspath(__file__)), **opts)
 """
 

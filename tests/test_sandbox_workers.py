@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,7 +31,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_two_workers_share_the_port_and_the_database(tmp_path: Path) -> None:
+@contextmanager
+def _sandbox(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[LumenLater]:
+    """``python -m lumenlater_sdk.backend --workers 2``, once both workers answer (60 s
+    at most); a client on it with the printed secret key."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -49,7 +54,7 @@ def test_two_workers_share_the_port_and_the_database(tmp_path: Path) -> None:
         ],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "HOME": str(tmp_path)},
+        env={**os.environ, "HOME": str(tmp_path), **(env or {})},
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -66,10 +71,7 @@ def test_two_workers_share_the_port_and_the_database(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.1)
         with LumenLater(api_key=key.group(1), base_url=base_url) as ll:
-            customer = ll.test_helpers.wallets.retrieve("approve").address
-            made = [ll.bills.create(customer=customer, amount=10_000_000) for _ in range(10)]
-            assert [ll.bills.retrieve(b.id).id for b in made] == [b.id for b in made]
-            assert {b.id for b in ll.bills.list(limit=100)} == {b.id for b in made}
+            yield ll
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -77,6 +79,31 @@ def test_two_workers_share_the_port_and_the_database(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+def test_two_workers_share_the_port_and_the_database(tmp_path: Path) -> None:
+    with _sandbox(tmp_path) as ll:
+        customer = ll.test_helpers.wallets.retrieve("approve").address
+        made = [ll.bills.create(customer=customer, amount=10_000_000) for _ in range(10)]
+        assert [ll.bills.retrieve(b.id).id for b in made] == [b.id for b in made]
+        assert {b.id for b in ll.bills.list(limit=100)} == {b.id for b in made}
+
+
+def test_workers_slow_to_start_are_waited_for_not_killed_again_and_again(
+    tmp_path: Path,
+) -> None:
+    # A worker process that takes 12 s before it can answer uvicorn's ping, as one
+    # importing the backend on a busy machine does: with uvicorn's default 5 s each is
+    # killed and started again for ever (a new worker is pinged within 5.5 s and the
+    # ping waits 5 s: 12 s is never reached) and the server never answers.
+    slow = tmp_path / "slow_start"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(
+        "import sys, time\nif '--multiprocessing-fork' in sys.argv:\n    time.sleep(12)\n"
+    )
+    path = os.pathsep.join(p for p in (str(slow), os.environ.get("PYTHONPATH")) if p)
+    with _sandbox(tmp_path, {"PYTHONPATH": path}) as ll:
+        assert ll.account.retrieve().id
 
 
 def _healthy(base_url: str) -> bool:

@@ -31,6 +31,11 @@ __all__ = [
 _HOME = Path("~/.lumenlater")
 # How ``serve`` hands its arguments to worker processes (uvicorn starts them fresh).
 _ARGS_ENV = "LUMENLATER_SANDBOX_ARGS"
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping before killing
+it. A spawned worker answers only once it has imported the backend; uvicorn's default
+(5 s) is less than that takes on a busy machine, and a worker killed for it is started
+again, killed again, for ever: the server never answered (seen with 2 workers at load 10)."""
 
 
 def register(subparsers: Any) -> None:
@@ -429,7 +434,13 @@ def serve(args: argparse.Namespace) -> int:
     app.backend.close()
     settings = {k: v for k, v in vars(args).items() if k != "func"}
     os.environ[_ARGS_ENV] = json.dumps(settings)
-    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=args.workers, **options)
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=args.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **options,
+    )
     return 0
 
 
