@@ -48,7 +48,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import psutil
 from backend_load import _server
 
 from lumenlater_sdk.backend.db._checkpoint import AUTOCHECKPOINT_PAGES
@@ -107,20 +106,35 @@ with open(f"{out}/log.pkl", "wb") as f:
 """
 
 
-def _cpu(proc: psutil.Process) -> float:
-    """Seconds on a CPU of *proc*'s threads, to the nanosecond (the scheduler's own
-    count; psutil's user + system time moves in 10 ms ticks)."""
-    total = 0
-    for task in Path(f"/proc/{proc.pid}/task").iterdir():
+def _cpu(pid: int) -> dict[str, int]:
+    """Nanoseconds on a CPU of each of process *pid*'s threads (the scheduler's own
+    count; user + system time moves in 10 ms ticks)."""
+    out: dict[str, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
-            total += int((task / "schedstat").read_text().split()[0])
-    return total / 1e9
+            out[task.name] = int((task / "schedstat").read_text().split()[0])
+    return out
 
 
-def _server_process() -> psutil.Process:
-    for child in psutil.Process().children():
-        if any("bench_server.py" in part for part in child.cmdline()):
-            return child
+def _cpu_since(pid: int, before: dict[str, int]) -> float:
+    """Seconds on a CPU of *pid*'s threads since *before* (:func:`_cpu`), thread by
+    thread: an idle worker thread that ends meanwhile (anyio ends those idle for 10 s)
+    takes its count with it, and must not be subtracted as if it had run backwards."""
+    now = _cpu(pid)
+    return sum(ns - before.get(tid, 0) for tid, ns in now.items()) / 1e9
+
+
+def _server_process() -> int:
+    """The bench server child's pid (read from /proc: no third-party dependency)."""
+    me = str(os.getpid())
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            ppid = (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            if ppid == me and any(b"bench_server.py" in part for part in cmdline):
+                return int(proc.name)
     raise RuntimeError("no bench server child")
 
 
@@ -201,7 +215,7 @@ def _measure(
             before = _cpu(proc)
             for _ in range(n):
                 call().raise_for_status()
-            out[f"{name} CPU us"] = (_cpu(proc) - before) / n * 1e6
+            out[f"{name} CPU us"] = _cpu_since(proc, before) / n * 1e6
 
         n = args.requests
         cpu_per("POST", post(small), n)
