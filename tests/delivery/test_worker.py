@@ -28,6 +28,7 @@ from lumenlater_sdk.backend.delivery import (
     DeliveryWorker,
     Recorded,
 )
+from lumenlater_sdk.backend.delivery._outbox import matches
 from lumenlater_sdk.backend.delivery._schedule import retry_at
 from lumenlater_sdk.types import WebhookDelivery
 from lumenlater_sdk.webhooks import verify_signature
@@ -287,6 +288,27 @@ def test_enabled_events_filter_at_enqueue(
     pairs = {(r["event_id"][:4], r["endpoint_id"]) for r in outbox(db)}
     assert len(outbox(db)) == 3
     assert {e for _, e in pairs} == {paid_only, everything}
+
+
+def test_enqueue_matches_event_types_exactly_as_matches_says(
+    db: Database, service: Endpoints, receiver: Receiver
+) -> None:
+    # Lists the API would not store, written by hand: the SQL must still agree with
+    # matches() on them (SQLite's LIKE, which enqueue used, ignores ASCII case).
+    lists = [["Bill.Paid"], ["BILL.PAID", "x"], ["bill.paid"], ["bill.paid.x"], ["*"]]
+    ids = []
+    for enabled in lists:
+        ep = service.create(MERCHANT, url=receiver.url, enabled_events=["bill.created"])
+        with db.transaction() as tx:
+            tx.execute(
+                "UPDATE webhook_endpoints SET enabled_events = ? WHERE id = ?",
+                (json.dumps(enabled), ep["id"]),
+            )
+        ids.append(ep["id"])
+    emit(db, 1, "bill.paid")
+    queued = {r["endpoint_id"] for r in outbox(db)}
+    assert queued == {i for i, e in zip(ids, lists, strict=True) if matches(e, "bill.paid")}
+    assert queued == {ids[2], ids[4]}
 
 
 def test_background_worker_is_woken_and_slow_receivers_do_not_block(
