@@ -309,3 +309,22 @@ def test_the_openapi_document_lists_the_input_refusals(api: Api) -> None:
         for method, op in ops.items():
             if "requestBody" in op:
                 assert {"400", "413", "415"} <= set(op["responses"]), (method, path)
+
+
+def test_idempotency_keys_are_printable_ascii_exactly() -> None:
+    from lumenlater_sdk.backend.http._errors import ApiError
+    from lumenlater_sdk.backend.http._input import idempotency_key
+
+    for code in range(0x250):
+        key = "k" + chr(code)
+        if 32 <= code <= 126:
+            assert idempotency_key({"idempotency-key": key}) == key
+        else:
+            with pytest.raises(ApiError) as refused:
+                idempotency_key({"idempotency-key": key})
+            assert refused.value.param == "Idempotency-Key"
+    assert idempotency_key({"idempotency-key": " " * 255}) == " " * 255
+    assert idempotency_key({}) is None
+    for bad in ("", "x" * 256, "\ud800"):
+        with pytest.raises(ApiError):
+            idempotency_key({"idempotency-key": bad})

@@ -79,15 +79,14 @@ class Gate:
         self, spec: RouteSpec, headers: dict[str, str], scope: Scope
     ) -> Principal | None:
         """The caller of *spec*, or an :class:`ApiError` that says why not."""
-        address = address_bucket(scope)
         if spec.auth == "none":
             if spec.throttled:
-                await self._take(scope, address)
+                await self._take(scope, address_bucket(scope))
             return None
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token:
-            await self._take(scope, address)
+            await self._take(scope, address_bucket(scope))
             raise ApiError(
                 401,
                 "authentication_error",
@@ -98,7 +97,8 @@ class Gate:
         epoch = self.ctx.key_epoch.value
         principal = self._keys.get(key_hash, epoch)
         if principal is None:
-            principal = await self._authenticate(scope, address, token)
+            # The address's bucket only counts failed keys: a key seen before needs none.
+            principal = await self._authenticate(scope, address_bucket(scope), token)
             self._keys.put(key_hash, principal, epoch)
         elif principal.expires_at is not None and principal.expires_at <= self.ctx.config.clock():
             raise ApiError(

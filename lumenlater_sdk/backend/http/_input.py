@@ -57,6 +57,8 @@ def _check_pairs(pairs: list[tuple[str, str]]) -> None:
 
 def _decode_pairs(raw: bytes, what: str) -> list[tuple[str, str]]:
     """``name=value&…`` pairs, UTF-8 once percent-decoded, with characters checked."""
+    if not raw:  # most requests have no query string
+        return []
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
@@ -130,9 +132,8 @@ def check_raw_body(raw: bytes, headers: dict[str, str]) -> None:
 def idempotency_key(headers: dict[str, str]) -> str | None:
     """The request's ``Idempotency-Key``: 1-255 printable ASCII characters."""
     key = headers.get("idempotency-key")
-    if key is not None and not (
-        1 <= len(key) <= 255 and all(33 <= ord(c) <= 126 or c == " " for c in key)
-    ):
+    # Printable ASCII is exactly space to "~" (32-126): two C checks, not one per character.
+    if key is not None and not (1 <= len(key) <= 255 and key.isascii() and key.isprintable()):
         raise invalid(
             "parameter_invalid", "Idempotency-Key must be 1-255 printable ASCII.", "Idempotency-Key"
         )

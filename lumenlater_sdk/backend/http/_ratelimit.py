@@ -29,11 +29,26 @@ __all__ = [
 ]
 
 
+_BUCKETS: dict[str, str] = {}
+_BUCKETS_KEPT = 4096
+
+
 def address_bucket(scope: Mapping[str, Any]) -> str:
     """The bucket of a request's client address: the IPv4 address, or the IPv6 /64
     (one host's usual allocation, whose 2**64 addresses would otherwise be as many
     fresh buckets)."""
     host = str((scope.get("client") or ("?",))[0])
+    # A pure function of the text: remembered, as parsing an address costs more than
+    # the rest of a cached key's admission (a flood of addresses only refills it).
+    bucket = _BUCKETS.get(host)
+    if bucket is None:
+        if len(_BUCKETS) >= _BUCKETS_KEPT:
+            _BUCKETS.clear()
+        bucket = _BUCKETS[host] = _bucket_of(host)
+    return bucket
+
+
+def _bucket_of(host: str) -> str:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:  # a Unix socket, a test client: as given
