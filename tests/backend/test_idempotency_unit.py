@@ -134,6 +134,23 @@ def test_json_that_differs_in_whitespace_or_key_order_is_the_same_request() -> N
     assert idempotency.fingerprint("POST", "/v1/x", b"{}").canonical != fp(b"{}")
 
 
+def test_a_body_already_read_gives_the_fingerprint_of_its_bytes() -> None:
+    # The endpoint hands over the JSON its strict reader made, so the body is not
+    # parsed twice: the fingerprint must be the one the bytes alone give.
+    from lumenlater_sdk.backend.http._json import read_json
+
+    bodies = [
+        b'{"amount":1,"meta":{"a":"\u00e9","b":[1,2]}}',
+        b'{ "meta" : { "b" : [ 1 , 2 ], "a": "\xc3\xa9" },\n\t"amount": 1 }',
+        b'{"x":1.5,"y":-0.0,"z":12345678901234567890123,"n":null,"t":true,"s":"\\ud83d\\ude00"}',
+        b"{}",
+    ]
+    for body in bodies:
+        bare = idempotency.fingerprint("POST", "/v1/bills", body)
+        read = idempotency.fingerprint("POST", "/v1/bills", body, parsed=read_json(body))
+        assert read == bare, body
+
+
 def test_a_completed_unit_replays_with_no_claim_and_no_transaction(db: Database) -> None:
     fp = idempotency.fingerprint("POST", "/v1/bills", b'{"a":1}')
     with idempotency.unit(db, MERCHANT, "k4", fp, NOW, box=BOX) as unit:

@@ -9,7 +9,6 @@ wire envelope by the app's exception handlers (``_errors``).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +36,8 @@ from ._spec import Call, RouteSpec
 __all__ = ["SpecEndpoint", "routes_for"]
 
 _JSON = (b"content-type", b"application/json")
+# Built once: json.dumps with options makes a new encoder on every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 _REPLAYED = (b"idempotent-replayed", b"true")
 
 
@@ -63,7 +64,7 @@ class SpecEndpoint:
         query = parse_query(spec, scope)
         if spec.raw_body:
             check_raw_body(raw, headers)
-        body = None if spec.raw_body else parse_body(spec, raw, headers)
+        body, parsed = (None, None) if spec.raw_body else parse_body(spec, raw, headers)
         key = idempotency_key(headers)
         request_id: str = scope["lumenlater.request_id"]
         call = Call(
@@ -80,7 +81,7 @@ class SpecEndpoint:
         )
         extra = response_headers(scope)
         if key is not None and spec.method == "POST" and principal is not None:
-            fp = idempotency.fingerprint("POST", scope["path"], raw)
+            fp = idempotency.fingerprint("POST", scope["path"], raw, parsed=parsed)
             status, answer, replayed = await anyio.to_thread.run_sync(
                 self._invoke_idempotent, call, principal.merchant_id, key, fp, limiter=self.limiter
             )
@@ -120,10 +121,9 @@ class SpecEndpoint:
             with idempotency.unit(self.ctx.db, merchant_id, key, fp, now, box=self.ctx.box) as unit:
                 if unit.replay is not None:
                     return unit.replay.status_code, unit.replay.body, True
+                call.ctx = self.ctx.with_db(unit.db)  # the call is this request's own
                 try:
-                    result = self.spec.handler(
-                        dataclasses.replace(call, ctx=self.ctx.with_db(unit.db))
-                    )
+                    result = self.spec.handler(call)
                 except ServiceError as exc:
                     status, body = from_service(exc, request_id)
                     if status >= 500:  # a chain outage, say: a retry may succeed
@@ -177,7 +177,7 @@ def _encode(result: Any) -> bytes:
     if isinstance(result, bytes):
         return result
     if isinstance(result, dict):
-        return json.dumps(result, separators=(",", ":")).encode()
+        return _COMPACT(result).encode()
     raise TypeError(f"a JSON handler returned {type(result).__name__}")
 
 

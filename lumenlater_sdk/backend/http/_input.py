@@ -86,21 +86,23 @@ def parse_query(spec: RouteSpec, scope: Scope) -> Any:
         raise from_validation(exc) from None
 
 
-def parse_body(spec: RouteSpec, raw: bytes, headers: dict[str, str]) -> Any:
-    """The spec's body model, or ``None`` for a route that takes no body. A body that is
-    there must be declared JSON (415 otherwise) and pass :func:`~._json.read_json`."""
+def parse_body(spec: RouteSpec, raw: bytes, headers: dict[str, str]) -> tuple[Any, Any]:
+    """The spec's body model (``None`` for a route that takes no body) and the JSON
+    value it was made from (``None`` when no JSON was read). A body that is there must
+    be declared JSON (415 otherwise) and pass :func:`~._json.read_json`."""
     if spec.method != "POST" or spec.body is None:
         if raw.strip() not in (b"", b"{}"):
             raise invalid("parameter_unknown", "This endpoint takes no request body.")
-        return None
+        return None, None
     data: Any = {}
+    parsed: Any = None
     if raw:  # a body of only whitespace is not JSON either
         check_json_type(headers)
-        data = read_json(raw)
+        data = parsed = read_json(raw)
     if not isinstance(data, dict):
         raise invalid("invalid_json", "The body must be a JSON object.")
     try:
-        return spec.body.model_validate(data)
+        return spec.body.model_validate(data), parsed
     except ValidationError as exc:
         raise from_validation(exc) from None
 

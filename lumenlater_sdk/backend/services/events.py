@@ -29,6 +29,8 @@ from .objects import MERCHANT_STATUS, account_object, bill_object, late_fee, ses
 __all__ = ["emit", "ingest", "sweep_chain_events", "swept_cursor"]
 
 _CURSOR_KEY = "chain_event_cursor"
+# Built once: json.dumps with options makes a new encoder on every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
 MERCHANT_EVENTS = {
     "Approved": "merchant.approved",
@@ -73,7 +75,7 @@ def emit(
         event_type=event_type,
         created=created,
         livemode=livemode,
-        payload=json.dumps(payload, separators=(",", ":")),
+        payload=_COMPACT(payload),
         object_id=obj.get("id"),
     )
     enqueue(tx, event_id=event_id, merchant_id=merchant_id, event_type=event_type)

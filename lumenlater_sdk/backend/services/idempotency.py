@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from ..chain import Sealer
 from ..db import Database, JoinedDatabase, Row, Tx
@@ -50,6 +51,8 @@ TTL = 24 * 3600
 STALE_AFTER = 300
 
 _SAVEPOINT = "idempotent_request"
+# Built once: json.dumps with options makes a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
 
 
 def _open(box: Sealer, stored: str) -> str:
@@ -111,23 +114,30 @@ class Fingerprint:
         return stored in (self.canonical, self.exact)
 
 
-def _canonical(body: bytes) -> bytes:
-    if not body.strip():
+def _canonical(body: bytes, parsed: Any = None) -> bytes:
+    if parsed is not None:
+        value = parsed
+    elif not body.strip():
         return b"{}"  # the API reads no body as an empty object
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return body  # not JSON: only the same bytes are the same request
+    else:
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            return body  # not JSON: only the same bytes are the same request
     # ASCII escapes, so that "é" and "\u00e9" (and lone surrogates) encode alike.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    return _CANONICAL(value).encode()
 
 
-def fingerprint(method: str, path: str, body: bytes) -> Fingerprint:
+def fingerprint(method: str, path: str, body: bytes, *, parsed: Any = None) -> Fingerprint:
     """The request's method, path and body; a JSON body counts by its value (parsed,
-    keys sorted, compact), so whitespace and key order make no difference."""
+    keys sorted, compact), so whitespace and key order make no difference.
+
+    *parsed* is the body's JSON value when the caller has read it already (the API's
+    strict reader accepts only bodies that plain ``json.loads`` reads to the same
+    value), so it is not parsed twice."""
     head = method.encode() + b" " + path.encode() + b"\n"
     return Fingerprint(
-        canonical=hashlib.sha256(head + _canonical(body)).hexdigest(),
+        canonical=hashlib.sha256(head + _canonical(body, parsed)).hexdigest(),
         exact=hashlib.sha256(head + body).hexdigest(),
     )
 
