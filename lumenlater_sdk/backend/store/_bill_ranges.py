@@ -34,6 +34,7 @@ day, once the page reaches it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,20 +86,26 @@ class _Pending:
         """Widen the spans, in (merchant, width, start) order: two transactions lock
         the rows they share in the same order."""
         ids, self.ids = sorted(self.ids), set()
-        least, greatest = ("min", "max") if tx.dialect == "sqlite" else ("LEAST", "GREATEST")
-        t = SPANS_TABLE
         for n in range(0, len(ids), _CHUNK):
             chunk = ids[n : n + _CHUNK]
-            marks = ", ".join("?" for _ in chunk)
-            tx.send(
-                f"INSERT INTO {t} (merchant_id, width, start, first_id, last_id)"
-                f" SELECT * FROM ({_spans_of(f'id IN ({marks})')}) s WHERE true"
-                " ORDER BY merchant_id, width, start"
-                " ON CONFLICT (merchant_id, width, start) DO UPDATE SET"
-                f" first_id = {least}({t}.first_id, excluded.first_id),"
-                f" last_id = {greatest}({t}.last_id, excluded.last_id)",
-                chunk * len(WIDTHS),
-            )
+            tx.send(_widen_sql(tx.dialect, len(chunk)), chunk * len(WIDTHS))
+
+
+@functools.lru_cache(maxsize=64)
+def _widen_sql(dialect: str, n: int) -> str:
+    """The statement widening the spans of *n* bills: built once per count (a POST's
+    is one bill) rather than on every commit."""
+    least, greatest = ("min", "max") if dialect == "sqlite" else ("LEAST", "GREATEST")
+    t = SPANS_TABLE
+    marks = ", ".join("?" * n)
+    return (
+        f"INSERT INTO {t} (merchant_id, width, start, first_id, last_id)"
+        f" SELECT * FROM ({_spans_of(f'id IN ({marks})')}) s WHERE true"
+        " ORDER BY merchant_id, width, start"
+        " ON CONFLICT (merchant_id, width, start) DO UPDATE SET"
+        f" first_id = {least}({t}.first_id, excluded.first_id),"
+        f" last_id = {greatest}({t}.last_id, excluded.last_id)"
+    )
 
 
 def touched(tx: Tx, bill_id: str) -> None:

@@ -23,6 +23,7 @@ can forget them; nothing else writes those columns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -156,13 +157,26 @@ class _Pending:
 
 
 def _add(tx: Tx, items: Sequence[tuple[str, str]], before: Sequence[Sequence[Any]]) -> None:
-    parts: list[str] = []
     params: list[Any] = []
+    counts = []
     for source in _SOURCES:
         ids = [i for t, i in items if t == source[0]]
-        if ids:
-            parts.append(_select(source, ", ".join("?" for _ in ids)))
-            params.extend(ids)
+        counts.append(len(ids))
+        params.extend(ids)
+    params.extend(v for row in before for v in row)
+    if params:
+        tx.send(_add_sql(tuple(counts), len(before)), params)
+
+
+@functools.lru_cache(maxsize=256)
+def _add_sql(counts: tuple[int, ...], before: int) -> str:
+    """The flush statement for *counts* ids of each source and *before* earlier
+    contributions: built once per shape (a POST's is always the same) instead of
+    joining some forty fragments on every commit."""
+    parts: list[str] = []
+    for source, n in zip(_SOURCES, counts, strict=True):
+        if n:
+            parts.append(_select(source, ", ".join("?" * n)))
     if before:
         if not parts:
             # A VALUES list's columns are named column1...: the first part of the union
@@ -170,17 +184,13 @@ def _add(tx: Tx, items: Sequence[tuple[str, str]], before: Sequence[Sequence[Any
             # changed rows of more merchant-hours than a chunk holds) leads with a
             # SELECT that finds nothing.
             parts.append(_select(_SOURCES[0], "NULL"))
-        marks = ", ".join("?" for _ in range(2 + len(COUNTERS)))
-        parts.append("VALUES " + ", ".join(f"({marks})" for _ in before))
-        params.extend(v for row in before for v in row)
-    if not parts:
-        return
-    tx.send(
+        marks = ", ".join("?" * (2 + len(COUNTERS)))
+        parts.append("VALUES " + ", ".join(f"({marks})" for _ in range(before)))
+    return (
         f"INSERT INTO {TABLE} (merchant_id, hour, {_COLUMNS}) "
         + _summed(" UNION ALL ".join(parts))
         + f" HAVING {_NONZERO} ORDER BY merchant_id, hour"
-        + _UPSERT,
-        params,
+        + _UPSERT
     )
 
 
