@@ -8,7 +8,6 @@ gateway's own, read once when the backend starts.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,7 +102,12 @@ class ServiceContext:
 
     def with_db(self, db: Database) -> ServiceContext:
         """The same services on *db* (one request's unit of work); caches stay shared."""
-        return dataclasses.replace(self, db=db)
+        # A shallow copy of the fields (what dataclasses.replace makes, at half the cost:
+        # no field walk and no __init__; a keyed POST makes one).
+        ctx = object.__new__(type(self))
+        ctx.__dict__.update(self.__dict__)
+        ctx.db = db
+        return ctx
 
     def cached_keypair(self, address: str) -> Keypair | None:
         """The keypair of *address* if this process already opened its seed."""
