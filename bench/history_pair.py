@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +49,13 @@ from lumenlater_sdk.backend import BackendConfig
 from lumenlater_sdk.backend.app import Backend
 
 STATS = "/__bench__/sqlite"
+_QUIET: dict[str, Any] = {"stdout": subprocess.DEVNULL}
+
+
+def _callgrind_out(prefix: str) -> list[str]:
+    return [f"--callgrind-out-file={prefix}.%p"]
+
+
 COUNTERS = (
     *("statements", "hit", "miss", "write", "syscr", "rchar", "syscw", "cpu_us"),
     *("disk_read", "disk_write", "waits", "checkpoint_cpu_us"),
@@ -84,8 +92,8 @@ def handle(conn):
     return db
 
 
-def _open(self):
-    conn = opened(self)
+def _open(self, **options):
+    conn = opened(self, **options)
     for pragma in PRAGMAS:
         conn.execute(f"PRAGMA {pragma}")
     db = handle(conn)
@@ -195,7 +203,9 @@ uvicorn.run(app, host="127.0.0.1", port=config.port, log_level="warning", access
 
 
 @contextmanager
-def _watched(path: str, pragmas: list[str], count: int, code: str | None) -> Iterator[str]:
+def _watched(
+    path: str, pragmas: list[str], count: int, code: str | None, callgrind: str | None
+) -> Iterator[tuple[str, int]]:
     port = free_port()
     config = {
         "rate_limit": False,
@@ -215,8 +225,17 @@ def _watched(path: str, pragmas: list[str], count: int, code: str | None) -> Ite
         }
         if code:  # the backend as another checkout has it (a baseline)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [code, env.get("PYTHONPATH")]))
-        with child_server([sys.executable, str(Path(tmp) / "server.py")], port, env=env, cwd=tmp):
-            yield f"http://127.0.0.1:{port}"
+        cmd = [sys.executable, str(Path(tmp) / "server.py")]
+        if callgrind:  # counting only while Target.block switches it on
+            cmd = [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                *_callgrind_out(callgrind),
+                *cmd,
+            ]
+        with child_server(cmd, port, env=env, cwd=tmp, timeout=900) as proc:
+            yield f"http://127.0.0.1:{port}", proc.pid
 
 
 class Target:
@@ -246,10 +265,16 @@ class Target:
         self.costs: dict[str, dict[str, int]] = {k: {} for k in self.times}
         self.by_statement: dict[str, dict[str, list[int]]] = {k: {} for k in self.times}
         self.http: httpx.Client | None = None
+        self.pid = 0
+        self.counted = False
 
     def stats(self, pragmas: bool = False) -> dict[str, Any]:
         assert self.http is not None
         return dict(self.http.get(STATS + ("?pragmas" if pragmas else "")).json())
+
+    def callgrind(self, switch: str) -> None:
+        """Callgrind's counting in this server on or off (the cycles are counted)."""
+        subprocess.run(["callgrind_control", "-i", switch, str(self.pid)], check=True, **_QUIET)
 
     def block(self, name: str, n: int) -> None:
         """*n* timed requests of kind *name*, with the counters read around them."""
@@ -261,10 +286,15 @@ class Target:
             else (lambda: _cycle(http, customer))
         )
         before = self.stats()
+        counting = self.counted and name == "pay/repay cycle"
+        if counting:
+            self.callgrind("on")
         for _ in range(n):
             t0 = time.perf_counter()
             call()
             self.times[name].append((time.perf_counter() - t0) * 1000)
+        if counting:
+            self.callgrind("off")
         after = self.stats()
         costs = self.costs[name]
         for k in COUNTERS:
@@ -295,6 +325,12 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=20, help="untimed cycles per server first")
     parser.add_argument("--count", action="store_true", help="count statements (slower)")
     parser.add_argument(
+        "--callgrind",
+        metavar="DIR",
+        help="run the servers under callgrind (files in DIR) and report the instructions"
+        " per cycle in each (user space only: system calls are counted apart)",
+    )
+    parser.add_argument(
         "--by-statement",
         type=int,
         default=0,
@@ -307,7 +343,16 @@ def main() -> None:
     with ExitStack() as stack:
         for t in targets:
             count = 2 if args.by_statement else int(args.count)
-            base = stack.enter_context(_watched(t.path, t.pragmas, count, t.code))
+            base, t.pid = stack.enter_context(
+                _watched(
+                    t.path,
+                    t.pragmas,
+                    count,
+                    t.code,
+                    args.callgrind and f"{args.callgrind}/{t.label}",
+                )
+            )
+            t.counted = bool(args.callgrind)
             t.http = stack.enter_context(
                 httpx.Client(
                     base_url=base,
@@ -329,7 +374,20 @@ def main() -> None:
             for t in targets[k:] + targets[:k]:
                 t.block("POST bill", args.per_round)
                 t.block("pay/repay cycle", args.per_round)
+        if args.callgrind:
+            for t in targets:
+                subprocess.run(["callgrind_control", "-d", str(t.pid)], check=True, **_QUIET)
     print(f"load after: {os.getloadavg()}", flush=True)
+    if args.callgrind:
+        for t in targets:
+            total = sum(
+                int(line.split()[1])
+                for f in Path(args.callgrind).glob(f"{t.label}.*")
+                for line in f.read_text().splitlines()
+                if line.startswith("totals:")  # summary: 0 (counting was off at start)
+            )
+            cycles = t.costs["pay/repay cycle"]["n"]
+            print(f"{t.label:8} callgrind: {total / cycles / 1e6:.2f} M instructions per cycle")
     for name in ("POST bill", "pay/repay cycle"):
         first = statistics.median(targets[0].times[name])
         for t in targets:
