@@ -19,7 +19,7 @@ size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
 
     python bench/history.py fill --db sqlite:///tmp/h.db --bills 1000000 [--merchants 20]
     python bench/history.py run [--sizes 10000,100000,1000000] [--sqlite] [--postgres]
-        [--plot history.png]
+        [--plot history.png] [--json out.json] [--keep]   # SIGUSR1: stop filling, measure
     python bench/history.py measure --db URL --size 1000000 [--json out.json]  # a kept database
     python bench/history.py explain --db URL   # where list and analytics time goes
     python bench/history.py report sqlite.json pg.json --plot out.png   # again, from --json
@@ -75,6 +75,26 @@ SHOPPER_BILLS = 500
 """A shop gets one shopper wallet per this many of its bills (at least 5)."""
 OPEN_BILLS = 10
 """Bills a shopper owes at once, about: what a shopper's collateral is read against."""
+PG_SETTINGS = [
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "wal_level=minimal",
+    "max_wal_senders=0",
+    "max_wal_size=8GB",
+    "checkpoint_timeout=30min",
+    "shared_buffers=2GB",
+    "shared_preload_libraries=pg_stat_statements",
+]
+"""The throwaway cluster's settings before any ``--pg-option`` (a later one wins). Commits
+are not durable (a crash loses the cluster, which is thrown away anyway); with the defaults
+a million-bill fill checkpointed every 1 GB of WAL, wrote whole pages after each and read
+through 128 MB of shared buffers. Query plans and read paths are PostgreSQL's own:
+work_mem, planner costs and autovacuum stay at their defaults. pg_stat_statements is loaded
+so that a run's statements can be read (``explain``, or SELECT ... FROM
+pg_stat_statements after CREATE EXTENSION)."""
+STOP = threading.Event()
+"""Set by SIGUSR1: the fill stops after its current slice and that size is measured last."""
 
 
 class Filler:
@@ -123,10 +143,10 @@ class Filler:
         per_slice = max(1, args.per_day // 4)
         start, cpu = time.perf_counter(), time.process_time()
         made0, last, made_last = fill.counts["bills"], start, fill.counts["bills"]
-        while fill.counts["bills"] < bills:
+        while fill.counts["bills"] < bills and not STOP.is_set():
             fill.run_slice(min(per_slice, bills - fill.counts["bills"]))
             now = time.perf_counter()
-            if now - last >= args.progress or fill.counts["bills"] >= bills:
+            if now - last >= args.progress or fill.counts["bills"] >= bills or STOP.is_set():
                 # The rate since the last line too: the average hides how the rate moves as
                 # the history grows (repayments start, tables and indexes get bigger).
                 recent = (fill.counts["bills"] - made_last) / max(now - last, 1e-9)
@@ -207,7 +227,10 @@ def database_arguments() -> argparse.ArgumentParser:
     p.add_argument("--postgres", action="store_true", help="PostgreSQL")
     p.add_argument("--tmp", help="directory for the SQLite file (default: the system's)")
     p.add_argument(
-        "--pg-option", action="append", default=["fsync=off"], help="PostgreSQL NAME=VALUE"
+        "--pg-option",
+        action="append",
+        default=[],
+        help="PostgreSQL NAME=VALUE, after the bench's own (PG_SETTINGS; fsync=on: durable)",
     )
     return p
 
@@ -222,7 +245,17 @@ def _databases(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]]:
             stack.callback(shutil.rmtree, tmp, True)
             out.append(("sqlite", f"sqlite:///{tmp / 'history.db'}"))
         if args.postgres:
-            cluster = stack.enter_context(_postgres(args.pg_option))
+            options = PG_SETTINGS + args.pg_option
+            durable = [o for o in options if o.startswith("fsync=")][-1] == "fsync=on"
+            print(
+                "PostgreSQL: "
+                + " ".join(options)
+                + " ("
+                + ("durable commits" if durable else "commits NOT durable: a bench cluster")
+                + ")",
+                flush=True,
+            )
+            cluster = stack.enter_context(_postgres(options))
             out.append(("postgresql", _fresh_database(cluster)))
         yield out
 
@@ -248,6 +281,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
             try:
                 for size in sizes:
                     filler.fill_to(size)
+                    size = filler.fill.counts["bills"]  # less when stopped (SIGUSR1)
                     _print_rows(filler)
                     shop = filler.fill.shops[0]
                     with served(url, SEALING_KEY) as srv:
@@ -255,9 +289,24 @@ def _cmd_run(args: argparse.Namespace) -> None:
                     report(label, size, results[label][size])
                     if args.json:  # after every size: a run cut short keeps its figures
                         Path(args.json).write_text(json.dumps(results))
+                    if STOP.is_set():
+                        print(f"fill stopped (SIGUSR1) at {size:,} bills", flush=True)
+                        break
             finally:
                 filler.close()
-    report_all(results, args.plot)
+        report_all(results, args.plot)
+        if args.keep:
+            _keep(databases)
+
+
+def _keep(databases: list[tuple[str, str]]) -> None:
+    """Hold the filled databases (and the PostgreSQL cluster) until SIGTERM or ^C, for
+    ``explain`` or ``measure`` on them: leaving the run tears them down."""
+    for label, url in databases:
+        print(f"kept {label}: {url}", flush=True)
+    print(f"until SIGTERM: kill {os.getpid()}", flush=True)
+    while True:
+        signal.pause()
 
 
 def _kept_shop(backend: Backend) -> Shop:
@@ -336,6 +385,8 @@ def report_all(results: dict[str, dict[int, dict[str, list[float]]]], plot: str 
 def main() -> None:
     # A run stopped with SIGTERM still stops its server, receiver and PostgreSQL cluster.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped (SIGTERM)"))
+    # SIGUSR1 ends a long run early but still measured: the fill stops after its slice.
+    signal.signal(signal.SIGUSR1, lambda *_: STOP.set())
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
@@ -355,6 +406,9 @@ def main() -> None:
     r.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
     r.add_argument("--plot", help="write a PNG of p99 against history size here")
     r.add_argument("--json", help="write the latencies (ms) per database, size, endpoint here")
+    r.add_argument(
+        "--keep", action="store_true", help="keep the databases after the report, until SIGTERM"
+    )
     m = sub.add_parser("measure", help="measure a database an earlier fill or run kept")
     m.add_argument("--db", required=True, help="a filled database")
     m.add_argument("--size", type=int, required=True, help="its bills: the figures' size")
