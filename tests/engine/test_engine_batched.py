@@ -20,6 +20,7 @@ from lumenlater_sdk.backend.chain import ContractError, TxRecord
 from lumenlater_sdk.backend.chain.local import LocalGateway
 from lumenlater_sdk.backend.chain.local._ledger_hold import LedgerHold
 from lumenlater_sdk.backend.db import Database, connect
+from lumenlater_sdk.backend.db._recording import RecordingTx
 
 _MERCHANT = Keypair.from_raw_ed25519_seed(bytes([1]) * 32)
 _NEWCOMER = Keypair.from_raw_ed25519_seed(bytes([2]) * 32)
@@ -142,6 +143,37 @@ def test_two_gateways_in_one_transaction_read_each_others_calls(db: Database) ->
     assert LocalGateway(db, clock=FakeClock(), sealer=SEALER).read("bnpl_core", "get_bill", [bill])[
         "status"
     ] == ("Paid")
+
+
+def test_a_batch_writes_its_chain_rows_in_statements_of_few_parameters(db: Database) -> None:
+    """On PostgreSQL each chain table's rows go as one jsonb parameter, however many: psycopg
+    rewrites the placeholders of a statement of more than 50 parameters in Python on every
+    call (~5 us each), which a batch's multi-row VALUES went through. SQLite keeps them
+    (its driver binds in C), in statements within its parameter limit."""
+    gw = LocalGateway(db, clock=FakeClock(), sealer=SEALER)
+    user = gw.genesis().wallets["approve"]
+    gw.enroll_and_approve_merchant(_MERCHANT, "mi_1")
+    with db.transaction() as tx:
+        recording = RecordingTx(tx)
+        for i in range(120):  # 120 transactions, events and bill states: past a VALUES batch
+            args = [_MERCHANT.public_key, user.public_key, 5 * USDC, f"o-{i}"]
+            gw.invoke("bnpl_core", "create_bill", args, signer=_MERCHANT, tx=recording)
+        recording.flush_deferred()
+    inserts = {
+        sql.split()[2]: len(params)
+        for sql, params in recording.statements
+        if sql.startswith("INSERT INTO chain_")
+    }
+    assert {"chain_state", "chain_events", "chain_transactions"} <= set(inserts)
+    limit = 1 if db.dialect == "postgresql" else 999
+    assert max(inserts.values()) <= limit, inserts
+    with db.transaction(write=False) as tx:
+        assert (
+            tx.scalar(
+                "SELECT count(*) FROM chain_transactions WHERE function = ?", ("create_bill",)
+            )
+            == 120
+        )
 
 
 def test_a_rolled_back_transaction_leaves_nothing_of_its_calls(db: Database) -> None:

@@ -29,6 +29,7 @@ wrapper's deferred writes are.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,8 +41,19 @@ __all__ = ["COLUMNS", "LedgerHold", "held"]
 _KEY = "chain_ledger"
 COLUMNS = "sequence, event_id, clock_offset, last_time, genesis, state_version"
 """The columns of the row the engine reads."""
-_STATE_BATCH = 200  # rows per multi-row INSERT, far below both databases' parameter limits
+_STATE_BATCH = 200  # rows per multi-row INSERT, far below SQLite's parameter limit
 _ROW_BATCH = 100  # 8 parameters a row
+_STATE = ("chain_state (contract, key, value)", ("text", "text", "text"))
+_EVENTS = (
+    "chain_events (event_id, ledger, tx_hash, contract, contract_id, topics, data, timestamp)",
+    ("bigint", "bigint", "text", "text", "text", "text", "text", "bigint"),
+)
+_TRANSACTIONS = (
+    "chain_transactions (ledger, hash, contract, function, args, signer, timestamp, result)",
+    ("bigint", "text", "text", "text", "text", "text", "bigint", "text"),
+)
+_UPSERT = " ON CONFLICT (contract, key) DO UPDATE SET value = excluded.value"
+_ROWS_JSON = json.JSONEncoder(separators=(",", ":")).encode
 _UNSET: Any = object()
 
 Key = tuple[str, str]
@@ -152,30 +164,10 @@ class LedgerHold:
         if self._marks:
             raise RuntimeError("chain writes flushed inside a span that may be undone")
         state = sorted(self.state.items())
-        for start in range(0, len(state), _STATE_BATCH):
-            batch = state[start : start + _STATE_BATCH]
-            params: list[Any] = []
-            for (contract, key), value in batch:
-                params += [contract, key, dumps(value)]
-            tx.send(
-                "INSERT INTO chain_state (contract, key, value) VALUES "
-                + ", ".join(["(?, ?, ?)"] * len(batch))
-                + " ON CONFLICT (contract, key) DO UPDATE SET value = excluded.value",
-                params,
-            )
+        _insert(tx, _STATE, [(c, k, dumps(v)) for (c, k), v in state], _STATE_BATCH, _UPSERT)
         self.state.clear()
-        _insert(
-            tx,
-            "chain_events (event_id, ledger, tx_hash, contract, contract_id, topics, data,"
-            " timestamp)",
-            self._events,
-        )
-        _insert(
-            tx,
-            "chain_transactions (ledger, hash, contract, function, args, signer, timestamp,"
-            " result)",
-            self._transactions,
-        )
+        _insert(tx, _EVENTS, self._events, _ROW_BATCH)
+        _insert(tx, _TRANSACTIONS, self._transactions, _ROW_BATCH)
         row = self.row
         if row is not None and self._changed:
             tx.send(
@@ -193,15 +185,42 @@ class LedgerHold:
             self._changed = False
 
 
-def _insert(tx: Tx, table: str, rows: list[Sequence[Any]]) -> None:
-    """Send *rows* into *table* (``name (columns)``), a batch per statement; clear them."""
-    for start in range(0, len(rows), _ROW_BATCH):
-        batch = rows[start : start + _ROW_BATCH]
-        marks = "(" + ", ".join(["?"] * len(batch[0])) + ")"
-        tx.send(
-            f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(batch)),
-            [value for row in batch for value in row],
+def _insert(
+    tx: Tx,
+    into: tuple[str, tuple[str, ...]],
+    rows: list[Sequence[Any]],
+    batch: int,
+    suffix: str = "",
+) -> None:
+    """Send *rows* into *into* (``(table (columns), their PostgreSQL types)``); clear them.
+
+    SQLite: multi-row VALUES, *batch* rows a statement. PostgreSQL: every row in one
+    statement, as one jsonb array parameter. psycopg rewrites a statement's
+    placeholders in Python on every call once it has more than 50 parameters (it
+    caches only smaller ones), ~5 us a parameter: an 85-row chain_events INSERT cost
+    3.8 ms of client CPU, 0.45 ms as jsonb, whose text is the same for any number of
+    rows (prepared once, not parsed and planned per row count). On the history fill,
+    ~110 parameters a bill went through that rewrite.
+    """
+    if not rows:
+        return
+    table, types = into
+    if tx.dialect == "postgresql":
+        picks = ", ".join(
+            f"r->>{i}" if kind == "text" else f"(r->>{i})::{kind}" for i, kind in enumerate(types)
         )
+        tx.send(
+            f"INSERT INTO {table} SELECT {picks} FROM jsonb_array_elements(?::jsonb) AS r" + suffix,
+            (_ROWS_JSON(rows),),
+        )
+    else:
+        marks = "(" + ", ".join(["?"] * len(types)) + ")"
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            tx.send(
+                f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)) + suffix,
+                [value for row in chunk for value in row],
+            )
     rows.clear()
 
 
