@@ -623,7 +623,8 @@ def _plans(s: Seeded, name: str) -> list[_Plan]:
         assert recording.statements, f"{name} sent no SQL"
         explain = _explain_sqlite if tx.dialect == "sqlite" else _explain_pg
         for sql, params in recording.statements:
-            if not sql.startswith("SELECT pg_notify"):
+            # (Settings the store sets for its next statements are not queries.)
+            if not sql.startswith(("SELECT pg_notify", "SET LOCAL ")):
                 out.append(explain(tx, sql, params, sort_allowed=name in _SORT_ALLOWED))
     return out
 
