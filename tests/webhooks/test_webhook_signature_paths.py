@@ -150,6 +150,14 @@ def test_none_tolerance_turns_the_time_check_off(shape: Shape) -> None:
 
 
 @shapes
+def test_a_signed_timestamp_of_more_than_twelve_digits_is_malformed(shape: Shape) -> None:
+    # Correctly signed, and with the time check off: the digits' count alone refuses it,
+    # on the fast path (which reads the digits by position) as on parse_header.
+    assert refusal(shape, 10**12, tolerance=None) == "malformed_header"
+    shape.call(10**12 - 1, {"tolerance": None})
+
+
+@shapes
 def test_without_now_the_real_clock_is_used(shape: Shape) -> None:
     fresh = int(time.time())
     shape.call(fresh, {})
