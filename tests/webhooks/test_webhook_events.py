@@ -15,6 +15,7 @@ from lumenlater_sdk.webhooks import (
     Event,
     InvalidPayloadError,
     SignatureVerificationError,
+    _events,
     construct_event,
     sign,
 )
@@ -80,6 +81,33 @@ def test_nested_type_key_does_not_fool_the_type_peek() -> None:
     data = {"data": paid["data"], **{k: v for k, v in paid.items() if k != "data"}}
     assert json.dumps(data).index('"x.y"') < json.dumps(data).index('"bill.paid"')
     assert isinstance(construct_event(*signed(data), SECRET, now=NOW), BillPaidEvent)
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_every_known_type_is_parsed_in_one_pass(
+    event_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The generic path parses a body twice (as Event, then as its class). A known type
+    # never needs it, however its top-level "type" is written: with an escaped
+    # character, or after a decoy "type" nested earlier in the body.
+    def generic(body: bytes) -> None:
+        raise AssertionError(f"generic path taken for {body[:80]!r}")
+
+    monkeypatch.setattr(_events, "_parse_generic", generic)
+    plain = make_event(event_type, now=NOW)
+    body = json.dumps(plain, separators=(",", ":")).encode()
+    escaped = body.replace(
+        f'"type":"{event_type}"'.encode(),
+        ('"type":"' + event_type.replace(".", "\\u002e") + '"').encode(),
+        1,
+    )
+    assert escaped != body
+    decoy = make_event(event_type, now=NOW, previous_attributes={"type": "x.y"})
+    decoy_first = {"data": decoy["data"], **{k: v for k, v in decoy.items() if k != "data"}}
+    for data in (body, escaped, json.dumps(decoy_first).encode()):
+        event = construct_event(data, sign(data, SECRET, NOW), SECRET, now=NOW)
+        assert type(event) is EVENT_CLASSES[event_type]
+        assert type(_events.parse_event_payload(data)) is EVENT_CLASSES[event_type]
 
 
 def test_unknown_fields_are_kept() -> None:
