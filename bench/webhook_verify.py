@@ -134,61 +134,64 @@ def _receiver(store: InMemoryEventStore, event_type: str) -> WebhookApp:
     return hooks
 
 
+def micro_functions(body: bytes) -> dict[str, Callable[[], Any]]:
+    """The micro figures' functions for one body, each called without arguments: the
+    floor, the limit, verify_signature, construct_event and the receiver's three paths."""
+    event_type = json.loads(body)["type"]
+    cls = EVENT_CLASSES[event_type]
+    t = int(time.time())
+    header = sign(body, SECRET, t)
+    key = SECRET.encode()
+    expected = header.split("v1=")[1]
+
+    def floor(body: bytes = body, t: int = t, key: bytes = key, sig: str = expected) -> bool:
+        return hmac.compare_digest(hmac.digest(key, b"%d." % t + body, "sha256").hex(), sig)
+
+    def limit(
+        body: bytes = body, t: int = t, key: bytes = key, sig: str = expected, cls: Any = cls
+    ) -> Any:
+        if hmac.compare_digest(hmac.digest(key, b"%d." % t + body, "sha256").hex(), sig):
+            return cls.model_validate_json(body)
+        return None
+
+    def verify(body: bytes = body, header: str = header) -> None:
+        verify_signature(body, header, SECRET)
+
+    def construct(body: bytes = body, header: str = header) -> object:
+        return construct_event(body, header, SECRET)
+
+    handled = _receiver(ForgetfulStore(), event_type)
+    duplicate = _receiver(InMemoryEventStore(), event_type)
+    unhandled = _receiver(InMemoryEventStore(), "merchant.rejected")
+    size = str(len(body))
+
+    def via(
+        hooks: WebhookApp, body: bytes = body, header: str = header, size: str = size
+    ) -> Callable[[], Any]:
+        def deliver() -> Any:
+            return hooks.handle_sync("POST", size, header, io.BytesIO(body).read).status
+
+        return deliver
+
+    assert floor() and type(construct()) is cls and type(limit()) is cls
+    assert via(handled)() == via(duplicate)() == via(unhandled)() == 200
+    return {
+        "floor": floor,
+        "verify": verify,
+        "limit": limit,
+        "construct": construct,
+        "handled": via(handled),
+        "duplicate": via(duplicate),
+        "unhandled": via(unhandled),
+    }
+
+
 def micro_side(rounds: int) -> dict[str, float]:
     """Every micro figure with the lumenlater_sdk this process imported."""
     results: dict[str, float] = {}
     for label, make in BODIES.items():
         body = make()
-        event_type = json.loads(body)["type"]
-        cls = EVENT_CLASSES[event_type]
-        t = int(time.time())
-        header = sign(body, SECRET, t)
-        key = SECRET.encode()
-        expected = header.split("v1=")[1]
-
-        def floor(body: bytes = body, t: int = t, key: bytes = key, sig: str = expected) -> bool:
-            return hmac.compare_digest(hmac.digest(key, b"%d." % t + body, "sha256").hex(), sig)
-
-        def limit(
-            body: bytes = body, t: int = t, key: bytes = key, sig: str = expected, cls: Any = cls
-        ) -> Any:
-            if hmac.compare_digest(hmac.digest(key, b"%d." % t + body, "sha256").hex(), sig):
-                return cls.model_validate_json(body)
-            return None
-
-        def verify(body: bytes = body, header: str = header) -> None:
-            verify_signature(body, header, SECRET)
-
-        def construct(body: bytes = body, header: str = header) -> object:
-            return construct_event(body, header, SECRET)
-
-        handled = _receiver(ForgetfulStore(), event_type)
-        duplicate = _receiver(InMemoryEventStore(), event_type)
-        unhandled = _receiver(InMemoryEventStore(), "merchant.rejected")
-        size = str(len(body))
-
-        def via(
-            hooks: WebhookApp, body: bytes = body, header: str = header, size: str = size
-        ) -> Callable[[], Any]:
-            def deliver() -> Any:
-                return hooks.handle_sync("POST", size, header, io.BytesIO(body).read).status
-
-            return deliver
-
-        assert floor() and type(construct()) is cls and type(limit()) is cls
-        assert via(handled)() == via(duplicate)() == via(unhandled)() == 200
-        r = rates(
-            {
-                "floor": floor,
-                "verify": verify,
-                "limit": limit,
-                "construct": construct,
-                "handled": via(handled),
-                "duplicate": via(duplicate),
-                "unhandled": via(unhandled),
-            },
-            rounds,
-        )
+        r = rates(micro_functions(body), rounds)
         results[f"bytes_{label}"] = len(body)
         for name, rate in r.items():
             results[f"{name}_per_s_{label}"] = rate
