@@ -28,6 +28,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -117,11 +118,11 @@ def main() -> None:
         run_loops(args.loops, args.size, args.calls)
         return
     sides = {"this": None} | ({"baseline": args.against} if args.against else {})
-    got = {
-        (side, kind): count(kind, args.size, args.calls, path)
-        for side, path in sides.items()
-        for kind in args.kinds
-    }
+    jobs = [(side, kind, path) for side, path in sides.items() for kind in args.kinds]
+    # Counts do not depend on what else runs, so the processes run side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        counted = pool.map(lambda j: count(j[1], args.size, args.calls, j[2]), jobs)
+        got = {(side, kind): c for (side, kind, _), c in zip(jobs, counted, strict=True)}
     first = next(iter(got.values()))
     print(
         f"instructions per call at {args.size}, valgrind --tool=callgrind, {args.calls} calls "
