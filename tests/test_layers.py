@@ -18,7 +18,8 @@ included, and checked against three rules:
     engines   ``store`` (SQL), ``chain`` (the gateway), ``delivery`` (outbox,
               worker, sender, attempts)
     db        ``db``
-    base      ``_crypto``, ``_ids``, ``_strkeys``, ``config``, ``observability``, ``paging``:
+    base      ``_crypto``, ``_ids``, ``_json_text``, ``_strkeys``, ``config``,
+              ``observability``, ``paging``:
               plain values and helpers every layer may use; they import no layer
     ========  ===============================================================
 
@@ -92,6 +93,7 @@ LAYER_OF = {
     "db": "db",
     "_crypto": "base",
     "_ids": "base",
+    "_json_text": "base",
     "_strkeys": "base",
     "config": "base",
     "observability": "base",

@@ -9,7 +9,6 @@ wire envelope by the app's exception handlers (``_errors``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ import anyio.to_thread
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from .._json_text import compact
 from ..services import idempotency
 from ..services.context import RequestInfo, ServiceContext
 from ..services.errors import ServiceError
@@ -36,8 +36,6 @@ from ._spec import Call, RouteSpec
 __all__ = ["SpecEndpoint", "routes_for"]
 
 _JSON = (b"content-type", b"application/json")
-# Built once: json.dumps with options makes a new encoder on every call.
-_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 _REPLAYED = (b"idempotent-replayed", b"true")
 
 
@@ -177,7 +175,7 @@ def _encode(result: Any) -> bytes:
     if isinstance(result, bytes):
         return result
     if isinstance(result, dict):
-        return _COMPACT(result).encode()
+        return compact(result).encode()
     raise TypeError(f"a JSON handler returned {type(result).__name__}")
 
 

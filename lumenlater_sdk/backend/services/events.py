@@ -9,12 +9,12 @@ the backend relayed or later through the relay's ``events_after``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from ..._version import API_VERSION
 from .._ids import new_id
+from .._json_text import compact
 from ..chain import SCALE, ContractEvent
 from ..db import Row, Tx
 from ..delivery import enqueue
@@ -29,8 +29,6 @@ from .objects import MERCHANT_STATUS, account_object, bill_object, late_fee, ses
 __all__ = ["emit", "ingest", "sweep_chain_events", "swept_cursor"]
 
 _CURSOR_KEY = "chain_event_cursor"
-# Built once: json.dumps with options makes a new encoder on every call.
-_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
 MERCHANT_EVENTS = {
     "Approved": "merchant.approved",
@@ -75,7 +73,7 @@ def emit(
         event_type=event_type,
         created=created,
         livemode=livemode,
-        payload=_COMPACT(payload),
+        payload=compact(payload),
         object_id=obj.get("id"),
     )
     enqueue(tx, event_id=event_id, merchant_id=merchant_id, event_type=event_type)

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from .._json_text import canonical
 from ..chain import Sealer
 from ..db import Database, JoinedDatabase, Row, Tx
 from ..store import idempotency as store
@@ -51,8 +52,6 @@ TTL = 24 * 3600
 STALE_AFTER = 300
 
 _SAVEPOINT = "idempotent_request"
-# Built once: json.dumps with options makes a new encoder on every call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
 
 
 def _open(box: Sealer, stored: str) -> str:
@@ -125,7 +124,7 @@ def _canonical(body: bytes, parsed: Any = None) -> bytes:
         except (ValueError, RecursionError):
             return body  # not JSON: only the same bytes are the same request
     # ASCII escapes, so that "é" and "\u00e9" (and lone surrogates) encode alike.
-    return _CANONICAL(value).encode()
+    return canonical(value).encode()
 
 
 def fingerprint(method: str, path: str, body: bytes, *, parsed: Any = None) -> Fingerprint:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["dumps", "loads"]
+from ..._json_text import canonical
 
-# One encoder for every call: json.dumps with options builds a new one each time.
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+__all__ = ["dumps", "loads"]
 
 
 def dumps(value: Any) -> str:
     """Canonical JSON (sorted keys, no spaces): Python ints keep every digit."""
-    return _ENCODE(value)
+    return canonical(value)
 
 
 def loads(text: str) -> Any:

@@ -29,10 +29,10 @@ wrapper's deferred writes are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..._json_text import compact
 from ...db import Row, Tx
 from ._json import dumps
 
@@ -53,7 +53,6 @@ _TRANSACTIONS = (
     ("bigint", "text", "text", "text", "text", "text", "bigint", "text"),
 )
 _UPSERT = " ON CONFLICT (contract, key) DO UPDATE SET value = excluded.value"
-_ROWS_JSON = json.JSONEncoder(separators=(",", ":")).encode
 _UNSET: Any = object()
 
 Key = tuple[str, str]
@@ -211,7 +210,7 @@ def _insert(
         )
         tx.send(
             f"INSERT INTO {table} SELECT {picks} FROM jsonb_array_elements(?::jsonb) AS r" + suffix,
-            (_ROWS_JSON(rows),),
+            (compact(rows),),
         )
     else:
         marks = "(" + ", ".join(["?"] * len(types)) + ")"
