@@ -6,7 +6,9 @@ statement alone or ends a pipeline batch with a Sync, one 'Z' is one round trip.
 
 It also keeps :attr:`RoundTripCounter.log`: the SQL text of each statement the
 client runs (a prepared one by the text it was prepared with), with
-:data:`TRIP` after each round trip, in the order the proxy saw them.
+:data:`TRIP` after each round trip, in the order the proxy saw them; and the same
+per connection in :attr:`RoundTripCounter.by_connection`, which tells a request's
+statements from those a background task ran on another connection meanwhile.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class RoundTripCounter:
         self._sockets: list[socket.socket] = [self._listener]
         self.trips = 0
         self.log: list[str] = []
+        self.by_connection: list[list[str]] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self, database: str) -> str:
@@ -58,10 +61,14 @@ class RoundTripCounter:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._sockets += [client, server]
-            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, True), daemon=True).start()
+                own: list[str] = []
+                self.by_connection.append(own)
+            for args in ((client, server, False, own), (server, client, True, own)):
+                threading.Thread(target=self._pipe, args=args, daemon=True).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket, from_server: bool) -> None:
+    def _pipe(
+        self, src: socket.socket, dst: socket.socket, from_server: bool, own: list[str]
+    ) -> None:
         pending = b""
         started = from_server  # the client's first message (startup) has no type byte
         prepared: dict[bytes, str] = {}  # statement names are per connection
@@ -71,7 +78,7 @@ class RoundTripCounter:
                 if not data:
                     break
                 if from_server:  # counted before the client can see it
-                    pending = self._count(pending + data)
+                    pending = self._count(pending + data, own)
                 else:
                     pending += data
                     if not started and len(pending) >= 4:
@@ -79,7 +86,7 @@ class RoundTripCounter:
                         if len(pending) >= size:
                             pending, started = pending[size:], True
                     if started:
-                        pending = self._read_client(pending, prepared)
+                        pending = self._read_client(pending, prepared, own)
                 dst.sendall(data)
             except OSError:
                 break
@@ -87,7 +94,7 @@ class RoundTripCounter:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
 
-    def _count(self, buf: bytes) -> bytes:
+    def _count(self, buf: bytes, own: list[str]) -> bytes:
         # Backend messages: a type byte, then a length that counts itself.
         while len(buf) >= 5:
             end = 1 + int.from_bytes(buf[1:5], "big")
@@ -97,10 +104,11 @@ class RoundTripCounter:
                 with self._lock:
                     self.trips += 1
                     self.log.append(TRIP)
+                    own.append(TRIP)
             buf = buf[end:]
         return buf
 
-    def _read_client(self, buf: bytes, prepared: dict[bytes, str]) -> bytes:
+    def _read_client(self, buf: bytes, prepared: dict[bytes, str], own: list[str]) -> bytes:
         # Frontend messages: Parse ('P': name, text), Bind ('B': portal, statement
         # name), simple Query ('Q': text). A statement is logged when it is bound.
         while len(buf) >= 5:
@@ -108,14 +116,18 @@ class RoundTripCounter:
             if len(buf) < end:
                 break
             kind, body = buf[0:1], buf[5:end]
-            with self._lock:
-                if kind == b"P":
-                    name, _, rest = body.partition(b"\0")
-                    prepared[name] = rest.partition(b"\0")[0].decode()
-                elif kind == b"B":
-                    statement = body.partition(b"\0")[2].partition(b"\0")[0]
-                    self.log.append(prepared.get(statement, "?"))
-                elif kind == b"Q":
-                    self.log.append(body.rstrip(b"\0").decode())
+            text = None
+            if kind == b"P":
+                name, _, rest = body.partition(b"\0")
+                prepared[name] = rest.partition(b"\0")[0].decode()
+            elif kind == b"B":
+                statement = body.partition(b"\0")[2].partition(b"\0")[0]
+                text = prepared.get(statement, "?")
+            elif kind == b"Q":
+                text = body.rstrip(b"\0").decode()
+            if text is not None:
+                with self._lock:
+                    self.log.append(text)
+                    own.append(text)
             buf = buf[end:]
         return buf
