@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import anyio
@@ -16,16 +16,13 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from ._base import Database, Row, Tx
-from ._pg_direct import direct
+from ._pg_direct import Statement, direct
 from ._pg_watch import watch
 from ._placeholders import to_psycopg
 
-# A statement waiting to be sent: (query, params). Transaction control has no
-# params, which also keeps it out of psycopg's prepared statements.
-_Queued = tuple[str, Sequence[Any] | None]
-_BEGIN: _Queued = ("BEGIN", None)
+# Transaction control has no params, which also keeps it out of the prepared statements.
+_BEGIN: Statement = ("BEGIN", None)
 _IDLE = psycopg.pq.TransactionStatus.IDLE
-_ABORTED = psycopg.pq.PipelineStatus.ABORTED
 
 
 class _PostgresTx(Tx):
@@ -35,61 +32,48 @@ class _PostgresTx(Tx):
     holds the chain ledger's row lock, which every POST needs: fewer trips, more
     POSTs per second. So in a transaction BEGIN and every :meth:`send` wait in a
     queue and leave together with the next statement whose result is read, or
-    with the COMMIT: in psycopg's pipeline mode, one Sync for all of them.
-    Parameters are bound by the server (extended protocol), and psycopg prepares
-    a statement once it ran 5 times on the connection, pipelined or not.
+    with the COMMIT: in libpq's pipeline mode, one Sync for all of them
+    (:meth:`._pg_direct.Direct.batch`, not psycopg's cursor, which costs twice the
+    CPU per statement). Parameters are bound by the server (extended protocol), and
+    a statement is prepared once it ran 5 times on the connection.
 
     ``batching=False`` (:meth:`PostgresDatabase.reads`) runs each statement on its
-    own in autocommit: no BEGIN, no COMMIT, no pipeline to leave, and no cursor
-    either (:mod:`._pg_direct`, a third of the client's CPU per statement).
+    own in autocommit: no BEGIN, no COMMIT.
     """
 
     dialect = "postgresql"
 
     def __init__(self, conn: psycopg.Connection[Row], *, batching: bool) -> None:
         self._conn = conn
-        self._cursor_made: psycopg.Cursor[Row] | None = None
+        self._direct = direct(conn)
         self._batching = batching
-        self._queued: list[_Queued] = [_BEGIN] if batching else []
-        self._pipeline: psycopg.Pipeline | None = None
-        self._stack = ExitStack()
+        self._queued: list[Statement] = [_BEGIN] if batching else []
+        self._began = False  # a batch reached the server
         self._streams = 0
         self._done = False
 
-    @property
-    def _cursor(self) -> psycopg.Cursor[Row]:
-        # Made when first needed: the autocommit reads never need one.
-        if self._cursor_made is None:
-            self._cursor_made = self._conn.cursor()
-        return self._cursor_made
-
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        if not self._batching:
-            return direct(self._conn).run(to_psycopg(sql), params)[1]
-        return self._run(sql, params).rowcount
+        return self._run(sql, params)[1]
 
     def send(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self._batching:
             self._queued.append((to_psycopg(sql), params))
         else:
-            self.execute(sql, params)
+            self._run(sql, params)
 
     def send_counted(self, sql: str, params: Sequence[Any] = ()) -> int | None:
         self.send(sql, params)
         return None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        if not self._batching:
-            return direct(self._conn).run(to_psycopg(sql), params)[0]
-        return self._run(sql, params).fetchall()
+        return self._run(sql, params)[0]
 
     def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
         if not self._batching:  # a cursor lives in a transaction block
             self._batching = True
             self._queued.append(_BEGIN)
-        # A named cursor streams rows instead of buffering the result. psycopg's
-        # server-side cursors refuse pipeline mode, so it is declared and fetched
-        # here; the DECLARE leaves with the first FETCH.
+        # A named cursor streams rows instead of buffering the result; the DECLARE
+        # leaves with the first FETCH.
         name = f"stream_{self._streams}"
         self._streams += 1
         self.send(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
@@ -102,52 +86,33 @@ class _PostgresTx(Tx):
         # of the transaction: it may be closed by the garbage collector, any time.
         self.send(f"CLOSE {name}")
 
-    def _run(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[Row]:
-        """Run *sql* and whatever waits before it; return the cursor holding its result."""
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
+        """Run *sql* and whatever waits before it: its rows and count."""
+        if not self._batching:
+            return self._direct.run(to_psycopg(sql), params)
         self._queued.append((to_psycopg(sql), params))
-        self._flush(sync=True)
-        return self._cursor
+        return self._flush()
 
-    def _flush(self, *, sync: bool) -> None:
-        """Send the queue through the pipeline; with *sync*, wait for every result.
+    def _flush(self) -> tuple[list[Row], int]:
+        """Send the queue with one Sync and read every result (the last one's kept).
 
-        Results land on the one cursor in order, so the last statement's stays.
-        On an error the pipeline is read up to its Sync before raising, so that
+        On an error every result up to the Sync was read before it is raised, so
         the transaction takes further statements (a ROLLBACK TO SAVEPOINT, say).
         """
         queued, self._queued = self._queued, []
-        if self._pipeline is None:
-            self._pipeline = self._stack.enter_context(self._conn.pipeline())
-        try:
-            for query, params in queued:
-                self._cursor.execute(query, params, prepare=False if params is None else None)
-            if sync:
-                self._pipeline.sync()
-        except psycopg.Error:
-            # A result read early (the server reports an error at once) can leave
-            # later ones unread, which the next Sync would match with the wrong
-            # statements; psycopg keeps the pending ones in result_queue. And when
-            # the error arrived while statements were still being sent, none of them
-            # had a Sync yet: the pipeline stays aborted until one is answered. A
-            # connection the server closed answers nothing, ever: the loop would spin.
-            while not self._conn.broken and (
-                self._pipeline.result_queue or self._conn.pgconn.pipeline_status == _ABORTED
-            ):
-                with suppress(psycopg.Error):
-                    self._pipeline.sync()
-            raise
+        self._began = True
+        return self._direct.batch(queued)
 
     def commit(self) -> None:
         """Send what is queued and COMMIT, in one round trip (none if nothing ran)."""
         if self._done:
             return
         self._done = True
-        if not self._batching or (self._pipeline is None and self._queued == [_BEGIN]):
+        if not self._batching or (not self._began and self._queued == [_BEGIN]):
             return
         self._queued.append(("COMMIT", None))
         try:
-            self._flush(sync=False)
-            self._close_pipeline()
+            self._flush()
         finally:
             self._leave()
 
@@ -159,29 +124,17 @@ class _PostgresTx(Tx):
         self._queued = []
         self._leave()
 
-    def _close_pipeline(self) -> None:
-        pipeline, self._pipeline = self._pipeline, None
-        if pipeline is not None:
-            self._stack.close()  # leaving pipeline mode is a Sync: one round trip
-
     def _leave(self) -> None:
-        """Leave pipeline mode and the transaction block, whichever is still open.
+        """Close the transaction block if it is still open.
 
         A statement that failed before the COMMIT made the server skip that too,
         leaving the block open and aborted; the pool wants it closed. Errors here
         would hide the one being raised, and the pool discards a connection it
         cannot reset.
         """
-        if self._pipeline is not None and self._conn.info.transaction_status != _IDLE:
-            # Everything sent was read, so this ROLLBACK is not skipped as part of
-            # a failed batch: it leaves with the Sync below.
-            with suppress(psycopg.Error):
-                self._cursor.execute("ROLLBACK", prepare=False)
-        with suppress(psycopg.Error):
-            self._close_pipeline()
         if not self._conn.closed and self._conn.info.transaction_status != _IDLE:
             with suppress(psycopg.Error):
-                self._conn.execute("ROLLBACK", prepare=False)
+                self._direct.batch([("ROLLBACK", None)])
 
 
 class DatabaseUnavailable(ConnectionError):
