@@ -295,3 +295,52 @@ def test_round_trips_of_a_failed_transaction(
     # DEALLOCATE ALL, which is why this runs before anything was prepared.)
     assert _trips(proxy, failing) == 2
     assert _trips(proxy, read) == 2
+
+
+def _notifications(pg_url: str, run: Callable[[], None]) -> list[str]:
+    """The channels notified to a listener of ``ch`` while *run* runs (after it commits)."""
+    with psycopg.connect(pg_url, autocommit=True) as listener:
+        listener.execute("LISTEN ch")
+        run()
+        return [n.channel for n in listener.notifies(timeout=0.5, stop_after=5)]
+
+
+def test_a_channel_is_notified_once_per_transaction(
+    db: PostgresDatabase, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    from lumenlater_sdk.backend.db._postgres import _PostgresTx
+
+    original = _PostgresTx.send
+
+    def spy(self: _PostgresTx, sql: str, params: object = ()) -> None:
+        if "pg_notify" in sql:
+            sent.append(sql)
+        original(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_PostgresTx, "send", spy)
+
+    def three() -> None:
+        with db.transaction() as tx:
+            for i in (1, 2, 3):
+                tx.send(INSERT, (i, "n"))
+                tx.notify("ch")
+
+    assert _notifications(pg_url, three) == ["ch"]
+    assert len(sent) == 1
+
+
+def test_a_notification_undone_by_a_savepoint_is_sent_again(
+    db: PostgresDatabase, pg_url: str
+) -> None:
+    def undone_then_again() -> None:
+        with db.transaction() as tx:
+            tx.savepoint("s")
+            tx.send(INSERT, (1, "undone"))
+            tx.notify("ch")
+            tx.rollback_to("s")
+            tx.send(INSERT, (2, "kept"))
+            tx.notify("ch")
+
+    assert _notifications(pg_url, undone_then_again) == ["ch"]
+    assert _ids(db) == [2]

@@ -51,6 +51,20 @@ class _PostgresTx(Tx):
         self._began = False  # a batch reached the server
         self._streams = 0
         self._done = False
+        self._notified: set[str] = set()
+
+    def notify(self, channel: str) -> None:
+        # PostgreSQL delivers a transaction's identical notifications once, at COMMIT:
+        # a second pg_notify of a channel only costs a statement (the history fill sent
+        # one per event, 2.75 a bill, 12 % of its statements).
+        if channel not in self._notified:
+            self._notified.add(channel)
+            super().notify(channel)
+
+    def rollback_to(self, name: str) -> None:
+        # A notification sent since the savepoint is undone with it: the next must be sent.
+        self._notified.clear()
+        super().rollback_to(name)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._run(sql, params)[1]
