@@ -6,11 +6,13 @@ Rows come back as ``dict``. Schema changes are versioned per component with
 """
 
 from ._base import Database, Dialect, Row, Tx
+from ._bound_rows import ID_ARRAY, json_rows
 from ._connect import connect
 from ._joined import JoinedDatabase
 from ._migrate import Migration, migrate
 
 __all__ = [
+    "ID_ARRAY",
     "Database",
     "Dialect",
     "JoinedDatabase",
@@ -18,5 +20,6 @@ __all__ = [
     "Row",
     "Tx",
     "connect",
+    "json_rows",
     "migrate",
 ]

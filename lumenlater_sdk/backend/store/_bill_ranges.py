@@ -38,7 +38,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from ..db import Tx
+from ..db import ID_ARRAY, Tx
 from ..paging import Page, PageRequest
 from ._pagination import Branch, fetch_ids, fetch_listed_page, fetch_page, fetch_union_page
 
@@ -86,6 +86,12 @@ class _Pending:
         """Widen the spans, in (merchant, width, start) order: two transactions lock
         the rows they share in the same order."""
         ids, self.ids = sorted(self.ids), set()
+        if tx.dialect == "postgresql" and ids:
+            # One statement of one text whatever the count: the ids one array, bound
+            # once per width (a parameter per id was rewritten by psycopg in Python
+            # and parsed and planned anew for each count).
+            tx.send(_widen_sql(tx.dialect, 0), [ids] * len(WIDTHS))
+            return
         for n in range(0, len(ids), _CHUNK):
             chunk = ids[n : n + _CHUNK]
             tx.send(_widen_sql(tx.dialect, len(chunk)), chunk * len(WIDTHS))
@@ -93,14 +99,14 @@ class _Pending:
 
 @functools.lru_cache(maxsize=64)
 def _widen_sql(dialect: str, n: int) -> str:
-    """The statement widening the spans of *n* bills: built once per count (a POST's
-    is one bill) rather than on every commit."""
+    """The statement widening the spans of *n* bills (0: of one id array per width):
+    built once per count (a POST's is one bill) rather than on every commit."""
     least, greatest = ("min", "max") if dialect == "sqlite" else ("LEAST", "GREATEST")
     t = SPANS_TABLE
-    marks = ", ".join("?" * n)
+    where = f"id = {ID_ARRAY}" if n == 0 else f"id IN ({', '.join('?' * n)})"
     return (
         f"INSERT INTO {t} (merchant_id, width, start, first_id, last_id)"
-        f" SELECT * FROM ({_spans_of(f'id IN ({marks})')}) s WHERE true"
+        f" SELECT * FROM ({_spans_of(where)}) s WHERE true"
         " ORDER BY merchant_id, width, start"
         " ON CONFLICT (merchant_id, width, start) DO UPDATE SET"
         f" first_id = {least}({t}.first_id, excluded.first_id),"
