@@ -204,3 +204,32 @@ def test_two_worker_processes_share_one_cap_per_endpoint(
                 p.wait(15)
     assert seen == [(2, 0)] * 10
     assert held.most_open == 2
+
+
+def test_endpoints_dealt_part_of_their_due_rows_take_their_oldest(
+    db: Database, receiver: Receiver
+) -> None:
+    first = endpoint(db, MERCHANT, receiver)
+    emit(db, 5, merchant=MERCHANT)
+    second = endpoint(db, OTHER_MERCHANT, receiver)
+    emit(db, 5, merchant=OTHER_MERCHANT)
+    with db.transaction(write=False) as tx:
+        oldest = {
+            ep: [
+                r["seq"]
+                for r in tx.fetchall(
+                    "SELECT seq FROM webhook_outbox WHERE endpoint_id = ? ORDER BY seq LIMIT 2",
+                    (ep,),
+                )
+            ]
+            for ep in (first, second)
+        }
+    with db.transaction() as tx:
+        due = claim_due(tx, now=time.time() + 1, lease=60, token="a", limit=4, per_endpoint=10)
+    # Two rounds, each endpoint in turn (the one waiting longest first), oldest rows first.
+    assert [(r["endpoint_id"], r["seq"]) for r in due.rows] == [
+        (first, oldest[first][0]),
+        (second, oldest[second][0]),
+        (first, oldest[first][1]),
+        (second, oldest[second][1]),
+    ]

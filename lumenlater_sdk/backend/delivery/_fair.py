@@ -25,7 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..db import Row, Tx
+from .._json_text import compact
+from ..db import Row, Tx, json_rows
 
 __all__ = ["DEFAULT_PER_ENDPOINT", "Picked", "pick_due"]
 
@@ -69,6 +70,17 @@ FROM (
 WHERE oldest <= ?
 ORDER BY oldest, id
 """
+
+
+# PostgreSQL: each (endpoint, take) of a jsonb parameter reads its *take* oldest due rows,
+# as the per-endpoint statement of _rows does, each a LIMIT along the pending index.
+_PARTLY = (
+    f"SELECT {', '.join('o.' + c.strip() for c in _ROW.split(','))}"
+    f" FROM ({json_rows(('text', 'bigint'))}) AS d (endpoint_id, take)"
+    f" CROSS JOIN LATERAL (SELECT {_ROW} FROM webhook_outbox"
+    " WHERE status = 'pending' AND endpoint_id = d.endpoint_id AND next_attempt_ms <= ?"
+    " ORDER BY next_attempt_ms, seq LIMIT d.take FOR UPDATE SKIP LOCKED) o"
+)
 
 
 class Picked(NamedTuple):
@@ -145,14 +157,19 @@ def _rows(tx: Tx, dealt: list[_Endpoint], now_ms: int) -> list[Row]:
             f" AND endpoint_id IN ({_marks(len(whole))}) AND next_attempt_ms <= ?" + tx.skip_locked,
             (*(e.id for e in whole), now_ms),
         )
-    for e in dealt:
-        if e.take < e.due:
-            rows += tx.fetchall(
-                f"SELECT {_ROW} FROM webhook_outbox WHERE status = 'pending'"
-                " AND endpoint_id = ? AND next_attempt_ms <= ? ORDER BY next_attempt_ms, seq"
-                " LIMIT ?" + tx.skip_locked,
-                (e.id, now_ms, e.take),
-            )
+    partly = [e for e in dealt if e.take < e.due]
+    if partly and tx.dialect == "postgresql":
+        # One statement for them all: a history's claim deals one row to each of its
+        # endpoints, and a round trip each made a cycle of 20 endpoints 25 trips.
+        rows += tx.fetchall(_PARTLY, (compact([[e.id, e.take] for e in partly]), now_ms))
+        return rows
+    for e in partly:
+        rows += tx.fetchall(
+            f"SELECT {_ROW} FROM webhook_outbox WHERE status = 'pending'"
+            " AND endpoint_id = ? AND next_attempt_ms <= ? ORDER BY next_attempt_ms, seq"
+            " LIMIT ?" + tx.skip_locked,
+            (e.id, now_ms, e.take),
+        )
     return rows
 
 

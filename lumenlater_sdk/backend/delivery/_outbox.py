@@ -169,7 +169,7 @@ def claim_due(
         return Due([], [], {}, [], capped)
     lease_ms = now_ms + int(lease * 1000)
     seqs = [r["seq"] for r in rows]
-    tx.execute(
+    tx.send(  # leaves with the next read: the rows are locked already
         "UPDATE webhook_outbox SET attempts = attempts + 1, cycle_attempts = cycle_attempts + 1,"
         " cycle_started_ms = COALESCE(cycle_started_ms, ?), next_attempt_ms = ?,"
         f" locked_until_ms = ?, lock_token = ? WHERE seq IN ({_placeholders(len(seqs))})",
