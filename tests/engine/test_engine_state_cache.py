@@ -5,13 +5,16 @@ back with their caller, never read stale state."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from engine_support import SEALER, USDC, FakeClock, World
+from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend.chain.local import LocalGateway
 from lumenlater_sdk.backend.chain.local._state_cache import MISSING, StateCache
-from lumenlater_sdk.backend.db import Database
+from lumenlater_sdk.backend.db import Database, Tx
 
 
 def test_the_cache_answers_only_for_its_version() -> None:
@@ -73,3 +76,37 @@ def test_a_call_rolled_back_with_its_caller_leaves_nothing_in_memory(
     assert world.usdc(user.public_key) == before
     world.pay(bill, user)  # the call runs again on the state the database kept
     assert world.bill_status(bill) == "Paid"
+
+
+def test_a_read_only_call_remembers_what_it_read_for_its_version_only() -> None:
+    cache = StateCache()
+    key = ("bnpl_core", "user_bills:G")
+    cache.remember("v1", {key: None})  # the cache holds no version yet: nothing kept
+    assert cache.get("v1", key) is MISSING
+    cache.publish("", "v1", {})
+    cache.remember("v1", {key: None})
+    assert cache.get("v1", key) is None  # known to be unset
+    cache.publish("v1", "v2", {})  # a writer moved on before a slower read finished
+    cache.remember("v1", {("usdc", "balance:G"): "5"})
+    assert cache.get("v2", ("usdc", "balance:G")) is MISSING
+    assert cache.get("v2", key) is None
+
+
+def test_a_view_of_an_unset_key_reads_the_database_once_per_version(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = world.approve
+    world.bill(user, 5 * USDC)  # a call: the cache holds the current version
+    reads: list[str] = []
+    scalar = Tx.scalar
+
+    def counted(self: Tx, sql: str, params: Sequence[Any] = ()) -> Any:
+        if "FROM chain_state" in sql:
+            reads.append(str(params[1]))
+        return scalar(self, sql, params)
+
+    monkeypatch.setattr(Tx, "scalar", counted)
+    nobody = Keypair.random().public_key  # no bills: its list is unset
+    for _ in range(3):
+        assert world.gw.read("bnpl_core", "get_user_bills", [nobody]) == []
+    assert reads == [f"user_bills:{nobody}"]

@@ -74,6 +74,19 @@ class StateCache:
                 self._values.move_to_end(key)
             return value
 
+    def remember(self, version: str, values: Mapping[Key, Any]) -> None:
+        """A read-only call saw *values* at *version*: kept if the cache holds *version*
+        (a writer publishes its version before it commits, so a read that raced with a
+        commit finds the cache moved on, and keeps nothing)."""
+        with self._lock:
+            if version != self._version:
+                return
+            for key, value in values.items():
+                self._values[key] = value
+                self._values.move_to_end(key)
+            while len(self._values) > self._max:
+                self._values.popitem(last=False)
+
     def publish(self, base: str, version: str, values: Mapping[Key, Any]) -> None:
         """After a call at *base* computed *values* (what it read and wrote), the state at
         *version* has them; what was known at *base* and not touched is still true."""
