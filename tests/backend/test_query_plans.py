@@ -17,10 +17,10 @@ fails on
 
 The database is seeded through the real services and API: twelve merchants' bills,
 most made before the sandbox ledger clock moved two days and swept to expired, some
-paid, some cancelled, with their events and outbox rows, checkout sessions and the
-request log. PostgreSQL is ANALYZEd after seeding, as autovacuum would have done;
-SQLite is left as the backend leaves it (no ``sqlite_stat1``), so its plans are the
-ones production gets.
+paid, some cancelled, with their events and outbox rows, checkout sessions, the
+request log, and their shoppers' external wallets (through the store's insert).
+PostgreSQL is ANALYZEd after seeding, as autovacuum would have done; SQLite is left as
+the backend leaves it (no ``sqlite_stat1``), so its plans are the ones production gets.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import httpx
 import pytest
 from stellar_sdk import Keypair
 
+from lumenlater_sdk.backend._ids import new_id
 from lumenlater_sdk.backend.db import JoinedDatabase, Tx
 from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.delivery import prune_attempts, prune_outbox
@@ -54,11 +55,13 @@ from lumenlater_sdk.backend.store import request_logs as log_store
 from lumenlater_sdk.backend.store import retention as retention_store
 from lumenlater_sdk.backend.store import rollups
 from lumenlater_sdk.backend.store import sessions as session_store
+from lumenlater_sdk.backend.store import wallets as wallet_store
 from lumenlater_sdk.backend.store import webhook_endpoints as endpoint_store
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
-# Tables whose rows accumulate with a merchant's history. Others (merchants, their
-# endpoints and wallets, settings) grow with the number of accounts at most.
+# Tables whose rows accumulate with a merchant's history (wallets: one per shopper who
+# ever paid it). Others (merchants, their endpoints, settings) grow with the number of
+# accounts at most.
 _GROWING = {
     "analytics_hourly",
     "bills",
@@ -74,6 +77,7 @@ _GROWING = {
     "webhook_outbox",
     "webhook_deliveries",
     "chain_events_seen",
+    "wallets",
 }
 
 # The created filters explained on sessions and events: the last minute (most of
@@ -94,6 +98,10 @@ _SORT_ALLOWED = {
     # The hours one transaction's counted rows fall in, ordered so that transactions
     # lock the rollup rows they share in one order (store/rollups.py).
     "analytics rollup flush": "hours one transaction touched",
+    # The wallets of one name or address visible to the merchant: its own (a name may be
+    # given to several) and the genesis one, ordered to pick one.
+    **{q: "wallets of one name or address" for q in ("wallet by name", "customer wallet")},
+    "wallet by id": "wallets of one id or name",
     # One event's attempts at one endpoint: bounded by the retry schedule.
     "webhook deliveries event": "attempts of one event",
 }
@@ -110,6 +118,11 @@ _OTHERS = 10  # more merchants with _BILLS_OTHER bills each
 _BILLS_OTHER = (250, 50)
 _APPROVED_A = 40  # of A's new bills, billed to the approve wallet (paid, cancelled)
 _BATCH = 300
+# Shoppers' wallets per merchant (A's, then each other's): external ones, as a shop's
+# shoppers who sign in their own wallets leave them, named as bench/history.py names
+# its shoppers, so each name is held by every merchant. With a handful of wallets
+# PostgreSQL reads a merchant's all along wallets_builtin and filters.
+_WALLETS = (400, 60)
 
 
 @dataclass
@@ -127,6 +140,8 @@ class Seeded:
     endpoint_id: str
     event_id: str
     key_hash: str
+    wallet_id: str
+    wallet_address: str
     now: int
 
 
@@ -142,6 +157,25 @@ def _issue(sb: SandboxHandle, merchant: str, count: int, customers: list[str], t
                     order_id=f"{tag}-{i}",
                 )
                 issue_bill(ctx, tx, merchant, new, None)
+
+
+def _shoppers(sb: SandboxHandle, merchants: list[str]) -> None:
+    """External shopper wallets, recorded as ``services.wallets.create_wallet`` records
+    one (its funding on the ledger is left out: the queries read the table only)."""
+    ctx = sb.backend.ctx
+    with ctx.db.transaction() as tx:
+        for n, merchant in enumerate(merchants):
+            for i in range(_WALLETS[0] if n == 0 else _WALLETS[1]):
+                wallet_store.insert_wallet(
+                    tx,
+                    wallet_id=new_id("wal"),
+                    merchant_id=merchant,
+                    name=f"shopper-{i}",
+                    address=Keypair.random().public_key,
+                    seed_encrypted="",
+                    created=ctx.chain.now(tx),
+                    external=True,
+                )
 
 
 def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
@@ -192,6 +226,7 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
                     },
                 )
                 assert r.status_code == 200, r.text
+    _shoppers(sb, [a, *shops])
     with ctx.db.transaction() as tx:
         if dialect == "postgresql":
             tx.execute("ANALYZE")
@@ -202,6 +237,10 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
         bill_id = tx.scalar(
             "SELECT id FROM bills WHERE merchant_id = ? ORDER BY id LIMIT 1 OFFSET 200", (a,)
         )
+        wallet = tx.fetchone(
+            "SELECT id, address FROM wallets WHERE merchant_id = ? AND name = 'shopper-7'", (a,)
+        )
+        assert wallet is not None
     assert sb.webhook_endpoint is not None
     return Seeded(
         sb=sb,
@@ -215,6 +254,8 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
         endpoint_id=sb.webhook_endpoint,
         event_id=str(event_id),
         key_hash=str(key_hash),
+        wallet_id=str(wallet["id"]),
+        wallet_address=str(wallet["address"]),
         now=now,
     )
 
@@ -401,6 +442,11 @@ _QUERIES: dict[str, Query] = {
         tx, s.merchant, s.now - 86_400, s.now
     ),
     "idempotency key": lambda s, tx: idem_store.get(tx, s.merchant, "k-1"),
+    # The hosted pages' and test helpers' wallet look-ups (services/checkout_page.py,
+    # services/wallets.py).
+    "wallet by name": lambda s, tx: wallet_store.find_wallet(tx, s.merchant, "shopper-7"),
+    "wallet by id": lambda s, tx: wallet_store.find_wallet(tx, s.merchant, s.wallet_id),
+    "customer wallet": lambda s, tx: wallet_store.customer_wallet(tx, s.merchant, s.wallet_address),
     # Analytics metrics (store/metrics.py): a year of whole hours from the rollups, the
     # partial hours at the window's ends raw, bucket bounds off the hour raw.
     "analytics rollup sums": lambda s, tx: rollups.sums(
@@ -513,6 +559,11 @@ _NARROWED_BY: dict[str, set[str]] = {
     "request logs prune": {"merchant_id"},
     "payment failures count": {"merchant_id", "created"},
     "idempotency key": {"merchant_id", "idem_key"},
+    # By name or id, by address; the check that the merchant has built-in copies reads
+    # wallets_builtin for those alone.
+    "wallet by name": {"(name|id|builtin)"},
+    "wallet by id": {"(name|id|builtin)"},
+    "customer wallet": {"(address|builtin)"},
     "analytics rollup sums": {"merchant_id", "hour"},
     "analytics payment buckets": {"merchant_id", "hour"},
     "analytics edge payment lines": {"merchant_id", "type", "created"},

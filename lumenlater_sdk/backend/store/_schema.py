@@ -270,6 +270,16 @@ CREATE TABLE {SPANS_TABLE} (
 # month between its ends, not one a day.
 _V19 = spans_backfill(WIDTHS[2:])
 
+# Wallets grow with a merchant's shoppers (an external wallet per shopper who signed in
+# its own): the look-ups by name (store/wallets.find_wallet; by id it is the primary
+# key) and by address (customer_wallet, on every hosted page of a bill) read the rows
+# of that name or address, a few per merchant, not the merchant's every wallet along
+# wallets_builtin.
+_V20 = """
+CREATE INDEX wallets_name ON wallets (name, merchant_id);
+CREATE INDEX wallets_address ON wallets (address, merchant_id)
+"""
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -295,4 +305,5 @@ MIGRATIONS = [
     Migration(17, "expired idempotency keys and old request logs pruned along an index", _V17),
     Migration(18, "overdue and paid lists apart; the ids of each hour's and day's bills", _V18),
     Migration(19, "the ids of each 32 days' bills", _V19),
+    Migration(20, "wallets looked up by name and by address along an index", _V20),
 ]
