@@ -571,8 +571,14 @@ _NARROWED_BY: dict[str, set[str]] = {
     # (a pattern, as both must match).
     "analytics edge bills": {"merchant_id", "(created|paid_at)"},
     "analytics edge sessions": {"merchant_id", "created"},
-    # The bills of the last grace period, not every bill still paid or paid in the window.
-    "analytics not yet overdue": {"merchant_id", "created"},
+    # The bills of the last grace period still paid (apart on the sweep's flag), not
+    # every bill of it, still paid, or paid in the window.
+    # (On PostgreSQL the partial indexes' names: their predicates hold overdue_notified.)
+    "analytics not yet overdue": {
+        "merchant_id",
+        "created",
+        "(overdue_notified|bills_merchant_unswept|bills_merchant_notified)",
+    },
     "analytics series pieces": {"merchant_id", "(hour|created)"},
     "analytics rollup flush": {"id"},
     # The pick reads along the aging column; the delete reads the picked addresses.
@@ -651,9 +657,11 @@ def _explain_pg(tx: Tx, sql: str, params: list[Any], *, sort_allowed: bool) -> _
     ]
     sorts = [f"Sort by {n.get('Sort Key')}" for n in nodes if n["Node Type"] == "Sort"]
     # A Tid Scan reads the row addresses a subquery named and no others (like SQLite's
-    # rowid reads): narrowed by that subquery, whose own read is checked.
+    # rowid reads): narrowed by that subquery, whose own read is checked. The index's
+    # name comes first: PostgreSQL leaves out of its conditions what a partial index's
+    # predicate implies.
     conditions = [
-        str(n.get("Index Cond") or n.get("Recheck Cond") or "")
+        f"{n.get('Index Name', '')} {n.get('Index Cond') or n.get('Recheck Cond') or ''}".strip()
         for n in nodes
         if n.get("Relation Name") in _GROWING and n["Node Type"] not in ("ModifyTable", "Tid Scan")
     ]

@@ -38,17 +38,21 @@ def _raw(tx: Tx, merchant_id: str, start: int, end: int, now: int, grace_period:
 
 def _paid_in_grace(tx: Tx, merchant_id: str, start: int, end: int, since: int) -> int:
     """Bills still ``paid``, paid in ``[start, end)`` and created at or after *since*
-    (not overdue yet). Only ``created`` narrows the read (``bills_merchant_created``):
-    the bills of the last grace period, however long the window; ``status`` and
-    ``paid_at`` are tested per row, not offered to an index that would read every bill
-    still paid or paid in the window."""
-    return int(
-        tx.scalar(
-            "SELECT COALESCE(SUM(CASE WHEN status = 'paid' AND paid_at >= ? AND paid_at < ?"
-            " THEN 1 ELSE 0 END), 0) FROM bills WHERE merchant_id = ? AND created >= ?",
-            (start, end, merchant_id, since),
-        )
+    (not overdue yet), read apart on the overdue sweep's ``overdue_notified``.
+
+    Unannounced ones along ``bills_merchant_unswept`` from *since* on: the last grace
+    period's bills still paid, not every bill it made. Announced ones along
+    ``bills_merchant_notified`` from *since* on: there are none unless *now* is earlier
+    than a sweep that announced them (ledger time only moves on, but the figures hold
+    at any *now*), so that read finds nothing at once, however many overdue bills stay
+    unpaid. ``paid_at`` is tested per row: the unary ``+`` keeps SQLite from reading
+    every bill paid in the window along ``bills_paid`` instead."""
+    one = (
+        "(SELECT COUNT(*) FROM bills WHERE merchant_id = ? AND status = 'paid'"
+        " AND overdue_notified = {} AND created >= ? AND +paid_at >= ? AND +paid_at < ?)"
     )
+    args = (merchant_id, since, start, end)
+    return int(tx.scalar(f"SELECT {one.format(0)} + {one.format(1)}", args + args))
 
 
 def window_counts(
