@@ -105,6 +105,16 @@ def _plan(tx: Tx, sql: str, params: list[Any]) -> list[str]:
     return [str(next(iter(r.values()))) for r in rows]
 
 
+def largest_merchant(tx: Tx) -> tuple[str, int]:
+    """The merchant with the most bills in a filled history, and its number of bills."""
+    merchant = str(
+        tx.scalar(
+            "SELECT merchant_id FROM bills GROUP BY merchant_id ORDER BY count(*) DESC LIMIT 1"
+        )
+    )
+    return merchant, int(tx.scalar("SELECT count(*) FROM bills WHERE merchant_id = ?", (merchant,)))
+
+
 def explain(db_url: str, key: str, repeat: int) -> None:
     """Time and explain every list filter and analytics query of the largest merchant."""
     from lumenlater_sdk.backend import BackendConfig
@@ -114,13 +124,7 @@ def explain(db_url: str, key: str, repeat: int) -> None:
     db = backend.db
     try:
         with db.transaction(write=False) as tx:
-            merchant = str(
-                tx.scalar(
-                    "SELECT merchant_id FROM bills GROUP BY merchant_id"
-                    " ORDER BY count(*) DESC LIMIT 1"
-                )
-            )
-            bills = int(tx.scalar("SELECT count(*) FROM bills WHERE merchant_id = ?", (merchant,)))
+            merchant, bills = largest_merchant(tx)
             queries: dict[str, Callable[[Any], object]] = {
                 name: functools.partial(_in_tx, query=q)
                 for name, q in _queries(tx, merchant).items()

@@ -18,6 +18,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from _history_explain import largest_merchant
+
 from lumenlater_sdk.backend.db import Tx, connect
 from lumenlater_sdk.backend.store import metrics
 
@@ -58,13 +60,7 @@ def main() -> None:
     db = connect(args.db)
     try:
         with db.transaction(write=False) as tx:
-            merchant = str(
-                tx.scalar(
-                    "SELECT merchant_id FROM bills GROUP BY merchant_id"
-                    " ORDER BY count(*) DESC LIMIT 1"
-                )
-            )
-            bills = int(tx.scalar("SELECT count(*) FROM bills WHERE merchant_id = ?", (merchant,)))
+            merchant, bills = largest_merchant(tx)
             now = int(tx.scalar("SELECT last_time FROM chain_ledger WHERE id = 1"))
         print(
             f"{db.dialect}: {bills:,} bills of the largest merchant; load {os.getloadavg()[0]:.1f}"
