@@ -8,10 +8,9 @@ from typing import Any, cast
 
 import anyio.to_thread
 
-from ._core import HANDLER_FAILED, OK, Receiver, Registered, Reply, Routed
+from ._core import HANDLER_FAILED, OK, Receiver, Reply, Routed
 from ._errors import InvalidPayloadError, SignatureVerificationError
 from ._events import guess_id_type, parse_typed, peek_id_type
-from ._memory_store import InMemoryEventStore
 from ._request import SecretResolver, WebhookRequest, is_resolver
 from ._signature import SIGNATURE_HEADER, Secrets, verify_signature
 from ._store import Claim
@@ -52,69 +51,121 @@ class WebhookApp(Receiver):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point."""
-        kind = scope["type"]
-        if kind == "http":
-            reply = await self._http(scope, receive)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": reply.status,
-                    # A list of its own each time: middleware may append to it in
-                    # place (OpenTelemetry's ASGI middleware adds its headers so).
-                    "headers": [*reply.asgi_headers],
-                }
-            )
-            await send({"type": "http.response.body", "body": reply.body})
-        elif kind == "lifespan":
-            await _lifespan(receive, send)
-        elif kind == "websocket":
-            await receive()
-            await send({"type": "websocket.close", "code": 1003})
-
-    async def _http(self, scope: Scope, receive: Receive) -> Reply:
+        if scope["type"] != "http":
+            await _not_http(scope, receive, send)
+            return
+        # A delivery with async handlers and the in-memory store is answered in this
+        # one coroutine, without awaiting a helper (each coroutine costs about what
+        # uvicorn's header parsing does); every other case goes to _routed.
         # One C call instead of a loop comparing every header twice; a repeated
         # header's last value counts, as it did in the loop.
         headers: dict[bytes, bytes] = dict(scope["headers"])
-        raw_signature = headers.get(_SIGNATURE)
         content_length = headers.get(b"content-length")
-        path: str = scope.get("path", "")
         limit = self.max_body_size
+        reply: Reply | None = None
+        body = b""
         # The common case decided inline; anything else gets check_head's answer.
         if scope["method"] != "POST" or (
             content_length is not None
             and not (content_length.isdigit() and int(content_length) <= limit)
         ):
-            reply = self.check_head(scope["method"], content_length, path)
-            if reply is not None:
-                return reply
-        message = await receive()
-        body: bytes = message.get("body", b"")
-        if message.get("more_body", False):
-            rest = await self._read_rest(receive, message)
-            if rest is None:
-                return self.refuse_too_large(path)
-            body = rest
-        elif len(body) > limit:
-            return self.refuse_too_large(path)
-        signature = None if raw_signature is None else raw_signature.decode("latin-1")
-        secret = self.secret
-        if type(secret) is not str and is_resolver(secret):
-            found = await self._resolve(secret, WebhookRequest.from_asgi(scope))
-            if isinstance(found, Reply):
-                return found
-            secret = found
-        try:
-            # (A resolver was replaced by its answer above; no cast() call per request.)
-            verify_signature(
-                body,
-                signature,
-                secret,  # type: ignore[arg-type]
-                self.tolerance,
-                now=self.clock(),
-            )
-        except SignatureVerificationError as exc:
-            return self.signature_refused(exc, path)
-        return await self._verified(body, path)
+            reply = self.check_head(scope["method"], content_length, scope.get("path", ""))
+        if reply is None:
+            message = await receive()
+            body = message.get("body", b"")
+            if message.get("more_body", False):
+                rest = await self._read_rest(receive, message)
+                if rest is None:
+                    reply = self.refuse_too_large(scope.get("path", ""))
+                else:
+                    body = rest
+            elif len(body) > limit:
+                reply = self.refuse_too_large(scope.get("path", ""))
+        if reply is None:
+            secret = self.secret
+            if type(secret) is not str and is_resolver(secret):
+                found = await self._resolve(secret, WebhookRequest.from_asgi(scope))
+                if isinstance(found, Reply):
+                    reply = found
+                else:
+                    secret = found
+        if reply is None:
+            raw_signature = headers.get(_SIGNATURE)
+            try:
+                # (A resolver was replaced by its answer above; no cast() call per request.)
+                verify_signature(
+                    body,
+                    None if raw_signature is None else raw_signature.decode("latin-1"),
+                    secret,  # type: ignore[arg-type]
+                    self.tolerance,
+                    now=self.clock(),
+                )
+            except SignatureVerificationError as exc:
+                reply = self.signature_refused(exc, scope.get("path", ""))
+        if reply is None:
+            store = self._holding
+            guess = None if store is None else guess_id_type(body)
+            handlers = None if guess is None else self.async_handlers_for(guess[1])
+            if store is None or guess is None or handlers is None:
+                reply = await self._routed(body, scope.get("path", ""))
+            else:
+                # The held path: _dispatch for the in-memory store and async handlers
+                # only, a guessed route: the same answers, logs and store records,
+                # minus the lease renewals (the claim is held without a lease, see
+                # InMemoryEventStore.hold) and the per-step calls that only matter
+                # for blocking stores or sync handlers. Inline: no coroutine more.
+                event_id, event_type = guess
+                held = store.hold(event_id)
+                if type(held) is str:
+                    token = held
+                    todo = handlers
+                else:
+                    claim = cast(Claim, held)
+                    reply = self.after_claim(claim)
+                    if reply is None:
+                        token = claim.token
+                        todo = self.pending(handlers, claim)
+                    elif peek_id_type(body) != guess:
+                        # A duplicate is answered without the typed parse only once
+                        # the guess holds.
+                        reply = await self._exact(body, scope.get("path", ""))
+                if reply is None:
+                    done = False
+                    try:
+                        try:
+                            event = parse_typed(body, event_type)
+                        except InvalidPayloadError as exc:
+                            reply = self.payload_refused(exc, scope.get("path", ""))
+                        else:
+                            if event.id == event_id and event.type == event_type:
+                                last = todo[-1]
+                                for reg in todo:
+                                    try:
+                                        await reg.fn(event)
+                                    except Exception:
+                                        reply = self.handler_failed(event, reg.fn)
+                                        break
+                                    if reg is not last:  # complete() records the last
+                                        self.record_handler(event_id, token, reg)
+                                else:
+                                    store.complete(event_id, token)
+                                    done = True
+                                    reply = OK
+                    finally:
+                        if not done:  # also when cancelled: a retry must find it free
+                            store.release(event_id, token)
+                    if reply is None:  # the guess was wrong (a hostile body): read it all
+                        reply = await self._exact(body, scope.get("path", ""))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": reply.status,
+                # A list of its own each time: middleware may append to it in
+                # place (OpenTelemetry's ASGI middleware adds its headers so).
+                "headers": [*reply.asgi_headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": reply.body})
 
     async def _resolve(self, resolver: SecretResolver, request: WebhookRequest) -> Secrets | Reply:
         try:
@@ -159,22 +210,7 @@ class WebhookApp(Receiver):
         reply = self.verify(body, signature, secret, path)
         if reply is not None:
             return reply
-        return await self._verified(body, path)
-
-    def _verified(self, body: bytes, path: str) -> Awaitable[Reply]:
-        """A body whose signature holds: the held path when it applies, else routing.
-
-        A plain function returning the coroutine to await: one coroutine less per
-        delivery than awaiting it here."""
-        store = self._holding
-        if store is not None:
-            guess = guess_id_type(body)
-            if guess is not None:
-                event_id, event_type = guess
-                handlers = self.async_handlers_for(event_type)
-                if handlers is not None:
-                    return self._run_held(body, event_id, event_type, handlers, store, path)
-        return self._routed(body, path)
+        return await self._routed(body, path)
 
     async def _routed(self, body: bytes, path: str) -> Reply:
         routed = self.route(body, path)
@@ -190,56 +226,6 @@ class WebhookApp(Receiver):
         if isinstance(routed, Reply):
             return routed
         return await self._dispatch(body, routed, path) or HANDLER_FAILED  # never None
-
-    async def _run_held(
-        self,
-        body: bytes,
-        event_id: str,
-        event_type: str,
-        handlers: tuple[Registered, ...],
-        store: InMemoryEventStore,
-        path: str,
-    ) -> Reply:
-        # _dispatch for the in-memory store and async handlers only, a guessed route:
-        # the same answers, logs and store records, minus the lease renewals (the
-        # claim is held without a lease, see InMemoryEventStore.hold) and the
-        # per-step calls that only matter for blocking stores or sync handlers.
-        held = store.hold(event_id)
-        if type(held) is str:
-            token = held
-            todo = handlers
-        else:
-            claim = cast(Claim, held)
-            reply = self.after_claim(claim)
-            if reply is not None:
-                # A duplicate: answered without the typed parse, once the guess holds.
-                if peek_id_type(body) == (event_id, event_type):
-                    return reply
-                return await self._exact(body, path)
-            token = claim.token
-            todo = self.pending(handlers, claim)
-        done = False
-        try:
-            try:
-                event = parse_typed(body, event_type)
-            except InvalidPayloadError as exc:
-                return self.payload_refused(exc, path)  # the claim is released below
-            if event.id == event_id and event.type == event_type:
-                last = todo[-1]
-                for reg in todo:
-                    try:
-                        await reg.fn(event)
-                    except Exception:
-                        return self.handler_failed(event, reg.fn)
-                    if reg is not last:  # the last one is recorded by complete()
-                        self.record_handler(event_id, token, reg)
-                store.complete(event_id, token)
-                done = True
-                return OK
-        finally:
-            if not done:
-                store.release(event_id, token)
-        return await self._exact(body, path)  # the guess was wrong (a hostile body)
 
     async def _dispatch(self, body: bytes, routed: Routed, path: str) -> Reply | None:
         event_id, event_type, handlers, parsed, _ = routed
@@ -297,6 +283,15 @@ class WebhookApp(Receiver):
                         await anyio.to_thread.run_sync(store.release, event_id, claim.token)
                     else:
                         store.release(event_id, claim.token)
+
+
+async def _not_http(scope: Scope, receive: Receive, send: Send) -> None:
+    kind = scope["type"]
+    if kind == "lifespan":
+        await _lifespan(receive, send)
+    elif kind == "websocket":
+        await receive()
+        await send({"type": "websocket.close", "code": 1003})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -263,3 +263,25 @@ def test_on_requires_a_type_and_secret_is_required() -> None:
         hooks.on()
     with pytest.raises(ValueError):
         WebhookApp(secret=[])
+
+
+async def test_lifespan_and_websocket_scopes_get_their_own_answers() -> None:
+    # Not deliveries, but served on its own the app must answer them: the lifespan
+    # protocol (startup, shutdown) and a websocket refused with 1003.
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await hooks({"type": "lifespan"}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    sent.clear()
+    inbox.append({"type": "websocket.connect"})
+    await hooks({"type": "websocket", "path": "/"}, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1003}]
+    assert not inbox
