@@ -394,3 +394,25 @@ def test_over_http_the_held_path_answers_as_documented() -> None:
         assert deliver().json() == {"received": True}
         assert deliver().json() == {"received": True, "duplicate": True}
     assert runs == ["A:evt_http", "B:evt_http", "B:evt_http"]
+
+
+def test_a_later_type_key_of_the_same_id_decides_the_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Same id, the canonical start names bill.created, a later "type" (the one JSON
+    # keeps) bill.paid: the guessed type's class must refuse the body (its Literal
+    # sees bill.paid), so bill.paid's handler runs, never bill.created's.
+    async def script(hooks: WebhookApp, runs: list[str]) -> list[Answer]:
+        on_paid(hooks, runs, "A")
+
+        @hooks.on("bill.created")
+        async def created(event: BaseEvent) -> None:
+            runs.append(f"created:{event.id}")
+
+        body = dumps(make_event("bill.created", id="evt_same")).encode()
+        body = body[:-1] + b',"type":"bill.paid"}'
+        return [await post(hooks, body), await post(hooks, body)]
+
+    answers, runs = both_paths(script, caplog)
+    assert [a[2] for a in answers] == [{"received": True}, {"received": True, "duplicate": True}]
+    assert runs == ["A:evt_same"]
