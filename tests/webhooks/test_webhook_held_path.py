@@ -111,6 +111,14 @@ def on_paid(
         hooks.on("bill.paid")(handler)
 
 
+def on_created(hooks: WebhookApp, runs: list[str]) -> None:
+    """A bill.created handler recording ``created:event id``."""
+
+    @hooks.on("bill.created")
+    async def created(event: BaseEvent) -> None:
+        runs.append(f"created:{event.id}")
+
+
 async def inside_a_handler(
     hooks: WebhookApp, runs: list[str], event_id: str
 ) -> tuple[bytes, asyncio.Task[Answer], asyncio.Event]:
@@ -161,10 +169,7 @@ def test_new_duplicate_unhandled_and_refused_deliveries_answer_alike(
 def test_hostile_bodies_answer_alike(shape: str, caplog: pytest.LogCaptureFixture) -> None:
     async def script(hooks: WebhookApp, runs: list[str]) -> list[Answer]:
         on_paid(hooks, runs, "A")
-
-        @hooks.on("bill.created")
-        async def created(event: BaseEvent) -> None:
-            runs.append(f"created:{event.id}")
+        on_created(hooks, runs)
 
         body = HOSTILE[shape]("evt_real")
         return [
@@ -191,10 +196,7 @@ def test_a_hostile_body_whose_guess_names_a_handled_decoy_runs_the_real_event(
     # decoy's claim must be released and the real event run, on both paths.
     async def script(hooks: WebhookApp, runs: list[str]) -> list[Answer]:
         on_paid(hooks, runs, "A")
-
-        @hooks.on("bill.created")
-        async def created(event: BaseEvent) -> None:
-            runs.append(f"created:{event.id}")
+        on_created(hooks, runs)
 
         decoy = dumps(make_event("bill.created", id="evt_decoy")).encode()
         return [
@@ -404,10 +406,7 @@ def test_a_later_type_key_of_the_same_id_decides_the_handler(
     # sees bill.paid), so bill.paid's handler runs, never bill.created's.
     async def script(hooks: WebhookApp, runs: list[str]) -> list[Answer]:
         on_paid(hooks, runs, "A")
-
-        @hooks.on("bill.created")
-        async def created(event: BaseEvent) -> None:
-            runs.append(f"created:{event.id}")
+        on_created(hooks, runs)
 
         body = dumps(make_event("bill.created", id="evt_same")).encode()
         body = body[:-1] + b',"type":"bill.paid"}'
