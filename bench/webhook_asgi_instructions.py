@@ -32,9 +32,7 @@ import collections
 import itertools
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -177,25 +175,10 @@ def run_requests(kind: str, count: int, app_only: bool) -> None:
 
 def count(kind: str, requests: int, sdk: str | None, app_only: bool) -> tuple[float, float]:
     """Instructions per request, and of them the SHA-256 block function's."""
-    from webhook_instructions import _costs
+    from webhook_instructions import callgrind
 
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    root = sdk or str(HERE.parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "callgrind.out")
-        subprocess.run(
-            [
-                *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
-                "--toggle-collect=calliter_iternext",
-                *(sys.executable, str(HERE), "--run", kind, "--requests", str(requests)),
-                *(["--app-only"] if app_only else []),
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        own = _costs(out, inclusive=False)
+    command = [sys.executable, str(HERE), "--run", kind, "--requests", str(requests)]
+    _, own = callgrind(["calliter_iternext"], command + (["--app-only"] if app_only else []), sdk)
     total = sum(cost for cost, _ in own)
     sha = max(cost for cost, name in own if "libcrypto" in name)
     return total / requests, sha / requests

@@ -73,8 +73,12 @@ class Counts(NamedTuple):
     sha_name: str
 
 
-def count(kind: str, size: str, calls: int, sdk: str | None) -> Counts:
-    """Instructions per call of the floor and of *kind*, and of the SHA block function."""
+def callgrind(
+    toggles: list[str], command: list[str], sdk: str | None
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Run *command* under callgrind, collecting only inside the C functions *toggles*,
+    with the SDK of checkout *sdk* (this one if ``None``) and a fixed hash seed: the
+    inclusive and the own costs per function."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     root = sdk or str(HERE.parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
@@ -83,16 +87,23 @@ def count(kind: str, size: str, calls: int, sdk: str | None) -> Counts:
         subprocess.run(
             [
                 *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
-                *("--toggle-collect=starmap_next", "--toggle-collect=calliter_iternext"),
-                *(sys.executable, str(HERE), "--loops", kind, "--size", size),
-                *("--calls", str(calls)),
+                *(f"--toggle-collect={name}" for name in toggles),
+                *command,
             ],
             env=env,
             check=True,
             capture_output=True,
         )
-        inclusive = _costs(out, inclusive=True)
-        own = _costs(out, inclusive=False)
+        return _costs(out, inclusive=True), _costs(out, inclusive=False)
+
+
+def count(kind: str, size: str, calls: int, sdk: str | None) -> Counts:
+    """Instructions per call of the floor and of *kind*, and of the SHA block function."""
+    inclusive, own = callgrind(
+        ["starmap_next", "calliter_iternext"],
+        [sys.executable, str(HERE), "--loops", kind, "--size", size, "--calls", str(calls)],
+        sdk,
+    )
 
     def loop(c_function: str) -> int:
         return next(cost for cost, name in inclusive if name.split(" ")[0].endswith(c_function))
