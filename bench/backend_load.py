@@ -146,21 +146,27 @@ end
 
 
 @contextmanager
-def _postgres(pg_options: list[str]) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster, as the tests' conftest.py starts one."""
-    base = Path(tempfile.mkdtemp(prefix="ll-bench-pg-"))
+def _postgres(pg_options: list[str], keep: Path | None = None) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster, as the tests' conftest.py starts one; or, with
+    *keep*, the cluster in that directory (made there the first time, on the port it had
+    before), stopped cleanly and left in place, so a long history fill can carry on in a
+    later process."""
+    base = keep or Path(tempfile.mkdtemp(prefix="ll-bench-pg-"))
+    base.mkdir(parents=True, exist_ok=True)
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     tool = lambda n: str(bins[0] / n) if bins else n  # noqa: E731
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
-    port = free_port()
+    port_file = base / "port"
+    port = int(port_file.read_text()) if port_file.exists() else free_port()
     data = str(base / "data")
     run = lambda cmd: subprocess.run(  # noqa: E731
         [*as_pg, *cmd], check=True, capture_output=True, cwd=base
     )
     try:
-        run([tool("initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"])
+        if not (base / "data" / "PG_VERSION").exists():
+            run([tool("initdb"), "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"])
         opts = (
             f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
             + "".join(f" -c {o}" for o in pg_options)
@@ -168,11 +174,19 @@ def _postgres(pg_options: list[str]) -> Iterator[str]:
         run([tool("pg_ctl"), "-D", data, "-o", opts, "-l", str(base / "log"), "-w", "start"])
     except subprocess.CalledProcessError as exc:
         sys.exit(f"PostgreSQL did not start: {exc.stderr.decode(errors='replace')}")
+    if keep:
+        port_file.write_text(str(port))
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_pg, tool("pg_ctl"), "-D", data, "-m", "immediate", "stop"], cwd=base)
-        shutil.rmtree(base, ignore_errors=True)
+        # A kept cluster stops with a checkpoint: its files must hold everything (the
+        # bench settings skip fsync, so only a clean stop makes them safe to keep).
+        mode = "fast" if keep else "immediate"
+        subprocess.run([*as_pg, tool("pg_ctl"), "-D", data, "-m", mode, "stop"], cwd=base)
+        if keep:
+            subprocess.run(["sync"], check=False)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def _fresh_database(url: str) -> str:

@@ -10,6 +10,11 @@ some liquidated after 28 days, some cancelled, some left to expire, checkout ses
 outbox is then delivered by the real ``DeliveryWorker`` to a receiver process answering
 200 (``--no-deliver``: left queued). Progress and rates are printed, then rows per table.
 
+``fill --state FILE`` writes the fill's checkpoint to FILE after every slice and, when
+FILE exists, carries that fill on instead of starting one: a million bills on a small
+machine can take several sittings (stop one with SIGUSR1, which ends after the slice).
+``cluster`` keeps a PostgreSQL cluster (bench settings) in a directory across sittings.
+
 ``run`` fills to each of ``--sizes`` in turn and, at each, starts the backend (uvicorn, in
 a child process, as bench/backend_load.py does) on that database and measures p50/p99 of
 the hot reads, lists, writes and analytics as the first (largest) merchant, one client
@@ -18,6 +23,8 @@ size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
 (``--plot``). SQLite, PostgreSQL (a throwaway cluster, as backend_load starts one), or both.
 
     python bench/history.py fill --db sqlite:///tmp/h.db --bills 1000000 [--merchants 20]
+        [--state h.json]   # carried on from h.json if it exists; SIGUSR1: stop cleanly
+    python bench/history.py cluster --dir /big/pg   # a kept PostgreSQL cluster, until ^C
     python bench/history.py run [--sizes 10000,100000,1000000] [--sqlite] [--postgres]
         [--plot history.png] [--json out.json] [--keep]   # SIGUSR1: stop filling, measure
     python bench/history.py measure --db URL --size 1000000 [--json out.json]  # a kept database
@@ -111,19 +118,44 @@ class Filler:
         self.backend = Backend(config)
         self.db_url = db_url
         self.args = args
-        self.fill = HistoryFill(self.backend.ctx, batch=args.batch)
+        self.state: Path | None = Path(args.state) if getattr(args, "state", None) else None
+        saved = json.loads(self.state.read_text()) if self.state and self.state.exists() else None
         self.receiver: Any = None
-        self.fill_seconds = 0.0
-        self.deliver_seconds = 0.0
+        self.fill_seconds = saved["fill_seconds"] if saved else 0.0
+        self.deliver_seconds = saved["deliver_seconds"] if saved else 0.0
         if args.deliver:
             from delivery_receiver import ReceiverGroup
 
-            self.receiver = ReceiverGroup("null", 1, "unused")
+            # A carried-on fill's endpoints point at the port its first sitting chose.
+            port = saved["receiver_port"] if saved else None
+            self.receiver = ReceiverGroup("null", 1, "unused", port=port)
+        if saved:
+            self.fill = HistoryFill.resume(self.backend.ctx, saved["fill"], batch=args.batch)
+            print(f"carried on from {self.state}: {self.fill.counts['bills']:,} bills", flush=True)
+            return
+        self.fill = HistoryFill(self.backend.ctx, batch=args.batch)
         url = self.receiver.url if self.receiver else None
         n = args.merchants
         for i in range(n):
             weight = args.first_share if i == 0 or n == 1 else (1 - args.first_share) / (n - 1)
             self.fill.add_shop(f"History Shop {i}", weight, url)
+
+    def save(self) -> None:
+        """Write the checkpoint (``--state``), whole or not at all."""
+        if self.state is None:
+            return
+        saved = {
+            "fill": self.fill.checkpoint(),
+            "fill_seconds": self.fill_seconds,
+            "deliver_seconds": self.deliver_seconds,
+            "receiver_port": self.receiver.port if self.receiver else None,
+        }
+        part = self.state.with_suffix(".part")
+        # The checkpoint holds the shops' secret keys.
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(saved, out)
+        os.replace(part, self.state)
 
     def close(self) -> None:
         """Close the database and stop the receiver."""
@@ -143,8 +175,12 @@ class Filler:
         per_slice = max(1, args.per_day // 4)
         start, cpu = time.perf_counter(), time.process_time()
         made0, last, made_last = fill.counts["bills"], start, fill.counts["bills"]
+        last_save = start
         while fill.counts["bills"] < bills and not STOP.is_set():
             fill.run_slice(min(per_slice, bills - fill.counts["bills"]))
+            self.fill_seconds += time.perf_counter() - last_save
+            last_save = time.perf_counter()
+            self.save()
             now = time.perf_counter()
             if now - last >= args.progress or fill.counts["bills"] >= bills or STOP.is_set():
                 # The rate since the last line too: the average hides how the rate moves as
@@ -161,7 +197,8 @@ class Filler:
                     flush=True,
                 )
         took, cpu = time.perf_counter() - start, max(time.process_time() - cpu, 1e-9)
-        self.fill_seconds += took
+        self.fill_seconds += time.perf_counter() - last_save
+        self.save()
         # This process's CPU as well: on a busy machine wall time measures the neighbours
         # (PostgreSQL's own work is not in it).
         print(
@@ -170,7 +207,9 @@ class Filler:
             f" ({(fill.counts['bills'] - made0) / cpu:.0f} bills per CPU second)",
             flush=True,
         )
-        if self.receiver is not None:
+        # A fill stopped to be carried on later delivers then: its receiver comes back on
+        # the same port.
+        if self.receiver is not None and not (STOP.is_set() and self.state):
             self.deliver()
 
     def deliver(self) -> None:
@@ -199,6 +238,7 @@ class Filler:
             runner.join(60)
         took = time.perf_counter() - start
         self.deliver_seconds += took
+        self.save()
         print(f"delivered {todo:,} outbox rows in {took:.1f} s", flush=True)
 
     def table_rows(self) -> dict[str, int]:
@@ -268,6 +308,17 @@ def _cmd_fill(args: argparse.Namespace) -> None:
         print(f"first merchant's secret key: {filler.fill.shops[0].secret_key}")
     finally:
         filler.close()
+
+
+def _cmd_cluster(args: argparse.Namespace) -> None:
+    with _postgres(PG_SETTINGS + args.pg_option, keep=Path(args.dir).resolve()) as url:
+        print(f"PostgreSQL: {' '.join(PG_SETTINGS + args.pg_option)}", flush=True)
+        print(f"cluster: {url}  (stop: kill {os.getpid()}, or ^C)", flush=True)
+        try:
+            while True:
+                signal.pause()
+        except (KeyboardInterrupt, SystemExit):
+            pass
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
@@ -399,6 +450,12 @@ def main() -> None:
     f = sub.add_parser("fill", parents=[common], help="fill one database")
     f.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
     f.add_argument("--bills", type=int, default=1_000_000)
+    f.add_argument(
+        "--state", help="checkpoint file: written after every slice, carried on if it exists"
+    )
+    c = sub.add_parser("cluster", help="keep a PostgreSQL cluster in a directory, until ^C")
+    c.add_argument("--dir", required=True, help="its directory (made the first time)")
+    c.add_argument("--pg-option", action="append", default=[], help="NAME=VALUE, after PG_SETTINGS")
     r = sub.add_parser(
         "run", parents=[common, database_arguments()], help="fill in steps and measure at each"
     )
@@ -424,6 +481,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "report":
         _cmd_report(args)
+        return
+    if args.command == "cluster":
+        _cmd_cluster(args)
         return
     if args.command == "explain":
         from _history_explain import explain

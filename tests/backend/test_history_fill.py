@@ -5,6 +5,8 @@ its webhook outbox rows, and the API's lists."""
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections import Counter
 from typing import Any
 
@@ -132,3 +134,41 @@ def test_history_is_what_the_backend_would_have_made(db_url: str) -> None:
             for status, count in expected.items():
                 listed = _listed(http, status=status)
                 assert len(listed) == count and {b["status"] for b in listed} == {status}
+
+
+def _fill_days(fill: HistoryFill, days: float) -> None:
+    while fill.days < days:
+        fill.run_slice(6 if fill.days < 8 else 0)
+
+
+def _statuses(ctx: Any, fill: HistoryFill) -> Counter[str]:
+    mine = [s.merchant_id for s in fill.shops]
+    with ctx.db.transaction(write=False) as tx:
+        marks = ", ".join("?" * len(mine))
+        rows = tx.fetchall(f"SELECT status FROM bills WHERE merchant_id IN ({marks})", mine)
+    return Counter(r["status"] for r in rows)
+
+
+def test_a_fill_carried_on_from_its_checkpoint_makes_the_same_history(db_url: str) -> None:
+    """A fill stopped after day 10 and carried on by a new HistoryFill from its JSON
+    checkpoint ends with exactly what one uninterrupted fill of the same seed makes: the
+    repayments and liquidations it had drawn before the stop are still carried out."""
+    made = []
+    key = secrets.token_hex(32)  # both sandboxes open the one database's sealed seeds
+    for stop_at in (None, 10):
+        with run_sandbox(db_url, run_delivery=False, tick_interval=3600, secret_key=key) as sb:
+            ctx = sb.backend.ctx
+            fill = HistoryFill(ctx, mix=_MIX, batch=50, seed=5)
+            for i, w in enumerate((0.7, 0.3)):
+                fill.ensure_shoppers(fill.add_shop(f"Carried {i}", w, None), 6)
+            if stop_at is not None:
+                _fill_days(fill, stop_at)
+                saved = json.loads(json.dumps(fill.checkpoint()))
+                fill = HistoryFill.resume(ctx, saved, mix=_MIX, batch=50)
+                assert fill.checkpoint() == saved
+            _fill_days(fill, 31)
+            made.append((dict(fill.counts), _statuses(ctx, fill)))
+    (whole, whole_statuses), (carried, carried_statuses) = made
+    assert whole["repaid"] and whole["liquidated"], whole
+    assert carried == whole
+    assert carried_statuses == whole_statuses

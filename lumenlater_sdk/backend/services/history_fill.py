@@ -16,6 +16,10 @@ each, so it is recorded as a real refusal is.
 What a paid bill becomes is drawn when it is paid (:class:`Mix`): repaid within the
 interest-free period, repaid late (after ``bill.overdue``), liquidated after the
 liquidation threshold, or left owing.
+
+A million-bill history outlasts one process on a small machine, so a fill can be carried
+on by another: :meth:`HistoryFill.checkpoint` between slices, :meth:`HistoryFill.resume`
+later on the same database.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..chain import SECONDS_PER_DAY, USDC_UNIT
 from ..db import Row, Tx
@@ -110,6 +115,63 @@ class HistoryFill:
         shop = Shop(creds.merchant_id, creds.secret_key, weight)
         self.shops.append(shop)
         return shop
+
+    def checkpoint(self) -> dict[str, Any]:
+        """What :meth:`resume` needs to carry this fill on in another process, as JSON-able
+        values. Taken between slices it matches the database exactly; a process killed
+        mid-slice leaves that slice's bills behind the checkpoint (never settled: owing).
+        It holds the shops' secret keys: keep it as private as the database."""
+        index = {id(shop): i for i, shop in enumerate(self.shops)}
+        version, internal, gauss = self._rng.getstate()
+        return {
+            "seed": self.seed,
+            "slice": self._slice,
+            "rng": [version, list(internal), gauss],
+            "counts": dict(self.counts),
+            "shops": [
+                {
+                    "merchant_id": shop.merchant_id,
+                    "secret_key": shop.secret_key,
+                    "weight": shop.weight,
+                    "orders": shop.orders,
+                    "shoppers": len(shop.shoppers),
+                }
+                for shop in self.shops
+            ],
+            "due": {
+                str(at): [[index[id(shop)], bill_id, action] for shop, bill_id, action in items]
+                for at, items in self._due.items()
+            },
+        }
+
+    @classmethod
+    def resume(
+        cls,
+        ctx: ServiceContext,
+        saved: dict[str, Any],
+        *,
+        mix: Mix | None = None,
+        batch: int = 1000,
+    ) -> HistoryFill:
+        """The fill *saved* (a :meth:`checkpoint`) on *ctx*'s database, ready for its next
+        slice: the same shops, shoppers, draws to come and settlements due."""
+        fill = cls(ctx, seed=saved["seed"], mix=mix or Mix(), batch=batch)
+        version, internal, gauss = saved["rng"]
+        fill._rng.setstate((version, tuple(internal), gauss))
+        fill._slice = saved["slice"]
+        fill.counts.update(saved["counts"])
+        for kept in saved["shops"]:
+            shop = Shop(kept["merchant_id"], kept["secret_key"], kept["weight"])
+            shop.orders = kept["orders"]
+            fill.shops.append(shop)
+            with ctx.db.transaction(write=False) as tx:
+                for i in range(kept["shoppers"]):
+                    row = wallets.resolve_wallet(tx, shop.merchant_id, f"shopper-{i}")
+                    shop.shoppers.append(row)
+                    shop.by_address[str(row["address"])] = row
+        for at, items in saved["due"].items():
+            fill._due[int(at)] = [(fill.shops[i], bill_id, action) for i, bill_id, action in items]
+        return fill
 
     def ensure_shoppers(self, shop: Shop, count: int) -> None:
         """Give *shop* *count* funded sandbox wallets (made as the test helper makes one)."""
