@@ -32,6 +32,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -371,6 +372,9 @@ def _summary(database: str, runs: dict[str, list[Result]]) -> None:
 
 
 def main() -> None:
+    # A run stopped with SIGTERM still stops its servers and its PostgreSQL cluster (the
+    # cluster is a daemon: left running, it would hold its memory until the machine stops).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped (SIGTERM)"))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=1, help="repeat everything this often")
