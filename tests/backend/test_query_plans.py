@@ -493,6 +493,7 @@ _QUERIES: dict[str, Query] = {
     "retention seen chain events": lambda s, tx: retention_store.prune_seen_chain_events(
         tx, through=10**9, limit=500
     ),
+    "event sweep seen run": lambda s, tx: event_store.seen_run_end(tx, 0, span=10_000),
 }
 
 # PostgreSQL reads whose index conditions leave a gap in the index's columns (see
@@ -614,6 +615,7 @@ _NARROWED_BY: dict[str, set[str]] = {
     "retention idempotency keys": {"created"},
     "retention request logs": {"created"},
     "retention seen chain events": {"cursor"},
+    "event sweep seen run": {"cursor"},
     # outbox claim: several reads, each shaped by delivery/_fair.py; scans and sorts only
     # (which indexes it reads beside a long history: tests/delivery/test_claim_history.py)
 }

@@ -267,15 +267,21 @@ def sweep_chain_events(ctx: ServiceContext, *, batch: int = 500) -> int:
     total = 0
     while True:
         with ctx.db.transaction() as tx:
-            cursor = int(event_store.get_state(tx, _CURSOR_KEY, lock=True) or 0)
+            start = int(event_store.get_state(tx, _CURSOR_KEY, lock=True) or 0)
+            # The API's own calls mark their events as they make them, so the sweep mostly
+            # finds a run of marked events: it passes over them without reading them back
+            # (decoding 500 events took 13 ms of a busy server's CPU, every tick).
+            cursor = event_store.seen_run_end(tx, start, span=batch * 20)
             found = ctx.chain.events_after(cursor, limit=batch, tx=tx)
             if not found:
-                return total
+                if cursor > start:
+                    event_store.set_state(tx, _CURSOR_KEY, str(cursor))
+                return total + cursor - start
             # Nearly every event was applied inline by the call that made it: skip those
             # with one query instead of trying to mark each one seen again.
             seen = event_store.seen_chain_events(tx, found[0].cursor, found[-1].cursor)
             ingest(ctx, tx, [e for e in found if e.cursor not in seen], None)
             event_store.set_state(tx, _CURSOR_KEY, str(max(e.cursor for e in found)))
-        total += len(found)
+        total += cursor - start + len(found)
         if len(found) < batch:
             return total

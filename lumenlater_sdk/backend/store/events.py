@@ -119,6 +119,25 @@ def mark_new_chain_events_seen(tx: Tx, cursors: Sequence[int]) -> None:
         )
 
 
+def seen_run_end(tx: Tx, after: int, *, span: int) -> int:
+    """The last cursor of the run of contract events turned into API events that starts
+    right after *after* (*after* itself when the next one was not), looking at most
+    *span* cursors ahead: the sweep need not read those events back."""
+    if tx.scalar("SELECT 1 FROM chain_events_seen WHERE cursor = ?", (after + 1,)) is None:
+        return after
+    # The first of them whose successor is not marked ends the run: from after + 1 on
+    # each cursor up to it is marked, or that earlier one would have been first.
+    # Both sides bounded: PostgreSQL may answer NOT EXISTS with an anti-join over all it
+    # is given, and the table holds every marked event of the last two days.
+    end = tx.scalar(
+        "SELECT min(s.cursor) FROM chain_events_seen s WHERE s.cursor > ? AND s.cursor <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM chain_events_seen n"
+        " WHERE n.cursor = s.cursor + 1 AND n.cursor > ? AND n.cursor <= ?)",
+        (after, after + span, after + 1, after + span + 1),
+    )
+    return after + span if end is None else int(end)
+
+
 def seen_chain_events(tx: Tx, first: int, last: int) -> set[int]:
     """Which contract events from *first* to *last* (inclusive) were already turned into
     API events."""
