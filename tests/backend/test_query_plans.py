@@ -509,23 +509,7 @@ _GAP_ALLOWED = {
 
 # Queries known to read without a fitting index, per dialect: expected to fail until
 # fixed (and the test fails once one is, so it leaves this list).
-_KNOWN_GAPS: dict[str, set[str]] = {
-    # bills_merchant_unswept (merchant_id, status, overdue_notified, created, id), partial
-    # on the two: PostgreSQL drops the predicate's columns from the conditions, so the
-    # overdue backlog reads the merchant's every bill still paid in its grace period
-    # (bench/history.py's fill at 50k bills: 256 shared buffers to find none; 3 rebuilt
-    # as (merchant_id, created, id), but then PostgreSQL's generic plan of status=paid
-    # read the merchant's whole grace period along it and sorted it, 68 buffers and
-    # 15 ms, where bills_merchant_paid gives 14: not done yet).
-    **{
-        q: {"postgresql"}
-        for q in (
-            "analytics not yet overdue",
-            "bills created many status=overdue",
-            "bills status=overdue",
-        )
-    },
-}
+_KNOWN_GAPS: dict[str, set[str]] = {}
 
 
 # The columns each query's index must be narrowed by (SQLite ``SEARCH t USING INDEX i
@@ -601,12 +585,7 @@ _NARROWED_BY: dict[str, set[str]] = {
     "analytics edge sessions": {"merchant_id", "created"},
     # The bills of the last grace period still paid (apart on the sweep's flag), not
     # every bill of it, still paid, or paid in the window.
-    # (On PostgreSQL the partial indexes' names: their predicates hold overdue_notified.)
-    "analytics not yet overdue": {
-        "merchant_id",
-        "created",
-        "(overdue_notified|bills_merchant_unswept|bills_merchant_notified)",
-    },
+    "analytics not yet overdue": {"merchant_id", "overdue_notified", "created"},
     "analytics series pieces": {"merchant_id", "(hour|created)"},
     "analytics rollup flush": {"id"},
     # The pick reads along the aging column; the delete reads the picked addresses.

@@ -99,8 +99,9 @@ def _status_branches(
     good, as long as *now* is not earlier than the sweep's time (ledger time only moves
     on). So ``overdue`` is the announced ones, read in id order along
     ``bills_merchant_paid`` however many there are, and the sweep's backlog (past the
-    grace period, not announced yet) read along ``bills_merchant_unswept``: as many as
-    the sweep has still to announce. ``paid`` (in its grace period) reads the
+    grace period, not announced yet) read along ``bills_merchant_unswept`` (on
+    PostgreSQL ``bills_merchant_paid_created``, migration 23): as many as the sweep has
+    still to announce. ``paid`` (in its grace period) reads the
     unannounced ones along ``bills_merchant_paid``, passing over that backlog only, not
     over every overdue bill."""
     alive = now - bill_duration  # unpaid bills created before this have expired

@@ -45,8 +45,10 @@ def _paid_in_grace(tx: Tx, merchant_id: str, start: int, end: int, since: int) -
     ``bills_merchant_notified`` from *since* on: there are none unless *now* is earlier
     than a sweep that announced them (ledger time only moves on, but the figures hold
     at any *now*), so that read finds nothing at once, however many overdue bills stay
-    unpaid. ``paid_at`` is tested per row: the unary ``+`` keeps SQLite from reading
-    every bill paid in the window along ``bills_paid`` instead."""
+    unpaid. (On PostgreSQL both halves read ``bills_merchant_paid_created``, whose
+    second column is ``overdue_notified``: migration 23.) ``paid_at`` is tested per
+    row: the unary ``+`` keeps SQLite from reading every bill paid in the window along
+    ``bills_paid`` instead."""
     one = (
         "(SELECT COUNT(*) FROM bills WHERE merchant_id = ? AND status = 'paid'"
         " AND overdue_notified = {} AND created >= ? AND +paid_at >= ? AND +paid_at < ?)"
