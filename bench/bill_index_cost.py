@@ -1,7 +1,10 @@
 """What an index on ``bills`` costs each bill write: CPU with and without it, paired rounds.
 
 Two databases per dialect, migrated alike by the backend, one with the index dropped
-(``--index``, default migration 21's ``bills_merchant_notified``). Each round runs the
+(``--index``; several, comma separated, for what a set of indexes costs together;
+by default the latest index added on ``bills``: :data:`LATEST`), and then given
+``--then`` statements (``;``-separated): another design's indexes, to weigh two designs
+rather than one index against none. Each round runs the
 same writes on both, which first alternating, each step in its own transactions of
 ``--batch`` bills through the store (``store.bills.insert_bill`` / ``update_bill``, so
 with the rollups and spans they keep): bills inserted as POST /v1/bills inserts them,
@@ -11,6 +14,7 @@ on both sides), on PostgreSQL the database's backends' (/proc/PID/schedstat). Me
 over rounds, and with/without.
 
     python bench/bill_index_cost.py [--rounds 7] [--bills 2000] [--sqlite] [--postgres]
+        [--index NAME[,NAME...]] [--then "CREATE INDEX ...; CREATE INDEX ..."]
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from lumenlater_sdk.backend.store import COMPONENT, MIGRATIONS
 from lumenlater_sdk.backend.store import bills as bill_store
 
 STEPS = ("insert", "pay", "announce", "repay")
+LATEST = {"sqlite": "bills_merchant_notified", "postgresql": "bills_merchant_paid_created"}
+"""The index on ``bills`` each dialect's latest migration adding one made (21, 23)."""
 
 
 def _row(merchant: str, created: int) -> dict[str, Any]:
@@ -119,8 +125,9 @@ def _round(db: Database, merchant: str, t: int, bills: int, batch: int) -> dict[
 
 
 @contextmanager
-def _pair(dialect: str, index: str) -> Iterator[tuple[Database, Database]]:
-    """(with, without) the index: two fresh databases of *dialect*."""
+def _pair(dialect: str, index: str, then: str = "") -> Iterator[tuple[Database, Database]]:
+    """(with, without) the index: two fresh databases of *dialect*, *then* run on the
+    second after the drop."""
     with ExitStack() as stack:
         if dialect == "sqlite":
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ll-idx-")))
@@ -133,7 +140,10 @@ def _pair(dialect: str, index: str) -> Iterator[tuple[Database, Database]]:
             stack.callback(db.close)
             migrate(db, COMPONENT, MIGRATIONS)
         with dbs[1].transaction() as tx:
-            tx.execute(f"DROP INDEX {index}")
+            for name in index.split(","):
+                tx.execute(f"DROP INDEX {name}")
+            for sql in filter(None, (t.strip() for t in then.split(";"))):
+                tx.execute(sql)
         yield dbs[0], dbs[1]
 
 
@@ -142,14 +152,17 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--bills", type=int, default=2000, help="bills per round")
     p.add_argument("--batch", type=int, default=100, help="bills per transaction")
-    p.add_argument("--index", default="bills_merchant_notified")
+    p.add_argument("--index", help="NAME[,NAME...] (default: LATEST's, per dialect)")
+    p.add_argument("--then", default="", help="statements run on the second database")
     p.add_argument("--sqlite", action="store_true")
     p.add_argument("--postgres", action="store_true")
     args = p.parse_args()
     dialects = [d for d, on in (("sqlite", args.sqlite), ("postgresql", args.postgres)) if on]
-    print(f"load {os.getloadavg()[0]:.1f}; index {args.index}; {args.bills} bills a round")
+    print(f"load {os.getloadavg()[0]:.1f}; {args.bills} bills a round")
     for dialect in dialects or ["sqlite", "postgresql"]:
-        with _pair(dialect, args.index) as (with_db, without_db):
+        index = args.index or LATEST[dialect]
+        print(f"{dialect}: index {index}" + (f"; without: {args.then}" if args.then else ""))
+        with _pair(dialect, index, args.then) as (with_db, without_db):
             got: dict[str, dict[str, list[float]]] = {"with": {}, "without": {}}
             for n in range(args.rounds):
                 sides = [("with", with_db), ("without", without_db)]
