@@ -4,12 +4,14 @@ For the merchant with the most bills, each list filter of ``GET /v1/bills`` (the
 query) and ``GET /v1/analytics/metrics`` for 30 and 365 days (the service's whole call) is
 timed in process (no HTTP: the database's share of the request), then run once more
 recording the SQL it sends, each statement explained (``EXPLAIN QUERY PLAN`` on SQLite,
-``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL).
+``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, of the custom plan, or with ``--generic``
+of the generic plan a prepared statement may be given).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -98,10 +100,36 @@ def _metrics(ctx: Any, merchant: str, days: int) -> Callable[[Any], object]:
     return run
 
 
-def _plan(tx: Tx, sql: str, params: list[Any]) -> list[str]:
+def _literal(value: Any) -> str:
+    """*value* as an SQL literal (the store's parameters: text, integers, id arrays)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, (list, tuple)):
+        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]::text[]"
+    if isinstance(value, (bool, int)):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _plan(tx: Tx, sql: str, params: list[Any], generic: bool = False) -> list[str]:
     if tx.dialect == "sqlite":
         return [str(r["detail"]) for r in tx.fetchall("EXPLAIN QUERY PLAN " + sql, params)]
-    rows = tx.fetchall("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+    if not generic:
+        rows = tx.fetchall("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return [str(next(iter(r.values()))) for r in rows]
+    # The plan a statement gets once prepared on its connection (db/_pg_direct.py) and
+    # PostgreSQL's plan cache prefers the generic plan, which cannot see the values:
+    # PREPAREd with $n placeholders, EXECUTEd with the values written in. (The store's
+    # statements hold no ``?`` but their placeholders.)
+    n = iter(range(1, len(params) + 1))
+    tx.execute("PREPARE explained AS " + re.sub(r"\?", lambda _: f"${next(n)}", sql))
+    tx.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    args = f"({', '.join(_literal(p) for p in params)})" if params else ""
+    try:
+        rows = tx.fetchall(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained{args}")
+    finally:
+        tx.execute("DEALLOCATE explained")
+        tx.execute("SET LOCAL plan_cache_mode = auto")
     return [str(next(iter(r.values()))) for r in rows]
 
 
@@ -115,8 +143,9 @@ def largest_merchant(tx: Tx) -> tuple[str, int]:
     return merchant, int(tx.scalar("SELECT count(*) FROM bills WHERE merchant_id = ?", (merchant,)))
 
 
-def explain(db_url: str, key: str, repeat: int) -> None:
-    """Time and explain every list filter and analytics query of the largest merchant."""
+def explain(db_url: str, key: str, repeat: int, generic: bool = False) -> None:
+    """Time and explain every list filter and analytics query of the largest merchant
+    (on PostgreSQL with *generic*: each statement's generic plan, as prepared)."""
     from lumenlater_sdk.backend import BackendConfig
     from lumenlater_sdk.backend.app import Backend
 
@@ -149,7 +178,7 @@ def explain(db_url: str, key: str, repeat: int) -> None:
                     if sql.startswith("SET "):
                         tx.execute(sql, params)
                     else:
-                        plans.append((sql, _plan(tx, sql, params)))
+                        plans.append((sql, _plan(tx, sql, params, generic)))
             times.sort()
             print(
                 f"{name:32} median {statistics.median(times):8.2f} ms"

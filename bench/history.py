@@ -28,7 +28,7 @@ size, ``goal: ...: met|NOT met`` lines, and a PNG of p99 against history size
     python bench/history.py run [--sizes 10000,100000,1000000] [--sqlite] [--postgres]
         [--plot history.png] [--json out.json] [--keep]   # SIGUSR1: stop filling, measure
     python bench/history.py measure --db URL --size 1000000 [--json out.json]  # a kept database
-    python bench/history.py explain --db URL   # where list and analytics time goes
+    python bench/history.py explain --db URL [--generic]  # where list and analytics time goes
     python bench/history.py report sqlite.json pg.json --plot out.png   # again, from --json
 """
 
@@ -475,6 +475,7 @@ def main() -> None:
     e = sub.add_parser("explain", help="time and explain the lists and analytics queries")
     e.add_argument("--db", required=True, help="a filled database")
     e.add_argument("--repeat", type=int, default=50)
+    e.add_argument("--generic", action="store_true", help="PostgreSQL: explain the generic plans")
     p = sub.add_parser("report", help="ratios, goals and the plot again from --json files")
     p.add_argument("files", nargs="+", help="files a run wrote with --json")
     p.add_argument("--plot", help="write the PNG here")
@@ -488,7 +489,7 @@ def main() -> None:
     if args.command == "explain":
         from _history_explain import explain
 
-        explain(args.db, SEALING_KEY, args.repeat)
+        explain(args.db, SEALING_KEY, args.repeat, args.generic)
         return
     print(f"goals: {GOALS}", flush=True)
     if args.command == "measure":
