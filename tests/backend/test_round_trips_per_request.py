@@ -69,11 +69,21 @@ def _trips(proxy: RoundTripCounter, run: object) -> tuple[int, list[str]]:
 
 
 def _transactions(entries: list[str]) -> list[list[str]]:
+    """One connection's entries cut into its transactions: each from its BEGIN to the
+    round trip of its COMMIT or ROLLBACK, and the statements run outside one (in
+    autocommit, as a GET's) up to the next BEGIN. Cut at BEGIN only, a GET that ran
+    just after the request log's flush on the same pooled connection was counted as
+    part of the flush, and both were counted."""
     out: list[list[str]] = []
+    ended = True  # the last group's transaction ended: what follows is another
     for entry in entries:
-        if entry.strip().upper() == "BEGIN" or not out:
+        if ended or entry.strip().upper() == "BEGIN":
             out.append([])
         out[-1].append(entry)
+        group = out[-1]
+        ended = (
+            entry == TRIP and len(group) > 1 and group[-2].strip().upper() in ("COMMIT", "ROLLBACK")
+        )
     return out
 
 
