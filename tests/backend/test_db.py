@@ -74,3 +74,18 @@ def test_percent_sign_in_sql_is_literal(db_url: str) -> None:
         with db.transaction() as tx:
             tx.execute("INSERT INTO items (id, name) VALUES (?, ?)", (1, "50%"))
             assert tx.scalar("SELECT name FROM items WHERE name LIKE '%\\%' ESCAPE '\\'") == "50%"
+
+
+def test_a_read_ahead_gives_the_rows_a_read_gives(db_url: str) -> None:
+    with connect(db_url) as db:
+        migrate(db, "t", MIGRATIONS)
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO items (id, name) VALUES (?, ?)", (1, "a"))
+            written = tx.fetch_ahead("SELECT name FROM items WHERE id = ?", (1,))
+            assert written() == [{"name": "a"}]  # its own transaction's write
+        for opened in (db.reads, lambda: db.transaction(write=False)):
+            with opened() as tx:
+                found = tx.fetch_ahead("SELECT id, name FROM items WHERE id = ?", (1,))
+                missing = tx.fetch_ahead("SELECT id FROM items WHERE id = ?", (2,))
+                assert tx.scalar("SELECT count(*) FROM items") == 1
+                assert found() == [{"id": 1, "name": "a"}] and missing() == []

@@ -163,6 +163,37 @@ def test_iterate_in_autocommit_reads(db: PostgresDatabase) -> None:
     _assert_connection_clean(db)
 
 
+def test_reads_ahead_in_autocommit(db: PostgresDatabase) -> None:
+    with db.transaction() as tx:
+        for i in range(1, 8):
+            tx.send(INSERT, (i, f"n{i}"))
+    for _ in range(7):  # past the runs that prepare a statement
+        with db.reads() as tx:
+            name = tx.fetch_ahead("SELECT name FROM items WHERE id = ?", (3,))
+            none = tx.fetch_ahead("SELECT name FROM items WHERE id = ?", (99,))
+            assert tx.scalar("SELECT count(*) FROM items") == 7
+            assert (name(), none(), name()) == ([{"name": "n3"}], [], [{"name": "n3"}])
+    with db.reads() as tx:  # a stream after a read ahead: both in its block
+        ahead = tx.fetch_ahead("SELECT count(*) AS n FROM items WHERE id > ?", (5,))
+        assert _stream(tx, 3) == list(range(1, 8))
+        assert ahead() == [{"n": 2}]
+    _assert_connection_clean(db)
+
+
+def test_an_error_read_ahead_surfaces_where_it_is_sent(db: PostgresDatabase) -> None:
+    with db.reads() as tx:
+        broken = tx.fetch_ahead("SELECT 1 / (count(*) - count(*)) FROM items")
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            tx.scalar("SELECT count(*) FROM items")
+        with pytest.raises(RuntimeError, match="never answered"):
+            broken()
+        assert tx.scalar("SELECT count(*) FROM items") == 0  # the session goes on
+    _assert_connection_clean(db)
+    with pytest.raises(psycopg.errors.DivisionByZero), db.reads() as tx:
+        tx.fetch_ahead("SELECT 1 / (count(*) - count(*)) FROM items")()
+    _assert_connection_clean(db)
+
+
 def test_an_abandoned_stream_ends_with_its_transaction(db: PostgresDatabase) -> None:
     with db.transaction() as tx:
         for i in range(1, 11):
@@ -269,10 +300,31 @@ def test_round_trips(counted: tuple[PostgresDatabase, RoundTripCounter]) -> None
         with db.transaction():
             pass
 
+    def reads_ahead() -> None:
+        with db.reads() as tx:
+            first = tx.fetch_ahead("SELECT count(*) AS n FROM items")
+            second = tx.fetch_ahead("SELECT min(id) AS n FROM items WHERE id > ?", (1,))
+            assert tx.scalar("SELECT max(id) FROM items") == 5  # all three: 1
+            assert (first(), second()) == ([{"n": 5}], [{"n": 2}])
+
+    def read_ahead_alone() -> None:
+        with db.reads() as tx:
+            assert tx.fetch_ahead("SELECT count(*) AS n FROM items")() == [{"n": 5}]
+
+    def read_ahead_in_a_transaction() -> None:
+        with db.transaction() as tx:
+            tx.send(INSERT, (6, "f"))
+            seen = tx.fetch_ahead("SELECT count(*) AS n FROM items")
+            # BEGIN, the insert, the read ahead and COMMIT: 1
+        assert seen() == [{"n": 6}]
+
     assert _trips(proxy, write) == 2
     assert _trips(proxy, write_only) == 1
     assert _trips(proxy, read) == 3
     assert _trips(proxy, autocommit_reads) == 2
+    assert _trips(proxy, reads_ahead) == 1
+    assert _trips(proxy, read_ahead_alone) == 1
+    assert _trips(proxy, read_ahead_in_a_transaction) == 1
     assert _trips(proxy, nothing) == 0
 
 

@@ -1,5 +1,6 @@
 """How many times one API request waits for PostgreSQL (issue 16: at most 5 round trips
-per ``POST /v1/bills``, at most 2 while it holds the ledger lock).
+per ``POST /v1/bills``, at most 2 while it holds the ledger lock; a
+``GET /v1/bills/{id}`` makes one).
 
 Counted on the wire by a proxy in front of the suite's server (``pg_wire``): one
 ReadyForQuery is one round trip. The ledger lock is held from the round trip that
@@ -139,3 +140,10 @@ def test_a_bill_with_an_idempotency_key(
     # A retry (rare) finds the answer through the failed claim instead.
     assert replayed == 4, "\n".join(log)
 
+
+def test_a_bill_read(counted: tuple[httpx.Client, RoundTripCounter, str]) -> None:
+    client, proxy, customer = counted
+    bill = _create(client, customer).json()
+    trips, log = _trips(proxy, lambda: client.get(f"/v1/bills/{bill['id']}").raise_for_status())
+    # The bill and the ledger clock its status derives from leave together.
+    assert trips == 1, "\n".join(log)

@@ -101,6 +101,17 @@ class Tx(abc.ABC):
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a query and return every row."""
 
+    def fetch_ahead(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
+        """Run a query whose rows are wanted later: calling what this returns gives them.
+
+        PostgreSQL sends it with the next statement whose result is read, in one round
+        trip (a bill and the ledger clock its status derives from, say), or alone when
+        its rows are asked for first; an error it causes is raised there. SQLite runs it
+        at once.
+        """
+        rows = self.fetchall(sql, params)
+        return lambda: rows
+
     @abc.abstractmethod
     def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
         """Run a query and yield rows in batches, without loading them all."""

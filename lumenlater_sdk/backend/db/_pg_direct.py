@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import select
 import weakref
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any, cast
 
@@ -95,11 +95,14 @@ class Direct:
         self._check(result)
         return self._rows(result, name)
 
-    def batch(self, statements: Sequence[Statement]) -> tuple[list[Row], int]:
-        """Send *statements* in pipeline mode with one Sync: one round trip. The last
-        one's rows and count; the first error, once every result up to the Sync was
-        read (the server skipped what followed it; the session takes statements
-        again). A statement without parameters (``None``) is never prepared."""
+    def batch(
+        self, statements: Sequence[Statement], *, also: Collection[int] = ()
+    ) -> list[tuple[list[Row], int]]:
+        """Send *statements* in pipeline mode with one Sync: one round trip. The rows
+        and count of the statements at the indexes in *also*, in order, then the last
+        one's; the first error, once every result up to the Sync was read (the server
+        skipped what followed it; the session takes statements again). A statement
+        without parameters (``None``) is never prepared."""
         # Bound first: a refusal here (a parameter count) leaves the connection as it was.
         bound = [
             (query.encode(self._encoding), None, (), (), None)
@@ -131,7 +134,7 @@ class Direct:
             pg.finish()
             raise
         error: pq.abc.PGresult | None = None
-        last: tuple[pq.abc.PGresult, bytes | None] | None = None
+        answers: list[tuple[pq.abc.PGresult, bytes | None]] = []
         for (parse, name), result in zip(slots, results, strict=True):
             status = result.status
             if parse:
@@ -140,11 +143,11 @@ class Direct:
             elif status == _FATAL_ERROR:
                 error = error or result
             elif status != _ABORTED:
-                last = (result, name)
+                answers.append((result, name))
         if error is not None:
             self._check(error)
-        assert last is not None  # no error: every statement answered
-        return self._rows(*last)
+        # No error: every statement answered, in order.
+        return [self._rows(*answers[i]) for i in (*also, len(answers) - 1)]
 
     def _exchange(self) -> list[pq.abc.PGresult]:
         """Flush what was sent and read every result up to the Sync's."""

@@ -38,7 +38,9 @@ class _PostgresTx(Tx):
     a statement is prepared once it ran 5 times on the connection.
 
     ``batching=False`` (:meth:`PostgresDatabase.reads`) runs each statement on its
-    own in autocommit: no BEGIN, no COMMIT.
+    own in autocommit: no BEGIN, no COMMIT; but a query sent ahead
+    (:meth:`fetch_ahead`) leaves with the next one, in a pipeline whose one Sync makes
+    them a transaction of their own.
     """
 
     dialect = "postgresql"
@@ -48,6 +50,8 @@ class _PostgresTx(Tx):
         self._direct = direct(conn)
         self._batching = batching
         self._queued: list[Statement] = [_BEGIN] if batching else []
+        # Queued queries sent ahead: index in _queued -> where their rows go.
+        self._ahead: dict[int, list[list[Row]]] = {}
         self._began = False  # a batch reached the server
         self._streams = 0
         self._done = False
@@ -82,10 +86,27 @@ class _PostgresTx(Tx):
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._run(sql, params)[0]
 
+    def fetch_ahead(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], list[Row]]:
+        slot: list[list[Row]] = []
+        self._ahead[len(self._queued)] = slot
+        self._queued.append((to_psycopg(sql), params))
+
+        def rows() -> list[Row]:
+            if not slot:
+                if not any(s is slot for s in self._ahead.values()):
+                    # Its batch failed (and raised) or was rolled back: no rows came.
+                    raise RuntimeError("the query sent ahead was never answered")
+                self._flush()
+            return slot[0]
+
+        return rows
+
     def iterate(self, sql: str, params: Sequence[Any] = (), *, batch: int = 500) -> Iterator[Row]:
         if not self._batching:  # a cursor lives in a transaction block
             self._batching = True
-            self._queued.append(_BEGIN)
+            # Before any query sent ahead, so the block holds it too.
+            self._queued.insert(0, _BEGIN)
+            self._ahead = {i + 1: slot for i, slot in self._ahead.items()}
         # A named cursor streams rows instead of buffering the result; the DECLARE
         # leaves with the first FETCH.
         name = f"stream_{self._streams}"
@@ -102,7 +123,7 @@ class _PostgresTx(Tx):
 
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
         """Run *sql* and whatever waits before it: its rows and count."""
-        if not self._batching:
+        if not self._batching and not self._queued:  # autocommit, nothing sent ahead
             return self._direct.run(to_psycopg(sql), params)
         self._queued.append((to_psycopg(sql), params))
         return self._flush()
@@ -114,8 +135,12 @@ class _PostgresTx(Tx):
         the transaction takes further statements (a ROLLBACK TO SAVEPOINT, say).
         """
         queued, self._queued = self._queued, []
+        ahead, self._ahead = self._ahead, {}
         self._began = True
-        return self._direct.batch(queued)
+        answers = self._direct.batch(queued, also=ahead)
+        for slot, (rows, _) in zip(ahead.values(), answers[:-1], strict=True):
+            slot.append(rows)
+        return answers[-1]
 
     def commit(self) -> None:
         """Send what is queued and COMMIT, in one round trip (none if nothing ran)."""
@@ -136,6 +161,7 @@ class _PostgresTx(Tx):
             return
         self._done = True
         self._queued = []
+        self._ahead = {}
         self._leave()
 
     def _leave(self) -> None:

@@ -7,7 +7,7 @@ an unpaid bill expires after it; ``grace_period``: a paid one is overdue after i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..db import Row, Tx
@@ -23,6 +23,7 @@ __all__ = [
     "due_for_overdue",
     "get_authorization",
     "get_bill",
+    "get_bill_ahead",
     "get_bill_by_number",
     "insert_authorization",
     "insert_bill",
@@ -68,6 +69,15 @@ def get_bill(tx: Tx, merchant_id: str, bill_id: str, *, lock: bool = False) -> R
         "SELECT * FROM bills WHERE id = ? AND merchant_id = ?" + (tx.for_update if lock else ""),
         (bill_id, merchant_id),
     )
+
+
+def get_bill_ahead(tx: Tx, merchant_id: str, bill_id: str) -> Callable[[], Row | None]:
+    """:func:`get_bill` sent ahead (:meth:`~..db.Tx.fetch_ahead`): call the result for
+    the row, once the statements that should share its round trip were run."""
+    rows = tx.fetch_ahead(
+        "SELECT * FROM bills WHERE id = ? AND merchant_id = ?", (bill_id, merchant_id)
+    )
+    return lambda: next(iter(rows()), None)
 
 
 def get_bill_by_number(tx: Tx, contract_id: str, bill_number: int) -> Row | None:
