@@ -17,11 +17,18 @@ import httpx
 import pytest
 from pg_wire import TRIP, RoundTripCounter
 
+from lumenlater_sdk.backend.http import _gate
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 
 @pytest.fixture
-def counted(pg_url: str) -> Iterator[tuple[httpx.Client, RoundTripCounter, str]]:
+def counted(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[httpx.Client, RoundTripCounter, str]]:
+    # A key is looked up again once its 2 s in the cache are over: a slow warm-up on a
+    # loaded machine would count that look-up in the request measured after it
+    # (test_a_bill_read_with_a_key_not_seen_yet counts one on purpose).
+    monkeypatch.setattr(_gate, "KEY_CACHE_SECONDS", 3600.0)
     proxy = RoundTripCounter(pg_url)
     database = urlsplit(pg_url).path.lstrip("/")
     try:
@@ -147,3 +154,17 @@ def test_a_bill_read(counted: tuple[httpx.Client, RoundTripCounter, str]) -> Non
     trips, log = _trips(proxy, lambda: client.get(f"/v1/bills/{bill['id']}").raise_for_status())
     # The bill and the ledger clock its status derives from leave together.
     assert trips == 1, "\n".join(log)
+
+
+def test_a_bill_read_with_a_key_not_seen_yet(
+    counted: tuple[httpx.Client, RoundTripCounter, str],
+) -> None:
+    client, proxy, customer = counted
+    bill = _create(client, customer).json()
+    made = client.post("/v1/api_keys", json={"type": "secret"}).json()
+    headers = {"Authorization": f"Bearer {made['secret']}"}
+    trips, log = _trips(
+        proxy, lambda: client.get(f"/v1/bills/{bill['id']}", headers=headers).raise_for_status()
+    )
+    # The key's look-up (one statement, in autocommit), then the read.
+    assert trips == 2, "\n".join(log)

@@ -137,7 +137,7 @@ def authenticate(ctx: ServiceContext, api_key: str) -> Principal | None:
     if not api_key.startswith(("sk_", "pk_")) or len(api_key) > 200:
         return None
     digest = hash_key(api_key)
-    with ctx.db.transaction(write=False) as tx:
+    with ctx.db.reads() as tx:  # one statement: PostgreSQL needs no BEGIN and COMMIT
         row = key_store.find_key(tx, digest)
     # The lookup is by hash; compare again in constant time so a collation quirk
     # or truncation in the index can never admit a different key.
