@@ -2,10 +2,12 @@
 
 psycopg's cursor spends ~75 us of Python per statement around libpq's ~35 us (query
 conversion, its prepare bookkeeping, generators driving the wait, result selection,
-a row factory built per execute); a ``GET /v1/bills/{id}`` is two such statements.
-Here a statement is one blocking ``PQexecPrepared`` (libpq releases the interpreter
-while it waits) with parameters dumped and rows loaded by psycopg's own C
-``Transformer``: the same adapters, so the same Python values both ways.
+a row factory built per execute). Here a statement is one blocking
+``PQexecPrepared`` (libpq releases the interpreter while it waits) with parameters
+dumped and rows loaded by psycopg's own C ``Transformer``: the same adapters, so the
+same Python values both ways. Statements that leave together (a transaction's, or a
+``GET /v1/bills/{id}``'s bill and ledger clock, sent ahead) take :meth:`Direct.batch`:
+libpq's pipeline mode, one Sync.
 
 As psycopg does, a statement is prepared on its connection once it ran there
 :data:`PREPARE_AFTER` times (before, the unnamed statement: parsed on every run, but
