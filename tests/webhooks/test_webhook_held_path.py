@@ -12,9 +12,11 @@ moved past the lease while a handler runs.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -88,7 +90,9 @@ def both_paths(
         with caplog.at_level(logging.INFO, logger=LOGGER):
             answers = asyncio.run(script(hooks, runs))
         logs = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == LOGGER]
-        remembered = (list(events._done), dict(events._progress), sorted(events._claims))
+        done = [k for k, v in events._events.items() if v == "done"]
+        claimed = sorted(k for k, v in events._events.items() if v != "done")
+        remembered = (list(events._done_order), done, dict(events._progress), claimed)
         results.append((answers, runs, logs, remembered))
     assert results[0] == results[1]
     return results[0][0], results[0][1]
@@ -415,3 +419,59 @@ def test_a_later_type_key_of_the_same_id_decides_the_handler(
     answers, runs = both_paths(script, caplog)
     assert [a[2] for a in answers] == [{"received": True}, {"received": True, "duplicate": True}]
     assert runs == ["A:evt_same"]
+
+
+def test_a_lapsed_claimant_completing_under_a_held_claim_records_the_event_once() -> None:
+    # claim() with a lease that runs out; a delivery here holds the event; the first
+    # claimant then finishes: the event is done (whoever holds it), the holder's
+    # release frees nothing, and the id takes one place in the order.
+    now = [0.0]
+    store = InMemoryEventStore(lease=30, max_done=2, clock=lambda: now[0])
+    lapsed = store.claim("evt_a")
+    now[0] += 31
+    held = store.hold("evt_a")
+    assert isinstance(held, str)
+    store.complete("evt_a", lapsed.token)
+    store.release("evt_a", held)
+    store.complete("evt_a", held)
+    assert store.hold("evt_a") == Claim(ClaimStatus.DONE)
+    token = store.hold("evt_b")
+    assert isinstance(token, str)
+    store.complete("evt_b", token)  # two done ids: both kept
+    assert [store.claim(e).status for e in ("evt_a", "evt_b")] == [ClaimStatus.DONE] * 2
+    token = store.hold("evt_c")
+    assert isinstance(token, str)
+    store.complete("evt_c", token)  # evt_a is the oldest of three
+    assert [store.claim(e).status for e in ("evt_a", "evt_b", "evt_c")] == [
+        ClaimStatus.CLAIMED,
+        ClaimStatus.DONE,
+        ClaimStatus.DONE,
+    ]
+
+
+def test_a_forgotten_id_claimed_again_is_not_dropped_by_its_old_place_in_the_order() -> None:
+    # Forgetting goes oldest first by the order, but only drops an id that is done:
+    # never a claim taken since on an id forgotten once.
+    store = InMemoryEventStore(max_done=2)
+
+    def handled(event_id: str) -> None:
+        token = store.hold(event_id)
+        assert isinstance(token, str)
+        store.complete(event_id, token)
+
+    handled("evt_a")
+    store._done_order.append("evt_a")  # listed twice, as two racing completions leave it
+    handled("evt_b")  # forgets evt_a by its first place
+    again = store.hold("evt_a")
+    assert isinstance(again, str)
+    handled("evt_c")  # evt_a's second place comes up: its claim stays
+    assert store.hold("evt_a") == Claim(ClaimStatus.BUSY) == store.claim("evt_a")
+    assert [store.claim(e).status for e in ("evt_b", "evt_c")] == [ClaimStatus.DONE] * 2
+
+
+def test_the_store_is_not_kept_alive_for_the_fork_hook() -> None:
+    store = InMemoryEventStore()
+    ref = weakref.ref(store)
+    del store
+    gc.collect()
+    assert ref() is None
