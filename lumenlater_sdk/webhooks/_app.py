@@ -10,7 +10,7 @@ import anyio.to_thread
 
 from ._core import HANDLER_FAILED, OK, Receiver, Reply, Routed
 from ._errors import InvalidPayloadError, SignatureVerificationError
-from ._events import _VALIDATORS, guess_id_type, parse_typed, peek_id_type
+from ._events import CANONICAL, parse_typed, peek_id_type
 from ._request import SecretResolver, WebhookRequest, is_resolver
 from ._signature import SIGNATURE_HEADER, Secrets, verify_signature
 from ._store import Claim
@@ -104,9 +104,14 @@ class WebhookApp(Receiver):
                 reply = self.signature_refused(exc, scope.get("path", ""))
         if reply is None:
             store = self._holding
-            guess = None if store is None else guess_id_type(body)
-            handlers = None if guess is None else self.async_handlers_for(guess[1])
-            if store is None or guess is None or handlers is None:
+            match = None if store is None else CANONICAL.match(body)
+            route = None
+            if match is not None:
+                # guess_id_type inline, the type looked up by its bytes (held_route).
+                raw_id, raw_type = match.groups()
+                routes = self._held_routes
+                route = routes[raw_type] if raw_type in routes else self.held_route(raw_type)
+            if store is None or route is None:
                 reply = await self._routed(body, scope.get("path", ""))
             else:
                 # The held path: _dispatch for the in-memory store and async handlers
@@ -114,7 +119,8 @@ class WebhookApp(Receiver):
                 # minus the lease renewals (the claim is held without a lease, see
                 # InMemoryEventStore.hold) and the per-step calls that only matter
                 # for blocking stores or sync handlers. Inline: no coroutine more.
-                event_id, event_type = guess
+                event_id = raw_id.decode("ascii")
+                event_type, handlers, validator = route
                 held = store.hold(event_id)
                 if type(held) is str:
                     token = held
@@ -125,7 +131,7 @@ class WebhookApp(Receiver):
                     if reply is None:
                         token = claim.token
                         todo = self.pending(handlers, claim)
-                    elif peek_id_type(body) != guess:
+                    elif peek_id_type(body) != (event_id, event_type):
                         # A duplicate is answered without the typed parse only once
                         # the guess holds.
                         reply = await self._exact(body, scope.get("path", ""))
@@ -136,11 +142,12 @@ class WebhookApp(Receiver):
                             try:
                                 # The type's own class: its Literal field has checked
                                 # the type, so only the id is left to confirm.
-                                event = _VALIDATORS[event_type].validate_json(body)
+                                event = validator.validate_json(body)
                                 confirmed = event.id == event_id
-                            except (KeyError, ValueError):  # pydantic's errors are ValueErrors
-                                # Not this known type: the generic path gives the
-                                # event or says what is wrong.
+                            except (AttributeError, ValueError):
+                                # pydantic's errors are ValueErrors; the validator is
+                                # None for a type this SDK does not know. The generic
+                                # path gives the event or says what is wrong.
                                 event = parse_typed(body, event_type)
                                 confirmed = event.id == event_id and event.type == event_type
                         except InvalidPayloadError as exc:

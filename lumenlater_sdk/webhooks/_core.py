@@ -19,14 +19,14 @@ from typing import Any, NamedTuple, TypeVar, cast
 from .._logging import setup_logging, webhooks_logger
 from ..types.event import BaseEvent
 from ._errors import InvalidPayloadError, ProcessLocalStoreWarning, SignatureVerificationError
-from ._events import guess_id_type, parse_event_payload, parse_typed, peek_id_type
+from ._events import _VALIDATORS, guess_id_type, parse_event_payload, parse_typed, peek_id_type
 from ._heartbeat import Heartbeat
 from ._memory_store import InMemoryEventStore
 from ._request import SecretResolver, WebhookRequest, is_resolver, resolved_keys
 from ._signature import DEFAULT_TOLERANCE, SIGNATURE_HEADER, Secrets, _keys, verify_signature
 from ._store import DEFAULT_LEASE, Claim, ClaimStatus, EventStore
 
-__all__ = ["MAX_BODY_SIZE", "Handler", "Receiver", "Reply", "Routed"]
+__all__ = ["MAX_BODY_SIZE", "Handler", "HeldRoute", "Receiver", "Reply", "Routed"]
 
 logger = webhooks_logger
 
@@ -100,6 +100,15 @@ class Registered:
     fn: Handler
     is_async: bool
     key: str
+
+
+class HeldRoute(NamedTuple):
+    """Where WebhookApp's held path sends an event type (every handler ``async``)."""
+
+    event_type: str
+    handlers: tuple[Registered, ...]
+    validator: Any
+    """The type's own pydantic-core validator; ``None`` for a type this SDK does not know."""
 
 
 class Routed(NamedTuple):
@@ -179,6 +188,7 @@ class Receiver:
         self._registrations: list[tuple[frozenset[str], Registered]] = []
         self._by_type: dict[str, tuple[Registered, ...]] = {}
         self._async_by_type: dict[str, tuple[Registered, ...] | None] = {}
+        self._held_routes: dict[bytes, HeldRoute | None] = {}
 
     @property
     def store(self) -> EventStore:
@@ -224,6 +234,7 @@ class Receiver:
             self._registrations.append((frozenset(event_types), Registered(fn, is_async, key)))
             self._by_type.clear()
             self._async_by_type.clear()
+            self._held_routes.clear()
             return fn
 
         return register
@@ -247,6 +258,22 @@ class Receiver:
             found = handlers if handlers and all(r.is_async for r in handlers) else None
             self._async_by_type[event_type] = found
             return found
+
+    def held_route(self, raw_type: bytes) -> HeldRoute | None:
+        """The held path's route for an event type as the body spells it (ASCII, as
+        :data:`CANONICAL` reads it): ``None`` unless it has handlers, all ``async``.
+        Kept by the bytes, so a delivery needs no decode of its type nor a call to
+        find its handlers."""
+        routes = self._held_routes
+        if raw_type not in routes:
+            event_type = raw_type.decode("ascii")
+            handlers = self.async_handlers_for(event_type)
+            routes[raw_type] = (
+                None
+                if handlers is None
+                else HeldRoute(event_type, handlers, _VALIDATORS.get(event_type))
+            )
+        return routes[raw_type]
 
     # --- decisions ---------------------------------------------------------------
 

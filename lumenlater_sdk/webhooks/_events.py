@@ -23,6 +23,7 @@ from ._request import SecretResolver, WebhookRequest, is_resolver, resolved_keys
 from ._signature import DEFAULT_TOLERANCE, Payload, Secrets, _as_bytes, verify_signature
 
 __all__ = [
+    "CANONICAL",
     "construct_event",
     "guess_id_type",
     "parse_event_payload",
@@ -60,7 +61,7 @@ _HEAD = SchemaValidator(
 # How LumenLater writes an event: compact JSON, id, object and type first. A match is
 # the event's id and type unless a later top-level key repeats "id" or "type" (the
 # last counts), which only peek_id_type, reading the whole body, can rule out.
-_CANONICAL = re.compile(
+CANONICAL = re.compile(
     rb'\{"id":"([\x21\x23-\x5b\x5d-\x7e]{1,255})","object":"event",'
     rb'"type":"([\x21\x23-\x5b\x5d-\x7e]{1,255})",'
 )
@@ -69,7 +70,7 @@ _CANONICAL = re.compile(
 def guess_id_type(body: bytes) -> tuple[str, str] | None:
     """The id and type at the start of a body written as LumenLater writes events: a
     guess in well under a microsecond, to be confirmed (see :func:`peek_id_type`)."""
-    match = _CANONICAL.match(body)
+    match = CANONICAL.match(body)
     if match is None:
         return None
     event_id, event_type = match.groups()

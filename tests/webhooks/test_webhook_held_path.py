@@ -421,6 +421,39 @@ def test_a_later_type_key_of_the_same_id_decides_the_handler(
     assert runs == ["A:evt_same"]
 
 
+def test_a_type_this_sdk_does_not_know_answers_alike(caplog: pytest.LogCaptureFixture) -> None:
+    # A type without a class here has no validator of its own: the held path must
+    # fall back to the generic Event, as the general path does.
+    async def script(hooks: WebhookApp, runs: list[str]) -> list[Answer]:
+        @hooks.on("bill.teleported")
+        async def teleported(event: BaseEvent) -> None:
+            runs.append(f"{type(event).__name__}:{event.type}:{event.id}")
+
+        body = dumps(make_event("bill.teleported", id="evt_future")).encode()
+        return [await post(hooks, body), await post(hooks, body)]
+
+    answers, runs = both_paths(script, caplog)
+    assert [a[2] for a in answers] == [{"received": True}, {"received": True, "duplicate": True}]
+    assert runs == ["Event:bill.teleported:evt_future"]
+
+
+def test_a_handler_registered_after_deliveries_counts_for_the_next() -> None:
+    # The held path keeps each type's route; registering a handler must drop it (a
+    # sync handler now makes bill.paid take the general path, which calls it in a
+    # worker thread: the held path would await its None and answer 500).
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
+    runs: list[str] = []
+    on_paid(hooks, runs, "A")
+    assert asyncio.run(post(hooks, dumps(paid_event("evt_1")).encode()))[0] == 200
+
+    @hooks.on("bill.paid")
+    def sync(event: BaseEvent) -> None:
+        runs.append(f"sync:{event.id}")
+
+    assert asyncio.run(post(hooks, dumps(paid_event("evt_2")).encode()))[0] == 200
+    assert runs == ["A:evt_1", "A:evt_2", "sync:evt_2"]
+
+
 def test_a_lapsed_claimant_completing_under_a_held_claim_records_the_event_once() -> None:
     # claim() with a lease that runs out; a delivery here holds the event; the first
     # claimant then finishes: the event is done (whoever holds it), the holder's
