@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -157,6 +158,12 @@ class Backend:
         writer and (unless disabled) retention and webhook delivery, tasks of one task
         group on the caller's loop."""
         stopping = self._stopping = anyio.Event()
+        before = sys.getswitchinterval()
+        if self.config.switch_interval is not None:
+            # A request thread that holds the ledger (or SQLite's write lock) gives up the
+            # interpreter at every statement and waits up to this long to get it back from
+            # the event loop or another request's thread: every writer waits that long.
+            sys.setswitchinterval(self.config.switch_interval)
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self._tick, stopping)
@@ -168,6 +175,7 @@ class Backend:
                 task_status.started()
         finally:
             self._stopping = None
+            sys.setswitchinterval(before)
 
     def stop(self) -> None:
         """Have :meth:`serve` return (call it on serve's loop): the tick stops at once,

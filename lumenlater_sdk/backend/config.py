@@ -94,6 +94,13 @@ class BackendConfig:
     ``soroban`` chain a call waits seconds for the network, so the default is anyio's
     40 threads.
 
+    ``switch_interval`` is the interpreter's thread switch interval (seconds,
+    :func:`sys.setswitchinterval`) while the backend serves, put back when it stops;
+    ``None`` leaves the interpreter's own (5 ms). A writer holding the ledger gives up
+    the interpreter at each statement it sends and must wait for it to come back: with
+    5 ms slices every other thread's turn lengthens the hold all writers queue behind.
+    The setting is the whole process's, so an app that embeds the backend shares it.
+
     Retention (``retention``, on by default; off keeps every row): rows that only pile
     up are deleted in the background every ``retention_interval`` seconds, in
     transactions of at most ``retention_batch`` rows with ``retention_pause`` seconds
@@ -133,6 +140,7 @@ class BackendConfig:
     contracts: Mapping[str, str] | None = None
     source_secret_file: str | None = None
     write_concurrency: int | None = None
+    switch_interval: float | None = 0.0005
     retention: bool = True
     retention_interval: float = 300.0
     retention_batch: int = 500

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import sys
 from pathlib import Path
 
 import httpx
@@ -43,3 +44,13 @@ def test_posts_queue_behind_one_writer_and_all_land(tmp_path: Path) -> None:
             listed = client.get("/v1/bills", params={"limit": 100}).json()["data"]
             orders = sorted(b["order_id"] for b in listed if b["order_id"])
             assert orders == sorted(f"o-{i}" for i in range(20))
+
+
+@pytest.mark.parametrize("interval", [0.0002, None])
+def test_the_switch_interval_holds_while_serving_and_is_put_back(
+    tmp_path: Path, interval: float | None
+) -> None:
+    before = sys.getswitchinterval()
+    with run_sandbox(f"sqlite:///{tmp_path / 's.db'}", switch_interval=interval):
+        assert sys.getswitchinterval() == pytest.approx(interval or before)
+    assert sys.getswitchinterval() == before
