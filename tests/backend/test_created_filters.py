@@ -1,21 +1,24 @@
 """``created_gte`` / ``created_lte`` on ``GET /v1/checkout/sessions`` and ``GET /v1/events``,
 through the HTTP API and the SDK (sync and async), on both databases.
 
-The sandbox ledger clock is moved between writes so objects get three distinct
-``created`` times; each filter must return exactly the objects whose ``created`` lies
-in range (bounds included), newest first, as the unfiltered list says.
+The sandbox's wall clock is frozen and its ledger clock moved between writes, so objects
+get exactly three distinct ``created`` times (on a running clock a round's objects could
+straddle a second: a CI run had a session a second before its bill). Each filter must
+return exactly the objects whose ``created`` lies in range (bounds included), newest
+first, as the unfiltered list says.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from backend_helpers import Api, new_bill_body
 
 from lumenlater_sdk import AsyncLumenLater, LumenLater
-from lumenlater_sdk.backend.testing import SandboxHandle
+from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 _SESSION = {
     "amount": 5_000_000,
@@ -23,6 +26,15 @@ _SESSION = {
     "cancel_url": "https://shop.example/back",
     "expires_in": 86_400,  # stays open while the clock moves
 }
+
+_FROZEN = 1_800_000_000.0
+
+
+@pytest.fixture
+def sb(db_url: str) -> Iterator[SandboxHandle]:
+    """A sandbox on each database whose time moves only when the clock helper moves it."""
+    with run_sandbox(db_url, run_delivery=False, tick_interval=3600, clock=lambda: _FROZEN) as h:
+        yield h
 
 
 def _spread(api: Api) -> list[int]:
@@ -34,8 +46,6 @@ def _spread(api: Api) -> list[int]:
             api.ok("POST", "/v1/test_helpers/clock/advance", json={"seconds": 600})
         for i in range(2):
             api.ok("POST", "/v1/checkout/sessions", json={**_SESSION, "order_id": f"r{n}-{i}"})
-        # The round's time is its bill's own: the clock read after it may have ticked
-        # into the next second on a busy machine.
         times.append(int(api.ok("POST", "/v1/bills", json=new_bill_body(api))["created"]))
     return times
 
