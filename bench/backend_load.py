@@ -190,6 +190,30 @@ def _postgres(pg_options: list[str], keep: Path | None = None) -> Iterator[str]:
             shutil.rmtree(base, ignore_errors=True)
 
 
+def pg_option_arguments(default: list[str]) -> argparse.ArgumentParser:
+    """``--pg-option NAME=VALUE`` (repeatable, after *default*; a later one wins), as the
+    parent parser every bench that starts a cluster shares."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--pg-option",
+        action="append",
+        default=list(default),
+        help="PostgreSQL setting NAME=VALUE, after "
+        + (" ".join(default) if default else "the bench's own")
+        + " (fsync=on: a durable run)",
+    )
+    return p
+
+
+def pg_commits(options: list[str]) -> str:
+    """Whether a cluster started with *options* makes durable commits, for a bench's output
+    (the last ``fsync=`` wins; PostgreSQL's own default is on)."""
+    fsync = ([o.split("=", 1)[1] for o in options if o.startswith("fsync=")] or ["on"])[-1]
+    if fsync == "on":
+        return "fsync=on (durable commits)"
+    return "fsync=off (commits NOT durable: a fast run; --pg-option fsync=on for a durable one)"
+
+
 def _fresh_database(url: str) -> str:
     """A fresh database on the cluster at *url* (each server gets an empty one)."""
     import psycopg
@@ -375,7 +399,9 @@ def main() -> None:
     # A run stopped with SIGTERM still stops its servers and its PostgreSQL cluster (the
     # cluster is a daemon: left running, it would hold its memory until the machine stops).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped (SIGTERM)"))
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, parents=[pg_option_arguments(["fsync=off"])]
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=1, help="repeat everything this often")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -385,25 +411,13 @@ def main() -> None:
     parser.add_argument(
         "--against", metavar="DIR", help="baseline checkout to alternate with, round by round"
     )
-    parser.add_argument(
-        "--pg-option",
-        action="append",
-        default=["fsync=off"],
-        help="PostgreSQL setting NAME=VALUE (default fsync=off, as the tests run it)",
-    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     sides = [("this", None)] + ([("baseline", args.against)] if args.against else [])
-    fsync = [o.split("=", 1)[1] for o in args.pg_option if o.startswith("fsync=")][-1]
     print(
         "Commits: SQLite in WAL mode with synchronous=NORMAL (a commit survives the process"
-        " dying, not a power cut); PostgreSQL "
-        + (
-            "fsync=on (durable)"
-            if fsync == "on"
-            else "fsync=off (NOT durable: a fast run; --pg-option fsync=on for a durable one)"
-        ),
+        " dying, not a power cut); PostgreSQL " + pg_commits(args.pg_option),
         flush=True,
     )
     with _postgres(args.pg_option) if args.postgres else _nothing() as pg_url:

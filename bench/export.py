@@ -51,7 +51,7 @@ import psutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _served import served
-from backend_load import _fresh_database, _postgres
+from backend_load import _fresh_database, _postgres, pg_commits, pg_option_arguments
 
 GOAL_ROWS_S = 50_000
 GOAL_SERVER_MB = 100
@@ -314,13 +314,14 @@ def bench(db_url: str, label: str, args: argparse.Namespace) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], parents=[pg_option_arguments([])]
+    )
     parser.add_argument("--real", type=int, default=100_000, help="lines made by the services")
     parser.add_argument("--lines", type=int, default=1_000_000, help="lines in all (copies)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--pg-option", action="append", default=[], help="e.g. fsync=on")
     parser.add_argument("--sdk-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sdk_child:
@@ -334,6 +335,8 @@ def main() -> None:
             report += bench(f"sqlite:///{tmp}/export.db", "sqlite", args)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    if not args.no_postgres:
+        print(f"PostgreSQL: {pg_commits(args.pg_option)}", flush=True)
     pg = nullcontext(None) if args.no_postgres else _postgres(args.pg_option)
     with pg as pg_url:
         if pg_url:

@@ -54,7 +54,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _history_measure import GOALS, measure, report
 from _served import served
-from backend_load import _fresh_database, _postgres
+from backend_load import _fresh_database, _postgres, pg_commits, pg_option_arguments
 
 from lumenlater_sdk.backend import BackendConfig
 from lumenlater_sdk.backend.app import Backend
@@ -262,16 +262,10 @@ def _print_rows(filler: Any) -> None:
 
 def database_arguments() -> argparse.ArgumentParser:
     """The options :func:`_databases` reads, as a parent parser (``parents=[...]``)."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = argparse.ArgumentParser(add_help=False, parents=[pg_option_arguments(PG_SETTINGS)])
     p.add_argument("--sqlite", action="store_true", help="SQLite (the default)")
     p.add_argument("--postgres", action="store_true", help="PostgreSQL")
     p.add_argument("--tmp", help="directory for the SQLite file (default: the system's)")
-    p.add_argument(
-        "--pg-option",
-        action="append",
-        default=[],
-        help="PostgreSQL NAME=VALUE, after the bench's own (PG_SETTINGS; fsync=on: durable)",
-    )
     return p
 
 
@@ -285,17 +279,8 @@ def _databases(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]]:
             stack.callback(shutil.rmtree, tmp, True)
             out.append(("sqlite", f"sqlite:///{tmp / 'history.db'}"))
         if args.postgres:
-            options = PG_SETTINGS + args.pg_option
-            durable = [o for o in options if o.startswith("fsync=")][-1] == "fsync=on"
-            print(
-                "PostgreSQL: "
-                + " ".join(options)
-                + " ("
-                + ("durable commits" if durable else "commits NOT durable: a bench cluster")
-                + ")",
-                flush=True,
-            )
-            cluster = stack.enter_context(_postgres(options))
+            print(f"PostgreSQL: {' '.join(args.pg_option)}; {pg_commits(args.pg_option)}")
+            cluster = stack.enter_context(_postgres(args.pg_option))
             out.append(("postgresql", _fresh_database(cluster)))
         yield out
 
@@ -311,8 +296,8 @@ def _cmd_fill(args: argparse.Namespace) -> None:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> None:
-    with _postgres(PG_SETTINGS + args.pg_option, keep=Path(args.dir).resolve()) as url:
-        print(f"PostgreSQL: {' '.join(PG_SETTINGS + args.pg_option)}", flush=True)
+    with _postgres(args.pg_option, keep=Path(args.dir).resolve()) as url:
+        print(f"PostgreSQL: {' '.join(args.pg_option)}; {pg_commits(args.pg_option)}")
         print(f"cluster: {url}  (stop: kill {os.getpid()}, or ^C)", flush=True)
         try:
             while True:
@@ -453,9 +438,12 @@ def main() -> None:
     f.add_argument(
         "--state", help="checkpoint file: written after every slice, carried on if it exists"
     )
-    c = sub.add_parser("cluster", help="keep a PostgreSQL cluster in a directory, until ^C")
+    c = sub.add_parser(
+        "cluster",
+        parents=[pg_option_arguments(PG_SETTINGS)],
+        help="keep a PostgreSQL cluster in a directory, until ^C",
+    )
     c.add_argument("--dir", required=True, help="its directory (made the first time)")
-    c.add_argument("--pg-option", action="append", default=[], help="NAME=VALUE, after PG_SETTINGS")
     r = sub.add_parser(
         "run", parents=[common, database_arguments()], help="fill in steps and measure at each"
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from backend_load import _fresh_database, _postgres
+from backend_load import _fresh_database, _postgres, pg_commits
 from history import PG_SETTINGS
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -90,7 +90,7 @@ def main() -> None:
     args = p.parse_args()
     here = str(Path(__file__).resolve().parent.parent)
     sides = [("this", here), ("baseline", str(Path(args.against).resolve()))]
-    print("PostgreSQL: " + " ".join(PG_SETTINGS) + " (commits NOT durable)", flush=True)
+    print(f"PostgreSQL: {' '.join(PG_SETTINGS)}; {pg_commits(PG_SETTINGS)}", flush=True)
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
     with _postgres(PG_SETTINGS) as cluster:
         found = re.search(r" -D (\S+)", _cmdline(cluster))
