@@ -1,9 +1,10 @@
 """``bench/history.py explain``: where a filled database's list and analytics time goes.
 
-For the merchant with the most bills, each list filter of ``GET /v1/bills`` (the store's
-query) and ``GET /v1/analytics/metrics`` for 30 and 365 days (the service's whole call) is
-timed in process (no HTTP: the database's share of the request), then run once more
-recording the SQL it sends, each statement explained (``EXPLAIN QUERY PLAN`` on SQLite,
+For the merchant with the most bills, each list filter of ``GET /v1/bills``, of
+``GET /v1/events`` and of ``GET /v1/checkout/sessions`` (the store's query) and
+``GET /v1/analytics/metrics`` for 30 and 365 days (the service's whole call) is timed in
+process (no HTTP: the database's share of the request), then run once more recording
+the SQL it sends, each statement explained (``EXPLAIN QUERY PLAN`` on SQLite,
 ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, of the custom plan, or with ``--generic``
 of the generic plan a prepared statement may be given).
 """
@@ -22,6 +23,8 @@ from lumenlater_sdk.backend.db import Tx
 from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.store import bills as bill_store
+from lumenlater_sdk.backend.store import events as event_store
+from lumenlater_sdk.backend.store import sessions as session_store
 
 DAY = 86_400
 _BILL_DURATION, _GRACE = DAY, 14 * DAY
@@ -65,6 +68,58 @@ def _queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
         "created narrow": bills(created_gte=mid, created_lte=mid + 3600),
         "created wide": bills(created_gte=lo + (hi - lo) // 20, created_lte=hi),
     }
+    return {**out, **_event_and_session_queries(tx, merchant)}
+
+
+def _event_and_session_queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
+    """``GET /v1/events`` and ``GET /v1/checkout/sessions`` of *merchant*: the first page,
+    each filter, and a narrow (an hour) and a wide (the newest 95 %) created range."""
+    out: dict[str, Callable[[Tx], object]] = {}
+    first = PageRequest(limit=10)
+    for table, name, lister in (
+        ("events", "events", event_store.list_events),
+        ("checkout_sessions", "sessions", session_store.list_sessions),
+    ):
+        row = tx.fetchone(
+            f"SELECT min(created) AS lo, max(created) AS hi FROM {table} WHERE merchant_id = ?",
+            (merchant,),
+        )
+        if row is None or row["lo"] is None:
+            continue
+        lo, hi = int(row["lo"]), int(row["hi"])
+        mid = (lo + hi) // 2
+
+        def listed(lister: Any = lister, **filters: Any) -> Callable[[Tx], object]:
+            return lambda t: lister(t, merchant, first, **filters)
+
+        out[f"{name}: first page"] = listed()
+        out[f"{name}: created narrow"] = listed(created_gte=mid, created_lte=mid + 3600)
+        out[f"{name}: created wide"] = listed(created_gte=lo + (hi - lo) // 20, created_lte=hi)
+    object_id = tx.scalar(
+        "SELECT object_id FROM events WHERE merchant_id = ? ORDER BY id LIMIT 1", (merchant,)
+    )
+    order_id = tx.scalar(
+        "SELECT order_id FROM checkout_sessions WHERE merchant_id = ? ORDER BY id LIMIT 1",
+        (merchant,),
+    )
+    out["events: type=bill.repaid"] = lambda t: event_store.list_events(
+        t, merchant, first, event_type="bill.repaid"
+    )
+    out["events: type=bill.*"] = lambda t: event_store.list_events(
+        t, merchant, first, event_type="bill.*"
+    )
+    if object_id is not None:
+        out["events: object"] = lambda t: event_store.list_events(
+            t, merchant, first, object_id=str(object_id)
+        )
+    for status in ("open", "complete", "expired"):
+        out[f"sessions: status={status}"] = lambda t, s=status: session_store.list_sessions(
+            t, merchant, first, status=s
+        )
+    if order_id is not None:
+        out["sessions: order_id"] = lambda t: session_store.list_sessions(
+            t, merchant, first, order_id=str(order_id)
+        )
     return out
 
 

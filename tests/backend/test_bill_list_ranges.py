@@ -1,8 +1,9 @@
-"""Created ranges and the paid/overdue split of ``GET /v1/bills``: exact, on both databases.
+"""Created ranges and the paid/overdue split of ``GET /v1/bills``, and the created ranges of
+``GET /v1/events`` and ``GET /v1/checkout/sessions``: exact, on both databases.
 
 A range is read by id off the created index when it holds few bills, else in id order
 between the first and last id of the hours and days it covers (``bill_created_spans``,
-store/_bill_ranges.py); ``overdue`` is the paid bills the sweep announced plus its
+store/_created_ranges.py); ``overdue`` is the paid bills the sweep announced plus its
 backlog, ``paid`` the unannounced ones in their grace period (store/bills.py). Each
 answer here is held to a brute-force filter over every one of the merchant's bills
 (:func:`derived_bill_status`, the created bounds, the customer), page by page from
@@ -39,8 +40,10 @@ from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.routes.bills import BillStatusFilter
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
 from lumenlater_sdk.backend.services.objects import derived_bill_status
-from lumenlater_sdk.backend.store import _bill_ranges as bill_ranges
+from lumenlater_sdk.backend.store import _created_ranges as ranges
 from lumenlater_sdk.backend.store import bills as bill_store
+from lumenlater_sdk.backend.store import events as event_store
+from lumenlater_sdk.backend.store import sessions as session_store
 from lumenlater_sdk.backend.testing import SandboxHandle, run_sandbox
 
 _FROZEN = 1_800_000_000.0
@@ -52,6 +55,11 @@ _GAPS = [3 * _HOUR, 7 * _HOUR, _DAY, 2 * _DAY + 5 * _HOUR, 11 * _HOUR, 4 * _DAY,
 _GAPS += [6 * _HOUR, 5 * _DAY, 2 * _HOUR, 6 * _DAY, 20 * _HOUR, 3 * _DAY, 4 * _DAY]
 _GAPS += [9 * _DAY, 13 * _DAY, 5 * _HOUR, 17 * _DAY, 8 * _DAY]  # 32-day spans between
 _PER_SLICE = 14
+_SESSION = {
+    "amount": 4_000_000,
+    "success_url": "https://shop.example/ok",
+    "cancel_url": "https://shop.example/back",
+}
 
 
 @dataclass
@@ -96,6 +104,8 @@ def _seed_managed(sb: SandboxHandle, api: Api) -> str:
             api.ok("POST", f"/v1/test_helpers/bills/{bill['id']}/pay", json={"wallet": "approve"})
             paid.append(bill["id"])
         api.ok("POST", f"/v1/bills/{made[1]['id']}/cancel")
+        for i in range(2):  # sessions of this slice's ledger time (expired by the next)
+            api.ok("POST", "/v1/checkout/sessions", json={**_SESSION, "order_id": f"o-{n}-{i}"})
         if n % 3 == 2:  # an older paid bill repaid
             api.ok("POST", f"/v1/test_helpers/bills/{paid[n // 3 * 2]}/repay", json={})
         _advance(sb, gap, sweep=n < len(_GAPS) - 1)
@@ -277,13 +287,13 @@ def _check(
             assert (shown, got.has_more) == (want, len(rest) > page.limit), (filters, page)
 
 
-@pytest.mark.parametrize("probe", [3, 40, bill_ranges.PROBE])
+@pytest.mark.parametrize("probe", [3, 40, ranges.PROBE])
 def test_lists_match_a_brute_force_filter(
     seeded: Seeded, probe: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every status (and none), with and without a customer, over ranges of every kind,
     as the range's bills are counted many (the walk) or few (reads by id)."""
-    monkeypatch.setattr(bill_ranges, "PROBE", probe)
+    monkeypatch.setattr(ranges, "PROBE", probe)
     rng = random.Random(probe)
     now = _now(seeded)
     for shop, merchant in seeded.shops.items():
@@ -343,10 +353,10 @@ def _spans_cover(s: Seeded) -> None:
         bills = tx.fetchall("SELECT id, merchant_id, created FROM bills")
         spans = {
             (r["merchant_id"], int(r["width"]), int(r["start"])): (r["first_id"], r["last_id"])
-            for r in tx.fetchall(f"SELECT * FROM {bill_ranges.SPANS_TABLE}")
+            for r in tx.fetchall(f"SELECT * FROM {ranges.BILLS.spans}")
         }
     for b in bills:
-        for width in bill_ranges.WIDTHS:
+        for width in ranges.WIDTHS:
             first, last = spans[(b["merchant_id"], width, int(b["created"]) // width * width)]
             assert first <= b["id"] <= last, (b, width)
 
@@ -355,11 +365,11 @@ def test_spans_cover_every_bill_and_refill_the_same(seeded: Seeded) -> None:
     _spans_cover(seeded)
     ctx = seeded.sb.backend.ctx
     with ctx.db.transaction(write=False) as tx:
-        kept = tx.fetchall(f"SELECT * FROM {bill_ranges.SPANS_TABLE} ORDER BY 1, 2, 3")
+        kept = tx.fetchall(f"SELECT * FROM {ranges.BILLS.spans} ORDER BY 1, 2, 3")
     with ctx.db.transaction() as tx:
-        tx.execute(f"DELETE FROM {bill_ranges.SPANS_TABLE}")
-        tx.execute(bill_ranges.spans_backfill(bill_ranges.WIDTHS))
-        refilled = tx.fetchall(f"SELECT * FROM {bill_ranges.SPANS_TABLE} ORDER BY 1, 2, 3")
+        tx.execute(f"DELETE FROM {ranges.BILLS.spans}")
+        tx.execute(ranges.spans_backfill(ranges.BILLS))
+        refilled = tx.fetchall(f"SELECT * FROM {ranges.BILLS.spans} ORDER BY 1, 2, 3")
     # Authorized bills moved hours: the spans they left keep them (only ever widened),
     # so the kept ones hold at least what a refill finds.
     assert len(kept) >= len(refilled)
@@ -374,14 +384,131 @@ def test_a_range_is_covered_by_a_few_dozen_spans() -> None:
     """Every second of a range lies in one of the spans read for it (at any width),
     and they are few however wide the range."""
     rng = random.Random(5)
-    widths = bill_ranges.WIDTHS
+    widths = ranges.WIDTHS
     for _ in range(300):
         lo = rng.randrange(1_700_000_000, 1_800_000_000)
         hi = lo + rng.choice((0, 1, 3_599, 86_400, 40 * 86_400, 3_650 * 86_400)) + rng.randrange(9)
-        cover = bill_ranges._cover(lo, hi, widths)
+        cover = ranges._cover(lo, hi, widths)
         assert sum((last - first) // w + 1 for w, first, last in cover) <= 24 + 32 + 24 + 32 + 120
         for t in {lo, hi, *(rng.randrange(lo, hi + 1) for _ in range(200))}:
             assert any(first <= t // w * w <= last for w, first, last in cover), (lo, hi, t)
         # Spans of one width do not overlap: no row is read twice.
         seen = [(w, s) for w, first, last in cover for s in range(first, last + 1, w)]
         assert len(seen) == len(set(seen))
+
+
+def _pages_match(
+    lister: Any, expected: list[str], ids: list[str], rng: random.Random, what: object
+) -> None:
+    """*lister(page)* against *expected* (newest first): the first page, and pages from
+    cursors on each side of listed and unlisted rows (*ids*: every row of the merchant)."""
+    cursors = rng.sample(expected, min(2, len(expected))) + rng.sample(ids, 1)
+    pages = [PageRequest(rng.choice((1, 3, 10)))]
+    for cursor in cursors:
+        pages.append(PageRequest(rng.choice((1, 3, 10)), starting_after=cursor))
+        pages.append(PageRequest(rng.choice((1, 3, 10)), ending_before=cursor))
+    for page in pages:
+        if page.starting_after:
+            rest = [e for e in expected if e < page.starting_after]
+            want = rest[: page.limit]
+        elif page.ending_before:
+            rest = [e for e in expected if e > page.ending_before]
+            want = rest[-page.limit :]
+        else:
+            rest = expected
+            want = rest[: page.limit]
+        got = lister(page)
+        shown = [str(r["id"]) for r in got.rows]
+        assert (shown, got.has_more) == (want, len(rest) > page.limit), (what, page)
+
+
+def _in(r: Row, gte: int | None, lte: int | None) -> bool:
+    return (gte is None or r["created"] >= gte) and (lte is None or r["created"] <= lte)
+
+
+@pytest.mark.parametrize("probe", [3, ranges.PROBE])
+def test_event_and_session_ranges_match_a_brute_force_filter(
+    seeded: Seeded, probe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /v1/events`` (no type, one type, ``bill.*``) and ``GET /v1/checkout/sessions``
+    (no status, open, expired) over created ranges of every kind, the range's rows
+    counted many (the walk between the spans' ids) or few (reads by id)."""
+    monkeypatch.setattr(ranges, "PROBE", probe)
+    rng = random.Random(probe + 1)
+    db = seeded.sb.backend.ctx.db
+    for merchant in seeded.shops.values():
+        with db.transaction(write=False) as tx:
+            events = tx.fetchall(
+                "SELECT id, type, created FROM events WHERE merchant_id = ? ORDER BY id DESC",
+                (merchant,),
+            )
+            sessions = tx.fetchall(
+                "SELECT id, status, created FROM checkout_sessions WHERE merchant_id = ?"
+                " ORDER BY id DESC",
+                (merchant,),
+            )
+        types = {str(r["type"]) for r in events}
+        assert {"bill.created", "bill.paid"} <= types or merchant == seeded.shops["self"]
+        checks: list[tuple[list[Row], Any, dict[str, Any], Any]] = []
+        for kind in (None, "bill.paid", "bill.*"):
+            checks.append(
+                (
+                    events,
+                    event_store.list_events,
+                    {"event_type": kind},
+                    lambda r, kind=kind: (
+                        kind is None
+                        or r["type"] == kind
+                        or (kind == "bill.*" and str(r["type"]).startswith("bill."))
+                    ),
+                )
+            )
+        if sessions:
+            assert {"open", "expired"} <= {r["status"] for r in sessions}
+            for status in (None, "open", "expired"):
+                checks.append(
+                    (
+                        sessions,
+                        session_store.list_sessions,
+                        {"status": status},
+                        lambda r, status=status: status is None or r["status"] == status,
+                    )
+                )
+        for rows, lister, filters, keep in checks:
+            ids = [str(r["id"]) for r in rows]
+            for gte, lte in _ranges(rows, rng):
+                expected = [str(r["id"]) for r in rows if keep(r) and _in(r, gte, lte)]
+                with db.transaction(write=False) as tx:
+                    _pages_match(
+                        lambda page, t=tx, m=merchant, f=filters, g=gte, le=lte, ls=lister: ls(
+                            t, m, page, **f, created_gte=g, created_lte=le
+                        ),
+                        expected,
+                        ids,
+                        rng,
+                        (filters, gte, lte),
+                    )
+
+
+@pytest.mark.parametrize("ranged", [ranges.EVENTS, ranges.SESSIONS], ids=lambda r: r.table)
+def test_event_and_session_spans_cover_every_row_and_refill_the_same(
+    seeded: Seeded, ranged: ranges.Ranged
+) -> None:
+    """Every event and session lies within its span of each width, and migration 24's
+    statement fills the same spans again."""
+    db = seeded.sb.backend.ctx.db
+    with db.transaction(write=False) as tx:
+        rows = tx.fetchall(f"SELECT id, merchant_id, created FROM {ranged.table}")
+        kept = tx.fetchall(f"SELECT * FROM {ranged.spans} ORDER BY 1, 2, 3")
+    assert rows
+    spans = {(r["merchant_id"], int(r["width"]), int(r["start"])): r for r in kept}
+    for r in rows:
+        for width in ranges.WIDTHS:
+            span = spans[(r["merchant_id"], width, int(r["created"]) // width * width)]
+            assert span["first_id"] <= r["id"] <= span["last_id"], (r, width)
+    with db.transaction() as tx:
+        tx.execute(f"DELETE FROM {ranged.spans}")
+        tx.execute(ranges.spans_backfill(ranged))
+        refilled = tx.fetchall(f"SELECT * FROM {ranged.spans} ORDER BY 1, 2, 3")
+    # Neither moves in ledger time once written: the spans are exactly the rows'.
+    assert [dict(r) for r in refilled] == [dict(r) for r in kept]

@@ -43,7 +43,8 @@ from lumenlater_sdk.backend.delivery._fair import pick_due
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.routes.bills import BillStatusFilter
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
-from lumenlater_sdk.backend.store import _bill_ranges as bill_ranges
+from lumenlater_sdk.backend.services.checkout import NewSession, open_session
+from lumenlater_sdk.backend.store import _created_ranges as ranges
 from lumenlater_sdk.backend.store import api_keys as key_store
 from lumenlater_sdk.backend.store import bills as bill_store
 from lumenlater_sdk.backend.store import events as event_store
@@ -74,6 +75,8 @@ _GROWING = {
     "idempotency_keys",
     "api_keys",
     "bill_created_spans",
+    "event_created_spans",
+    "session_created_spans",
     "webhook_outbox",
     "webhook_deliveries",
     "chain_events_seen",
@@ -87,12 +90,6 @@ _RANGES = (">=", "<=", " range")
 
 # Queries whose plan may sort the rows it matched, and why that stays bounded.
 _SORT_ALLOWED = {
-    # ``created`` is ledger time, which the sandbox clock moves apart from the ids, so
-    # a created range cannot be read in id order: a narrow range is read along
-    # sessions_merchant_created / events_merchant_created and only its rows are
-    # sorted; one holding most of the rows is better read in id order, filtering.
-    # (Bills read theirs without a sort: store/_bill_ranges.py.)
-    **{f"{t} created{c}": "created range" for t in ("sessions", "events") for c in _RANGES},
     # One row per endpoint with pending rows (not per row): see delivery/_fair.py.
     "outbox claim": "endpoints with pending rows, one row each",
     # The hours one transaction's counted rows fall in, ordered so that transactions
@@ -123,6 +120,7 @@ _BATCH = 300
 # its shoppers, so each name is held by every merchant. With a handful of wallets
 # PostgreSQL reads a merchant's all along wallets_builtin and filters.
 _WALLETS = (400, 60)
+_SESSIONS_OTHER = 150  # checkout sessions of each of the _OTHERS shops but B
 
 
 @dataclass
@@ -178,6 +176,18 @@ def _shoppers(sb: SandboxHandle, merchants: list[str]) -> None:
                 )
 
 
+def _other_sessions(sb: SandboxHandle, merchants: list[str]) -> None:
+    """The other shops' sessions, opened after A's (through the service, in one
+    transaction: the API's would add as many request log rows): A's sessions are a
+    small share of the table, as its bills are, and not the newest."""
+    ctx = sb.backend.ctx
+    new = NewSession(success_url="https://shop.example/ok", cancel_url="https://shop.example/back")
+    with ctx.db.transaction() as tx:
+        for merchant in merchants:
+            for _ in range(_SESSIONS_OTHER):
+                open_session(ctx, tx, merchant, new, None, amount=5_000_000, origins=None)
+
+
 def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
     ctx = sb.backend.ctx
     a = sb.merchant_id
@@ -210,8 +220,10 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
         for bill in recent[15:30]:
             assert http.post(f"/v1/bills/{bill['id']}/cancel").status_code == 200
         now = int(http.get("/v1/test_helpers/clock").json()["now"])
-    # Sessions (and so request log rows) for B, then five times fewer for A.
-    for key, count in ((other.secret_key, 200), (sb.secret_key, 40)):
+    # Sessions (and so request log rows) for B, then five times fewer for A, then B's
+    # last: A's are not the newest of the table, as on a shared backend (a walk down
+    # the primary key from the newest row would pass B's).
+    for key, count in ((other.secret_key, 450), (sb.secret_key, 150), (other.secret_key, 150)):
         with httpx.Client(
             base_url=sb.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
         ) as http:
@@ -226,6 +238,7 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
                     },
                 )
                 assert r.status_code == 200, r.text
+    _other_sessions(sb, shops[1:])
     _shoppers(sb, [a, *shops])
     with ctx.db.transaction() as tx:
         if dialect == "postgresql":
@@ -286,15 +299,15 @@ def _page() -> PageRequest:
 
 
 def _many(query: Query) -> Query:
-    """*query* with a created range read as one holding many bills (the seed's ranges
-    hold a few hundred at most: under ``bill_ranges.PROBE``)."""
+    """*query* with a created range read as one holding many rows (the seed's ranges
+    hold a few hundred at most: under ``ranges.PROBE``)."""
 
     def run(s: Seeded, tx: Tx) -> object:
-        probe, bill_ranges.PROBE = bill_ranges.PROBE, 5
+        probe, ranges.PROBE = ranges.PROBE, 5
         try:
             return query(s, tx)
         finally:
-            bill_ranges.PROBE = probe
+            ranges.PROBE = probe
 
     return run
 
@@ -403,6 +416,16 @@ _QUERIES: dict[str, Query] = {
     "sessions created range": lambda s, tx: session_store.list_sessions(
         tx, s.merchant, _page(), created_gte=s.now - 10 * 86_400, created_lte=s.now - 9 * 86_400
     ),
+    "sessions created many": _many(
+        lambda s, tx: session_store.list_sessions(
+            tx, s.merchant, _page(), created_gte=s.now - 10 * 86_400
+        )
+    ),
+    "sessions created many status": _many(
+        lambda s, tx: session_store.list_sessions(
+            tx, s.merchant, _page(), status="open", created_lte=s.now
+        )
+    ),
     "sessions due for expiry": lambda s, tx: session_store.due_for_expiry(tx, s.now),
     "sessions postpone others": lambda s, tx: session_store.postpone_others(tx, s.merchant, 60),
     "events": lambda s, tx: event_store.list_events(tx, s.merchant, _page()),
@@ -423,6 +446,21 @@ _QUERIES: dict[str, Query] = {
     ),
     "events created range": lambda s, tx: event_store.list_events(
         tx, s.merchant, _page(), created_gte=s.now - 10 * 86_400, created_lte=s.now - 9 * 86_400
+    ),
+    "events created many": _many(
+        lambda s, tx: event_store.list_events(
+            tx, s.merchant, _page(), created_gte=s.now - 10 * 86_400
+        )
+    ),
+    "events created many type": _many(
+        lambda s, tx: event_store.list_events(
+            tx, s.merchant, _page(), event_type="bill.expired", created_lte=s.now
+        )
+    ),
+    "events created many type prefix": _many(
+        lambda s, tx: event_store.list_events(
+            tx, s.merchant, _page(), event_type="bill.*", created_gte=s.now - 10 * 86_400
+        )
     ),
     "event by id": lambda s, tx: event_store.get_event(tx, s.merchant, s.event_id),
     "webhook deliveries": lambda s, tx: endpoint_store.list_deliveries(
@@ -546,18 +584,23 @@ _NARROWED_BY: dict[str, set[str]] = {
     "sessions": {"merchant_id"},
     "sessions status": {"merchant_id", "status"},
     "sessions order_id": {"merchant_id", "order_id"},
-    "sessions created>=": {"merchant_id"},
-    "sessions created<=": {"merchant_id", "created"},
-    "sessions created range": {"merchant_id", "created"},
+    # Created ranges as the bills': few rows counted and listed along the created
+    # index, then read by id; many read in id order between the ids the spans give.
+    **{f"sessions created{c}": {"(created|id)"} for c in _RANGES},
+    "sessions created many": {"merchant_id", "(created|id|start)"},
+    "sessions created many status": {"merchant_id", "(status|created|start)"},
     "sessions due for expiry": {"status", "expires_at"},
     "sessions postpone others": {"status"},
     "events": {"merchant_id"},
     "events type": {"merchant_id", "type"},
     "events type prefix": {"merchant_id", "type"},
     "events object": {"object_id"},
-    "events created>=": {"merchant_id"},
-    "events created<=": {"merchant_id", "created"},
-    "events created range": {"merchant_id", "created"},
+    **{f"events created{c}": {"(created|id)"} for c in _RANGES},
+    "events created many": {"merchant_id", "(created|id|start)"},
+    **{
+        f"events created many type{c}": {"merchant_id", "(type|created|start)"}
+        for c in ("", " prefix")
+    },
     "event by id": {"id"},
     "webhook deliveries": {"endpoint_id"},
     "webhook deliveries event": {"event_id"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..db import Migration
-from ._bill_ranges import SPANS_TABLE, WIDTHS, spans_backfill
+from ._created_ranges import BILLS, EVENTS, SESSIONS, WIDTHS, spans_backfill, spans_table
 from .rollups import BACKFILL, COUNTERS
 
 __all__ = ["COMPONENT", "MIGRATIONS"]
@@ -244,7 +244,7 @@ CREATE INDEX ledger_lines_type_created ON ledger_lines (merchant_id, type, creat
 {BACKFILL}
 """
 
-# Bill lists that stay flat (store/bills.py, store/_bill_ranges.py). A paid bill the
+# Bill lists that stay flat (store/bills.py, store/_created_ranges.py). A paid bill the
 # overdue sweep announced (overdue_notified = 1) is overdue for good, so
 # ``status=overdue`` reads those in id order (bills_merchant_paid), and only the sweep's
 # backlog along ``created`` (bills_merchant_unswept); ``status=paid`` reads the
@@ -260,15 +260,15 @@ CREATE INDEX bills_merchant_paid ON bills (merchant_id, status, overdue_notified
   WHERE status = 'paid';
 CREATE INDEX bills_merchant_unswept ON bills (merchant_id, status, overdue_notified, created, id)
   WHERE status = 'paid' AND overdue_notified = 0;
-CREATE TABLE {SPANS_TABLE} (
+CREATE TABLE {BILLS.spans} (
   merchant_id TEXT NOT NULL, width BIGINT NOT NULL, start BIGINT NOT NULL,
   first_id TEXT NOT NULL, last_id TEXT NOT NULL, PRIMARY KEY (merchant_id, width, start));
-{spans_backfill(WIDTHS[:2])}
+{spans_backfill(BILLS, WIDTHS[:2])}
 """
 
 # Spans of 32 days beside the hours and days of 18: a range years wide reads one row a
 # month between its ends, not one a day.
-_V19 = spans_backfill(WIDTHS[2:])
+_V19 = spans_backfill(BILLS, WIDTHS[2:])
 
 # Wallets grow with a merchant's shoppers (an external wallet per shopper who signed in
 # its own): the look-ups by name (store/wallets.find_wallet; by id it is the primary
@@ -329,6 +329,12 @@ DROP INDEX bills_merchant_unswept;
 DROP INDEX bills_merchant_notified
 """
 
+# Created ranges of events and checkout sessions as bills read theirs (18, 19): in id
+# order between the first and the last id of the rows of the spans the range covers.
+# Along (merchant_id, created, id) (15) and sorted, a wide range of events read every
+# event of the merchant's history in it: a second at 100k bills of bench/history.py.
+_V24 = ";\n".join(f"{spans_table(r)};\n{spans_backfill(r)}" for r in (EVENTS, SESSIONS))
+
 MIGRATIONS = [
     Migration(1, "core tables", _V1),
     Migration(2, "merchant ledger lines for analytics", _V2),
@@ -358,4 +364,5 @@ MIGRATIONS = [
     Migration(21, "paid bills announced overdue, by created", _V21, _V21_POSTGRESQL),
     Migration(22, "PostgreSQL: paid bills by announcement and id, no status", "", _V22_POSTGRESQL),
     Migration(23, "PostgreSQL: paid bills by announcement and created", "", _V23_POSTGRESQL),
+    Migration(24, "the ids of each hour's, day's and 32 days' events and sessions", _V24),
 ]

@@ -13,7 +13,7 @@ from typing import Any
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
 from . import rollups
-from ._bill_ranges import created_page, touched
+from ._created_ranges import BILLS, created_page, touched
 from ._pagination import Branch, fetch_ids, fetch_page, fetch_union_page
 from ._rows import insert_row, update_row
 
@@ -37,7 +37,7 @@ def insert_bill(tx: Tx, row: Row) -> None:
     """Insert a bill row (a dict of column → value)."""
     insert_row(tx, "bills", row)
     rollups.inserted(tx, "bills", row["id"])
-    touched(tx, row["id"])
+    touched(tx, BILLS, row["id"])
 
 
 def insert_authorization(tx: Tx, row: Row) -> None:
@@ -60,7 +60,7 @@ def update_bill(tx: Tx, bill_id: str, **changes: Any) -> None:
     rollups.changing(tx, "bills", bill_id, changes)
     update_row(tx, "bills", bill_id, changes)
     if "created" in changes or "merchant_id" in changes:
-        touched(tx, bill_id)
+        touched(tx, BILLS, bill_id)
 
 
 def get_bill(tx: Tx, merchant_id: str, bill_id: str, *, lock: bool = False) -> Row | None:
@@ -147,7 +147,7 @@ def list_bills(
     created_lte: int | None = None,
 ) -> Page:
     """The merchant's bills, newest first, filtered (derived statuses as at *now*); a
-    created range as :mod:`._bill_ranges` reads it."""
+    created range as :mod:`._created_ranges` reads it."""
     where: list[str] = ["merchant_id = ?"]
     params: list[Any] = [merchant_id]
     for column, value in (("customer", customer), ("order_id", order_id)):
@@ -158,7 +158,9 @@ def list_bills(
         _status_branches(status, now, bill_duration, grace_period) if status else ([], None)
     )
     if created_gte is not None or created_lte is not None:
-        return created_page(tx, where, params, branches, unordered, page, created_gte, created_lte)
+        return created_page(
+            tx, BILLS, where, params, branches, unordered, page, created_gte, created_lte
+        )
     if unordered is not None:
         clauses, args = unordered
         listed = fetch_ids(tx, "bills", [*where, *clauses], [*params, *args], page)

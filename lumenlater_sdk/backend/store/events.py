@@ -8,6 +8,7 @@ from typing import Any
 from ...types.event import EVENT_TYPES
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
+from ._created_ranges import EVENTS, created_page, touched
 from ._pagination import Branch, fetch_page, fetch_union_page
 
 __all__ = [
@@ -40,6 +41,7 @@ def insert_event(
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (event_id, merchant_id, event_type, created, int(livemode), payload, object_id),
     )
+    touched(tx, EVENTS, event_id)
 
 
 def get_event(tx: Tx, merchant_id: str, event_id: str) -> Row | None:
@@ -67,7 +69,8 @@ def list_events(
     created_gte: int | None = None,
     created_lte: int | None = None,
 ) -> Page:
-    """The merchant's events, newest first.
+    """The merchant's events, newest first; a created range as :mod:`._created_ranges`
+    reads it.
 
     ``bill.*`` names every type of the catalogue (:data:`EVENT_TYPES`, the only types
     the backend writes) that starts with ``bill.``: each is read along
@@ -79,24 +82,34 @@ def list_events(
     if object_id:
         where.append("object_id = ?")
         params.append(object_id)
-    if created_gte is not None:
-        where.append("created >= ?")
-        params.append(created_gte)
-    if created_lte is not None:
-        where.append("created <= ?")
-        params.append(created_lte)
+    branches: list[Branch] = []
+    if event_type and event_type.endswith(".*"):
+        prefix = event_type[:-1]
+        branches = [(["type = ?"], [t]) for t in EVENT_TYPES if t.startswith(prefix)]
+        if not branches:
+            return Page([], False)
+    elif event_type:
+        branches = [(["type = ?"], [event_type])]
     columns = "id, payload"
-    if not event_type:
-        return fetch_page(tx, "events", where, params, page, columns=columns)
-    if not event_type.endswith(".*"):
-        return fetch_page(
-            tx, "events", [*where, "type = ?"], [*params, event_type], page, columns=columns
+    if created_gte is not None or created_lte is not None:
+        return created_page(
+            tx,
+            EVENTS,
+            where,
+            params,
+            branches,
+            None,
+            page,
+            created_gte,
+            created_lte,
+            columns=columns,
         )
-    prefix = event_type[:-1]
-    branches: list[Branch] = [(["type = ?"], [t]) for t in EVENT_TYPES if t.startswith(prefix)]
-    if not branches:
-        return Page([], False)
-    return fetch_union_page(tx, "events", where, params, branches, page, columns=columns)
+    if len(branches) > 1:
+        return fetch_union_page(tx, "events", where, params, branches, page, columns=columns)
+    for clauses, args in branches:
+        where += clauses
+        params += args
+    return fetch_page(tx, "events", where, params, page, columns=columns)
 
 
 def mark_chain_event_seen(tx: Tx, cursor: int) -> bool:

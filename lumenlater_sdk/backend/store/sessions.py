@@ -7,6 +7,7 @@ from typing import Any
 from ..db import Row, Tx
 from ..paging import Page, PageRequest
 from . import rollups
+from ._created_ranges import SESSIONS, created_page, touched
 from ._pagination import fetch_page
 from ._rows import insert_row, update_row
 
@@ -25,11 +26,14 @@ def insert_session(tx: Tx, row: Row) -> None:
     """Insert a session row."""
     insert_row(tx, "checkout_sessions", row)
     rollups.inserted(tx, "checkout_sessions", row["id"])
+    touched(tx, SESSIONS, row["id"])
 
 
 def update_session(tx: Tx, session_id: str, **changes: Any) -> None:
     """Set some columns of one session."""
     rollups.changing(tx, "checkout_sessions", session_id, changes)
+    if "created" in changes or "merchant_id" in changes:
+        touched(tx, SESSIONS, session_id)
     update_row(tx, "checkout_sessions", session_id, changes)
 
 
@@ -60,7 +64,8 @@ def list_sessions(
     created_gte: int | None = None,
     created_lte: int | None = None,
 ) -> Page:
-    """The merchant's sessions, newest first."""
+    """The merchant's sessions, newest first; a created range as
+    :mod:`._created_ranges` reads it."""
     where: list[str] = ["merchant_id = ?"]
     params: list[Any] = [merchant_id]
     if status:
@@ -69,12 +74,8 @@ def list_sessions(
     if order_id:
         where.append("order_id = ?")
         params.append(order_id)
-    if created_gte is not None:
-        where.append("created >= ?")
-        params.append(created_gte)
-    if created_lte is not None:
-        where.append("created <= ?")
-        params.append(created_lte)
+    if created_gte is not None or created_lte is not None:
+        return created_page(tx, SESSIONS, where, params, [], None, page, created_gte, created_lte)
     return fetch_page(tx, "checkout_sessions", where, params, page)
 
 
