@@ -16,7 +16,7 @@ from typing import Any
 from lumenlater_sdk._ports import free_port
 from lumenlater_sdk._serving import ThreadedServer
 from lumenlater_sdk.types import BaseEvent
-from lumenlater_sdk.webhooks import WebhookApp
+from lumenlater_sdk.webhooks import InMemoryEventStore, WebhookApp
 
 
 @dataclass
@@ -61,7 +61,8 @@ class Receiver:
         self._server: ThreadedServer | None = None
 
     def _make_hooks(self, secret: str | list[str]) -> WebhookApp:
-        hooks = WebhookApp(secret=secret)
+        # One process receives: its own store is the one meant (and says so, unwarned).
+        hooks = WebhookApp(secret=secret, store=InMemoryEventStore())
 
         @hooks.on("*")
         async def handle(event: BaseEvent) -> None:
