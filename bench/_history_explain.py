@@ -74,8 +74,12 @@ def _queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
 def _event_and_session_queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
     """``GET /v1/events`` and ``GET /v1/checkout/sessions`` of *merchant*: the first page,
     each filter, and a narrow (an hour) and a wide (the newest 95 %) created range."""
-    out: dict[str, Callable[[Tx], object]] = {}
     first = PageRequest(limit=10)
+
+    def listed(lister: Any, **filters: Any) -> Callable[[Tx], object]:
+        return lambda t: lister(t, merchant, first, **filters)
+
+    out: dict[str, Callable[[Tx], object]] = {}
     for table, name, lister in (
         ("events", "events", event_store.list_events),
         ("checkout_sessions", "sessions", session_store.list_sessions),
@@ -88,38 +92,26 @@ def _event_and_session_queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx]
             continue
         lo, hi = int(row["lo"]), int(row["hi"])
         mid = (lo + hi) // 2
-
-        def listed(lister: Any = lister, **filters: Any) -> Callable[[Tx], object]:
-            return lambda t: lister(t, merchant, first, **filters)
-
-        out[f"{name}: first page"] = listed()
-        out[f"{name}: created narrow"] = listed(created_gte=mid, created_lte=mid + 3600)
-        out[f"{name}: created wide"] = listed(created_gte=lo + (hi - lo) // 20, created_lte=hi)
+        out[f"{name}: first page"] = listed(lister)
+        out[f"{name}: created narrow"] = listed(lister, created_gte=mid, created_lte=mid + 3600)
+        out[f"{name}: created wide"] = listed(
+            lister, created_gte=lo + (hi - lo) // 20, created_lte=hi
+        )
+    for kind in ("bill.repaid", "bill.*"):
+        out[f"events: type={kind}"] = listed(event_store.list_events, event_type=kind)
+    for status in ("open", "complete", "expired"):
+        out[f"sessions: status={status}"] = listed(session_store.list_sessions, status=status)
     object_id = tx.scalar(
         "SELECT object_id FROM events WHERE merchant_id = ? ORDER BY id LIMIT 1", (merchant,)
     )
+    if object_id is not None:
+        out["events: object"] = listed(event_store.list_events, object_id=str(object_id))
     order_id = tx.scalar(
         "SELECT order_id FROM checkout_sessions WHERE merchant_id = ? ORDER BY id LIMIT 1",
         (merchant,),
     )
-    out["events: type=bill.repaid"] = lambda t: event_store.list_events(
-        t, merchant, first, event_type="bill.repaid"
-    )
-    out["events: type=bill.*"] = lambda t: event_store.list_events(
-        t, merchant, first, event_type="bill.*"
-    )
-    if object_id is not None:
-        out["events: object"] = lambda t: event_store.list_events(
-            t, merchant, first, object_id=str(object_id)
-        )
-    for status in ("open", "complete", "expired"):
-        out[f"sessions: status={status}"] = lambda t, s=status: session_store.list_sessions(
-            t, merchant, first, status=s
-        )
     if order_id is not None:
-        out["sessions: order_id"] = lambda t: session_store.list_sessions(
-            t, merchant, first, order_id=str(order_id)
-        )
+        out["sessions: order_id"] = listed(session_store.list_sessions, order_id=str(order_id))
     return out
 
 

@@ -279,7 +279,10 @@ def _databases(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]]:
             stack.callback(shutil.rmtree, tmp, True)
             out.append(("sqlite", f"sqlite:///{tmp / 'history.db'}"))
         if args.postgres:
-            print(f"PostgreSQL: {' '.join(args.pg_option)}; {pg_commits(args.pg_option)}")
+            print(
+                f"PostgreSQL: {' '.join(args.pg_option)}; {pg_commits(args.pg_option)}",
+                flush=True,
+            )
             cluster = stack.enter_context(_postgres(args.pg_option))
             out.append(("postgresql", _fresh_database(cluster)))
         yield out
@@ -297,7 +300,7 @@ def _cmd_fill(args: argparse.Namespace) -> None:
 
 def _cmd_cluster(args: argparse.Namespace) -> None:
     with _postgres(args.pg_option, keep=Path(args.dir).resolve()) as url:
-        print(f"PostgreSQL: {' '.join(args.pg_option)}; {pg_commits(args.pg_option)}")
+        print(f"PostgreSQL: {' '.join(args.pg_option)}; {pg_commits(args.pg_option)}", flush=True)
         print(f"cluster: {url}  (stop: kill {os.getpid()}, or ^C)", flush=True)
         try:
             while True:

@@ -260,9 +260,7 @@ CREATE INDEX bills_merchant_paid ON bills (merchant_id, status, overdue_notified
   WHERE status = 'paid';
 CREATE INDEX bills_merchant_unswept ON bills (merchant_id, status, overdue_notified, created, id)
   WHERE status = 'paid' AND overdue_notified = 0;
-CREATE TABLE {BILLS.spans} (
-  merchant_id TEXT NOT NULL, width BIGINT NOT NULL, start BIGINT NOT NULL,
-  first_id TEXT NOT NULL, last_id TEXT NOT NULL, PRIMARY KEY (merchant_id, width, start));
+{spans_table(BILLS)};
 {spans_backfill(BILLS, WIDTHS[:2])}
 """
 
