@@ -36,6 +36,8 @@ import pytest
 from stellar_sdk import Keypair
 
 from lumenlater_sdk.backend._ids import new_id
+from lumenlater_sdk.backend.chain.local import LocalGateway
+from lumenlater_sdk.backend.chain.local._rpc_ledger import RpcLedger
 from lumenlater_sdk.backend.db import JoinedDatabase, Tx
 from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.delivery import prune_attempts, prune_outbox
@@ -81,6 +83,10 @@ _GROWING = {
     "webhook_deliveries",
     "chain_events_seen",
     "wallets",
+    # The sandbox chain's: a call (a ledger) per bill change, its events, its state.
+    "chain_transactions",
+    "chain_events",
+    "chain_state",
 }
 
 # The created filters explained on sessions and events: the last minute (most of
@@ -141,6 +147,8 @@ class Seeded:
     wallet_id: str
     wallet_address: str
     now: int
+    call_ledger: int
+    call_hash: str
 
 
 def _issue(sb: SandboxHandle, merchant: str, count: int, customers: list[str], tag: str) -> None:
@@ -254,6 +262,14 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
             "SELECT id, address FROM wallets WHERE merchant_id = ? AND name = 'shopper-7'", (a,)
         )
         assert wallet is not None
+        call = tx.fetchone(
+            "SELECT ledger, hash FROM chain_transactions WHERE function = 'create_bill'"
+            " ORDER BY ledger LIMIT 1 OFFSET 1000"
+        )
+        assert call is not None
+    # The accounts synced as the Soroban RPC endpoint does when it starts: the sync the
+    # plans are read for is a later one, over the calls since.
+    _chain(sb).sync_accounts()
     assert sb.webhook_endpoint is not None
     return Seeded(
         sb=sb,
@@ -270,7 +286,16 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
         wallet_id=str(wallet["id"]),
         wallet_address=str(wallet["address"]),
         now=now,
+        call_ledger=int(call["ledger"]),
+        call_hash=str(call["hash"]),
     )
+
+
+def _chain(sb: SandboxHandle) -> RpcLedger:
+    """The sandbox ledger as its Soroban RPC endpoint reads it."""
+    gateway = sb.backend.gateway
+    assert isinstance(gateway, LocalGateway)
+    return RpcLedger(gateway, sync=False)
 
 
 @pytest.fixture(scope="module")
@@ -532,6 +557,14 @@ _QUERIES: dict[str, Query] = {
         tx, through=10**9, limit=500
     ),
     "event sweep seen run": lambda s, tx: event_store.seen_run_end(tx, 0, span=10_000),
+    # The sandbox chain's records, as its Soroban RPC endpoint and a retried wallet-signed
+    # call read them: by ledger and event cursor, never by a scan of its history.
+    "chain call record": lambda s, tx: _chain(s.sb).call_record(s.call_ledger, s.call_hash, tx=tx),
+    "chain events from a ledger": lambda s, tx: next(
+        iter(_chain(s.sb).events_from(s.call_ledger, 1, batch=5, tx=tx))
+    ),
+    "chain ledger time": lambda s, tx: _chain(s.sb).ledger_time(s.call_ledger, tx=tx),
+    "chain account sync": lambda s, tx: _chain(s.sb).sync_accounts(tx=tx),
 }
 
 # PostgreSQL reads whose index conditions leave a gap in the index's columns (see

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from stellar_sdk import Keypair, SorobanServer
+from stellar_sdk.exceptions import AccountNotFoundException
 from stellar_sdk.soroban_rpc import EventFilter, EventFilterType
 
 from lumenlater_sdk.backend.chain import ContractError
@@ -122,3 +123,18 @@ def test_approve_merchant_needs_its_own_enrollment(
     assert len(server.get_events(start, filters=[EventFilter(contract_ids=[core])]).events) == len(
         events
     )
+
+
+def test_a_wallet_that_signs_after_a_sync_has_its_account(
+    sandbox: SandboxHandle, server: SorobanServer
+) -> None:
+    # A wallet the sandbox signs for (a shop's shopper) has a Stellar account once it
+    # signed a call: the lookup syncs the signers of the calls since the last sync
+    # only, so each round's wallet is found from that round's calls alone.
+    gw = sandbox.backend.gateway
+    for _ in range(2):
+        wallet = Keypair.random()
+        gw.fund_wallet(wallet, lp_deposit=10 * USDC)  # type: ignore[attr-defined]
+        assert server.load_account(wallet.public_key).sequence > 0
+    with pytest.raises(AccountNotFoundException):
+        server.load_account(Keypair.random().public_key)  # signed nothing: no account

@@ -230,7 +230,7 @@ class LocalGateway(ChainGateway, LocalSandboxControls):
         with self._atomic(tx) as t:
             self._ledger(t, lock=True)
             done = ledger.operation_record(operation, tx=t) if operation is not None else None
-            record = ledger.call_record(done.hash, tx=t) if done is not None else None
+            record = None if done is None else ledger.call_record(done.ledger, done.hash, tx=t)
             if record is not None:
                 return record
             if ledger.transaction_record(tx_hash, tx=t) is not None:

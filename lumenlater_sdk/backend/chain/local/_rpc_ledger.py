@@ -90,20 +90,36 @@ class RpcLedger:
         return sequence, timestamp
 
     # --- accounts ------------------------------------------------------------------------
-    def sync_accounts(self) -> None:
-        """Every account the sandbox made (genesis, wallets, signers, merchants) exists."""
-        with self._g._db.transaction(write=True) as t:
-            known = {r["public_key"] for r in t.fetchall("SELECT public_key FROM chain_accounts")}
-            known |= {
-                r["signer"] for r in t.fetchall("SELECT DISTINCT signer FROM chain_transactions")
-            }
-            merchants = Storage(t).scan("bnpl_core", "merchant:")
-            known |= {key.split(":", 1)[1] for key in merchants}
-            have = {
-                r["account_id"] for r in t.fetchall("SELECT account_id FROM chain_stellar_accounts")
-            }
-            for account_id in sorted(k for k in known - have if k.startswith("G")):
-                self.create_account(t, account_id, ACCOUNT_START_BALANCE)
+    def sync_accounts(self, *, tx: Tx | None = None) -> None:
+        """Every account the sandbox made (genesis, wallets, signers, merchants) exists
+        (in *tx*, else a write transaction of its own)."""
+        if tx is None:
+            with self._g._db.transaction(write=True) as own:
+                self.sync_accounts(tx=own)
+            return
+        # Only the calls since the last sync: their signers (the shops' wallets) are
+        # the accounts that grow with the history; the named ones and the merchants
+        # are few.
+        since = int(
+            tx.scalar("SELECT ledger FROM chain_accounts_synced WHERE id = 1" + tx.for_update)
+        )
+        through = int(tx.scalar("SELECT MAX(ledger) FROM chain_transactions") or 0)
+        known = {r["public_key"] for r in tx.fetchall("SELECT public_key FROM chain_accounts")}
+        known |= {
+            r["signer"]
+            for r in tx.fetchall(
+                "SELECT DISTINCT signer FROM chain_transactions WHERE ledger > ? AND ledger <= ?",
+                (since, through),
+            )
+        }
+        merchants = Storage(tx).scan("bnpl_core", "merchant:")
+        known |= {key.split(":", 1)[1] for key in merchants}
+        # The ledger read once: each account that exists already is left as it is.
+        ledger = self._g.latest_ledger(tx=tx)
+        for account_id in sorted(k for k in known if k.startswith("G")):
+            self._g.create_account(tx, account_id, ACCOUNT_START_BALANCE, ledger=ledger)
+        if through > since:
+            tx.execute("UPDATE chain_accounts_synced SET ledger = ? WHERE id = 1", (through,))
 
     def account(self, account_id: str, *, tx: Tx | None = None) -> Account | None:
         """The account, or ``None`` (a merchant enrolled since the last sync is made now)."""
@@ -251,22 +267,23 @@ class RpcLedger:
             row["operation"],
         )
 
-    def call_record(self, tx_hash: str, *, tx: Tx | None = None) -> TxRecord | None:
-        """The record of the contract call applied under *tx_hash* (result and events, as
-        :meth:`apply` returned it), or ``None``."""
+    def call_record(self, ledger: int, tx_hash: str, *, tx: Tx | None = None) -> TxRecord | None:
+        """The record of the contract call applied under *tx_hash* in *ledger* (result and
+        events, as :meth:`apply` returned it), or ``None``."""
+        # A ledger holds one call at most, and its events only: both read by ledger.
         with self._g._records(tx) as t:
             row = t.fetchone(
-                "SELECT ledger, timestamp, result FROM chain_transactions WHERE hash = ?",
-                (tx_hash,),
+                "SELECT timestamp, result FROM chain_transactions WHERE ledger = ? AND hash = ?",
+                (ledger, tx_hash),
             )
             if row is None:
                 return None
-            rows = t.fetchall("SELECT event_id FROM chain_events WHERE tx_hash = ?", (tx_hash,))
-        cursors = sorted(int(r["event_id"]) for r in rows)
+            rows = t.fetchall(
+                "SELECT event_id FROM chain_events WHERE ledger = ? ORDER BY event_id", (ledger,)
+            )
+        cursors = [int(r["event_id"]) for r in rows]
         events = self._g.events_after(cursors[0] - 1, limit=len(cursors), tx=tx) if cursors else []
-        return TxRecord(
-            tx_hash, int(row["ledger"]), int(row["timestamp"]), loads(row["result"]), tuple(events)
-        )
+        return TxRecord(tx_hash, ledger, int(row["timestamp"]), loads(row["result"]), tuple(events))
 
     # --- events ------------------------------------------------------------------------
     def ledger_time(self, ledger: int, *, tx: Tx | None = None) -> int | None:
@@ -280,7 +297,11 @@ class RpcLedger:
     ) -> Iterator[LedgerEvent]:
         """Events from position (*ledger*, *index*) on (index -1: the whole ledger), in order."""
         with self._g._records(tx) as t:
-            before = t.scalar("SELECT MAX(event_id) FROM chain_events WHERE ledger < ?", (ledger,))
+            before = t.scalar(
+                "SELECT event_id FROM chain_events WHERE ledger < ?"
+                " ORDER BY ledger DESC, event_id DESC LIMIT 1",
+                (ledger,),
+            )
             after = int(before or 0) + (index + 1 if index >= 0 else 0)
         while True:
             found = self._g.events_after(after, limit=batch, tx=tx)

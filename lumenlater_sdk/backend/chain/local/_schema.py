@@ -12,6 +12,26 @@ __all__ = ["COMPONENT", "MIGRATIONS"]
 
 COMPONENT = "chain"
 
+# The last ledger whose calls' signers have Stellar accounts (RpcLedger.sync_accounts):
+# each sync reads only the calls after it.
+_SYNCED = (
+    "CREATE TABLE chain_accounts_synced ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " ledger BIGINT NOT NULL);\n"
+    "INSERT INTO chain_accounts_synced (id, ledger) VALUES (1, 0)"
+)
+
+# A contract call's columns after its ledger and hash (migration 1 made the table,
+# migration 5 remakes it keyed by ledger alone).
+_CALL_COLUMNS = (
+    " contract TEXT NOT NULL,"
+    " function TEXT NOT NULL,"
+    " args TEXT NOT NULL,"
+    " signer TEXT NOT NULL,"
+    " timestamp BIGINT NOT NULL,"
+    " result TEXT NOT NULL)"
+)
+
 MIGRATIONS = [
     Migration(
         1,
@@ -41,13 +61,7 @@ MIGRATIONS = [
         " timestamp BIGINT NOT NULL);\n"
         "CREATE TABLE chain_transactions ("
         " ledger BIGINT PRIMARY KEY,"
-        " hash TEXT NOT NULL UNIQUE,"
-        " contract TEXT NOT NULL,"
-        " function TEXT NOT NULL,"
-        " args TEXT NOT NULL,"
-        " signer TEXT NOT NULL,"
-        " timestamp BIGINT NOT NULL,"
-        " result TEXT NOT NULL);\n"
+        " hash TEXT NOT NULL UNIQUE," + _CALL_COLUMNS + ";\n"
         "CREATE TABLE chain_accounts ("
         " name TEXT PRIMARY KEY,"
         " public_key TEXT NOT NULL,"
@@ -87,5 +101,26 @@ MIGRATIONS = [
         4,
         "a version of the contract state, so a process may keep it in memory between calls",
         "ALTER TABLE chain_ledger ADD COLUMN state_version TEXT NOT NULL DEFAULT ''",
+    ),
+    # A call's record is found by its ledger (one call a ledger; the retry that asks
+    # knows it), so no index is kept on the hash: a random key, whose B-tree takes
+    # every call into a leaf of its own, out of memory once the history is long (at
+    # 13M calls, 1.4 page reads and 1.3 ms per insert on PostgreSQL). Events are read
+    # by ledger along an index that only grows at its end.
+    Migration(
+        5,
+        "calls found by ledger: no hash index; events indexed by ledger; accounts synced since",
+        "CREATE TABLE chain_transactions_by_ledger ("
+        " ledger INTEGER PRIMARY KEY,"
+        " hash TEXT NOT NULL," + _CALL_COLUMNS + ";\n"
+        "INSERT INTO chain_transactions_by_ledger"
+        " SELECT ledger, hash, contract, function, args, signer, timestamp, result"
+        " FROM chain_transactions;\n"
+        "DROP TABLE chain_transactions;\n"
+        "ALTER TABLE chain_transactions_by_ledger RENAME TO chain_transactions;\n"
+        "CREATE INDEX chain_events_ledger ON chain_events (ledger, event_id);\n" + _SYNCED,
+        postgresql="ALTER TABLE chain_transactions"
+        " DROP CONSTRAINT IF EXISTS chain_transactions_hash_key;\n"
+        "CREATE INDEX chain_events_ledger ON chain_events (ledger, event_id);\n" + _SYNCED,
     ),
 ]
