@@ -60,7 +60,12 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     return max(seconds, 0.0)
 
 
-def backoff_delay(retry_index: int, rand: Callable[[], float] = random.random) -> float:
+_JITTER_RANDOM = random.Random()
+# A private generator: a retry's jitter must not move the application's global
+# ``random`` state (a caller that seeds it for reproducible runs keeps them).
+
+
+def backoff_delay(retry_index: int, rand: Callable[[], float] = _JITTER_RANDOM.random) -> float:
     """Exponential backoff with jitter for the *retry_index*-th retry (0-based)."""
     base = min(INITIAL_DELAY * (2.0 ** min(retry_index, 32)), MAX_DELAY)
     return base * (1.0 - JITTER * rand())
@@ -69,7 +74,7 @@ def backoff_delay(retry_index: int, rand: Callable[[], float] = random.random) -
 def retry_delay(
     retry_index: int,
     headers: Mapping[str, str] | None,
-    rand: Callable[[], float] = random.random,
+    rand: Callable[[], float] = _JITTER_RANDOM.random,
 ) -> float:
     """How long to wait before the next attempt: the server's hint if any, else backoff."""
     if headers is not None:

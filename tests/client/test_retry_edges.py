@@ -7,6 +7,7 @@ wait the runtime refuses (negative, NaN) would surface as the crash it causes.
 from __future__ import annotations
 
 import math
+import random
 import string
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -253,6 +254,14 @@ def test_backoff_steps_and_jitter_bounds() -> None:
     assert [backoff_delay(i, rand=lambda: 0.0) for i in range(6)] == [0.5, 1, 2, 4, 8, 8]
     assert [backoff_delay(i, rand=lambda: 1.0) for i in range(5)] == [0.375, 0.75, 1.5, 3, 6]
     assert backoff_delay(10_000, rand=lambda: 0.0) == MAX_DELAY  # no overflow far out
+
+
+def test_default_jitter_leaves_the_global_random_state_alone() -> None:
+    # A caller that seeds ``random`` for reproducible runs keeps its sequence.
+    before = random.getstate()
+    delays = {backoff_delay(2) for _ in range(20)} | {retry_delay(2, None) for _ in range(20)}
+    assert random.getstate() == before
+    assert len(delays) > 1 and all(1.5 <= d <= 2 for d in delays)
 
 
 def test_retry_delay_prefers_the_server_hint() -> None:

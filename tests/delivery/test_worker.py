@@ -186,6 +186,17 @@ def test_retry_offsets_are_jittered_within_ten_percent() -> None:
     assert retry_at(DEFAULT_SCHEDULE, attempts_done=8, cycle_started=0, now=0) is None
 
 
+def test_default_jitter_leaves_the_global_random_state_alone() -> None:
+    # The backend runs inside applications whose seeded ``random`` sequences it must
+    # not move (and inside Hypothesis tests, which flag any change to it).
+    before = random.getstate()
+    times = {
+        retry_at(DEFAULT_SCHEDULE, attempts_done=3, cycle_started=0.0, now=0.0) for _ in range(20)
+    }
+    assert random.getstate() == before
+    assert len(times) > 1  # still jittered
+
+
 def test_gives_up_after_eight_attempts(
     db: Database, service: Endpoints, receiver: Receiver
 ) -> None:

@@ -16,6 +16,10 @@ __all__ = [
 DEFAULT_SCHEDULE: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 86400)
 """Seconds after the first attempt at which attempts 1..8 run (DESIGN §4)."""
 
+_JITTER_RANDOM = random.Random()
+# Not the global ``random``: the backend runs inside applications (and test
+# processes) whose own seeded sequences its jitter must not move.
+
 SANDBOX_SCHEDULE: tuple[float, ...] = (0, 1, 3, 6, 12, 20, 30, 60)
 """The same eight attempts compressed to a minute, for the sandbox and tests."""
 
@@ -42,5 +46,5 @@ def retry_at(
     if attempts_done >= len(schedule):
         return None
     offset = float(schedule[attempts_done])
-    factor = 1.0 + (rng or random).uniform(-JITTER, JITTER)
+    factor = 1.0 + (rng or _JITTER_RANDOM).uniform(-JITTER, JITTER)
     return max(now, cycle_started + offset * factor)
