@@ -10,12 +10,19 @@ import flask
 import pytest
 from webhook_support import SECRET, configure_django
 
-from lumenlater_sdk.webhooks import MAX_BODY_SIZE, BaseEvent, BillPaidEvent, WebhookApp, sign
+from lumenlater_sdk.webhooks import (
+    MAX_BODY_SIZE,
+    BaseEvent,
+    BillPaidEvent,
+    InMemoryEventStore,
+    WebhookApp,
+    sign,
+)
 from lumenlater_sdk.webhooks.testing import make_event, signed_request
 
 
 def make_hooks() -> tuple[WebhookApp, list[str]]:
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
     calls: list[str] = []
 
     @hooks.on("bill.paid")

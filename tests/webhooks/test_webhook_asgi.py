@@ -32,7 +32,7 @@ def post(client: httpx.Client, url: str, req: Any) -> httpx.Response:
 
 
 def test_status_codes_over_http() -> None:
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
     seen: Counter[str] = Counter()
 
     @hooks.on("bill.paid")
@@ -145,7 +145,7 @@ async def test_simultaneous_deliveries_run_the_handler_once(store: EventStore) -
 
 
 def test_body_size_limit_over_http() -> None:
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
     received: list[int] = []
 
     @hooks.on("*")
@@ -170,7 +170,7 @@ def test_body_size_limit_over_http() -> None:
 
 
 async def test_reading_stops_as_soon_as_the_limit_is_passed() -> None:
-    hooks = WebhookApp(secret=SECRET, max_body_size=1000)
+    hooks = WebhookApp(secret=SECRET, max_body_size=1000, store=InMemoryEventStore())
     pulled = 0
 
     async def receive() -> dict[str, Any]:
@@ -190,7 +190,7 @@ async def test_reading_stops_as_soon_as_the_limit_is_passed() -> None:
 
 
 async def test_content_length_over_the_limit_is_refused_before_reading() -> None:
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
 
     async def receive() -> dict[str, Any]:
         raise AssertionError("the body must not be read")
@@ -243,7 +243,7 @@ async def _async_noop(event: BaseEvent) -> None:
 
 
 def test_mounted_in_starlette() -> None:
-    hooks = WebhookApp(secret=[SECRET, "whsec_new"])
+    hooks = WebhookApp(secret=[SECRET, "whsec_new"], store=InMemoryEventStore())
     got: list[Event | BaseEvent] = []
     hooks.on("*")(got.append)
     # Starlette's Mount matches "/prefix/" (it redirects "/prefix"); Route matches exactly.
@@ -258,7 +258,7 @@ def test_mounted_in_starlette() -> None:
 
 
 def test_on_requires_a_type_and_secret_is_required() -> None:
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
     with pytest.raises(TypeError):
         hooks.on()
     with pytest.raises(ValueError):

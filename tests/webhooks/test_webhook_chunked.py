@@ -16,7 +16,7 @@ import httpx
 import pytest
 from webhook_support import SECRET, configure_django, serve
 
-from lumenlater_sdk.webhooks import MAX_BODY_SIZE, BaseEvent, WebhookApp, sign
+from lumenlater_sdk.webhooks import MAX_BODY_SIZE, BaseEvent, InMemoryEventStore, WebhookApp, sign
 from lumenlater_sdk.webhooks._core import Receiver, read_limited
 from lumenlater_sdk.webhooks.testing import make_event
 
@@ -44,7 +44,7 @@ def post_chunked(url: str, body: bytes) -> httpx.Response:
 
 
 def make_hooks() -> tuple[WebhookApp, list[str]]:
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
     seen: list[str] = []
 
     @hooks.on("bill.paid")
@@ -175,7 +175,7 @@ def test_read_limited_never_asks_for_more_than_one_byte_past_the_limit() -> None
 
 
 def test_handle_sync_without_a_length_counts_what_it_reads() -> None:
-    hooks = Receiver(SECRET, max_body_size=5_000)
+    hooks = Receiver(SECRET, InMemoryEventStore(), max_body_size=5_000)
     body = padded_event(5_001)
     reply = hooks.handle_sync("POST", None, sign(body, SECRET), Reader(body, 999))
     assert reply.status == 413
@@ -189,7 +189,7 @@ def test_handle_sync_without_a_length_counts_what_it_reads() -> None:
     ("length", "status"), [("5001", 413), ("5000", None), ("12abc", 400), ("", None)]
 )
 def test_check_head_on_the_declared_length(length: str, status: int | None) -> None:
-    hooks = Receiver(SECRET, max_body_size=5_000)
+    hooks = Receiver(SECRET, InMemoryEventStore(), max_body_size=5_000)
     reply = hooks.check_head("POST", length)
     assert (reply.status if reply else None) == status
     assert hooks.check_head("GET", "1").status == 405  # type: ignore[union-attr]

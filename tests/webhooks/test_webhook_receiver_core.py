@@ -126,7 +126,7 @@ def test_an_event_without_handlers_touches_no_store() -> None:
 
 
 def test_a_declared_oversize_body_is_refused_without_reading_it() -> None:
-    hooks = Receiver(SECRET, max_body_size=1_000)
+    hooks = Receiver(SECRET, InMemoryEventStore(), max_body_size=1_000)
     body = Body(b"x" * 5_000)
     reply = hooks.handle_sync("POST", "5000", "t=1,v1=ab", body)
     assert reply.status == 413 and body.reads == 0
@@ -139,7 +139,7 @@ def test_a_declared_oversize_body_is_refused_without_reading_it() -> None:
 def test_a_failing_handler_is_logged_with_its_name_and_the_event(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    hooks = Receiver(SECRET)
+    hooks = Receiver(SECRET, InMemoryEventStore())
 
     @hooks.on("bill.paid")
     def mark_order_paid(event: BaseEvent) -> None:
@@ -168,7 +168,7 @@ def test_a_handler_object_without_a_qualname_is_logged_by_its_repr(
         def __repr__(self) -> str:
             return "<the order handler>"
 
-    hooks = Receiver(SECRET)
+    hooks = Receiver(SECRET, InMemoryEventStore())
     hooks.on("bill.paid")(Handler())
     with caplog.at_level(logging.ERROR, logger="lumenlater.webhooks"):
         deliver(hooks)
@@ -178,20 +178,20 @@ def test_a_handler_object_without_a_qualname_is_logged_by_its_repr(
 def test_the_receivers_clock_and_tolerance_are_used() -> None:
     body = json.dumps(make_event("bill.paid", now=NOW)).encode()
     header = sign(body, SECRET, timestamp=NOW)
-    at_signing = Receiver(SECRET, clock=lambda: NOW + 10)
+    at_signing = Receiver(SECRET, InMemoryEventStore(), clock=lambda: NOW + 10)
     assert isinstance(at_signing.parse(body, header), BaseEvent)
-    much_later = Receiver(SECRET, clock=lambda: NOW + 301)
+    much_later = Receiver(SECRET, InMemoryEventStore(), clock=lambda: NOW + 301)
     refused = much_later.parse(body, header)
     assert not isinstance(refused, BaseEvent) and refused.status == 400
     assert "too old" in json.loads(refused.body)["error"]["message"]
-    strict = Receiver(SECRET, tolerance=5, clock=lambda: NOW + 10)
+    strict = Receiver(SECRET, InMemoryEventStore(), tolerance=5, clock=lambda: NOW + 10)
     assert not isinstance(strict.parse(body, header), BaseEvent)
-    lax = Receiver(SECRET, tolerance=None, clock=lambda: NOW + 10**6)
+    lax = Receiver(SECRET, InMemoryEventStore(), tolerance=None, clock=lambda: NOW + 10**6)
     assert isinstance(lax.parse(body, header), BaseEvent)
 
 
 def test_handlers_for_runs_matching_handlers_in_registration_order() -> None:
-    hooks = Receiver(SECRET)
+    hooks = Receiver(SECRET, InMemoryEventStore())
     order: list[str] = []
     hooks.on("*")(lambda e: order.append("any"))
     hooks.on("bill.paid", "bill.repaid")(lambda e: order.append("paid-or-repaid"))
@@ -210,7 +210,7 @@ def test_handlers_for_runs_matching_handlers_in_registration_order() -> None:
 
 
 def _app_with_handler() -> WebhookApp:
-    hooks = WebhookApp(secret=SECRET, max_body_size=2_000)
+    hooks = WebhookApp(secret=SECRET, max_body_size=2_000, store=InMemoryEventStore())
     hooks.on("bill.paid")(lambda e: None)
     return hooks
 
@@ -246,7 +246,7 @@ def test_the_asgi_app_sends_retry_after_and_allow_headers() -> None:
 
 def test_the_secret_list_is_copied_at_construction() -> None:
     secrets = [SECRET]
-    hooks = Receiver(secrets)
+    hooks = Receiver(secrets, InMemoryEventStore())
     hooks.on("bill.paid")(lambda event: None)
     secrets.clear()  # the caller reuses its list; the receiver keeps what it was given
     secrets.append("whsec_someone_else")
@@ -255,12 +255,12 @@ def test_the_secret_list_is_copied_at_construction() -> None:
 
 def test_on_without_event_types_says_how_to_call_it() -> None:
     with pytest.raises(TypeError) as info:
-        Receiver(SECRET).on()
+        Receiver(SECRET, InMemoryEventStore()).on()
     assert str(info.value) == 'on() needs at least one event type, e.g. on("bill.paid") or on("*")'
 
 
 def test_a_non_numeric_content_length_is_named() -> None:
-    reply = Receiver(SECRET).check_head("POST", "12abc")
+    reply = Receiver(SECRET, InMemoryEventStore()).check_head("POST", "12abc")
     assert reply is not None and reply.status == 400
     assert json.loads(reply.body) == {
         "error": {"code": "invalid_content_length", "message": "Content-Length is not a number"}
@@ -271,7 +271,7 @@ async def test_async_handlers_run_on_the_apps_event_loop_and_sync_ones_off_it() 
     import asyncio
     import threading
 
-    hooks = WebhookApp(secret=SECRET)
+    hooks = WebhookApp(secret=SECRET, store=InMemoryEventStore())
     seen: dict[str, Any] = {}
 
     @hooks.on("bill.paid")
