@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from _history_measure import middle_created
+
 from lumenlater_sdk.backend.db import Tx
 from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.paging import PageRequest
@@ -32,7 +34,8 @@ _BILL_DURATION, _GRACE = DAY, 14 * DAY
 
 def _queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
     row = tx.fetchone(
-        "SELECT min(created) AS lo, max(created) AS hi FROM bills WHERE merchant_id = ?",
+        "SELECT min(created) AS lo, max(created) AS hi, count(*) AS n FROM bills"
+        " WHERE merchant_id = ?",
         (merchant,),
     )
     assert row is not None
@@ -55,7 +58,7 @@ def _queries(tx: Tx, merchant: str) -> dict[str, Callable[[Tx], object]]:
             **filters,
         )
 
-    mid = (lo + hi) // 2
+    mid = middle_created(tx, merchant, int(row["n"]))
     out: dict[str, Callable[[Tx], object]] = {
         "first page": bills(),
         "deep page": bills(PageRequest(10, starting_after=deep)),

@@ -17,9 +17,15 @@ A server may get extra pragmas for its connections (``NAME:PATH:PRAGMA,PRAGMA``)
 ``h100k:/d/h100k.db:cache_size=-2000`` runs the file with SQLite's default cache, and
 ``old:/d/h100k.db::/work/main`` with the backend of another checkout (a baseline).
 The runs write to the databases (a bill per POST, one per cycle): measure copies.
+A server may be a PostgreSQL database instead (``NAME:postgresql://...``, the kept
+databases of ``bench/history.py cluster``, ``NAME:postgresql://...::CHECKOUT`` with
+another checkout's backend): its SQLite counters read zero, and the server's CPU and
+wall times are what it reports.
 
     python bench/history_pair.py --server 10k:/data/h10k.db --server 100k:/data/h100k.db \
         [--rounds 10] [--per-round 30] [--count]
+    python bench/history_pair.py --server 10k:postgresql://postgres@127.0.0.1:5432/h10000 \
+        --server 1M:postgresql://postgres@127.0.0.1:5432/hist
 """
 
 from __future__ import annotations
@@ -174,7 +180,7 @@ def stats(pragmas):
            "per_connection": [status(db, HIT) + status(db, MISS) for _, db in conns],
            "statements": next(statements) if COUNT else 0}
     out["by_statement"] = {k: [v, cpu_us[k]] for k, v in misses.items()}
-    if pragmas:  # a statement of its own on a connection: only once, before the rounds
+    if pragmas and conns:  # a statement of its own on a connection: once, before the rounds
         conn = conns[0][0]
         out["pragmas"] = {p: conn.execute(f"PRAGMA {p}").fetchone()[p]
                           for p in ("cache_size", "mmap_size")}
@@ -202,6 +208,11 @@ uvicorn.run(app, host="127.0.0.1", port=config.port, log_level="warning", access
 """.replace("@STATS@", STATS)
 
 
+def database_url(path: str) -> str:
+    """A server's database: a PostgreSQL URL as given, else a SQLite file's path."""
+    return path if path.startswith("postgresql://") else f"sqlite:///{path}"
+
+
 @contextmanager
 def _watched(
     path: str, pragmas: list[str], count: int, code: str | None, callgrind: str | None
@@ -211,7 +222,7 @@ def _watched(
         "rate_limit": False,
         "log_requests": False,
         "run_delivery": False,
-        "database_url": f"sqlite:///{path}",
+        "database_url": database_url(path),
         "secret_key": SEALING_KEY,
         "port": port,
     }
@@ -242,13 +253,19 @@ class Target:
     """One database under its own server, and what was measured on it."""
 
     def __init__(self, spec: str) -> None:
-        label, path, *rest = spec.split(":")
+        label, path = spec.split(":", 1)
+        rest: list[str] = []
+        if not path.startswith("postgresql://"):  # a URL's own colons are not fields
+            path, *rest = path.split(":")
+        elif "::" in path:  # URL::CHECKOUT (no URL has a double colon)
+            path, code = path.split("::", 1)
+            rest = ["", code]
         self.label, self.path = label, path
         self.pragmas = rest[0].split(",") if rest and rest[0] else []
         self.code = rest[1] if len(rest) > 1 else None
         backend = Backend(
             BackendConfig(
-                database_url=f"sqlite:///{path}",
+                database_url=database_url(path),
                 secret_key=SEALING_KEY,
                 rate_limit=False,
                 log_requests=False,
@@ -317,7 +334,8 @@ def main() -> None:
         "--server",
         action="append",
         required=True,
-        help="LABEL:PATH[:PRAGMA,PRAGMA[:CHECKOUT]] of a SQLite file bench/history.py filled"
+        help="LABEL:PATH[:PRAGMA,PRAGMA[:CHECKOUT]] of a SQLite file bench/history.py filled,"
+        " or LABEL:postgresql://... of a kept PostgreSQL database"
         " (CHECKOUT: serve it with the backend of that directory, e.g. a baseline's)",
     )
     parser.add_argument("--rounds", type=int, default=10)
@@ -363,7 +381,7 @@ def main() -> None:
             print(
                 f"{t.label}: {t.bills:,} bills, pragmas {t.pragmas or '-'},"
                 f" code {t.code or 'this checkout'},"
-                f" in effect {t.stats(pragmas=True)['pragmas']}",
+                f" in effect {t.stats(pragmas=True).get('pragmas', '-')}",
                 flush=True,
             )
         for t in targets:
