@@ -45,7 +45,7 @@ from lumenlater_sdk.backend.delivery._fair import pick_due
 from lumenlater_sdk.backend.paging import PageRequest
 from lumenlater_sdk.backend.routes.bills import BillStatusFilter
 from lumenlater_sdk.backend.services.bills import NewBill, issue_bill
-from lumenlater_sdk.backend.services.checkout import NewSession, open_session
+from lumenlater_sdk.backend.services.checkout import NewSession, expire_session, open_session
 from lumenlater_sdk.backend.store import _created_ranges as ranges
 from lumenlater_sdk.backend.store import api_keys as key_store
 from lumenlater_sdk.backend.store import bills as bill_store
@@ -187,13 +187,20 @@ def _shoppers(sb: SandboxHandle, merchants: list[str]) -> None:
 def _other_sessions(sb: SandboxHandle, merchants: list[str]) -> None:
     """The other shops' sessions, opened after A's (through the service, in one
     transaction: the API's would add as many request log rows): A's sessions are a
-    small share of the table, as its bills are, and not the newest."""
+    small share of the table, as its bills are, and not the newest. Most of them end
+    expired, as most of a real shop's sessions end: with every session of the table
+    open, ``status=open`` selects nothing and PostgreSQL's choice between a
+    merchant's sessions by id and its open ones by id is a tie either way."""
     ctx = sb.backend.ctx
     new = NewSession(success_url="https://shop.example/ok", cancel_url="https://shop.example/back")
     with ctx.db.transaction() as tx:
-        for merchant in merchants:
-            for _ in range(_SESSIONS_OTHER):
-                open_session(ctx, tx, merchant, new, None, amount=5_000_000, origins=None)
+        opened = [
+            (merchant, open_session(ctx, tx, merchant, new, None, amount=5_000_000, origins=None))
+            for merchant in merchants
+            for _ in range(_SESSIONS_OTHER)
+        ]
+    for merchant, session in (o for n, o in enumerate(opened) if n % 5):
+        expire_session(ctx, merchant, session["id"], None)
 
 
 def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
