@@ -572,6 +572,9 @@ _QUERIES: dict[str, Query] = {
     ),
     "chain ledger time": lambda s, tx: _chain(s.sb).ledger_time(s.call_ledger, tx=tx),
     "chain account sync": lambda s, tx: _chain(s.sb).sync_accounts(tx=tx),
+    "chain entry by key": lambda s, tx: _chain(s.sb).value(
+        "bnpl_core", f"merchant:{s.merchant}", tx=tx
+    ),
 }
 
 # PostgreSQL reads whose index conditions leave a gap in the index's columns (see
@@ -623,6 +626,8 @@ _NARROWED_BY: dict[str, set[str]] = {
     "bills others timed": {"status", "created"},
     "sessions": {"merchant_id"},
     "sessions status": {"merchant_id", "status"},
+    # A contract's value by its key, not the contract's every key.
+    "chain entry by key": {"contract", "key"},
     "sessions order_id": {"merchant_id", "order_id"},
     # Created ranges as the bills': few rows counted and listed along the created
     # index, then read by id; many read in id order between the ids the spans give.

@@ -12,7 +12,10 @@ from stellar_sdk.exceptions import AccountNotFoundException
 from stellar_sdk.soroban_rpc import EventFilter, EventFilterType
 
 from lumenlater_sdk.backend.chain import ContractError
+from lumenlater_sdk.backend.chain.local import LocalGateway
+from lumenlater_sdk.backend.chain.local._rpc_ledger import RpcLedger
 from lumenlater_sdk.backend.chain.soroban import Rpc
+from lumenlater_sdk.backend.db._recording import RecordingTx
 from lumenlater_sdk.backend.soroban_rpc import SANDBOX_METHODS
 from lumenlater_sdk.backend.testing import SandboxHandle
 
@@ -138,3 +141,36 @@ def test_a_wallet_that_signs_after_a_sync_has_its_account(
         assert server.load_account(wallet.public_key).sequence > 0
     with pytest.raises(AccountNotFoundException):
         server.load_account(Keypair.random().public_key)  # signed nothing: no account
+
+
+def test_a_sync_writes_only_the_accounts_it_lacks(sandbox: SandboxHandle) -> None:
+    # A sync finds the accounts it lacks in one read by key and writes those only; with
+    # no call since the last sync it reads none of the contract state (the merchants'
+    # scan reads every key of the core contract: 220 ms at a million bills).
+    gw = sandbox.backend.gateway
+    assert isinstance(gw, LocalGateway)
+    ledger = RpcLedger(gw, sync=False)
+    ledger.sync_accounts()
+
+    def recorded_sync() -> list[tuple[str, list[Any]]]:
+        with sandbox.backend.db.transaction() as tx:
+            recording = RecordingTx(tx)
+            ledger.sync_accounts(tx=recording)
+        return recording.statements
+
+    def inserted(statements: list[tuple[str, list[Any]]]) -> set[str]:
+        return {p[0] for sql, p in statements if sql.lstrip().upper().startswith("INSERT")}
+
+    idle = recorded_sync()
+    assert inserted(idle) == set()
+    assert not [sql for sql, _ in idle if "chain_state" in sql]
+    wallets = [Keypair.random() for _ in range(3)]
+    for wallet in wallets:
+        gw.fund_wallet(wallet, lp_deposit=10 * USDC)
+    with sandbox.backend.db.transaction() as tx:
+        for wallet in wallets:  # the new wallets only, as the sync is asked to find them
+            tx.execute(
+                "DELETE FROM chain_stellar_accounts WHERE account_id = ?", (wallet.public_key,)
+            )
+    assert inserted(recorded_sync()) == {w.public_key for w in wallets}
+    assert inserted(recorded_sync()) == set()

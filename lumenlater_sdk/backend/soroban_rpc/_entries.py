@@ -71,7 +71,13 @@ def _scval_order(v: xdr.SCVal) -> Any:
 
 
 def _instance_storage(ledger: RpcLedger, contract: str) -> list[tuple[xdr.SCVal, xdr.SCVal]]:
-    state = ledger.state(contract, "")
+    if contract == "bnpl_core":
+        # Its instance holds its config alone: read by key, not with the rest of its
+        # state (every bill and user of the history).
+        config = ledger.value(contract, "config")
+        state = {} if config is None else {"config": config}
+    else:
+        state = ledger.state(contract, "")
     pairs: list[tuple[xdr.SCVal, xdr.SCVal]] = []
 
     def put(name: str, value: Any, *key_args: Any) -> None:
@@ -151,7 +157,7 @@ def _contract_entry(
         if engine is None:
             return None
         engine_key = engine if not values else f"{engine}:{values[0]}"
-        value = ledger.state(contract, engine_key).get(engine_key)
+        value = ledger.value(contract, engine_key)
         if value is None:
             return None
         val = encode_data_value(contract, name, value)
