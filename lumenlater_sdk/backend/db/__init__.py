@@ -6,7 +6,7 @@ Rows come back as ``dict``. Schema changes are versioned per component with
 """
 
 from ._base import Database, Dialect, Row, Tx
-from ._bound_rows import ID_ARRAY, json_rows
+from ._bound_rows import ID_ARRAY, json_rows, marks
 from ._connect import connect
 from ._joined import JoinedDatabase
 from ._migrate import Migration, migrate
@@ -21,5 +21,6 @@ __all__ = [
     "Tx",
     "connect",
     "json_rows",
+    "marks",
     "migrate",
 ]

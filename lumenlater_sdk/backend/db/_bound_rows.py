@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["ID_ARRAY", "json_rows"]
+__all__ = ["ID_ARRAY", "json_rows", "marks"]
 
 ID_ARRAY = "ANY(?::text[])"
 """``col = ID_ARRAY`` matches the ids of one parameter, a Python list of str."""
+
+
+def marks(n: int) -> str:
+    """*n* placeholders, ``?, ?, ?``: a list of values bound one parameter each (SQLite's
+    ``IN (...)``; on PostgreSQL :data:`ID_ARRAY` binds the list as one)."""
+    return ", ".join("?" * n)
 
 
 def json_rows(types: Sequence[str]) -> str:

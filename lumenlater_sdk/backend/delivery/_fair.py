@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .._json_text import compact
-from ..db import Row, Tx, json_rows
+from ..db import Row, Tx, json_rows, marks
 
 __all__ = ["DEFAULT_PER_ENDPOINT", "Picked", "pick_due"]
 
@@ -98,19 +98,15 @@ class _Endpoint:
     take: int = 0  # rows this claim gives it
 
 
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
 def _claimable(tx: Tx, ids: list[str]) -> set[str]:
     """The endpoints this transaction may count and claim for now (PostgreSQL: locked)."""
     if tx.dialect != "postgresql":
         return set(ids)  # SQLite's write lock already covers the whole database
-    marks = _marks(len(ids))
+    in_ids = marks(len(ids))
     locked = {
         r["id"]
         for r in tx.fetchall(
-            f"SELECT id FROM webhook_endpoints WHERE id IN ({marks}) ORDER BY id" + tx.skip_locked,
+            f"SELECT id FROM webhook_endpoints WHERE id IN ({in_ids}) ORDER BY id" + tx.skip_locked,
             ids,
         )
     }
@@ -118,7 +114,8 @@ def _claimable(tx: Tx, ids: list[str]) -> set[str]:
         return locked
     # Rows whose endpoint is gone have no row to lock; the claim drops them.
     existing = {
-        r["id"] for r in tx.fetchall(f"SELECT id FROM webhook_endpoints WHERE id IN ({marks})", ids)
+        r["id"]
+        for r in tx.fetchall(f"SELECT id FROM webhook_endpoints WHERE id IN ({in_ids})", ids)
     }
     return locked | (set(ids) - existing)
 
@@ -127,7 +124,7 @@ def _in_flight(tx: Tx, ids: list[str], now_ms: int) -> dict[str, int]:
     """Leased (being sent) rows per endpoint, by any worker; expired leases do not count."""
     rows = tx.fetchall(
         "SELECT endpoint_id, COUNT(*) AS n FROM webhook_outbox"
-        f" WHERE lock_token IS NOT NULL AND endpoint_id IN ({_marks(len(ids))})"
+        f" WHERE lock_token IS NOT NULL AND endpoint_id IN ({marks(len(ids))})"
         " AND status = 'pending' AND locked_until_ms > ? GROUP BY endpoint_id",
         (*ids, now_ms),
     )
@@ -154,7 +151,7 @@ def _rows(tx: Tx, dealt: list[_Endpoint], now_ms: int) -> list[Row]:
     if whole:
         rows += tx.fetchall(
             f"SELECT {_ROW} FROM webhook_outbox WHERE status = 'pending'"
-            f" AND endpoint_id IN ({_marks(len(whole))}) AND next_attempt_ms <= ?" + tx.skip_locked,
+            f" AND endpoint_id IN ({marks(len(whole))}) AND next_attempt_ms <= ?" + tx.skip_locked,
             (*(e.id for e in whole), now_ms),
         )
     partly = [e for e in dealt if e.take < e.due]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ..db import Row, Tx
+from ..db import Row, Tx, marks
 from ._fair import pick_due
 
 __all__ = [
@@ -139,10 +139,6 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _placeholders(n: int) -> str:
-    return ", ".join("?" * n)
-
-
 class Due(NamedTuple):
     """Leased rows with their events, endpoints (by id) and secrets; see :func:`claim_due`."""
 
@@ -172,25 +168,25 @@ def claim_due(
     tx.send(  # leaves with the next read: the rows are locked already
         "UPDATE webhook_outbox SET attempts = attempts + 1, cycle_attempts = cycle_attempts + 1,"
         " cycle_started_ms = COALESCE(cycle_started_ms, ?), next_attempt_ms = ?,"
-        f" locked_until_ms = ?, lock_token = ? WHERE seq IN ({_placeholders(len(seqs))})",
+        f" locked_until_ms = ?, lock_token = ? WHERE seq IN ({marks(len(seqs))})",
         (now_ms, lease_ms, lease_ms, token, *seqs),
     )
     event_ids = sorted({r["event_id"] for r in rows})
     events = tx.fetchall(
-        f"SELECT id, type, payload FROM events WHERE id IN ({_placeholders(len(event_ids))})",
+        f"SELECT id, type, payload FROM events WHERE id IN ({marks(len(event_ids))})",
         event_ids,
     )
     endpoint_ids = sorted({r["endpoint_id"] for r in rows})
-    marks = _placeholders(len(endpoint_ids))
+    in_ids = marks(len(endpoint_ids))
     endpoints = {
         e["id"]: e
         for e in tx.fetchall(
-            f"SELECT id, url, status FROM webhook_endpoints WHERE id IN ({marks})", endpoint_ids
+            f"SELECT id, url, status FROM webhook_endpoints WHERE id IN ({in_ids})", endpoint_ids
         )
     }
     secrets = tx.fetchall(
         "SELECT endpoint_id, ciphertext FROM webhook_endpoint_secrets"
-        f" WHERE endpoint_id IN ({marks}) AND (expires_at IS NULL OR expires_at > ?)"
+        f" WHERE endpoint_id IN ({in_ids}) AND (expires_at IS NULL OR expires_at > ?)"
         " ORDER BY seq DESC",
         (*endpoint_ids, int(now)),
     )
@@ -214,6 +210,6 @@ def drop(tx: Tx, seqs: Sequence[int]) -> None:
     if seqs:
         tx.execute(
             "UPDATE webhook_outbox SET status = 'failed', locked_until_ms = NULL, lock_token = NULL"
-            f" WHERE seq IN ({_placeholders(len(seqs))})",
+            f" WHERE seq IN ({marks(len(seqs))})",
             tuple(seqs),
         )

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import ID_ARRAY, Tx
+from ..db import ID_ARRAY, Tx, marks
 from ..paging import Page, PageRequest
 from ._pagination import Branch, fetch_ids, fetch_listed_page, fetch_page, fetch_union_page
 
@@ -144,7 +144,7 @@ def _widen_sql(ranged: Ranged, dialect: str, n: int) -> str:
     built once per count (a POST's is one row) rather than on every commit."""
     least, greatest = ("min", "max") if dialect == "sqlite" else ("LEAST", "GREATEST")
     t = ranged.spans
-    where = f"id = {ID_ARRAY}" if n == 0 else f"id IN ({', '.join('?' * n)})"
+    where = f"id = {ID_ARRAY}" if n == 0 else f"id IN ({marks(n)})"
     return (
         f"INSERT INTO {t} (merchant_id, width, start, first_id, last_id)"
         f" SELECT * FROM ({_spans_of(ranged, where)}) s WHERE true"

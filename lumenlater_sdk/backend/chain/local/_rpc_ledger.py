@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ...db import Row, Tx
+from ...db import Row, Tx, marks
 from .._gateway import ContractEvent, TxRecord
 from ._auth_host import AuthHost
 from ._ledger_hold import held
@@ -69,9 +69,8 @@ def _missing(tx: Tx, account_ids: Sequence[str]) -> set[str]:
     for at in range(0, len(account_ids), _PROBE):
         chunk = account_ids[at : at + _PROBE]
         rows = tx.fetchall(
-            "SELECT account_id FROM chain_stellar_accounts WHERE account_id IN ("
-            + ", ".join("?" * len(chunk))
-            + ")",
+            "SELECT account_id FROM chain_stellar_accounts"
+            f" WHERE account_id IN ({marks(len(chunk))})",
             tuple(chunk),
         )
         missing -= {r["account_id"] for r in rows}
@@ -124,14 +123,15 @@ class RpcLedger:
         )
         through = int(tx.scalar("SELECT MAX(ledger) FROM chain_transactions") or 0)
         known = {r["public_key"] for r in tx.fetchall("SELECT public_key FROM chain_accounts")}
-        known |= {
-            r["signer"]
-            for r in tx.fetchall(
-                "SELECT DISTINCT signer FROM chain_transactions WHERE ledger > ? AND ledger <= ?",
-                (since, through),
-            )
-        }
         if through > since:
+            known |= {
+                r["signer"]
+                for r in tx.fetchall(
+                    "SELECT DISTINCT signer FROM chain_transactions"
+                    " WHERE ledger > ? AND ledger <= ?",
+                    (since, through),
+                )
+            }
             # A merchant is enrolled by a call, so with no call since the last sync none
             # is new; the scan reads every key of the core contract (a million bills'
             # worth of state, 220 ms at a million bills).
