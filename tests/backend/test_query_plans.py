@@ -275,8 +275,9 @@ def _seed(sb: SandboxHandle, dialect: str) -> Seeded:
         )
         assert call is not None
     # The accounts synced as the Soroban RPC endpoint does when it starts: the sync the
-    # plans are read for is a later one, over the calls since.
+    # plans are read for is a later one, over the calls since (a bill's, made here).
     _chain(sb).sync_accounts()
+    _issue(sb, shops[-1], 1, customers, "after-sync")
     assert sb.webhook_endpoint is not None
     return Seeded(
         sb=sb,
